@@ -1,0 +1,6 @@
+"""`python -m wdlab run ...`"""
+import sys
+
+from .cli import main
+
+sys.exit(main())

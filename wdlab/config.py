@@ -1,0 +1,188 @@
+"""The one declared set of settings: frozen dataclasses, validation, limits, CLI/URL round-trip."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+OPTIMIZERS = {
+    "sgd": "SGD — coupled L2: grad += λ·w, then the SGD (optionally momentum) step",
+    "adam": "Adam with L2 — coupled: grad += λ·w before Adam rescales it, so big-gradient weights decay less",
+    "adamw": "AdamW — decoupled: w *= 1 − lr·λ, then the Adam step; every weight decays at the same rate",
+}
+ACTIVATIONS = ("relu", "tanh", "gelu")
+DTYPES = ("float32", "float64")
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; `field` names it (a key of FIELDS) when one setting is to blame."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard bounds on what a visitor may ask for. One place: the CLI, the app and the demo read these."""
+
+    max_wd_values: int = 16
+    max_seeds: int = 8
+    max_members: int = 64
+    max_epochs: int = 2000
+    max_layers: int = 4
+    max_width: int = 1024
+    max_steps: int = 50_000          # optimizer steps per member (epochs × batches per epoch)
+    max_work: float = 3e12           # ≈ 6 · params · samples seen · members: bounds compute time
+    max_concurrent_jobs: int = 2     # sweeps training at once in the app
+    max_queued_jobs: int = 16        # sweeps waiting in the app's queue
+    max_upload_mb: int = 5           # CSV upload size
+
+    def describe(self) -> str:
+        return (f"at most {self.max_wd_values} weight_decay values, {self.max_seeds} seeds, "
+                f"{self.max_members} members, {self.max_epochs} epochs, {self.max_layers} hidden layers "
+                f"of width ≤ {self.max_width}, {self.max_steps} steps")
+
+
+DEFAULT_LIMITS = Limits()
+# The hosted demo: one small shared container (about 1 GB, 1–2 cores) serves every visitor.
+DEMO_LIMITS = Limits(max_wd_values=8, max_seeds=3, max_members=24, max_epochs=500, max_layers=3,
+                     max_width=256, max_steps=10_000, max_work=2e11, max_concurrent_jobs=1,
+                     max_queued_jobs=12, max_upload_mb=2)
+
+
+def demo_mode(env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> bool:
+    """Demo limits are on when WDLAB_DEMO or a secret says so, and by default on Streamlit Community Cloud."""
+    env = os.environ if env is None else env
+    for source in (secrets or {}, env):
+        value = source.get("WDLAB_DEMO")
+        if value is not None:
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+    # Community Cloud runs apps from /mount/src and sets HOSTNAME=streamlit.
+    return env.get("HOSTNAME") == "streamlit" or os.path.isdir("/mount/src")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """One sweep: a model per (weight_decay, seed) member, all trained together.
+
+    weight_decays and seeds are kept sorted and distinct, so equal sweeps have equal configs.
+    batch_size None = full batch; val_fraction None = the dataset's own held-out size.
+    """
+
+    preset: str = "tutorial"
+    hidden: tuple[int, ...] = (64,)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float = 0.01
+    momentum: float = 0.0
+    epochs: int = 100
+    batch_size: int | None = None
+    weight_decays: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
+    seeds: tuple[int, ...] = (0,)
+    val_fraction: float | None = None
+    decay_bias: bool = True
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        from .data import DATASETS  # the registry lives beside the data generators
+
+        def fix(name, value):
+            object.__setattr__(self, name, value)
+
+        if self.preset not in DATASETS:
+            raise ConfigError(f"preset {self.preset!r} is unknown; allowed: {', '.join(DATASETS)}", "preset")
+        hidden = tuple(self.hidden)
+        for h in hidden:
+            if isinstance(h, bool) or not isinstance(h, int) or h < 1:
+                raise ConfigError(f"hidden widths must be whole numbers ≥ 1, got {h!r}", "hidden")
+        fix("hidden", hidden)
+        _choice("activation", self.activation, ACTIVATIONS)
+        _choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        _choice("dtype", self.dtype, DTYPES)
+        _number("lr", self.lr, 0.0, 10.0, open_low=True)
+        _number("momentum", self.momentum, 0.0, 0.999)
+        if self.momentum and self.optimizer != "sgd":
+            raise ConfigError("momentum applies to sgd only; set it to 0 for adam/adamw", "momentum")
+        _integer("epochs", self.epochs, 1)
+        if self.batch_size is not None:
+            _integer("batch_size", self.batch_size, 1)
+        wds = tuple(float(w) for w in self.weight_decays)
+        if not wds:
+            raise ConfigError("give at least one weight_decay value", "weight_decays")
+        for w in wds:
+            _number("weight_decays", w, 0.0, 100.0, label="each weight_decay")
+        if len(set(wds)) != len(wds):
+            raise ConfigError("weight_decay values must be distinct", "weight_decays")
+        fix("weight_decays", tuple(sorted(wds)))
+        seeds = tuple(self.seeds)
+        if not seeds:
+            raise ConfigError("give at least one seed", "seeds")
+        for s in seeds:
+            _integer("seeds", s, 0, 2**31 - 1, label="each seed")
+        if len(set(seeds)) != len(seeds):
+            raise ConfigError("seeds must be distinct", "seeds")
+        fix("seeds", tuple(sorted(seeds)))
+        if self.val_fraction is not None:
+            _number("val_fraction", self.val_fraction, 0.05, 0.5)
+        if not isinstance(self.decay_bias, bool):
+            raise ConfigError("decay_bias must be true or false", "decay_bias")
+
+    @property
+    def members(self) -> list[tuple[float, int]]:
+        """(weight_decay, seed) per member, λ-major: the row order of every stacked tensor."""
+        return [(w, s) for w in self.weight_decays for s in self.seeds]
+
+    def replace(self, **changes) -> "SweepConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise ConfigError(f"{name} {value!r} is not allowed; choose one of: {', '.join(allowed)}", name)
+
+
+def _number(name, value, lo, hi, open_low=False, label=None):
+    label = label or name
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value > hi or value < lo or (open_low and value == lo):
+        low = f"> {lo:g}" if open_low else f"≥ {lo:g}"
+        raise ConfigError(f"{label} must be a finite number {low} and ≤ {hi:g}, got {value!r}", name)
+
+
+def _integer(name, value, lo, hi=None, label=None):
+    label = label or name
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+        rng = f"≥ {lo}" if hi is None else f"from {lo} to {hi}"
+        raise ConfigError(f"{label} must be a whole number {rng}, got {value!r}", name)
+
+
+def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) -> None:
+    """Raise ConfigError when cfg asks for more than `limits` allow (n_train/n_params of its dataset)."""
+    bad = []
+    if len(cfg.weight_decays) > limits.max_wd_values:
+        bad.append(("weight_decays", f"{len(cfg.weight_decays)} weight_decay values (at most {limits.max_wd_values})"))
+    if len(cfg.seeds) > limits.max_seeds:
+        bad.append(("seeds", f"{len(cfg.seeds)} seeds (at most {limits.max_seeds})"))
+    members = len(cfg.weight_decays) * len(cfg.seeds)
+    if members > limits.max_members:
+        bad.append(("weight_decays", f"{members} members = values × seeds (at most {limits.max_members})"))
+    if cfg.epochs > limits.max_epochs:
+        bad.append(("epochs", f"{cfg.epochs} epochs (at most {limits.max_epochs})"))
+    if len(cfg.hidden) > limits.max_layers:
+        bad.append(("hidden", f"{len(cfg.hidden)} hidden layers (at most {limits.max_layers})"))
+    if cfg.hidden and max(cfg.hidden) > limits.max_width:
+        bad.append(("hidden", f"width {max(cfg.hidden)} (at most {limits.max_width})"))
+    batch = min(cfg.batch_size or n_train, n_train)
+    steps = cfg.epochs * math.ceil(n_train / batch)
+    if steps > limits.max_steps:
+        bad.append(("epochs", f"{steps} optimizer steps = epochs × batches per epoch (at most {limits.max_steps}); "
+                              "use fewer epochs or a larger batch"))
+    work = 6.0 * n_params * n_train * cfg.epochs * members
+    if not bad and work > limits.max_work:
+        bad.append(("epochs", f"about {work:.2g} multiply-adds (at most {limits.max_work:.2g}); "
+                              "use fewer epochs, members or hidden units"))
+    if bad:
+        raise ConfigError("too large: " + "; ".join(b for _, b in bad), bad[0][0])

@@ -1,0 +1,162 @@
+"""Dataset registry: name -> seeded, offline generator, incl. the course's own data."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+DATA_SEED = 0  # data that is not the course's is drawn and split once, with this seed, for every member
+
+
+@dataclass(frozen=True)
+class Data:
+    """Tensors of one dataset (float32; regression targets [n, 1], class targets [n] int64)."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    task: str                      # "regression" | "classification"
+    n_classes: int = 0
+    feature_names: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()    # what loading did (rows dropped, columns skipped, ...)
+
+    @property
+    def in_dim(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def out_dim(self) -> int:
+        return self.n_classes if self.task == "classification" else self.y_train.shape[1]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A named dataset. `make(seed, val_fraction)` returns Data.
+
+    per_seed: the data is drawn from the global RNG right after the model is built under
+    torch.manual_seed(seed), exactly as the course's code does, so each seed has its own data.
+    Otherwise the data is the same for every seed (drawn with DATA_SEED).
+    """
+
+    name: str
+    title: str
+    description: str
+    task: str
+    in_dim: int
+    out_dim: int
+    n_total: int                   # training + held-out rows at the default split
+    default_val_fraction: float
+    make: Callable[[int, float], Data]
+    per_seed: bool = False
+    fixed_train: int | None = None  # generated sets keep this many training rows whatever the split
+
+    def sizes(self, val_fraction: float | None) -> tuple[int, int]:
+        vf = self.default_val_fraction if val_fraction is None else val_fraction
+        if self.fixed_train is not None:
+            return self.fixed_train, max(1, round(self.fixed_train * vf / (1 - vf)))
+        n_val = max(1, round(self.n_total * vf))
+        return self.n_total - n_val, n_val
+
+
+def _standardize(train: torch.Tensor, *others: torch.Tensor):
+    mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    return [(t - mean) / std for t in (train, *others)]
+
+
+def _tutorial(seed: int, vf: float) -> Data:
+    # The course's data: X = randn(1000, 20), y = randn(1000, 1) right after the model, then a held-out set.
+    n_train, n_val = TUTORIAL.sizes(vf)
+    X, y = torch.randn(n_train, 20), torch.randn(n_train, 1)
+    Xv, yv = torch.randn(n_val, 20), torch.randn(n_val, 1)
+    return Data(X, y, Xv, yv, "regression", feature_names=tuple(f"x{i}" for i in range(20)),
+                notes=("targets are pure noise: nothing to learn, everything fitted is memorised",))
+
+
+def _highdim(seed: int, vf: float) -> Data:
+    # Few samples, many features (d2l's example): y = 0.05 + Σ 0.01·xᵢ + N(0, 0.01²).
+    n_train, n_val = HIGHDIM.sizes(vf)
+    g = torch.Generator().manual_seed(DATA_SEED)
+    X = torch.randn(n_train + n_val, 200, generator=g)
+    y = 0.05 + X.sum(1, keepdim=True) * 0.01 + 0.01 * torch.randn(n_train + n_val, 1, generator=g)
+    return Data(X[:n_train], y[:n_train], X[n_train:], y[n_train:], "regression",
+                feature_names=tuple(f"x{i}" for i in range(200)))
+
+
+def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor], spec_name: str):
+    def make(seed: int, vf: float) -> Data:
+        n_train, n_val = DATASETS[spec_name].sizes(vf)
+        g = torch.Generator().manual_seed(DATA_SEED)
+        n = n_train + n_val
+        labels = torch.arange(n) % 2
+        labels = labels[torch.randperm(n, generator=g)]
+        t = torch.rand(n, generator=g)
+        X = points(t, labels, g)
+        Xtr, Xv = _standardize(X[:n_train], X[n_train:])
+        return Data(Xtr, labels[:n_train], Xv, labels[n_train:], "classification", 2, ("x1", "x2"))
+    return make
+
+
+def _moons(t, labels, g):
+    angle = t * math.pi
+    x = torch.where(labels == 0, torch.cos(angle), 1 - torch.cos(angle))
+    y = torch.where(labels == 0, torch.sin(angle), 0.5 - torch.sin(angle))
+    return torch.stack([x, y], 1) + 0.3 * torch.randn(len(t), 2, generator=g)
+
+
+def _spirals(t, labels, g):
+    r = 0.2 + 2.8 * t
+    angle = 3.5 * math.pi * t + math.pi * labels
+    return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) + 0.25 * torch.randn(len(t), 2, generator=g)
+
+
+def _sklearn(loader_name: str, task: str, spec_name: str):
+    def make(seed: int, vf: float) -> Data:
+        import sklearn.datasets  # ships these small tables inside the package: offline
+        bunch = getattr(sklearn.datasets, loader_name)()
+        X = torch.tensor(bunch.data, dtype=torch.float32)
+        n_train, n_val = DATASETS[spec_name].sizes(vf)
+        perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(DATA_SEED))
+        tr, va = perm[n_val:], perm[:n_val]
+        Xtr, Xv = _standardize(X[tr], X[va])
+        names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{i}" for i in range(X.shape[1])]))
+        if task == "classification":
+            y = torch.tensor(bunch.target, dtype=torch.int64)
+            return Data(Xtr, y[tr], Xv, y[va], task, int(y.max()) + 1, names)
+        y = torch.tensor(bunch.target, dtype=torch.float32)[:, None]
+        ytr, yv = _standardize(y[tr], y[va])
+        return Data(Xtr, ytr, Xv, yv, task, 0, names, ("target standardized with training statistics",))
+    return make
+
+
+TUTORIAL = DatasetSpec(
+    "tutorial", "The course's data (pure noise)",
+    "1000 × 20 standard-normal inputs with standard-normal targets, drawn right after the model as in the "
+    "course's code; a held-out set of the same noise is drawn after it.",
+    "regression", 20, 1, 1250, 0.2, _tutorial, per_seed=True, fixed_train=1000)
+HIGHDIM = DatasetSpec(
+    "highdim-linear", "High-dimensional linear regression (20 samples, 200 features)",
+    "y = 0.05 + Σ 0.01·xᵢ + noise: far more features than samples, so without decay a model fits the noise.",
+    "regression", 200, 1, 120, 100 / 120, _highdim, fixed_train=20)
+DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
+    TUTORIAL,
+    HIGHDIM,
+    DatasetSpec("moons", "Two moons (noisy 2-D classification)",
+                "Two interleaved half circles with heavy noise; 200 training points.",
+                "classification", 2, 2, 400, 0.5, _two_class(_moons, "moons"), fixed_train=200),
+    DatasetSpec("spirals", "Two spirals (2-D classification)",
+                "Two interleaved noisy spirals; 300 training points. Needs a hidden layer.",
+                "classification", 2, 2, 600, 0.5, _two_class(_spirals, "spirals"), fixed_train=300),
+    DatasetSpec("digits", "Handwritten digits (8×8, 10 classes)",
+                "scikit-learn's bundled digits: 1797 images of 64 pixels, standardized.",
+                "classification", 64, 10, 1797, 0.25, _sklearn("load_digits", "classification", "digits")),
+    DatasetSpec("diabetes", "Diabetes progression (regression)",
+                "scikit-learn's bundled diabetes table: 442 patients, 10 features, target standardized.",
+                "regression", 10, 1, 442, 0.25, _sklearn("load_diabetes", "regression", "diabetes")),
+    DatasetSpec("breast-cancer", "Breast cancer (binary classification)",
+                "scikit-learn's bundled Wisconsin table: 569 tumours, 30 features, standardized.",
+                "classification", 30, 2, 569, 0.25, _sklearn("load_breast_cancer", "classification", "breast-cancer")),
+)}

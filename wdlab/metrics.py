@@ -1,0 +1,63 @@
+"""Per-member losses, accuracy and weight norms, and the tidy pandas frame they are reported in."""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+BASE_COLUMNS = ["weight_decay", "seed", "epoch", "train_loss", "val_loss", "l2_norm"]
+DEFINITIONS = {
+    "train_loss": "mean of the minibatch losses computed during the epoch, as a plain training loop logs it "
+                  "(full batch: the loss before that epoch's step); epoch 0: the loss of the initial weights",
+    "val_loss": "loss on the held-out set after the epoch's last step",
+    "l2_norm": "‖w‖₂ = √Σ p² over all parameters (weights and biases) after the epoch — the norm, not its square",
+    "gap": "generalization gap = val_loss − train_loss",
+}
+
+
+def member_losses(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor:
+    """[M] losses: nn.MSELoss (mean over batch and outputs) or nn.CrossEntropyLoss (mean over batch)."""
+    if task == "regression":
+        return (out - y).pow(2).mean(dim=(1, 2))
+    logp = out - out.logsumexp(-1, keepdim=True)
+    return -logp.gather(-1, y.unsqueeze(-1)).mean(dim=(1, 2))
+
+
+def member_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """[M] number of correctly classified rows."""
+    return (out.argmax(-1) == y).sum(1)
+
+
+class FrameBuilder:
+    """Collects rows column by column (cheap per epoch); builds DataFrames on demand."""
+
+    def __init__(self, n_layers: int, classification: bool):
+        self.columns = BASE_COLUMNS + (["train_acc", "val_acc"] if classification else []) + \
+            [f"l2_layer{k + 1}" for k in range(n_layers)] + ["diverged"]
+        self.data: dict[str, list] = {c: [] for c in self.columns}
+
+    def add(self, rows: dict[str, list]) -> pd.DataFrame:
+        for c in self.columns:
+            self.data[c].extend(rows[c])
+        return frame(rows, self.columns)
+
+    def frame(self) -> pd.DataFrame:
+        return frame(self.data, self.columns)
+
+
+def frame(data: dict[str, list], columns: list[str]) -> pd.DataFrame:
+    df = pd.DataFrame({c: data[c] for c in columns})
+    df["seed"] = df["seed"].astype("int64")
+    df["epoch"] = df["epoch"].astype("int64")
+    df["diverged"] = df["diverged"].astype(bool)
+    return df
+
+
+def with_gap(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with gap = val_loss − train_loss."""
+    return df.assign(gap=df["val_loss"] - df["train_loss"])
+
+
+def final_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Each member's last row (its last epoch, or the epoch it diverged at)."""
+    return df.sort_values("epoch").groupby(["weight_decay", "seed"], as_index=False).tail(1) \
+        .sort_values(["weight_decay", "seed"]).reset_index(drop=True)

@@ -1,0 +1,163 @@
+"""Every setting declared once: its CLI flag / URL key, how to parse and print it. Drives CLI, URL, widgets."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig
+from .data import DATASETS
+
+MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
+MAX_TEXT = 2000      # characters of one parameter value
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str                       # URL key and CLI flag (--key); named like torch where torch has a name
+    attr: str                      # SweepConfig attribute
+    kind: str                      # choice | int | float | ints | floats | bool | batch | fraction
+    help: str
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        return {
+            "choice": "one of " + ", ".join(self.choices),
+            "int": "a whole number", "float": "a finite number",
+            "ints": "comma-separated whole numbers", "floats": "comma-separated finite numbers",
+            "bool": "true or false", "batch": "a whole number ≥ 1, or full",
+            "fraction": "a number from 0.05 to 0.5, or default",
+        }[self.kind]
+
+    def parse(self, text: str) -> Any:
+        """Text (URL value, or CLI words joined by commas) -> attribute value; ConfigError saying what is allowed."""
+        text = str(text).strip()
+        bad = ConfigError(f"{self.key}={text[:40]!r} is not valid: {self.key} takes {self.allowed()}", self.attr)
+        if len(text) > MAX_TEXT:
+            raise bad
+        try:
+            if self.kind == "choice":
+                if text.lower() not in self.choices:
+                    raise bad
+                return text.lower()
+            if self.kind == "int":
+                return _int(text)
+            if self.kind == "float":
+                return _float(text)
+            if self.kind in ("ints", "floats"):
+                items = [t for t in text.replace(" ", ",").split(",") if t]
+                if len(items) > MAX_LIST:
+                    raise ConfigError(f"{self.key} has {len(items)} values; at most {MAX_LIST} are read", self.attr)
+                if self.attr == "hidden" and text.lower() in ("none", "linear"):
+                    return ()
+                return tuple((_int if self.kind == "ints" else _float)(t) for t in items)
+            if self.kind == "bool":
+                low = text.lower()
+                if low in ("1", "true", "yes", "on"):
+                    return True
+                if low in ("0", "false", "no", "off"):
+                    return False
+                raise bad
+            if self.kind == "batch":
+                return None if text.lower() in ("full", "0", "") else _int(text)
+            if self.kind == "fraction":
+                return None if text.lower() in ("default", "") else _float(text)
+        except (ValueError, OverflowError) as e:
+            if isinstance(e, ConfigError):
+                raise
+            raise bad from None
+        raise AssertionError(self.kind)
+
+    def format(self, value: Any) -> str:
+        if self.kind in ("ints", "floats"):
+            return ",".join(_fmt(v) for v in value)
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind == "batch":
+            return "full" if value is None else str(value)
+        if self.kind == "fraction":
+            return "default" if value is None else _fmt(value)
+        return _fmt(value)
+
+
+def _int(text: str) -> int:
+    if not text.lstrip("+-").isdigit() or not text.isascii():
+        raise ValueError(text)
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if not text.isascii() or "_" in text:
+        raise ValueError(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _fmt(v: Any) -> str:
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+PARAMS: tuple[Param, ...] = (
+    Param("preset", "preset", "choice", "dataset", tuple(DATASETS)),
+    Param("hidden", "hidden", "ints", "hidden layer widths (empty = a linear model)"),
+    Param("activation", "activation", "choice", "activation between layers", ACTIVATIONS),
+    Param("optimizer", "optimizer", "choice", "torch.optim optimizer", tuple(OPTIMIZERS)),
+    Param("lr", "lr", "float", "learning rate"),
+    Param("momentum", "momentum", "float", "SGD momentum"),
+    Param("epochs", "epochs", "int", "training epochs"),
+    Param("batch-size", "batch_size", "batch", "minibatch size (full = the whole training set)"),
+    Param("wd", "weight_decays", "floats", "weight_decay values, one model each"),
+    Param("seeds", "seeds", "ints", "seeds: initial weights and batch order (and the course's data)"),
+    Param("val-fraction", "val_fraction", "fraction", "held-out fraction (default: the dataset's own)"),
+    Param("decay-bias", "decay_bias", "bool", "decay biases too (torch's default) or only weight matrices"),
+    Param("dtype", "dtype", "choice", "floating-point precision", DTYPES),
+)
+BY_KEY = {p.key: p for p in PARAMS}
+BY_ATTR = {p.attr: p for p in PARAMS}
+
+
+def to_query(cfg: SweepConfig) -> dict[str, str]:
+    """Every setting as URL parameters, so a link reproduces the run even if defaults change."""
+    return {p.key: p.format(getattr(cfg, p.attr)) for p in PARAMS}
+
+
+def from_query(query: Mapping[str, Any], limits: Limits | None = None,
+               check: Callable[[SweepConfig], None] | None = None,
+               base: SweepConfig | None = None) -> tuple[SweepConfig, list[str]]:
+    """URL parameters -> (config, warnings). Never raises: a bad parameter is named in a warning (with its
+    allowed values) and its default is used instead; `check` (e.g. limits) is applied the same way."""
+    base = base or SweepConfig()
+    warnings: list[str] = []
+    values: dict[str, Any] = {}
+    for key, raw in query.items():
+        if isinstance(raw, (list, tuple)):
+            if not raw:
+                continue
+            if len(raw) > 1:
+                warnings.append(f"{str(key)[:40]!r} was given {len(raw)} times; the last value is used")
+            raw = raw[-1]
+        param = BY_KEY.get(key)
+        if param is None:
+            warnings.append(f"unknown parameter {str(key)[:40]!r} ignored; known: {', '.join(BY_KEY)}")
+            continue
+        try:
+            values[param.attr] = param.parse(raw)
+        except ConfigError as e:
+            warnings.append(f"{e} — using the default {param.format(getattr(base, param.attr))}")
+    for _ in range(len(PARAMS) + 1):
+        try:
+            cfg = dataclasses.replace(base, **values)
+            if check is not None:
+                check(cfg)
+            return cfg, warnings
+        except ConfigError as e:
+            attr = e.field if e.field in values else next(iter(values), None)
+            if attr is None:
+                raise
+            param = BY_ATTR[attr]
+            warnings.append(f"{param.key}: {e} — using the default {param.format(getattr(base, attr))}")
+            del values[attr]
+    raise AssertionError("unreachable")

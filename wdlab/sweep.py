@@ -1,0 +1,201 @@
+"""Trains every (weight_decay, seed) member of a sweep at once, faithful to torch.optim; callbacks; cancel."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+import torch
+
+from .config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig, check_limits
+from .data import DATASETS, Data
+from .metrics import FrameBuilder, member_correct, member_losses
+from .models import StackedMLP, build_mlp, count_params
+
+# torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
+# their seeded init and data draws.
+_RNG_LOCK = threading.Lock()
+EpochCallback = Callable[[int, pd.DataFrame], None]
+
+
+@dataclass
+class SweepResult:
+    config: SweepConfig
+    frame: pd.DataFrame
+    status: str                                   # "done" | "cancelled"
+    diverged: dict[tuple[float, int], int] = field(default_factory=dict)  # (λ, seed) -> epoch
+    seconds: float = 0.0
+    epochs_done: int = 0
+
+
+def prepare(cfg: SweepConfig, data: Data | None = None):
+    """Per-seed initial models and data, drawn exactly as a standalone run under torch.manual_seed(seed)."""
+    spec = DATASETS[cfg.preset]
+    vf = cfg.val_fraction
+    models, datas = [], []
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
+        shared = data if data is not None else (None if spec.per_seed else spec.make(0, vf))
+        for seed in cfg.seeds:
+            torch.manual_seed(seed)
+            d = shared
+            in_dim, out_dim = (d.in_dim, d.out_dim) if d is not None else (spec.in_dim, spec.out_dim)
+            models.append(build_mlp(in_dim, cfg.hidden, out_dim, cfg.activation))
+            if d is None:
+                d = spec.make(seed, vf)  # the course's order: model first, then its data
+            datas.append(d)
+    return models, datas, shared is not None
+
+
+def make_optimizer(cfg: SweepConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    """torch.optim itself with weight_decay=0: the engine applies each member's λ where torch would."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+    return torch.optim.Adam(params, lr=cfg.lr)  # AdamW with weight_decay=0 is exactly Adam
+
+
+def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data | None = None,
+              on_epoch: EpochCallback | None = None, cancel: threading.Event | None = None) -> SweepResult:
+    """Train all members; call on_epoch(epoch, new_rows) after each epoch (epoch 0 = initial state).
+
+    Member (λ, s) equals a standalone nn.Linear model + torch.optim run built under torch.manual_seed(s),
+    seeing batches in the order of torch.randperm(n, generator=torch.Generator().manual_seed(s)) per epoch.
+    A member whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
+    """
+    start = time.perf_counter()
+    spec = DATASETS[cfg.preset]
+    if data is not None:
+        n_train, in_dim, out_dim = len(data.X_train), data.in_dim, data.out_dim
+    else:
+        n_train, _ = spec.sizes(cfg.val_fraction)
+        in_dim, out_dim = spec.in_dim, spec.out_dim
+    check_limits(cfg, limits, n_train, count_params(in_dim, cfg.hidden, out_dim))
+    dtype = getattr(torch, cfg.dtype)
+    models, datas, shared = prepare(cfg, data)
+    task = datas[0].task
+    members = cfg.members
+    M, S = len(members), len(cfg.seeds)
+    sidx = torch.tensor([cfg.seeds.index(s) for _, s in members])
+    didx = torch.zeros(S, dtype=torch.long) if shared else torch.arange(S)
+
+    def stack(name):
+        ts = [getattr(d, name) for d in (datas[:1] if shared else datas)]
+        t = torch.stack(ts)
+        return t.to(dtype) if t.is_floating_point() else t
+
+    X, y, Xv, yv = stack("X_train"), stack("y_train"), stack("X_val"), stack("y_val")
+    net = StackedMLP([models[cfg.seeds.index(s)] for _, s in members], cfg.activation,
+                     [w for w, _ in members], cfg.decay_bias, dtype)
+    opt = make_optimizer(cfg, [net.flat])
+    coupled = cfg.optimizer in ("sgd", "adam")
+    if not coupled:  # AdamW: w *= 1 − lr·λ, the factor computed as torch does (in Python floats)
+        factors = torch.tensor([1 - cfg.lr * w for w, _ in members], dtype=torch.float64)
+        shrink = torch.cat([factors.repeat_interleave(n // M) if dec else torch.ones(n, dtype=torch.float64)
+                            for (off, n), dec in zip(net.segments, _decayed(net, cfg))]).to(dtype)
+    batch = min(cfg.batch_size or n_train, n_train)
+    full = batch >= n_train
+    gens = [torch.Generator().manual_seed(s) for s in cfg.seeds]
+
+    def per_member(t):  # [S or 1, ...] seed-indexed -> [M, ...] member-indexed (a view when possible)
+        if t.shape[0] == 1:
+            return t.expand(M, *t.shape[1:])
+        return t[sidx]
+
+    def seeded(t):  # data stacked per seed (or once, when shared) -> [M, ...] per member
+        return per_member(t if shared else t[didx])
+
+    X_val_m, y_val_m = seeded(Xv), seeded(yv)
+    X_all, y_all = seeded(X), seeded(y)
+
+    builder = FrameBuilder(len(net.shapes), task == "classification")
+    active = torch.ones(M, dtype=torch.bool)
+    diverged: dict[tuple[float, int], int] = {}
+    n_val = Xv.shape[1]
+
+    def evaluate(x, t):
+        with torch.no_grad():
+            out = net(x)
+            return member_losses(out, t, task).double(), (member_correct(out, t) if task == "classification" else None)
+
+    def emit(epoch, train_loss, train_correct):
+        """Report the epoch's rows; return the members that diverged in it (non-finite train or val loss)."""
+        val_loss, val_correct = evaluate(X_val_m, y_val_m)
+        bad = active & ~(torch.isfinite(train_loss) & torch.isfinite(val_loss))
+        newly = set(torch.nonzero(bad).flatten().tolist())
+        sq = net.layer_sq_norms()
+        rows = {"weight_decay": [], "seed": [], "epoch": [], "train_loss": [], "val_loss": [], "l2_norm": [],
+                "diverged": []}
+        norm = sq.sum(1).sqrt().tolist()
+        layers = sq.sqrt().tolist()
+        tl, vl = train_loss.tolist(), val_loss.tolist()
+        keep = [m for m in range(M) if active[m] or m in newly]
+        for k in range(len(net.shapes)):
+            rows[f"l2_layer{k + 1}"] = [layers[m][k] for m in keep]
+        if task == "classification":
+            rows["train_acc"] = (train_correct[keep].double() / n_train).tolist()
+            rows["val_acc"] = (val_correct[keep].double() / n_val).tolist()
+        for m in keep:
+            w, s = members[m]
+            rows["weight_decay"].append(w); rows["seed"].append(s); rows["epoch"].append(epoch)
+            rows["train_loss"].append(tl[m]); rows["val_loss"].append(vl[m]); rows["l2_norm"].append(norm[m])
+            rows["diverged"].append(m in newly)
+        new = builder.add(rows)
+        if on_epoch is not None:
+            on_epoch(epoch, new)
+        return newly
+
+    loss0, correct0 = evaluate(X_all, y_all)
+    emit(0, loss0, correct0)
+
+    status, epochs_done = "done", 0
+    for epoch in range(1, cfg.epochs + 1):
+        loss_sum = torch.zeros(M, dtype=torch.float64)
+        correct = torch.zeros(M, dtype=torch.long)
+        n_batches = 0
+        if full:
+            batches = [(X_all, y_all)]
+        else:
+            perm = torch.stack([torch.randperm(n_train, generator=g) for g in gens])  # [S, n]
+            Xp, yp = X[didx[:, None], perm], y[didx[:, None], perm]
+            batches = ((per_member(Xp[:, i:i + batch]), per_member(yp[:, i:i + batch]))
+                       for i in range(0, n_train, batch))
+        for xb, yb in batches:
+            if cancel is not None and cancel.is_set():
+                status = "cancelled"
+                break
+            net.flat.grad.zero_()
+            out = net(xb)
+            losses = member_losses(out, yb, task)
+            losses.sum().backward()
+            with torch.no_grad():
+                if coupled:
+                    net.flat.grad.addcmul_(net.flat, net.decay)   # torch: grad = grad.add(param, alpha=λ)
+                else:
+                    net.flat.mul_(shrink)                         # torch: param.mul_(1 - lr·λ)
+            opt.step()
+            loss_sum += losses.detach().double()
+            if task == "classification":
+                correct += member_correct(out.detach(), yb)
+            n_batches += 1
+        if status == "cancelled":
+            break
+        train_loss = loss_sum / n_batches
+        newly = emit(epoch, train_loss, correct)
+        epochs_done = epoch
+        if newly:
+            rows = sorted(newly)
+            for m in rows:
+                diverged[members[m]] = epoch
+            active[rows] = False
+            state = [v for v in opt.state[net.flat].values() if torch.is_tensor(v) and v.shape == net.flat.shape]
+            net.zero_members(rows, *state)
+            if not active.any():
+                break
+    return SweepResult(cfg, builder.frame(), status, diverged, time.perf_counter() - start, epochs_done)
+
+
+def _decayed(net: StackedMLP, cfg: SweepConfig) -> list[bool]:
+    """Per segment of net.flat: does weight_decay apply? (weights always; biases if cfg.decay_bias)."""
+    return [k % 2 == 0 or cfg.decay_bias for k in range(len(net.segments))]
