@@ -56,6 +56,17 @@ def make_optimizer(cfg: SweepConfig, params: list[torch.Tensor]) -> torch.optim.
     return torch.optim.Adam(params, lr=cfg.lr)  # AdamW with weight_decay=0 is exactly Adam
 
 
+def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | None = None) -> None:
+    """Raise ConfigError if cfg (on its dataset, or on `data`) asks for more than `limits` allow."""
+    if data is not None:
+        n_train, in_dim, out_dim = len(data.X_train), data.in_dim, data.out_dim
+    else:
+        spec = DATASETS[cfg.preset]
+        n_train, _ = spec.sizes(cfg.val_fraction)
+        in_dim, out_dim = spec.in_dim, spec.out_dim
+    check_limits(cfg, limits, n_train, count_params(in_dim, cfg.hidden, out_dim))
+
+
 def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data | None = None,
               on_epoch: EpochCallback | None = None, cancel: threading.Event | None = None) -> SweepResult:
     """Train all members; call on_epoch(epoch, new_rows) after each epoch (epoch 0 = initial state).
@@ -65,13 +76,7 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
     A member whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
     """
     start = time.perf_counter()
-    spec = DATASETS[cfg.preset]
-    if data is not None:
-        n_train, in_dim, out_dim = len(data.X_train), data.in_dim, data.out_dim
-    else:
-        n_train, _ = spec.sizes(cfg.val_fraction)
-        in_dim, out_dim = spec.in_dim, spec.out_dim
-    check_limits(cfg, limits, n_train, count_params(in_dim, cfg.hidden, out_dim))
+    validate(cfg, limits, data)
     dtype = getattr(torch, cfg.dtype)
     models, datas, shared = prepare(cfg, data)
     task = datas[0].task
@@ -86,6 +91,7 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
         return t.to(dtype) if t.is_floating_point() else t
 
     X, y, Xv, yv = stack("X_train"), stack("y_train"), stack("X_val"), stack("y_val")
+    n_train = X.shape[1]
     net = StackedMLP([models[cfg.seeds.index(s)] for _, s in members], cfg.activation,
                      [w for w, _ in members], cfg.decay_bias, dtype)
     opt = make_optimizer(cfg, [net.flat])
