@@ -7,6 +7,8 @@ import sys
 import time
 
 from .config import DEFAULT_LIMITS, ConfigError, SweepConfig
+from .csvdata import TASKS, CsvError, load_csv, read_file
+from .data import DATASETS, Data
 from .params import PARAMS
 
 
@@ -28,19 +30,40 @@ def build_parser() -> argparse.ArgumentParser:
         nargs = "*" if p.kind in ("ints", "floats") else None
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
                          help=f"{p.help} — {p.allowed()} (default {p.format(getattr(defaults, p.attr))})")
+    run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")
+    run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
+    run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
     run.add_argument("--out", help="write the CSV here instead of stdout")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> SweepConfig:
-    values = {}
+    values = {"preset": "csv"} if getattr(args, "data", None) is not None else {}
     for p in PARAMS:
         raw = getattr(args, p.attr, None)
         if raw is None:
             continue
         values[p.attr] = p.parse(",".join(raw) if isinstance(raw, list) else raw)
+    if getattr(args, "data", None) is not None and values["preset"] != "csv":
+        raise ConfigError(f"--data trains on your CSV; drop --preset {values['preset']}", "preset")
     return SweepConfig(**values)
+
+
+def data_from_args(args: argparse.Namespace, cfg: SweepConfig) -> Data | None:
+    """Your CSV (--data/--target/--task) as Data, or None for a built-in preset; ConfigError/CsvError if wrong."""
+    if args.data is None:
+        if cfg.preset == "csv":
+            raise ConfigError("--preset csv needs --data FILE.csv --target COLUMN", "preset")
+        for flag in ("target", "task"):
+            if getattr(args, flag) is not None:
+                raise ConfigError(f"--{flag} applies to your own table; add --data FILE.csv", flag)
+        return None
+    if not args.target:
+        raise ConfigError("--data needs --target COLUMN: the column to predict", "target")
+    vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
+    raw = read_file(args.data, DEFAULT_LIMITS)
+    return load_csv(raw, args.target, args.task, val_fraction=vf, limits=DEFAULT_LIMITS)
 
 
 class Progress:
@@ -63,19 +86,24 @@ class Progress:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .sweep import run_sweep
+    from .sweep import run_sweep, validate
 
     args = build_parser().parse_args(argv)
     try:
         cfg = config_from_args(args)
         if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
             raise ConfigError(f"--out {args.out}: its folder does not exist")
-    except ConfigError as e:
+        data = data_from_args(args, cfg)
+        validate(cfg, DEFAULT_LIMITS, data)  # before any note is printed: a refusal stays one line
+    except (ConfigError, CsvError) as e:  # CsvError: what is wrong with the table and what to do, one line
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
+    if data is not None and not args.quiet:
+        for note in data.notes:
+            sys.stderr.write(f"wdlab: {note}\n")
     progress = None if args.quiet or cfg.epochs < 20 else Progress(cfg.epochs)
     try:
-        result = run_sweep(cfg, limits=DEFAULT_LIMITS, on_epoch=progress)
+        result = run_sweep(cfg, limits=DEFAULT_LIMITS, data=data, on_epoch=progress)
     except ConfigError as e:
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2

@@ -132,6 +132,12 @@ def _sklearn(loader_name: str, task: str, spec_name: str):
     return make
 
 
+def _csv(seed: int, vf: float) -> Data:
+    from .config import ConfigError
+    raise ConfigError("preset csv trains on your own table: pass it as data (CLI: --data FILE.csv --target COLUMN; "
+                      "app: upload it)", "preset")
+
+
 TUTORIAL = DatasetSpec(
     "tutorial", "The course's data (pure noise)",
     "1000 × 20 standard-normal inputs with standard-normal targets, drawn right after the model as in the "
@@ -159,4 +165,8 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
     DatasetSpec("breast-cancer", "Breast cancer (binary classification)",
                 "scikit-learn's bundled Wisconsin table: 569 tumours, 30 features, standardized.",
                 "classification", 30, 2, 569, 0.25, _sklearn("load_breast_cancer", "classification", "breast-cancer")),
+    # Sizes are placeholders: a CSV's Data (wdlab.csvdata.load_csv) is passed to run_sweep / validate.
+    DatasetSpec("csv", "Your CSV",
+                "A table you bring: numeric columns (and text columns with few values) predict the column you name.",
+                "regression", 1, 1, 1000, 0.2, _csv),
 )}
