@@ -69,8 +69,9 @@ def data_from_args(args: argparse.Namespace, cfg: SweepConfig) -> Data | None:
 class Progress:
     """A one-line progress bar on stderr, redrawn at most 10 times a second."""
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.stream, self.start, self.last = total, stream, time.perf_counter(), 0.0
+    def __init__(self, total: int, stream=None):
+        # sys.stderr looked up now, not at import: whoever redirected it since then gets the bar
+        self.total, self.stream, self.start, self.last = total, stream or sys.stderr, time.perf_counter(), 0.0
 
     def __call__(self, epoch, _rows):
         now = time.perf_counter()

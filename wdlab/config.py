@@ -92,9 +92,9 @@ class SweepConfig:
         def fix(name, value):
             object.__setattr__(self, name, value)
 
-        if self.preset not in DATASETS:
+        if not isinstance(self.preset, str) or self.preset not in DATASETS:
             raise ConfigError(f"preset {self.preset!r} is unknown; allowed: {', '.join(DATASETS)}", "preset")
-        hidden = tuple(self.hidden)
+        hidden = _sequence("hidden", self.hidden, "a list of widths, e.g. (64, 64); () for a linear model")
         for h in hidden:
             if isinstance(h, bool) or not isinstance(h, int) or h < 1:
                 raise ConfigError(f"hidden widths must be whole numbers ≥ 1, got {h!r}", "hidden")
@@ -109,15 +109,16 @@ class SweepConfig:
         _integer("epochs", self.epochs, 1)
         if self.batch_size is not None:
             _integer("batch_size", self.batch_size, 1)
-        wds = tuple(float(w) for w in self.weight_decays)
+        wds = _sequence("weight_decays", self.weight_decays, "a list of numbers, e.g. (0, 1e-4, 1e-2)")
         if not wds:
             raise ConfigError("give at least one weight_decay value", "weight_decays")
         for w in wds:
             _number("weight_decays", w, 0.0, 100.0, label="each weight_decay")
+        wds = tuple(float(w) for w in wds)
         if len(set(wds)) != len(wds):
             raise ConfigError("weight_decay values must be distinct", "weight_decays")
         fix("weight_decays", tuple(sorted(wds)))
-        seeds = tuple(self.seeds)
+        seeds = _sequence("seeds", self.seeds, "a list of whole numbers, e.g. (0, 1, 2)")
         if not seeds:
             raise ConfigError("give at least one seed", "seeds")
         for s in seeds:
@@ -137,6 +138,13 @@ class SweepConfig:
 
     def replace(self, **changes) -> "SweepConfig":
         return dataclasses.replace(self, **changes)
+
+
+def _sequence(name, value, allowed) -> tuple:
+    # a bare number or a string would otherwise be iterated (or fail) with a message that names neither
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{name} must be {allowed}, got {value!r}", name)
+    return tuple(value)
 
 
 def _choice(name, value, allowed):

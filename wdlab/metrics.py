@@ -11,6 +11,9 @@ DEFINITIONS = {
     "val_loss": "loss on the held-out set after the epoch's last step",
     "l2_norm": "‖w‖₂ = √Σ p² over all parameters (weights and biases) after the epoch — the norm, not its square",
     "gap": "generalization gap = val_loss − train_loss",
+    "train_acc": "classification: share of training rows classified correctly during the epoch, each by the "
+                 "weights its minibatch was evaluated with (full batch: before the step)",
+    "val_acc": "classification: share of held-out rows classified correctly after the epoch",
 }
 
 
@@ -20,6 +23,21 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor
         return (out - y).pow(2).mean(dim=(1, 2))
     logp = out - out.logsumexp(-1, keepdim=True)
     return -logp.gather(-1, y.unsqueeze(-1)).mean(dim=(1, 2))
+
+
+def member_losses_and_grad(out: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """member_losses and d(Σ losses)/d(out) (for MSE in the order of operations autograd's backward uses)."""
+    with torch.no_grad():
+        if task == "regression":
+            diff = out - y
+            losses = diff.pow(2).mean(dim=(1, 2))
+            return losses, diff.mul_(2 / (diff.shape[1] * diff.shape[2]))     # mean' · pow' = (1/N)·2·diff
+        target = y.unsqueeze(-1)
+        logp = out - out.logsumexp(-1, keepdim=True)
+        losses = -logp.gather(-1, target).mean(dim=(1, 2))
+        grad = logp.exp_()                                                   # softmax − one-hot, over B
+        grad.scatter_add_(-1, target, torch.full(target.shape, -1.0, dtype=grad.dtype).expand_as(target))
+        return losses, grad.div_(out.shape[1])
 
 
 def member_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -35,9 +53,12 @@ class FrameBuilder:
             [f"l2_layer{k + 1}" for k in range(n_layers)] + ["diverged"]
         self.data: dict[str, list] = {c: [] for c in self.columns}
 
-    def add(self, rows: dict[str, list]) -> pd.DataFrame:
+    def add(self, rows: dict[str, list]) -> None:
         for c in self.columns:
             self.data[c].extend(rows[c])
+
+    def rows_frame(self, rows: dict[str, list]) -> pd.DataFrame:
+        """One epoch's rows (as given to add) as a DataFrame with the final frame's columns and dtypes."""
         return frame(rows, self.columns)
 
     def frame(self) -> pd.DataFrame:

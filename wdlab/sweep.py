@@ -12,7 +12,7 @@ import torch
 
 from .config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig, check_limits
 from .data import DATASETS, Data
-from .metrics import FrameBuilder, member_correct, member_losses
+from .metrics import FrameBuilder, member_correct, member_losses, member_losses_and_grad
 from .models import StackedMLP, build_mlp, count_params
 
 # torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
@@ -29,6 +29,9 @@ class SweepResult:
     diverged: dict[tuple[float, int], int] = field(default_factory=dict)  # (λ, seed) -> epoch
     seconds: float = 0.0
     epochs_done: int = 0
+    # (λ, seed) -> final parameters in nn.Sequential order (weight, bias per layer); only with keep_params=True,
+    # and only for members that did not diverge
+    params: dict[tuple[float, int], list[torch.Tensor]] = field(default_factory=dict)
 
 
 def prepare(cfg: SweepConfig, data: Data | None = None):
@@ -68,19 +71,25 @@ def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | Non
 
 
 def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data | None = None,
-              on_epoch: EpochCallback | None = None, cancel: threading.Event | None = None) -> SweepResult:
+              on_epoch: EpochCallback | None = None, cancel: threading.Event | None = None,
+              keep_params: bool = False) -> SweepResult:
     """Train all members; call on_epoch(epoch, new_rows) after each epoch (epoch 0 = initial state).
 
     Member (λ, s) equals a standalone nn.Linear model + torch.optim run built under torch.manual_seed(s),
     seeing batches in the order of torch.randperm(n, generator=torch.Generator().manual_seed(s)) per epoch.
     A member whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
+    keep_params=True also returns every surviving member's final parameters (SweepResult.params).
     """
     start = time.perf_counter()
     validate(cfg, limits, data)
     dtype = getattr(torch, cfg.dtype)
     models, datas, shared = prepare(cfg, data)
     task = datas[0].task
-    members = cfg.members
+    # A lone member trains beside an identical copy whose rows are dropped: for a batch of one, torch's bmm
+    # takes another kernel (gemv for a 1-wide output) that rounds differently in float32, and a member's
+    # numbers must not depend on how many members share its sweep.
+    members = cfg.members * 2 if len(cfg.members) == 1 else cfg.members
+    n_real = len(cfg.members)
     M, S = len(members), len(cfg.seeds)
     sidx = torch.tensor([cfg.seeds.index(s) for _, s in members])
     didx = torch.zeros(S, dtype=torch.long) if shared else torch.arange(S)
@@ -120,9 +129,9 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
     diverged: dict[tuple[float, int], int] = {}
     n_val = Xv.shape[1]
 
-    def evaluate(x, t):
+    def evaluate(x, t, keep=True):
         with torch.no_grad():
-            out = net(x)
+            out = net(x, keep)
             return member_losses(out, t, task).double(), (member_correct(out, t) if task == "classification" else None)
 
     def emit(epoch, train_loss, train_correct):
@@ -136,7 +145,7 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
         norm = sq.sum(1).sqrt().tolist()
         layers = sq.sqrt().tolist()
         tl, vl = train_loss.tolist(), val_loss.tolist()
-        keep = [m for m in range(M) if active[m] or m in newly]
+        keep = [m for m in range(n_real) if active[m] or m in newly]
         for k in range(len(net.shapes)):
             rows[f"l2_layer{k + 1}"] = [layers[m][k] for m in keep]
         if task == "classification":
@@ -147,15 +156,16 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
             rows["weight_decay"].append(w); rows["seed"].append(s); rows["epoch"].append(epoch)
             rows["train_loss"].append(tl[m]); rows["val_loss"].append(vl[m]); rows["l2_norm"].append(norm[m])
             rows["diverged"].append(m in newly)
-        new = builder.add(rows)
-        if on_epoch is not None:
-            on_epoch(epoch, new)
+        builder.add(rows)
+        if on_epoch is not None:  # a DataFrame per epoch costs ~1 ms: build it only for a listener
+            on_epoch(epoch, builder.rows_frame(rows))
         return newly
 
-    loss0, correct0 = evaluate(X_all, y_all)
+    loss0, correct0 = evaluate(X_all, y_all, keep=full)
     emit(0, loss0, correct0)
 
     status, epochs_done = "done", 0
+    frozen: list[int] = []
     for epoch in range(1, cfg.epochs + 1):
         loss_sum = torch.zeros(M, dtype=torch.float64)
         correct = torch.zeros(M, dtype=torch.long)
@@ -164,26 +174,27 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
             batches = [(X_all, y_all)]
         else:
             perm = torch.stack([torch.randperm(n_train, generator=g) for g in gens])  # [S, n]
-            Xp, yp = X[didx[:, None], perm], y[didx[:, None], perm]
-            batches = ((per_member(Xp[:, i:i + batch]), per_member(yp[:, i:i + batch]))
-                       for i in range(0, n_train, batch))
+            # one gather per epoch; the minibatches are then views
+            Xp, yp = per_member(X[didx[:, None], perm]), per_member(y[didx[:, None], perm])
+            batches = ((Xp[:, i:i + batch], yp[:, i:i + batch]) for i in range(0, n_train, batch))
         for xb, yb in batches:
             if cancel is not None and cancel.is_set():
                 status = "cancelled"
                 break
-            net.flat.grad.zero_()
             out = net(xb)
-            losses = member_losses(out, yb, task)
-            losses.sum().backward()
+            losses, grad_out = member_losses_and_grad(out, yb, task)
+            net.backward(grad_out)                                # overwrites flat.grad
+            if frozen:  # keep diverged members at zero: no gradient, so no decay or optimizer step moves them
+                net.zero_members(frozen)
             with torch.no_grad():
                 if coupled:
                     net.flat.grad.addcmul_(net.flat, net.decay)   # torch: grad = grad.add(param, alpha=λ)
                 else:
                     net.flat.mul_(shrink)                         # torch: param.mul_(1 - lr·λ)
             opt.step()
-            loss_sum += losses.detach().double()
+            loss_sum += losses.double()
             if task == "classification":
-                correct += member_correct(out.detach(), yb)
+                correct += member_correct(out, yb)
             n_batches += 1
         if status == "cancelled":
             break
@@ -195,11 +206,13 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
             for m in rows:
                 diverged[members[m]] = epoch
             active[rows] = False
+            frozen = sorted(frozen + rows)
             state = [v for v in opt.state[net.flat].values() if torch.is_tensor(v) and v.shape == net.flat.shape]
             net.zero_members(rows, *state)
             if not active.any():
                 break
-    return SweepResult(cfg, builder.frame(), status, diverged, time.perf_counter() - start, epochs_done)
+    params = {members[m]: net.member_params(m) for m in range(n_real) if active[m]} if keep_params else {}
+    return SweepResult(cfg, builder.frame(), status, diverged, time.perf_counter() - start, epochs_done, params)
 
 
 def _decayed(net: StackedMLP, cfg: SweepConfig) -> list[bool]:
