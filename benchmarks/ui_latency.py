@@ -1,0 +1,121 @@
+"""Prints how fast the app shows a shared link: first curve, final figure vs the core's own sweep time, cached."""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FIRST_CURVE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(el => (el._fullData || [])
+    .some(t => t.meta && t.meta.role === 'line' && t.x && t.x.length >= 2))"""
+FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
+    && [...document.querySelectorAll('[data-testid="stAlertContentSuccess"], [data-testid="stAlert"]')]
+       .some(e => e.innerText.includes('Trained '))"""
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def timed_open(context, url: str) -> tuple[float, float]:
+    """Seconds from navigation to the first drawn curve and to the final figure, in a new tab of `context`."""
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(FIRST_CURVE_JS, polling="raf", timeout=300_000)
+    first = time.perf_counter() - start
+    page.wait_for_function(FINAL_JS, polling="raf", timeout=300_000)
+    final = time.perf_counter() - start
+    page.close()
+    return first, final
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--wd", default="0,0.001,0.01,0.1")
+    parser.add_argument("--optimizer", default="adam")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="a fresh browser profile for every open")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from wdlab.params import from_query
+    from wdlab.sweep import run_sweep
+
+    import torch
+    from wdlab.config import DEFAULT_LIMITS
+    # The core gets the thread count the app gives each sweep (wdlab.ui.state.manager): a like-for-like yardstick.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // DEFAULT_LIMITS.max_concurrent_jobs))
+    from wdlab.jobs import warm_up
+    warm_up()  # the app pre-pays the first-optimizer import at start-up; so does the yardstick
+    proc, base = start_server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            t = time.perf_counter()
+            # One browser profile throughout, like a visitor's browser: its HTTP cache holds Streamlit's bundle.
+            # --cold gives every open a fresh profile (nothing cached, Plotly's 4.7 MB chunk fetched each time).
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(base)
+            page.get_by_text("Weight Decay Lab").first.wait_for(timeout=120_000)
+            print(f"server warm-up (first page load: torch import, job pool, optimizer pre-pay): "
+                  f"{time.perf_counter() - t:.2f} s")
+            page.close()
+            rows = []
+            for i in range(args.repeats):
+                lr = 0.01 + 0.001 * i  # a new config each time, so nothing is cached yet
+                query = {"preset": "tutorial", "optimizer": args.optimizer, "wd": args.wd, "seeds": "0",
+                         "epochs": str(args.epochs), "lr": repr(lr)}
+                cfg, _ = from_query(query)
+                core = run_sweep(cfg).seconds  # the core alone, same config, while the server idles
+                # ... and with a listener, as the app runs it: the engine then builds a DataFrame per epoch.
+                core_live = run_sweep(cfg, on_epoch=lambda epoch, rows: None).seconds
+                url = base + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+                ctx = (lambda: browser.new_context(viewport={"width": 1400, "height": 1000})) if args.cold \
+                    else (lambda: context)
+                first, final = timed_open(ctx(), url)
+                _, cached = timed_open(ctx(), url)
+                rows.append((first, final, core, cached, core_live))
+                print(f"run {i + 1}: first curve {first:.2f} s | final figure {final:.2f} s vs core sweep {core:.2f} s "
+                      f"(UI adds {100 * (final - core) / core:+.0f} %) | cached link {cached:.2f} s")
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    med = [statistics.median(col) for col in zip(*rows)]
+    print(f"\nmedian of {len(rows)}, {len(cfg.weight_decays)}-λ tutorial sweep, {args.epochs} epochs, "
+          f"{os.cpu_count()} cores:")
+    print(f"  share link -> first curve on screen: {med[0]:.2f} s   (target < 2 s)")
+    print(f"  share link -> final figure:          {med[1]:.2f} s vs core {med[2]:.2f} s: "
+          f"UI adds {100 * (med[1] - med[2]) / med[2]:+.0f} %   (target < +30 %)")
+    print(f"  cached link -> final figure:         {med[3]:.2f} s   (target < 1 s): the page's fixed cost")
+    print(f"  training seen in the app (final − cached): {med[1] - med[3]:.2f} s vs core {med[2]:.2f} s "
+          f"({med[4]:.2f} s with a per-epoch listener)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""The app through Streamlit's AppTest: controls -> config, link -> controls, a short sweep's figure, bad input."""
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from wdlab.config import DEFAULT_LIMITS, SweepConfig
+from wdlab.params import from_query, to_query
+from wdlab.ui.controls import cfg_to_state, state_to_cfg
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit")
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+SHORT = "?preset=tutorial&optimizer=adamw&wd=0,0.001,0.1&seeds=0&epochs=3&hidden=8"
+
+
+def app(query: str = "") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for part in query.lstrip("?").split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            at.query_params[key] = value
+    return at.run()
+
+
+def poll_until_done(at: AppTest, timeout: float = 120) -> AppTest:
+    """AppTest never fires run_every: rerun the page until the job's finished view appears."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if at.success or at.info and any("cancelled" in i.value for i in at.info):
+            return at
+        time.sleep(0.2)
+    raise AssertionError("the sweep did not finish")
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def values(v) -> list:
+    """A trace's array as sent to the browser (plotly sends numeric arrays base64-encoded)."""
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
+def lines(spec: dict, panel: str) -> list[float]:
+    return [t["meta"]["wd"] for t in spec["data"] if t.get("meta", {}).get("role") == "line"
+            and t["meta"]["panel"] == panel]
+
+
+def test_state_round_trip_is_exact_for_every_setting():
+    cfg = SweepConfig(preset="moons", hidden=(16, 8), activation="tanh", optimizer="sgd", momentum=0.5, lr=0.05,
+                      epochs=7, batch_size=32, weight_decays=(0.0, 3e-5, 0.25), seeds=(1, 4), val_fraction=0.3,
+                      decay_bias=False, dtype="float64")
+    assert state_to_cfg(cfg_to_state(cfg), DEFAULT_LIMITS) == (cfg, [])
+
+
+def test_controls_produce_the_expected_config():
+    at = app()
+    at.multiselect(key="cfg_weight_decays").set_value(["0", "0.01", "2.5e-3"])
+    at.radio(key="cfg_optimizer").set_value("sgd-momentum").run()
+    at.number_input(key="cfg_momentum").set_value(0.8)
+    at.text_input(key="cfg_lr").input("0.05")
+    at.number_input(key="cfg_epochs").set_value(2)
+    at.text_input(key="cfg_hidden").input("8,4")
+    at.selectbox(key="cfg_activation").set_value("gelu")
+    at.text_input(key="cfg_batch_size").input("100")
+    at.text_input(key="cfg_seeds").input("3,1")
+    at.toggle(key="cfg_decay_bias").set_value(False)
+    at.button(key="train").click().run()
+    expected = SweepConfig(weight_decays=(0.0, 2.5e-3, 0.01), optimizer="sgd", momentum=0.8, lr=0.05, epochs=2,
+                           hidden=(8, 4), activation="gelu", batch_size=100, seeds=(1, 3), decay_bias=False)
+    assert not at.exception and not at.error
+    assert at.session_state["job"].cfg == expected
+    assert {k: at.query_params[k] for k in to_query(expected)} == to_query(expected)  # the link is shareable
+
+
+def test_query_parameters_fill_the_controls():
+    at = app("?preset=moons&optimizer=sgd&momentum=0.9&wd=0,1e-4,0.1&seeds=0,1&epochs=2&hidden=16,16"
+             "&activation=tanh&lr=0.1&batch-size=50&decay-bias=false")
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="cfg_preset").value == "moons"
+    assert at.radio(key="cfg_optimizer").value == "sgd-momentum"
+    assert at.number_input(key="cfg_momentum").value == 0.9
+    assert at.multiselect(key="cfg_weight_decays").value == ["0", "0.0001", "0.1"]
+    assert at.text_input(key="cfg_seeds").value == "0,1"
+    assert at.text_input(key="cfg_hidden").value == "16,16"
+    assert at.selectbox(key="cfg_activation").value == "tanh"
+    assert at.text_input(key="cfg_batch_size").value == "50"
+    assert at.toggle(key="cfg_decay_bias").value is False
+    assert at.session_state["job"].cfg.epochs == 2  # a link starts its run without a click
+
+
+def test_short_sweep_draws_one_loss_and_one_norm_trace_per_lambda():
+    at = poll_until_done(app(SHORT))
+    assert not at.exception
+    main = specs(at)[0]
+    assert lines(main, "train_loss") == [0.0, 0.001, 0.1] and lines(main, "l2_norm") == [0.0, 0.001, 0.1]
+    shown = [t for t in main["data"] if t.get("meta", {}).get("role") == "line"]
+    job = at.session_state["job"]
+    frame = job.snapshot().frame
+    first = frame[frame["weight_decay"] == 0.0].sort_values("epoch")["train_loss"].tolist()
+    assert values(shown[0]["y"]) == first  # the numbers drawn are the engine's
+    assert any(t.get("meta", {}).get("role") == "best" for t in specs(at)[1]["data"])
+    assert at.get("download_button") and len(at.dataframe[0].value) == 3
+
+
+def test_invalid_parameters_warn_and_use_defaults():
+    at = app("?optimizer=rmsprop&wd=0,abc&epochs=-3&colour=red&seeds=0")
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "optimizer" in text and "sgd, adam, adamw" in text
+    assert "wd" in text and "comma-separated finite numbers" in text
+    assert "epochs" in text and "'colour'" in text
+    assert at.radio(key="cfg_optimizer").value == "adam"
+    assert at.number_input(key="cfg_epochs").value == SweepConfig().epochs
+
+
+def test_over_the_limit_link_warns_and_names_the_limit():
+    at = app("?epochs=999999&wd=0")
+    assert not at.exception
+    assert any("epochs" in w.value and "at most" in w.value for w in at.warning)
+
+
+def test_out_of_range_controls_say_what_is_allowed_and_train_nothing():
+    at = app()
+    at.number_input(key="cfg_epochs").set_value(DEFAULT_LIMITS.max_epochs + 1)
+    at.text_input(key="cfg_lr").input("fast").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "lr='fast' is not valid" in errors and "finite number" in errors
+    at.text_input(key="cfg_lr").input("0.01").run()
+    assert any(f"at most {DEFAULT_LIMITS.max_epochs}" in e.value for e in at.error)
+    assert at.button(key="train").disabled and "job" not in at.session_state
+    at.multiselect(key="cfg_weight_decays").set_value(["0", "big"]).run()
+    assert any("'big' is not a number" in e.value for e in at.error)
+
+
+def test_cancel_from_the_page():
+    at = app("?epochs=2000&wd=0,0.1&hidden=8")
+    assert at.button(key="main_cancel")
+    at.button(key="main_cancel").click().run()
+    assert not at.exception and "job" not in at.session_state
+
+
+def test_from_query_and_page_agree_on_a_link():
+    cfg, warnings = from_query({"wd": "0.1,0", "optimizer": "adamw"})
+    at = app("?wd=0.1,0&optimizer=adamw")
+    assert at.session_state["job"].cfg == cfg and not warnings
+
+
+def _compare_script():
+    import streamlit as st
+
+    from wdlab.ui.compare import compare_page
+    st.session_state.setdefault("cmp_epochs", 3)
+    compare_page()
+
+
+def test_compare_page_runs_both_optimizers():
+    at = AppTest.from_function(_compare_script, default_timeout=60).run()
+    assert not at.exception
+    jobs = [at.session_state["cmp_job0"], at.session_state["cmp_job1"]]
+    assert [j.cfg.optimizer for j in jobs] == ["adam", "adamw"] and jobs[0].cfg.epochs == 3
+    deadline = time.monotonic() + 120
+    while not all(j.snapshot().finished for j in jobs) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+    compare = [s for s in specs(at) if {t.get("name") for t in s["data"]} >= {"Adam with L2", "AdamW"}]
+    assert len(compare) == 1 and len(specs(at)) == 3
+
+
+def test_queue_position_and_full_queue_are_shown(monkeypatch):
+    import wdlab.ui.state as state
+    from wdlab.config import Limits
+    monkeypatch.setattr(state, "limits", lambda: Limits(max_concurrent_jobs=1, max_queued_jobs=1))
+    busy = app("?epochs=2000&wd=0,0.1&hidden=8")
+    job = busy.session_state["job"]
+    deadline = time.monotonic() + 60
+    while job.status != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    waiting = app("?epochs=2000&wd=0&hidden=8")
+    assert "position 1" in waiting.get("progress")[0].proto.text
+    full = app("?epochs=2000&wd=0.5&hidden=8")
+    assert not full.exception and "job" not in full.session_state
+    assert any("busy" in e.value and "at most 1" in e.value for e in full.error)
+
+
+def test_training_another_config_frees_the_run_this_tab_left():
+    at = app("?epochs=2000&wd=0,0.1&hidden=8")
+    old = at.session_state["job"]
+    at.number_input(key="cfg_epochs").set_value(2)
+    at.button(key="train").click().run()
+    assert at.session_state["job"] is not old and at.session_state["job"].cfg.epochs == 2
+    assert old.done_event.wait(30) and old.status == "cancelled"  # nobody else watched it
+
+
+def test_a_diverged_member_is_named_and_the_others_are_drawn():
+    at = poll_until_done(app("?optimizer=sgd&lr=1&epochs=10&wd=0,50&hidden=8&seeds=0"))
+    assert not at.exception
+    assert any("λ=50 (seed 0) diverged at epoch 3" in w.value for w in at.warning)
+    main = specs(at)[0]
+    assert lines(main, "train_loss") == [0.0, 50.0]
+    assert [t["meta"]["wd"] for t in main["data"] if t.get("meta", {}).get("role") == "diverged"] == [50.0, 50.0]

@@ -1,0 +1,167 @@
+"""The real app in a real browser: Playwright drives Debian's Chromium against `streamlit run` on loopback."""
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+expect = None  # playwright's expect, imported with the browser (the module loads without playwright)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = ROOT / "artifacts"
+EPOCHS = 1000  # with 256 hidden units: seconds of training even on an idle machine, so partial redraws happen
+LINK = f"?preset=tutorial&optimizer=adamw&wd=0,0.001,0.01,0.1&seeds=0&epochs={EPOCHS}&hidden=256"
+# What every Plotly chart on the page draws (_fullData: arrays decoded from plotly's base64): per chart, its traces'
+# role, panel, λ and epochs drawn so far.
+CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => (el._fullData || []).map(t => ({
+    role: t.meta ? t.meta.role : null, panel: t.meta ? t.meta.panel : null, wd: t.meta ? t.meta.wd : null,
+    name: t.name || null, n: t.x ? t.x.length : 0, xmax: t.x && t.x.length ? Math.max(...Array.from(t.x)) : null})))"""
+
+
+def unavailable(reason: str):
+    """Skip locally; in CI (WDLAB_REQUIRE_BROWSER set) a missing browser is a failure, never a skip."""
+    if os.environ.get("WDLAB_REQUIRE_BROWSER"):
+        pytest.fail(f"browser test cannot run: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"streamlit exited: {proc.stdout.read()[-2000:]}")
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not start listening within 60 s")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+        global expect
+        from playwright.sync_api import expect
+    except ImportError:
+        unavailable("playwright is not installed")
+    if not os.path.exists(CHROMIUM):
+        unavailable(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Exception as e:
+            unavailable(f"Chromium did not start: {e}")
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def charts(page):
+    return page.evaluate(CHARTS_JS)
+
+
+def lines(chart, panel):
+    return [t for t in chart if t["role"] == "line" and t["panel"] == panel]
+
+
+def idle(page):
+    """Wait until the script run a widget change started has finished."""
+    page.wait_for_timeout(200)  # the rerun starts after a round trip to the server
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=60_000)
+
+
+def wait_final(page, timeout=180):
+    page.get_by_text("Trained ").first.wait_for(timeout=timeout * 1000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30_000)
+    return charts(page)
+
+
+def test_share_link_draws_curves_while_training_then_the_final_figure(server, page):
+    # Record in the page itself, every 50 ms, how many epochs the main figure shows: no redraw is missed.
+    page.add_init_script("""window.__epochs = []; setInterval(() => {
+        const el = document.querySelector('.js-plotly-plot'); if (!el || !el._fullData) return;
+        const xs = el._fullData.filter(t => t.meta && t.meta.role === 'line').map(t => t.x.length ? t.x[t.x.length - 1] : 0);
+        if (xs.length) window.__epochs.push(Math.max(...xs)); }, 50);""")
+    page.goto(server + LINK)
+    final = wait_final(page)[0]
+    seen = page.evaluate("window.__epochs")
+    assert any(0 < e < EPOCHS for e in seen), f"never saw a partial figure; epochs drawn: {sorted(set(seen))}"
+    for panel in ("train_loss", "l2_norm"):
+        assert sorted(t["wd"] for t in lines(final, panel)) == [0.0, 0.001, 0.01, 0.1]
+        assert all(t["xmax"] == EPOCHS and 2 < t["n"] <= EPOCHS + 1 for t in lines(final, panel))
+    assert page.get_by_text("Across λ").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser_final.png"), full_page=True)
+    assert (ARTIFACTS / "browser_final.png").stat().st_size > 10_000
+
+
+def test_change_a_control_and_run_again(server, page):
+    page.goto(server + "?preset=tutorial&optimizer=adam&wd=0,0.01,0.3&seeds=0&epochs=20")
+    wait_final(page)
+    idle(page)  # clicked while the first run still draws, Streamlit here sometimes blanks the text inputs
+    page.get_by_text("SGD", exact=True).click()
+    expect(page.get_by_text("SGD — coupled L2")).to_be_visible(timeout=30_000)  # the page took the click
+    differ = page.get_by_text("differ from the run shown")
+    expect(differ).to_be_visible(timeout=30_000)
+    idle(page)
+    train = page.get_by_role("button", name="Train")
+    try:
+        expect(train).to_be_enabled(timeout=30_000)
+    except AssertionError:
+        errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+        raise AssertionError(f"Train stayed disabled; the page says: {errors}") from None
+    train.click()
+    page.wait_for_url("**optimizer=sgd**", timeout=30_000)
+    expect(differ).to_have_count(0, timeout=60_000)  # the run shown is now the SGD one
+    final = wait_final(page)[0]
+    assert sorted(t["wd"] for t in lines(final, "l2_norm")) == [0.0, 0.01, 0.3]
+    assert "optimizer=sgd" in page.url and "epochs=20" in page.url
+
+
+def test_download_the_csv(server, page):
+    page.goto(server + "?preset=moons&optimizer=adam&wd=0,0.1&seeds=0,1&epochs=5&hidden=8")
+    wait_final(page)
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Download the whole frame (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    assert len(rows) == 2 * 2 * 6  # members × (epochs + 1)
+    assert {"weight_decay", "seed", "epoch", "train_loss", "val_loss", "l2_norm", "train_acc"} <= set(rows[0])
+
+
+def test_invalid_link_shows_a_warning_in_the_page(server, page):
+    page.goto(server + "?optimizer=rmsprop&epochs=3&wd=0&hidden=4")
+    page.get_by_text("optimizer='rmsprop' is not valid").wait_for(timeout=60_000)
+    assert page.get_by_text("one of sgd, adam, adamw").count() >= 1
+    wait_final(page)

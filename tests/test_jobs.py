@@ -1,0 +1,223 @@
+"""The job manager: dedupe, queue limit, cancel, LRU bounds, heartbeats, threads, and the real engine's frame."""
+import threading
+
+import pandas as pd
+import pytest
+import torch
+
+from conftest import GatedRunner
+from wdlab.config import Limits, SweepConfig
+from wdlab.data import Data
+from wdlab.jobs import JobManager, QueueFull
+from wdlab.sweep import run_sweep
+
+CFG = SweepConfig(epochs=3, weight_decays=(0.0, 0.1))
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def make(runner, concurrent=1, queued=4, **kw):
+    limits = Limits(max_concurrent_jobs=concurrent, max_queued_jobs=queued)
+    return JobManager(limits, runner=runner, warm=False, reap_every=3600, **kw)
+
+
+def cfg(i):
+    return CFG.replace(epochs=2 + i)
+
+
+def wait_done(job, timeout=20):
+    assert job.done_event.wait(timeout), f"job still {job.status}"
+
+
+def test_same_config_from_two_visitors_runs_once(gated_runner):
+    m = make(gated_runner)
+    try:
+        a = m.submit(CFG, owner="alice")
+        b = m.submit(CFG, owner="bob")
+        assert a is b and set(a.watchers) == {"alice", "bob"}
+        gated_runner.gate.set()
+        wait_done(a)
+        assert m.submit(CFG, owner="carol") is a  # finished: served from the results
+        assert len(gated_runner.calls) == 1
+        assert a.snapshot().status == "done" and a.snapshot().epochs_done == 3
+    finally:
+        m.shutdown()
+
+
+def test_uploaded_data_is_never_shared_between_visitors(gated_runner):
+    data = Data(torch.ones(4, 2), torch.ones(4, 1), torch.ones(2, 2), torch.ones(2, 1), "regression")
+    other = Data(torch.zeros(4, 2), torch.ones(4, 1), torch.ones(2, 2), torch.ones(2, 1), "regression")
+    m = make(gated_runner, concurrent=2)
+    try:
+        a = m.submit(CFG, data=data, owner="alice")
+        assert m.submit(CFG, data=data, owner="bob") is not a
+        assert m.submit(CFG, data=data, owner="alice") is a
+        assert m.submit(CFG, data=other, owner="alice") is not a
+        assert m.submit(CFG, owner="alice") is not a   # the preset's own data is another job
+        with pytest.raises(ValueError, match="owner"):
+            m.submit(CFG, data=data)
+    finally:
+        m.shutdown()
+
+
+def test_queue_limit_and_positions(gated_runner):
+    m = make(gated_runner, concurrent=1, queued=2)
+    try:
+        running = m.submit(cfg(0), owner="v")
+        assert gated_runner.started.acquire(timeout=10)
+        q1, q2 = m.submit(cfg(1), owner="v"), m.submit(cfg(2), owner="v")
+        assert (running.status, q1.snapshot().position, q2.snapshot().position) == ("running", 1, 2)
+        with pytest.raises(QueueFull, match="at most 2"):
+            m.submit(cfg(3), owner="v")
+        assert m.submit(cfg(1), owner="w") is q1  # joining a queued job needs no new place
+        m.cancel(q1)
+        assert q1.status == "cancelled" and q2.snapshot().position == 1
+        m.submit(cfg(3), owner="v")  # the freed place can be taken
+    finally:
+        m.shutdown()
+
+
+def test_cancel_running_job_frees_the_worker(gated_runner):
+    m = make(gated_runner, concurrent=1)
+    try:
+        a = m.submit(cfg(0), owner="alice")
+        b = m.submit(cfg(1), owner="alice")
+        assert gated_runner.started.acquire(timeout=10)
+        assert m.cancel(a, "alice") is True
+        wait_done(a)
+        assert a.snapshot().status == "cancelled" and a.snapshot().epochs_done == 0
+        assert gated_runner.started.acquire(timeout=10)  # the next job got the worker
+        assert b.status == "running"
+        assert m.submit(cfg(0), owner="alice") is not a  # a cancelled sweep is not kept as a result
+    finally:
+        m.shutdown()
+
+
+def test_cancel_by_one_watcher_keeps_the_job_for_the_other(gated_runner):
+    m = make(gated_runner)
+    try:
+        a = m.submit(CFG, owner="alice")
+        m.submit(CFG, owner="bob")
+        assert m.cancel(a, "alice") is False and a.status in ("queued", "running")
+        assert m.cancel(a, "bob") is True
+        wait_done(a)
+        assert a.status == "cancelled"
+    finally:
+        m.shutdown()
+
+
+def test_results_lru_bounded_by_entries():
+    runner = GatedRunner(open_gate=True)
+    m = make(runner, max_results=2)
+    try:
+        jobs = [m.submit(cfg(i), owner="v") for i in range(3)]
+        for j in jobs:
+            wait_done(j)
+        assert m.stats()["results"] == 2
+        assert m.get(jobs[0].key) is None and m.get(jobs[2].key) is jobs[2]
+        assert m.submit(cfg(0), owner="v") is not jobs[0]  # evicted: trained again
+    finally:
+        m.shutdown()
+
+
+def test_results_lru_bounded_by_bytes():
+    runner = GatedRunner(open_gate=True)
+    m = make(runner, max_result_bytes=1)
+    try:
+        first = m.submit(cfg(0), owner="v")
+        wait_done(first)
+        second = m.submit(cfg(1), owner="v")
+        wait_done(second)
+        assert m.stats()["results"] == 0 and first.nbytes() > 1
+        assert second.snapshot().frame.shape[0] == 2 * 4  # a watcher keeps its own copy of the result
+    finally:
+        m.shutdown()
+
+
+def test_abandoned_job_is_cancelled_by_heartbeat(gated_runner):
+    clock = Clock()
+    m = make(gated_runner, concurrent=1, heartbeat_timeout=30, clock=clock)
+    try:
+        watched = m.submit(cfg(0), owner="alice")
+        left = m.submit(cfg(1), owner="bob")
+        clock.now += 20
+        m.touch(watched, "alice")
+        clock.now += 20
+        assert m.reap() == [left]
+        assert left.status == "cancelled" and watched.status in ("queued", "running")
+        clock.now += 31
+        assert m.reap() == [watched]
+        wait_done(watched)
+        assert watched.status == "cancelled"
+    finally:
+        m.shutdown()
+
+
+def test_concurrent_submissions_from_threads():
+    runner = GatedRunner(open_gate=True)
+    m = make(runner, concurrent=2, queued=64)
+    got, barrier = [], threading.Barrier(16)
+
+    def visit(i):
+        barrier.wait()
+        got.append((i % 4, m.submit(cfg(i % 4), owner=f"v{i}")))
+
+    threads = [threading.Thread(target=visit, args=(i,)) for i in range(16)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        by_cfg = {}
+        for k, job in got:
+            by_cfg.setdefault(k, set()).add(id(job))
+        assert len(got) == 16 and all(len(ids) == 1 for ids in by_cfg.values())
+        for _, job in got:
+            wait_done(job)
+        assert sorted(c.epochs for c, _ in runner.calls) == [2, 3, 4, 5]
+    finally:
+        m.shutdown()
+
+
+def test_failing_sweep_is_reported_and_worker_survives():
+    m = make(GatedRunner(fail=True))
+    try:
+        job = m.submit(CFG, owner="v")
+        wait_done(job)
+        assert job.snapshot().status == "failed" and "boom" in job.snapshot().error
+        m.runner = GatedRunner(open_gate=True)
+        job2 = m.submit(cfg(1), owner="v")
+        wait_done(job2)
+        assert job2.status == "done"
+    finally:
+        m.shutdown()
+
+
+def test_shutdown_stops_every_thread(gated_runner):
+    before = threading.active_count()
+    m = make(gated_runner, concurrent=2)
+    job = m.submit(CFG, owner="v")
+    m.shutdown()
+    assert job.status == "cancelled"
+    assert not any(t.is_alive() for t in m._threads)
+    assert threading.active_count() == before
+
+
+def test_real_engine_frame_is_shown_unchanged():
+    small = SweepConfig(epochs=3, weight_decays=(0.0, 1e-2, 1.0), seeds=(0, 1), hidden=(8,))
+    m = JobManager(Limits(max_concurrent_jobs=1), reap_every=3600)
+    try:
+        job = m.submit(small, owner="v")
+        wait_done(job, 120)
+        snap = job.snapshot()
+        direct = run_sweep(small)
+        pd.testing.assert_frame_equal(snap.frame, direct.frame)
+        assert snap.epochs_done == 3 and snap.status == "done"
+    finally:
+        m.shutdown()

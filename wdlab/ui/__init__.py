@@ -1,0 +1,16 @@
+"""The Streamlit app's pages and pieces: the only package of wdlab that imports streamlit."""
+from __future__ import annotations
+
+import streamlit as st
+
+
+def pages() -> list:
+    """The app's pages for st.navigation. Register a new page (e.g. the quiz) by adding its st.Page here."""
+    from .compare import compare_page
+    from .explorer import explorer_page
+
+    return [
+        st.Page(explorer_page, title="Explorer", icon=":material/monitoring:", url_path="explorer", default=True),
+        st.Page(compare_page, title="Adam+L2 vs AdamW", icon=":material/compare_arrows:", url_path="adam-vs-adamw"),
+        # st.Page(quiz_page, title="Quiz", icon=":material/quiz:", url_path="quiz"),  # from .quiz import quiz_page
+    ]

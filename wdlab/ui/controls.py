@@ -1,0 +1,122 @@
+"""The sweep's widgets, generated from the core's declared settings, and their two-way mapping to a config."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import streamlit as st
+
+from ..config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig
+from ..data import DATASETS
+from ..params import BY_ATTR
+from ..sweep import validate
+
+PREFIX = "cfg_"
+WD_GRID = ("0", "1e-05", "3e-05", "0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1")
+OPTIMIZER_CHOICES = {"sgd": "SGD", "sgd-momentum": "SGD + momentum", "adam": "Adam with L2", "adamw": "AdamW"}
+OPTIMIZER_NOTES = {
+    "sgd": OPTIMIZERS["sgd"],
+    "sgd-momentum": "SGD + momentum — coupled L2: grad += λ·w, then the momentum buffer and step",
+    "adam": OPTIMIZERS["adam"],
+    "adamw": OPTIMIZERS["adamw"],
+}
+PRESETS = tuple(name for name in DATASETS if name != "csv")  # csv needs an upload, offered by its own control
+
+
+def wd_text(w: float) -> str:
+    return f"{w:g}"
+
+
+def cfg_to_state(cfg: SweepConfig) -> dict[str, Any]:
+    """Widget values (by key) that show `cfg`."""
+    fmt = lambda attr: BY_ATTR[attr].format(getattr(cfg, attr))  # noqa: E731
+    opt = "sgd-momentum" if cfg.optimizer == "sgd" and cfg.momentum else cfg.optimizer
+    return {
+        "preset": cfg.preset if cfg.preset in PRESETS else PRESETS[0],
+        "hidden": fmt("hidden"), "activation": cfg.activation, "optimizer": opt,
+        "momentum": cfg.momentum or 0.9, "lr": fmt("lr"), "epochs": cfg.epochs, "batch_size": fmt("batch_size"),
+        "weight_decays": [wd_text(w) for w in cfg.weight_decays], "seeds": fmt("seeds"),
+        "decay_bias": cfg.decay_bias, "val_fraction": fmt("val_fraction"), "dtype": cfg.dtype,
+    }
+
+
+def state_to_cfg(state: Mapping[str, Any], limits: Limits) -> tuple[SweepConfig | None, list[str]]:
+    """Widget values -> (config, []) or (None, messages saying what is wrong and what is allowed)."""
+    errors: list[str] = []
+    values: dict[str, Any] = {"preset": state["preset"], "activation": state["activation"],
+                              "dtype": state["dtype"], "decay_bias": bool(state["decay_bias"])}
+    opt = state["optimizer"]
+    values["optimizer"] = "sgd" if opt == "sgd-momentum" else opt
+    values["momentum"] = float(state["momentum"]) if opt == "sgd-momentum" else 0.0
+    for attr in ("hidden", "lr", "batch_size", "seeds", "val_fraction"):
+        try:
+            values[attr] = BY_ATTR[attr].parse(state[attr])
+        except ConfigError as e:
+            errors.append(str(e))
+    epochs = state["epochs"]
+    values["epochs"] = int(epochs) if epochs is not None else 0
+    wds = []
+    for text in state["weight_decays"]:
+        try:
+            wds.append(BY_ATTR["weight_decays"].parse(str(text))[0])
+        except (ConfigError, IndexError):
+            errors.append(f"weight_decay {str(text)[:40]!r} is not a number: type values like 0, 1e-4 or 0.05")
+    if not wds and not errors:
+        errors.append("pick at least one weight_decay value (0 = no decay)")
+    values["weight_decays"] = tuple(dict.fromkeys(wds))  # typing 1e-3 next to the grid's 0.001 is one value
+    if errors:
+        return None, errors
+    try:
+        cfg = SweepConfig(**values)
+        validate(cfg, limits)
+    except ConfigError as e:
+        return None, [str(e)]
+    return cfg, []
+
+
+def load_state(cfg: SweepConfig) -> None:
+    """Set the widgets to show `cfg` (before they are drawn in this run)."""
+    for name, value in cfg_to_state(cfg).items():
+        st.session_state[PREFIX + name] = value
+
+
+def current_state() -> dict[str, Any]:
+    return {name: st.session_state.get(PREFIX + name) for name in cfg_to_state(SweepConfig())}
+
+
+def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
+    """Draw the controls (in the current container); return the config they describe or the errors."""
+    k = lambda name: PREFIX + name  # noqa: E731
+    if k("preset") not in st.session_state:
+        load_state(SweepConfig())
+    st.selectbox("Experiment (dataset)", PRESETS, key=k("preset"), format_func=lambda n: DATASETS[n].title,
+                 help="--preset")
+    st.caption(DATASETS[st.session_state[k("preset")]].description)
+    options = list(dict.fromkeys([*WD_GRID, *st.session_state[k("weight_decays")]]))
+    st.multiselect("weight_decay values λ (one model each)", options, key=k("weight_decays"),
+                   accept_new_options=True, format_func=str, max_selections=limits.max_wd_values,
+                   filter_mode="prefix", select_all=False,  # typing 0.3 must not also pick 0.03, 0.003, …
+                   help=f"--wd. Pick from the log grid or type any exact value and press Enter "
+                        f"(at most {limits.max_wd_values} values).")
+    st.radio("Optimizer", tuple(OPTIMIZER_CHOICES), key=k("optimizer"), horizontal=True,
+             format_func=OPTIMIZER_CHOICES.get, help="--optimizer (and --momentum for SGD + momentum)")
+    st.caption(OPTIMIZER_NOTES[st.session_state[k("optimizer")]])
+    if st.session_state[k("optimizer")] == "sgd-momentum":
+        st.number_input("momentum", 0.0, 0.999, step=0.05, key=k("momentum"), help="--momentum")
+    c1, c2 = st.columns(2)
+    c1.text_input("learning rate", key=k("lr"), help="--lr: a number > 0 and ≤ 10, e.g. 0.01 or 3e-4")
+    c2.number_input("epochs", min_value=1, step=10, key=k("epochs"),
+                    help=f"--epochs: 1 to {limits.max_epochs}")
+    c1.text_input("hidden widths", key=k("hidden"),
+                  help=f"--hidden: comma-separated widths, e.g. 64 or 128,64 (≤ {limits.max_layers} layers, "
+                       f"each ≤ {limits.max_width}); empty = a linear model")
+    c2.selectbox("activation", ACTIVATIONS, key=k("activation"), help="--activation")
+    c1.text_input("batch size", key=k("batch_size"), help="--batch-size: a whole number, or full (the whole set)")
+    c2.text_input("seeds", key=k("seeds"), help=f"--seeds: comma-separated, e.g. 0,1,2 (at most {limits.max_seeds})")
+    st.toggle("decay biases too", key=k("decay_bias"),
+              help="--decay-bias: on = torch's default (every parameter decays); off = only weight matrices")
+    with st.expander("More settings"):
+        st.text_input("validation fraction", key=k("val_fraction"),
+                      help="--val-fraction: 0.05 to 0.5, or default (the dataset's own split)")
+        st.selectbox("precision", DTYPES, key=k("dtype"), help="--dtype")
+    st.caption(f"Limits here: {limits.describe()}.")
+    return state_to_cfg(current_state(), limits)
