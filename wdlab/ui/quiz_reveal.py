@@ -1,0 +1,90 @@
+"""The quiz's reveal: each prediction marked against the measurement, the lettered curves, the explanation."""
+from __future__ import annotations
+
+import re
+from typing import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from .. import plots, quiz
+from ..quiz import METRICS, Direction, Outcome, Scenario, WhichCurve
+from .results import CHART_CONFIG
+
+
+def _change(frames, metric: str, before, after, tol: float) -> tuple[str, str]:
+    """(measured direction, '0.128 → 0.913, r = +611.5 %'), read exactly as the grader reads them."""
+    a, b = quiz.read(frames, before, metric), quiz.read(frames, after, metric)
+    answer, r = quiz.direction_of(a, b, tol)
+    return answer, f"{quiz.fmt(a)} → {quiz.fmt(b)}, r = {r:+.1%}"
+
+
+def verdict_text(o: Outcome, pick: str, frames) -> str:
+    """One line: what the learner said, what was measured, and the numbers it was read from."""
+    q = o.question
+    if isinstance(q, Direction):
+        _, numbers = _change(frames, q.metric, q.before, q.after, q.tolerance)
+        return f"You said **{pick}**; measured **{o.answer}** ({METRICS[q.metric]} {numbers})."
+    if isinstance(q, WhichCurve):
+        ends = sorted(o.values.items(), key=lambda kv: -kv[1])
+        listing = ", ".join(f"{name} ended at {quiz.fmt(v)}" for name, v in ends)
+        accepted = f" (within the tolerance, {' or '.join(sorted(o.correct))} count)" if len(o.correct) > 1 else ""
+        return f"You said **{pick}**; λ = {q.target:g} is curve **{o.answer}**{accepted}: {listing}."
+    changes = "; ".join("{} {} ({})".format(METRICS[m], *_change(frames, m, q.before, q.after, q.tolerance))
+                        for m in q.metrics())
+    return f"You said **{pick}**; right: **{o.answer}**. Measured: {changes}."
+
+
+def verdict(index: int, o: Outcome, pick: str, frames) -> None:
+    """The prediction marked under its question: ✓ right, ✗ wrong, or why it could not be graded."""
+    if not o.graded:
+        st.info(f"Not graded: {o.note}.", icon=":material/help:")
+        return
+    text = verdict_text(o, pick, frames)
+    if o.is_right(pick):
+        st.success(f"✓ Q{index + 1} right. {text}")
+    else:
+        st.error(f"✗ Q{index + 1} not what happened. {text}")
+
+
+def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380) -> go.Figure:
+    """The question's curves, lettered as the grader letters them; the learner's pick drawn thick and named."""
+    frame = frames if isinstance(frames, pd.DataFrame) else frames[q.run]
+    finals = {w: o.values[f"λ = {w:g}"] for w in q.weight_decays}
+    letters = quiz.curve_letters(finals)
+    colors = plots.wd_colors(q.weight_decays)
+    fig = go.Figure()
+    for w in sorted(q.weight_decays, key=letters.get):
+        letter = letters[w]
+        rows = frame[frame["weight_decay"] == w]
+        mean = rows.groupby("epoch")[q.metric].mean()
+        mark = " ✓" if letter in o.correct else ""
+        mine = letter == pick
+        fig.add_trace(go.Scatter(
+            x=mean.index, y=mean.to_numpy(), mode="lines", name=f"{letter}: λ = {w:g}{mark}"
+            + (" — your pick" if mine else ""), line=dict(color=colors[w], width=6 if mine else 2.2),
+            meta={"role": "curve", "letter": letter, "wd": float(w), "pick": mine, "right": letter in o.correct},
+            hovertemplate=f"curve {letter}: λ = {w:g}<br>epoch %{{x}}<br>{q.metric} = %{{y:.4g}}<extra></extra>"))
+        fig.add_annotation(x=mean.index[-1], y=float(mean.iloc[-1]), text=f"<b>{letter}</b>"
+                           + (" ← your pick" if mine else ""), showarrow=False, xanchor="left", xshift=6,
+                           font=dict(size=14, color=colors[w]))
+    what = METRICS[q.metric].removeprefix("final ")
+    fig.update_layout(height=height, font=plots.FONT, template="plotly_white", margin=dict(l=10, r=80, t=40, b=10),
+                      title=dict(text=f"{what[0].upper()}{what[1:]} by epoch: A ends highest", font=dict(size=14)),
+                      legend=dict(title="curve"))
+    fig.update_xaxes(title_text="epoch", showline=True, linecolor="#bbb")
+    fig.update_yaxes(title_text=q.metric, showline=True, linecolor="#bbb", exponentformat="e")
+    return fig
+
+
+def reveal(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping[int, str], frames) -> None:
+    """Below the run: the lettered figures of which-curve questions, then the explanation with its numbers."""
+    st.subheader("What happened, and why")
+    for i, (q, o) in enumerate(zip(scenario.questions, outcomes)):
+        if isinstance(q, WhichCurve) and o.graded:
+            st.markdown(f"**Q{i + 1}: the curves, lettered.** Your pick is the thick line; ✓ marks the right one.")
+            st.plotly_chart(curve_figure(q, o, predictions[i], frames), key=f"quiz_curves_q{i}",
+                            config=CHART_CONFIG)
+    for paragraph in quiz.explain(scenario, outcomes, predictions).split("\n\n"):
+        st.markdown(re.sub(r"^(Q\d+\.|Why:)", r"**\1**", paragraph))  # the core's own text, never a visitor's
