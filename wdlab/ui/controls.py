@@ -19,7 +19,7 @@ OPTIMIZER_NOTES = {
     "adam": OPTIMIZERS["adam"],
     "adamw": OPTIMIZERS["adamw"],
 }
-PRESETS = tuple(name for name in DATASETS if name != "csv")  # csv needs an upload, offered by its own control
+PRESETS = tuple(DATASETS)  # "csv" (Your CSV) last: choosing it shows the uploader on the page
 
 
 def wd_text(w: float) -> str:
@@ -31,7 +31,7 @@ def cfg_to_state(cfg: SweepConfig) -> dict[str, Any]:
     fmt = lambda attr: BY_ATTR[attr].format(getattr(cfg, attr))  # noqa: E731
     opt = "sgd-momentum" if cfg.optimizer == "sgd" and cfg.momentum else cfg.optimizer
     return {
-        "preset": cfg.preset if cfg.preset in PRESETS else PRESETS[0],
+        "preset": cfg.preset,
         "hidden": fmt("hidden"), "activation": cfg.activation, "optimizer": opt,
         "momentum": cfg.momentum or 0.9, "lr": fmt("lr"), "epochs": cfg.epochs, "batch_size": fmt("batch_size"),
         "weight_decays": [wd_text(w) for w in cfg.weight_decays], "seeds": fmt("seeds"),
@@ -90,7 +90,8 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
         load_state(SweepConfig())
     st.selectbox("Experiment (dataset)", PRESETS, key=k("preset"), format_func=lambda n: DATASETS[n].title,
                  help="--preset")
-    st.caption(DATASETS[st.session_state[k("preset")]].description)
+    preset = st.session_state[k("preset")]
+    st.caption(DATASETS[preset].description + (" Upload it on the page." if preset == "csv" else ""))
     options = list(dict.fromkeys([*WD_GRID, *st.session_state[k("weight_decays")]]))
     st.multiselect("weight_decay values λ (one model each)", options, key=k("weight_decays"),
                    accept_new_options=True, format_func=str, max_selections=limits.max_wd_values,

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..config import ConfigError
+from ..data import DATASETS
 from ..params import from_query, to_query
 from ..sweep import validate
-from ..data import DATASETS
-from . import controls, live, results
+from . import controls, live, results, upload
 from .controls import OPTIMIZER_CHOICES
-from .state import limits
+from .state import limits, manager, owner, plain
 
 INTRO = ("Train one small network per **weight_decay** value λ, all at once with `torch.optim`, and watch the "
          "**training loss** and the **L2 norm of the weights** side by side. Pick the settings on the left and "
@@ -26,6 +27,7 @@ def url_settings() -> None:
     controls.load_state(cfg)
     st.session_state["url_warnings"] = warnings
     st.session_state["autorun"] = bool(query)  # a shared link shows its results without a click
+    st.session_state["url_csv"] = cfg.preset == "csv"  # ... except on a table, which no link carries
 
 
 def explorer_page() -> None:
@@ -33,33 +35,57 @@ def explorer_page() -> None:
     st.title("Weight Decay Lab")
     st.markdown(INTRO)
     for warning in st.session_state.get("url_warnings", []):
-        st.warning(f"Link: {warning}", icon=":material/link:")
+        st.warning(f"Link: {plain(warning)}", icon=":material/link:")  # a link's words stay text
     lim = limits()
     with st.sidebar:
         st.header("Sweep")
         cfg, errors = controls.sweep_controls(lim)
         for message in errors:
             st.error(message)
+    table = None
+    if controls.current_state()["preset"] == "csv":
+        st.subheader("Your table")
+        if st.session_state.get("url_csv"):
+            upload.link_notice()
+        table = upload.upload_section(lim, cfg.val_fraction if cfg is not None else None)
+        if table is not None and cfg is not None:
+            try:
+                validate(cfg, lim, table.data)  # limits that depend on the table's size
+            except ConfigError as e:
+                st.error(f"{e} — for this table.")
+                cfg = None
+    else:
+        upload.forget()
+    ready = cfg is not None and (cfg.preset != "csv" or table is not None)
+    data = table.data if table is not None else None
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
-    pressed = c1.button("Train", type="primary", key="train", disabled=cfg is None, icon=":material/play_arrow:",
+    pressed = c1.button("Train", type="primary", key="train", disabled=not ready, icon=":material/play_arrow:",
                         width="stretch")
-    if cfg is not None:
+    if ready:
+        on = f"your table {upload.md(table.name)}" if table is not None else DATASETS[cfg.preset].title
         c2.caption(f"{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} models, "
                    f"{cfg.epochs} epochs, {OPTIMIZER_CHOICES[cfg.optimizer if not cfg.momentum else 'sgd-momentum']}"
-                   f" on {DATASETS[cfg.preset].title}.")
+                   f" on {on}.")
+    elif cfg is not None:
+        c2.caption("Upload a usable table above to train.")
     else:
-        c2.caption("Fix the settings marked in red on the left to train.")
-    autorun = st.session_state.pop("autorun", False)
-    if cfg is not None and (pressed or autorun):
+        c2.caption("Fix the settings marked in red to train.")
+    autorun = st.session_state.pop("autorun", False) and cfg is not None and cfg.preset != "csv"
+    if ready and (pressed or autorun):
         st.session_state["url_warnings"] = [] if pressed else st.session_state.get("url_warnings", [])
+        st.session_state["url_csv"] = False
         st.query_params.from_dict(to_query(cfg))  # the address bar is now a link to this run
-        live.start(cfg)
+        live.start(cfg, data=data)  # a table's job is keyed by this visitor's id: nobody else can reach it
     job = st.session_state.get("job")
     if job is None:
-        st.info("Choose settings on the left and press **Train**. Try the default: the course's pure-noise "
-                "data with Adam and five λ values.", icon=":material/arrow_back:")
+        if cfg is None or cfg.preset != "csv":
+            st.info("Choose settings on the left and press **Train**. Try the default: the course's pure-noise "
+                    "data with Adam and five λ values.", icon=":material/arrow_back:")
         return
-    if cfg is not None and cfg != job.cfg:
-        st.caption("The settings on the left differ from the run shown; press **Train** to run them.")
+    if job.cfg.preset == "csv":
+        upload.share_note()
+    if ready and manager().key(cfg, data, owner()) != job.key:
+        what = "The settings on the left differ" if cfg != job.cfg else "Your table differs"
+        st.caption(f"{what} from the run shown; press **Train** to run them.")
     options = results.view_options("main")
     live.job_view("job", key="main", options=options)

@@ -1,0 +1,148 @@
+"""Your own CSV on the explorer: the uploader, a preview of what will be used, target and task; kept per session."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from ..config import Limits
+from ..csvdata import AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv
+from ..data import DATASETS, Data
+
+KEY = "upload_"          # widget keys: upload_file, upload_target, upload_task
+STORE = "_upload"        # st.session_state[STORE]: this visitor's parsed table, and nowhere else
+TASKS = {"auto": "auto", "regression": "regression", "classification": "classification"}
+LINK_NOTICE = ("This link carries the sweep's settings but not its table: an uploaded table stays in the session of "
+               "the visitor who uploaded it. Upload a CSV below (the same one to reproduce the run), check its "
+               "target and press **Train**.")
+SHARE_NOTE = ("The address bar links to these settings only, not to your table: whoever opens the link is asked to "
+              "upload a table of their own.")
+HELP = (f"UTF-8 text, one row per example, a header row first; columns separated by commas, semicolons, tabs or |. "
+        f"Numeric columns are used as they are, text columns with at most {MAX_LEVELS} values one-hot; at least "
+        f"{MIN_ROWS} complete rows and at most {MAX_COLUMNS} columns.")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The visitor's table, loaded for training."""
+
+    name: str        # the file's name as uploaded
+    target: str
+    data: Data
+
+
+def md(text: str) -> str:
+    """Text from a visitor's file shown literally inside Markdown: every formatting character escaped."""
+    text = re.sub(r"([\\`*_\[\]<>#+\-!|~$:&])", r"\\\1", str(text))
+    return re.sub(r"^(\d+)\.", r"\1\\.", text)  # "1." would start a numbered list
+
+
+def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
+    """Draw the uploader and, for a usable file, its preview, target and task; return the table or None."""
+    file = st.file_uploader("CSV file", type=["csv", "txt"], key=KEY + "file", help=HELP,
+                            max_upload_size=limits.max_upload_mb)
+    if file is None:
+        st.session_state.pop(STORE, None)  # the visitor removed the file: forget the parsed table too
+        st.caption(f"{HELP} At most {limits.max_upload_mb} MB. The table is kept only in this browser session "
+                   "for as long as it is open, and only you see its results.")
+        return None
+    store = _store(file.file_id)
+    if "summary" not in store:
+        store["summary"] = _try(lambda: inspect_csv(file.getvalue(), limits))
+    summary = store["summary"]
+    if isinstance(summary, CsvError):
+        _error(file.name, summary)
+        return None
+    if store.get("fresh"):  # a new file: preselect its suggested target, guess the task again
+        st.session_state[KEY + "target"] = summary.suggested_target
+        st.session_state[KEY + "task"] = "auto"
+        store["fresh"] = False
+    c1, c2 = st.columns([1, 1])
+    target = c1.selectbox("Target column (what the models predict)", summary.names, key=KEY + "target",
+                          help="--target. Every other usable column is an input feature.")
+    task = c2.radio("Task", tuple(TASKS), key=KEY + "task", horizontal=True, format_func=TASKS.get,
+                    help=f"--task. auto: classification for text labels or at most {AUTO_CLASSES} distinct "
+                         "numbers, else regression.")
+    vf = DATASETS["csv"].default_val_fraction if val_fraction is None else val_fraction
+    request = (target, task, vf)
+    if store.get("request") != request:  # keep only the latest loaded table: bounded memory per visitor
+        store["request"], store["loaded"] = request, _try(
+            lambda: load_csv(file.getvalue(), target, None if task == "auto" else task, val_fraction=vf,
+                             limits=limits))
+    loaded = store["loaded"]
+    _preview(summary, target, loaded if isinstance(loaded, Data) else None)
+    if isinstance(loaded, CsvError):
+        _error(file.name, loaded, "cannot be trained on with these choices")
+        return None
+    st.success(md(describe(loaded, target)), icon=":material/table_chart:")
+    return Upload(file.name, target, loaded)
+
+
+def describe(data: Data, target: str) -> str:
+    """One line: what the models will learn from the table."""
+    what = f"{data.n_classes} classes" if data.task == "classification" else "a number"
+    return (f"{data.task.capitalize()} of {target!r} ({what}) from {data.in_dim} feature"
+            f"{'s' if data.in_dim != 1 else ''}: {len(data.X_train)} training and {len(data.X_val)} validation rows.")
+
+
+def link_notice() -> None:
+    st.info(LINK_NOTICE, icon=":material/link:")
+
+
+def share_note() -> None:
+    st.caption(f":material/link: {SHARE_NOTE}")
+
+
+def columns_frame(summary: CsvSummary, target: str) -> pd.DataFrame:
+    """Per column: its kind, missing and distinct counts, and how it is used with this target."""
+    def use(c):
+        if c.name == target:
+            return "target: what is predicted"
+        return {"feature": "feature", "one-hot": f"one-hot: {c.n_distinct} 0/1 features"}.get(c.role,
+                                                                                            f"skipped: {c.why}")
+    return pd.DataFrame({"column": [c.name for c in summary.columns], "kind": [c.kind for c in summary.columns],
+                         "missing": [c.n_missing for c in summary.columns],
+                         "distinct values": [c.n_distinct for c in summary.columns],
+                         "use": [use(c) for c in summary.columns]})
+
+
+def _preview(summary: CsvSummary, target: str, data: Data | None) -> None:
+    n_cols = len(summary.columns)
+    with st.expander(f"{summary.n_rows:,} rows × {n_cols} columns: what will be used, and the first rows",
+                     expanded=True):
+        used, first = st.tabs(["What will be used", "First rows"])
+        used.dataframe(columns_frame(summary, target), hide_index=True, key=KEY + "columns",
+                       height=min(318, 38 + 35 * n_cols))
+        notes = data.notes if data is not None else summary.notes
+        if notes:
+            used.markdown("\n".join(f"- {md(n)}" for n in notes))
+        first.dataframe(summary.preview, hide_index=True, key=KEY + "rows",
+                        height=min(388, 38 + 35 * len(summary.preview)))
+
+
+def _store(file_id: str) -> dict:
+    store = st.session_state.get(STORE)
+    if store is None or store.get("file") != file_id:
+        store = st.session_state[STORE] = {"file": file_id, "fresh": True}
+    return store
+
+
+def forget() -> None:
+    """Drop this visitor's parsed table (they chose another dataset)."""
+    st.session_state.pop(STORE, None)
+
+
+def _try(load):
+    try:
+        return load()
+    except CsvError as e:
+        return e
+    except Exception as e:  # a reader bug must cost this file, never the page
+        return CsvError("unreadable", f"the file could not be read ({type(e).__name__}); save it as UTF-8 CSV "
+                                      "with a header row and try again")
+
+
+def _error(name: str, e: CsvError, what: str = "cannot be used") -> None:
+    st.error(f"**{md(name)}** {what}: {md(str(e))}", icon=":material/error:")
