@@ -2,6 +2,8 @@
 import streamlit as st
 
 from wdlab.ui import pages
+from wdlab.ui.state import demo_notice
 
 st.set_page_config(page_title="Weight Decay Lab", page_icon="⚖️", layout="wide")
+demo_notice()
 st.navigation(pages()).run()

@@ -39,6 +39,8 @@ class Limits:
     max_concurrent_jobs: int = 2     # sweeps training at once in the app
     max_queued_jobs: int = 16        # sweeps waiting in the app's queue
     max_upload_mb: int = 5           # CSV upload size
+    max_results: int = 32            # finished sweeps kept for reuse (LRU) ...
+    max_result_mb: int = 256         # ... and their frames' total size
 
     def describe(self) -> str:
         return (f"at most {self.max_wd_values} weight_decay values, {self.max_seeds} seeds, "
@@ -50,7 +52,9 @@ DEFAULT_LIMITS = Limits()
 # The hosted demo: one small shared container (about 1 GB, 1–2 cores) serves every visitor.
 DEMO_LIMITS = Limits(max_wd_values=8, max_seeds=3, max_members=24, max_epochs=500, max_layers=3,
                      max_width=256, max_steps=10_000, max_work=2e11, max_concurrent_jobs=1,
-                     max_queued_jobs=12, max_upload_mb=2)
+                     max_queued_jobs=12, max_upload_mb=2, max_results=16, max_result_mb=64)
+HEARTBEAT_SECONDS = 90.0  # a job whose every viewer stayed silent this long is cancelled (browsers throttle
+                          # hidden tabs' timers to about one a minute: stay above that)
 
 
 def demo_mode(env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> bool:
@@ -62,6 +66,16 @@ def demo_mode(env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] |
             return str(value).strip().lower() in ("1", "true", "yes", "on")
     # Community Cloud runs apps from /mount/src and sets HOSTNAME=streamlit.
     return env.get("HOSTNAME") == "streamlit" or os.path.isdir("/mount/src")
+
+
+def heartbeat_seconds(env: Mapping[str, str] | None = None) -> float:
+    """How long a job may go unwatched before it is cancelled: WDLAB_HEARTBEAT_S (1 to 3600 s), else 90 s."""
+    env = os.environ if env is None else env
+    try:
+        value = float(env.get("WDLAB_HEARTBEAT_S", HEARTBEAT_SECONDS))
+    except ValueError:
+        return HEARTBEAT_SECONDS
+    return min(max(value, 1.0), 3600.0) if math.isfinite(value) else HEARTBEAT_SECONDS
 
 
 @dataclass(frozen=True)

@@ -112,14 +112,16 @@ class JobManager:
     """
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, *, runner: Callable | None = None,
-                 max_results: int = 32, max_result_bytes: int = 256 * 2**20, heartbeat_timeout: float = 30.0,
+                 max_results: int | None = None, max_result_bytes: int | None = None, heartbeat_timeout: float = 30.0,
                  reap_every: float = 5.0, clock: Callable[[], float] = time.monotonic, warm: bool = True,
                  torch_threads: int | None = None):
         if runner is None:
             from .sweep import run_sweep
             runner = run_sweep
         self.limits, self.runner, self.clock = limits, runner, clock
-        self.max_results, self.max_result_bytes = max_results, max_result_bytes
+        # finished results kept for reuse: by default the limits' bounds (entries and bytes)
+        self.max_results = limits.max_results if max_results is None else max_results
+        self.max_result_bytes = limits.max_result_mb * 2**20 if max_result_bytes is None else max_result_bytes
         self.heartbeat_timeout = heartbeat_timeout
         self._cond = threading.Condition()
         self._queue: deque[Job] = deque()
@@ -132,8 +134,10 @@ class JobManager:
             # OpenMP spin against the browser and the other sweeps: measured 1.4–62 s vs 0.6 s for one sweep.
             import torch
             torch.set_num_threads(torch_threads)
+        if warm:  # here, not in a worker: with a crowd polling, a worker importing torch._dynamo got too
+            warm_up()  # little of the GIL and the queue stood still for minutes (benchmarks/load.py)
         n = max(1, limits.max_concurrent_jobs)
-        self._threads = [threading.Thread(target=self._work, args=(warm and i == 0,), daemon=True,
+        self._threads = [threading.Thread(target=self._work, daemon=True,
                                           name=f"wdlab-worker-{i}") for i in range(n)]
         self._threads.append(threading.Thread(target=self._janitor, args=(reap_every,), daemon=True,
                                               name="wdlab-janitor"))
@@ -158,8 +162,8 @@ class JobManager:
             if key in self._results:
                 self._results.move_to_end(key)
                 job = self._results[key]
-            elif key in self._active:
-                job = self._active[key]
+            elif key in self._active and not self._active[key].cancel_event.is_set():
+                job = self._active[key]   # a job being cancelled is not joined: the request gets a new one
             else:
                 if len(self._queue) >= self.limits.max_queued_jobs:
                     raise QueueFull(f"the server is busy: {len(self._queue)} sweeps are already waiting "
@@ -236,11 +240,15 @@ class JobManager:
         with job._lock:
             job.status, job.error, job.position = status, error, 0
             job.ended = self.clock()
-        self._active.pop(job.key, None)
+        if self._active.get(job.key) is job:
+            del self._active[job.key]
+        job.data = None  # the result is the frame; an upload need not stay in memory with it
         if status == "done":
-            job.data = None  # the result is the frame; an upload need not stay in memory with it
             self._results[job.key] = job
             self._evict_locked()
+        else:  # cancelled, abandoned or failed: nobody is shown its rows, so they are freed now
+            with job._lock:
+                job._frame, job._chunks = None, []
         job.done_event.set()
 
     def _evict_locked(self) -> None:
@@ -249,9 +257,7 @@ class JobManager:
             _, old = self._results.popitem(last=False)
             total -= old.nbytes()
 
-    def _work(self, warm: bool) -> None:
-        if warm:
-            warm_up()
+    def _work(self) -> None:
         while True:
             with self._cond:
                 while not self._queue and not self._stop.is_set():
@@ -274,8 +280,10 @@ class JobManager:
                 status, error = "failed", str(e)
             except Exception as e:  # a worker must survive any one sweep's failure
                 status, error = "failed", f"internal error: {type(e).__name__}: {e}"
+            result = None  # this thread waits for its next job holding nothing of the last one
             with self._cond:
                 self._finish_locked(job, status, error)
+            job = None
 
     def _janitor(self, every: float) -> None:
         while not self._stop.wait(every):

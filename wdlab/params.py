@@ -119,6 +119,13 @@ BY_KEY = {p.key: p for p in PARAMS}
 BY_ATTR = {p.attr: p for p in PARAMS}
 
 
+def _default(param: Param, base: SweepConfig) -> str:
+    text = param.format(getattr(base, param.attr))
+    if param.kind == "fraction" and getattr(base, param.attr) is None:
+        return "the default (the dataset's own split)"
+    return f"the default {text}"
+
+
 def to_query(cfg: SweepConfig) -> dict[str, str]:
     """Every setting as URL parameters, so a link reproduces the run even if defaults change."""
     return {p.key: p.format(getattr(cfg, p.attr)) for p in PARAMS}
@@ -146,7 +153,7 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
         try:
             values[param.attr] = param.parse(raw)
         except ConfigError as e:
-            warnings.append(f"{e} — using the default {param.format(getattr(base, param.attr))}")
+            warnings.append(f"{e} — using {_default(param, base)}")
     for _ in range(len(PARAMS) + 1):
         try:
             cfg = dataclasses.replace(base, **values)
@@ -158,6 +165,6 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
             if attr is None:
                 raise
             param = BY_ATTR[attr]
-            warnings.append(f"{param.key}: {e} — using the default {param.format(getattr(base, attr))}")
+            warnings.append(f"{param.key}: {e} — using {_default(param, base)}")
             del values[attr]
     raise AssertionError("unreachable")

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import os
+import re
 
 import streamlit as st
 
-from ..config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, demo_mode
+from ..config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, demo_mode, heartbeat_seconds
 from ..jobs import JobManager, new_watcher_id
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
-HEARTBEAT_SECONDS = 90.0    # a job whose every viewer stayed silent this long is cancelled (browsers
-                            # throttle hidden tabs' timers to about one a minute: stay above that)
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:.&])")
 
 
 def _secrets() -> dict:
@@ -20,17 +20,38 @@ def _secrets() -> dict:
         return {}
 
 
+def is_demo() -> bool:
+    """Demo limits in force: WDLAB_DEMO (environment or Streamlit secret), or running on Community Cloud."""
+    return demo_mode(secrets=_secrets())
+
+
 def limits() -> Limits:
-    return DEMO_LIMITS if demo_mode(secrets=_secrets()) else DEFAULT_LIMITS
+    return DEMO_LIMITS if is_demo() else DEFAULT_LIMITS
+
+
+def demo_notice() -> None:
+    """Say on the page that this server runs with the demo's tighter limits."""
+    if is_demo():
+        lim = limits()
+        st.sidebar.caption(f":material/dns: **Shared demo server**: {lim.describe()}; "
+                           f"{lim.max_concurrent_jobs} sweep(s) train at a time, the others wait in a queue.")
+
+
+def plain(text: str) -> str:
+    """Text shown literally by st.markdown/st.warning: a link's words can make no link, image, code or LaTeX."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda m: m.shutdown(timeout=1.0))
 def manager() -> JobManager:
     """One registry of jobs for every visitor (a thread-safe object: the only shared mutable state)."""
     lim = limits()
-    # Each running sweep gets its share of the cores: small members gain nothing from more threads.
-    threads = max(1, (os.cpu_count() or 1) // max(1, lim.max_concurrent_jobs))
-    return JobManager(lim, heartbeat_timeout=HEARTBEAT_SECONDS, torch_threads=threads)
+    # Each running sweep gets its share of the cores but one, which stays with the web server: with 8 visitors
+    # polling, a sweep given both of 2 cores crawled (OpenMP threads waiting on each other): 100 epochs of the
+    # default sweep took over 2 minutes (benchmarks/load.py). Small members gain nothing from more threads.
+    threads = max(1, ((os.cpu_count() or 1) - 1) // max(1, lim.max_concurrent_jobs))
+    return JobManager(lim, heartbeat_timeout=heartbeat_seconds(), torch_threads=threads,
+                      reap_every=min(5.0, heartbeat_seconds() / 2))
 
 
 def owner() -> str:

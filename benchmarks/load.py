@@ -1,0 +1,199 @@
+"""Prints how the app holds up when a class opens links at once: 8 Chromium visitors on one loopback server.
+
+Starts `streamlit run app.py` on 127.0.0.1 (WDLAB_DEMO=1 by default, as on the host), opens N browser contexts
+at the same moment, each with its own share link of a default sweep (or all the same link with --same), and
+prints: finished (and whether each waited in the queue first), time to first curve and to the final figure
+(median and worst), the server's peak RSS (VmRSS from /proc, sampled every 50 ms), and whether every visitor
+saw its own configuration. With --same, a sweep that ran once shows no queue to anyone and one training time.
+Bounded: --timeout seconds in all (default 300), N ≤ 16 visitors; the server is stopped at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        # each visitor is a foreground tab on its own machine: no page here may be throttled as hidden
+        "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
+        "--disable-background-timer-throttling"]
+FIRST_CURVE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(el => (el._fullData || [])
+    .some(t => t.meta && t.meta.role === 'line' && t.x && t.x.length >= 2))"""
+FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
+    && document.body.innerText.includes('Trained ')"""
+# Per chart: the λ and the last epoch of every loss/norm line (what the visitor sees drawn).
+LINES_JS = """() => { const el = document.querySelector('.js-plotly-plot'); return (el._fullData || [])
+    .filter(t => t.meta && t.meta.role === 'line').map(t => [t.meta.wd, Math.max(...Array.from(t.x))]); }"""
+WATCH_QUEUE = """window.__queued = 0; setInterval(() => { const m = document.body
+    && document.body.innerText.match(/Waiting in the queue: position (\\d+)/);
+    if (m) window.__queued = Math.max(window.__queued, +m[1]); }, 50);"""
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Sampler(threading.Thread):
+    """The server's resident memory every 50 ms, until stopped."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0.0, threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.05):
+            try:
+                self.peak = max(self.peak, rss_mb(self.pid))
+            except OSError:
+                return
+
+
+def start_server(env: dict) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
+    """One visitor; `note` holds what it reached so far (printed even when the crowd times out)."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = await context.new_page()
+        note["page"] = page
+        await page.add_init_script(WATCH_QUEUE)
+        start = time.perf_counter()
+        await page.goto(url)
+        await page.wait_for_function(FIRST_CURVE_JS, polling=50, timeout=timeout_ms)
+        note["first"] = first = time.perf_counter() - start
+        await page.wait_for_function(FINAL_JS, polling=50, timeout=timeout_ms)
+        final = time.perf_counter() - start
+        drawn = await page.evaluate(LINES_JS)
+        lr = await page.get_by_label("learning rate", exact=True).input_value()
+        text = await page.inner_text("body")
+        took = re.search(r"Trained .*? in ([0-9.]+) s", text)
+        own = (sorted(w for w, _ in drawn) == sorted(list(cfg.weight_decays) * 2)
+               and all(e == cfg.epochs for _, e in drawn) and float(lr) == cfg.lr)
+        return {"first": first, "final": final, "queued": await page.evaluate("window.__queued"), "own": own,
+                "train_s": took.group(1) if took else "?"}
+    finally:
+        note.pop("page", None)
+        await context.close()
+
+
+async def crowd(base: str, configs: list, timeout_s: float) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    from wdlab.params import to_query
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            warm = await browser.new_page()  # the first page load pays torch's import and the job pool's start
+            t = time.perf_counter()
+            await warm.goto(base)
+            await warm.get_by_text("Weight Decay Lab").first.wait_for(timeout=120_000)
+            print(f"server warm-up (first page load): {time.perf_counter() - t:.1f} s")
+            await warm.close()
+            urls = [base + "?" + "&".join(f"{k}={v}" for k, v in to_query(c).items()) for c in configs]
+            notes = [{} for _ in configs]
+            tasks = [asyncio.ensure_future(visit(browser, u, c, int(timeout_s * 1000), note))
+                     for u, c, note in zip(urls, configs, notes)]
+            await asyncio.wait(tasks, timeout=timeout_s)
+            results = []
+            for task, note in zip(tasks, notes):
+                if task.done():
+                    results.append(task.exception() or task.result())
+                    continue
+                seen = "?"
+                if "page" in note:  # what this visitor's page says when time ran out
+                    try:
+                        seen = " ".join((await note["page"].inner_text("body")).split())[-300:]
+                    except Exception as e:
+                        seen = f"({type(e).__name__})"
+                task.cancel()
+                results.append(TimeoutError(f"first curve: {note.get('first', 'never')}; page: {seen}"))
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return results
+        finally:
+            await browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visitors", type=int, default=8)
+    parser.add_argument("--same", action="store_true", help="every visitor opens the same link")
+    parser.add_argument("--no-demo", action="store_true", help="the default limits instead of WDLAB_DEMO=1")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the whole crowd")
+    args = parser.parse_args()
+    n = max(1, min(args.visitors, 16))
+
+    from wdlab.config import SweepConfig
+    # A default sweep each; distinct links differ in lr and epochs, so each visitor's figure is recognisably its own.
+    configs = [SweepConfig() if args.same else SweepConfig(lr=0.01 + 0.001 * i, epochs=100 + i) for i in range(n)]
+    env = dict(os.environ, WDLAB_DEMO="0" if args.no_demo else "1")
+    proc, base = start_server(env)
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    try:
+        idle = rss_mb(proc.pid)
+        results = asyncio.run(crowd(base, configs, args.timeout))
+        after = rss_mb(proc.pid)
+    finally:
+        sampler.stop.set()
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    ok = [r for r in results if isinstance(r, dict)]
+    for i, r in enumerate(results):
+        if isinstance(r, dict):
+            print(f"visitor {i + 1}: first curve {r['first']:.2f} s, final {r['final']:.2f} s, "
+                  f"{'queued then ' if r['queued'] else ''}finished, own config: {r['own']}, "
+                  f"training took {r['train_s']} s")
+        else:
+            print(f"visitor {i + 1}: FAILED: {type(r).__name__}: {str(r)[:700]}")
+    print(f"\n{n} visitors, {'the same link' if args.same else 'different links'}, "
+          f"{'default' if args.no_demo else 'demo'} limits, {os.cpu_count()} cores:")
+    print(f"  finished: {len(ok)} of {n} ({sum(r['queued'] for r in ok)} waited in the queue first)")
+    if ok:
+        firsts, finals = [r["first"] for r in ok], [r["final"] for r in ok]
+        print(f"  first curve: median {statistics.median(firsts):.2f} s, worst {max(firsts):.2f} s")
+        print(f"  final figure: median {statistics.median(finals):.2f} s, worst {max(finals):.2f} s")
+        print(f"  every visitor saw only its own configuration: {all(r['own'] for r in ok) and len(ok) == n}")
+    print(f"  server RSS: {idle:.0f} MB before the first page, peak {sampler.peak:.0f} MB, {after:.0f} MB after "
+          f"(budget 800 MB)")
+    if args.same and ok:
+        times = {r["train_s"] for r in ok}
+        once = len(times) == 1 and max(r["queued"] for r in ok) <= 1
+        print(f"  the sweep ran once: {once} (training times shown: {sorted(times)}; with one worker, copies would "
+              f"queue behind each other: highest queue position seen {max(r['queued'] for r in ok)})")
+    sys.exit(0 if len(ok) == n else 1)
+
+
+if __name__ == "__main__":
+    main()

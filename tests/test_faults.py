@@ -1,0 +1,212 @@
+"""Faults: a diverging sweep, a cancelled one, an abandoned one; the server goes on and frees what each held."""
+import gc
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from conftest import GatedRunner
+from wdlab.config import Limits, SweepConfig
+from wdlab.data import Data
+from wdlab.jobs import JobManager
+from wdlab.sweep import SweepResult, run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def upload(n=2000, seed=0) -> Data:
+    """An uploaded table's tensors (big enough that keeping them would matter)."""
+    g = torch.Generator().manual_seed(seed)
+    X, Xv = torch.randn(n, 20, generator=g), torch.randn(n // 4, 20, generator=g)
+    return Data(X, X[:, :1] * 2, Xv, Xv[:, :1] * 2, "regression")
+
+
+def manager(runner=run_sweep, concurrent=1, **kw) -> JobManager:
+    return JobManager(Limits(max_concurrent_jobs=concurrent), runner=runner, warm=False,
+                      reap_every=kw.pop("reap_every", 3600), **kw)
+
+
+def wait_done(job, timeout=60):
+    assert job.done_event.wait(timeout), f"job still {job.status}"
+
+
+def test_a_diverging_sweep_reports_its_member_and_the_next_job_completes():
+    m = manager()
+    try:
+        wild = m.submit(SweepConfig(optimizer="sgd", lr=1.0, epochs=10, weight_decays=(0.0, 50.0), hidden=(8,)),
+                        owner="a")
+        calm = m.submit(SweepConfig(epochs=5, weight_decays=(0.0, 0.1), hidden=(8,)), owner="b")
+        wait_done(wild)
+        wait_done(calm)
+        snap = wild.snapshot()
+        assert snap.status == "done" and snap.diverged == {(50.0, 0): 3}
+        healthy = snap.frame[snap.frame["weight_decay"] == 0.0]
+        assert healthy["epoch"].tolist() == list(range(11)) and healthy["train_loss"].notna().all()
+        assert calm.snapshot().status == "done" and calm.snapshot().epochs_done == 5
+    finally:
+        m.shutdown()
+
+
+def test_a_cancelled_sweep_stops_within_an_epoch_and_frees_its_data_and_rows():
+    seen, reached = [], threading.Event()
+
+    def runner(cfg, **kw):
+        forward = kw["on_epoch"]
+
+        def tap(epoch, rows):
+            forward(epoch, rows)
+            seen.append(epoch)
+            if epoch >= 2:
+                reached.set()
+        return run_sweep(cfg, **{**kw, "on_epoch": tap})
+
+    m = manager(runner)
+    try:
+        data = upload()
+        ref_data, ref_x = weakref.ref(data), weakref.ref(data.X_train)
+        job = m.submit(SweepConfig(preset="csv", epochs=2000, weight_decays=(0.0, 0.1), hidden=(64,)),
+                       data=data, owner="a")
+        del data
+        assert reached.wait(60)
+        at_cancel = max(seen)
+        assert m.cancel(job, "a") is True
+        wait_done(job)
+        assert job.status == "cancelled" and at_cancel <= job.epochs_done <= at_cancel + 1 < 2000
+        assert max(seen) <= at_cancel + 1
+        gc.collect()
+        assert job.data is None and job.frame().empty
+        assert ref_data() is None and ref_x() is None  # nothing in the manager or its worker still holds them
+        assert m.submit(job.cfg.replace(preset="tutorial", epochs=3), owner="a").done_event.wait(60)  # worker free
+    finally:
+        m.shutdown()
+
+
+def test_an_abandoned_sweep_is_reaped_while_a_watched_one_goes_on():
+    runner = GatedRunner()
+    m = manager(runner, concurrent=2, heartbeat_timeout=0.5, reap_every=0.05)
+    try:
+        data = upload()
+        ref = weakref.ref(data)
+        left = m.submit(SweepConfig(preset="csv", epochs=50), data=data, owner="gone")
+        kept = m.submit(SweepConfig(epochs=3), owner="here")
+        del data
+        deadline = time.monotonic() + 30
+        while not left.done_event.is_set() and time.monotonic() < deadline:
+            m.touch(kept, "here")  # this visitor's page keeps polling
+            time.sleep(0.05)
+        assert left.status == "cancelled" and kept.status in ("queued", "running")
+        runner.gate.set()
+        wait_done(kept)
+        assert kept.status == "done" and kept.snapshot().frame.shape[0] == 5 * 4
+        runner.calls.clear()  # the fake runner's own record of its arguments
+        gc.collect()
+        assert ref() is None and left.frame().empty
+    finally:
+        m.shutdown()
+
+
+def test_a_link_reopened_while_its_sweep_is_being_cancelled_gets_a_fresh_run():
+    release = threading.Event()
+
+    def stubborn(cfg, **kw):  # notices the cancel only when the test lets it: a long batch still running
+        release.wait(30)
+        if kw["cancel"].is_set():
+            return SweepResult(cfg, pd.DataFrame(), "cancelled")
+        return GatedRunner(open_gate=True)(cfg, **kw)
+
+    m = manager(stubborn)
+    try:
+        cfg = SweepConfig(epochs=2)
+        old = m.submit(cfg, owner="a")
+        while old.status != "running":
+            time.sleep(0.01)
+        m.cancel(old, "a")
+        new = m.submit(cfg, owner="a")
+        assert new is not old
+        release.set()
+        wait_done(old)
+        wait_done(new)
+        assert (old.status, new.status) == ("cancelled", "done")
+        assert m.submit(cfg, owner="b") is new  # the old run finishing did not unregister the new one
+    finally:
+        m.shutdown()
+
+
+# -- in the browser: a visitor closes the tab mid-sweep ---------------------------------------------------------
+LONG = "?preset=tutorial&optimizer=adam&wd=0,0.001,0.01,0.1&seeds=0&epochs=500&hidden=256"
+SHORT = "?preset=tutorial&optimizer=adamw&wd=0,0.1&seeds=0&epochs=5&hidden=8"
+
+
+@pytest.fixture(scope="module")
+def demo_server():
+    """The app as hosted (demo limits: one sweep at a time) with a 2 s heartbeat, on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, WDLAB_DEMO="1", WDLAB_HEARTBEAT_S="2")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not start listening within 60 s")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.browser
+def test_a_closed_tab_frees_the_only_worker_for_the_next_visitor(demo_server):
+    from test_browser import ARGS, CHROMIUM, unavailable
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed")
+    if not os.path.exists(CHROMIUM):
+        unavailable(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Exception as e:
+            unavailable(f"Chromium did not start: {e}")
+        try:
+            first = browser.new_context()
+            a = first.new_page()
+            a.goto(demo_server + LONG)
+            a.get_by_text("Training: epoch").wait_for(timeout=60_000)  # the long sweep holds the one worker
+            b = browser.new_context().new_page()
+            b.goto(demo_server + SHORT)
+            b.get_by_text("Demo server", exact=False).first.wait_for(timeout=60_000)
+            first.close()  # visitor A closes the tab mid-sweep
+            b.get_by_text("Trained ").first.wait_for(timeout=120_000)  # B's sweep ran: the worker was freed
+            assert b.locator(".js-plotly-plot").count() >= 1
+            # A's sweep was cancelled, not finished: opening its link again starts it anew.
+            c = browser.new_context().new_page()
+            c.goto(demo_server + LONG)
+            try:
+                c.get_by_text("Training: epoch").or_(c.get_by_text("Waiting in the queue")).first.wait_for(
+                    timeout=60_000)
+            except Exception:
+                raise AssertionError("A's link reopened shows: " + " ".join(c.inner_text("body").split())[-600:])
+            assert c.get_by_text("Trained ").count() == 0
+        finally:
+            browser.close()
