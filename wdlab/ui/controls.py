@@ -11,6 +11,7 @@ from ..params import BY_ATTR
 from ..sweep import validate
 
 PREFIX = "cfg_"
+SAVED = "_controls_saved"   # not a widget key: Streamlit never drops it
 WD_GRID = ("0", "1e-05", "3e-05", "0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1")
 OPTIMIZER_CHOICES = {"sgd": "SGD", "sgd-momentum": "SGD + momentum", "adam": "Adam with L2", "adamw": "AdamW"}
 OPTIMIZER_NOTES = {
@@ -86,8 +87,14 @@ def current_state() -> dict[str, Any]:
 def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
     """Draw the controls (in the current container); return the config they describe or the errors."""
     k = lambda name: PREFIX + name  # noqa: E731
-    if k("preset") not in st.session_state:
+    # Streamlit drops the state of widgets a run did not reach (a click can interrupt the run drawing them),
+    # which blanked these inputs; a plain (non-widget) copy of the last values puts back any key that vanished.
+    saved = st.session_state.get(SAVED)
+    if saved is None and k("preset") not in st.session_state:
         load_state(SweepConfig())
+    for name, value in (saved or {}).items():
+        if k(name) not in st.session_state:
+            st.session_state[k(name)] = value
     st.selectbox("Experiment (dataset)", PRESETS, key=k("preset"), format_func=lambda n: DATASETS[n].title,
                  help="--preset")
     preset = st.session_state[k("preset")]
@@ -120,4 +127,6 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
                       help="--val-fraction: 0.05 to 0.5, or default (the dataset's own split)")
         st.selectbox("precision", DTYPES, key=k("dtype"), help="--dtype")
     st.caption(f"Limits here: {limits.describe()}.")
-    return state_to_cfg(current_state(), limits)
+    state = current_state()
+    st.session_state[SAVED] = state
+    return state_to_cfg(state, limits)
