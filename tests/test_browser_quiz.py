@@ -1,18 +1,11 @@
 """One full quiz round in a real browser: predict, lock in, watch the run, see the graded reveal, go to the next."""
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
+from browser_support import ARGS, ARTIFACTS, CHROMIUM, streamlit_server, unavailable
+
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = ROOT / "artifacts"
 SCENARIO = "pure-noise"   # two direction questions and one "which curve"; 2 seeds × 3 λ, 100 epochs
 PICKS = ("goes up", "goes down", "C —")
 # The lettered figure's curves as the browser draws them.
@@ -21,40 +14,10 @@ CURVES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(e
     right: t.meta.right, width: t.line.width})))"""
 
 
-def unavailable(reason: str):
-    """Skip locally; in CI (WDLAB_REQUIRE_BROWSER set) a missing browser is a failure, never a skip."""
-    if os.environ.get("WDLAB_REQUIRE_BROWSER"):
-        pytest.fail(f"browser test cannot run: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited: {proc.stdout.read()[-2000:]}")
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not start listening within 60 s")
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,6 @@
 """Faults: a diverging sweep, a cancelled one, an abandoned one; the server goes on and frees what each held."""
 import gc
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -13,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from browser_support import streamlit_server
 from conftest import GatedRunner
 from wdlab.config import Limits, SweepConfig
 from wdlab.data import Data
@@ -151,35 +149,13 @@ SHORT = "?preset=tutorial&optimizer=adamw&wd=0,0.1&seeds=0&epochs=5&hidden=8"
 @pytest.fixture(scope="module")
 def demo_server():
     """The app as hosted (demo limits: one sweep at a time) with a 2 s heartbeat, on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, WDLAB_DEMO="1", WDLAB_HEARTBEAT_S="2")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not start listening within 60 s")
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with streamlit_server({"WDLAB_DEMO": "1", "WDLAB_HEARTBEAT_S": "2"}) as url:
+        yield url
 
 
 @pytest.mark.browser
 def test_a_closed_tab_frees_the_only_worker_for_the_next_visitor(demo_server):
-    from test_browser import ARGS, CHROMIUM, unavailable
+    from browser_support import ARGS, CHROMIUM, unavailable
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
