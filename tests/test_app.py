@@ -96,6 +96,25 @@ def test_query_parameters_fill_the_controls():
     assert at.session_state["job"].cfg.epochs == 2  # a link starts its run without a click
 
 
+def test_every_control_defaults_to_the_value_it_shows():
+    # The browser falls back to a widget's default when it loses the widget's state (it did right after a live
+    # view's app rerun: the next click sent epochs=1, a blank lr, decay-bias off). With each control's default
+    # equal to its current value, that loss changes nothing.
+    at = app("?preset=moons&optimizer=sgd&momentum=0.9&wd=0,1e-4,0.1&seeds=0,1&epochs=2&hidden=16,16"
+             "&activation=tanh&lr=0.1&batch-size=50&decay-bias=false")
+    at.text_input(key="cfg_lr").input("0.03")
+    at.toggle(key="main_log_y").set_value(True)
+    at.run()  # a link's values and a visitor's changes alike
+    assert at.text_input(key="cfg_lr").value == "0.03" and at.toggle(key="main_log_y").value is True
+    assert len(at.text_input) == 5 and len(at.number_input) == 2
+    for e in [*at.text_input, *at.number_input, *at.toggle]:
+        assert e.proto.default == e.value, e.key
+    for e in [*at.selectbox, *at.radio]:
+        assert e.proto.default == e.index, e.key
+    for e in at.multiselect:
+        assert list(e.proto.default) == e.indices, e.key
+
+
 def test_short_sweep_draws_one_loss_and_one_norm_trace_per_lambda():
     at = poll_until_done(app(SHORT))
     assert not at.exception

@@ -1,7 +1,6 @@
 """Trains every (weight_decay, seed) member of a sweep at once, faithful to torch.optim; callbacks; cancel."""
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from typing import Callable
 import pandas as pd
 import torch
 
-from .config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig, check_limits
+from .config import DEFAULT_LIMITS, Limits, SweepConfig, check_limits
 from .data import DATASETS, Data
 from .metrics import FrameBuilder, member_correct, member_losses, member_losses_and_grad
 from .models import StackedMLP, build_mlp, count_params

@@ -7,7 +7,7 @@ from .. import plots
 from ..config import SweepConfig
 from ..sweep import validate
 from . import live, results
-from .state import limits
+from .state import limits, shown
 
 # The ready-made comparison: the course's data and net, the same λ grid, only the optimizer differs.
 READY = SweepConfig(preset="tutorial", optimizer="adam", lr=0.01, epochs=100,
@@ -36,8 +36,9 @@ def compare_page() -> None:
         st.header("Comparison")
         st.session_state.setdefault("cmp_epochs", READY.epochs)  # defaults via state: other pages may preset them
         st.session_state.setdefault("cmp_lr", READY.lr)
-        epochs = st.number_input("epochs", min_value=1, step=50, key="cmp_epochs", help=f"1 to {lim.max_epochs}")
-        lr = st.select_slider("learning rate", options=(0.001, 0.003, 0.01, 0.03), key="cmp_lr")
+        epochs = st.number_input("epochs", min_value=1, value=shown("cmp_epochs"), step=50, key="cmp_epochs",
+                                 help=f"1 to {lim.max_epochs}")
+        lr = st.select_slider("learning rate", options=(0.001, 0.003, 0.01, 0.03), value=shown("cmp_lr"), key="cmp_lr")
     base = READY.replace(epochs=int(epochs), lr=lr)
     configs = {"Adam with L2": base, "AdamW": base.replace(optimizer="adamw")}
     try:

@@ -9,6 +9,7 @@ from ..config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, Sweep
 from ..data import DATASETS
 from ..params import BY_ATTR
 from ..sweep import validate
+from .state import shown, shown_index
 
 PREFIX = "cfg_"
 SAVED = "_controls_saved"   # not a widget key: Streamlit never drops it
@@ -89,43 +90,50 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
     k = lambda name: PREFIX + name  # noqa: E731
     # Streamlit drops the state of widgets a run did not reach (a click can interrupt the run drawing them),
     # which blanked these inputs; a plain (non-widget) copy of the last values puts back any key that vanished.
+    # Each widget also gets its current value as its default (`shown`): the browser, too, can lose a widget's
+    # value and then sends the default back.
     saved = st.session_state.get(SAVED)
     if saved is None and k("preset") not in st.session_state:
         load_state(SweepConfig())
     for name, value in (saved or {}).items():
         if k(name) not in st.session_state:
             st.session_state[k(name)] = value
-    st.selectbox("Experiment (dataset)", PRESETS, key=k("preset"), format_func=lambda n: DATASETS[n].title,
-                 help="--preset")
+    st.selectbox("Experiment (dataset)", PRESETS, shown_index(PRESETS, k("preset")), key=k("preset"),
+                 format_func=lambda n: DATASETS[n].title, help="--preset")
     preset = st.session_state[k("preset")]
     st.caption(DATASETS[preset].description + (" Upload it on the page." if preset == "csv" else ""))
     options = list(dict.fromkeys([*WD_GRID, *st.session_state[k("weight_decays")]]))
-    st.multiselect("weight_decay values λ (one model each)", options, key=k("weight_decays"),
-                   accept_new_options=True, format_func=str, max_selections=limits.max_wd_values,
+    st.multiselect("weight_decay values λ (one model each)", options, shown(k("weight_decays")),
+                   key=k("weight_decays"), accept_new_options=True, format_func=str,
+                   max_selections=limits.max_wd_values,
                    filter_mode="prefix", select_all=False,  # typing 0.3 must not also pick 0.03, 0.003, …
                    help=f"--wd. Pick from the log grid or type any exact value and press Enter "
                         f"(at most {limits.max_wd_values} values).")
-    st.radio("Optimizer", tuple(OPTIMIZER_CHOICES), key=k("optimizer"), horizontal=True,
-             format_func=OPTIMIZER_CHOICES.get, help="--optimizer (and --momentum for SGD + momentum)")
+    st.radio("Optimizer", tuple(OPTIMIZER_CHOICES), shown_index(tuple(OPTIMIZER_CHOICES), k("optimizer")),
+             key=k("optimizer"), horizontal=True, format_func=OPTIMIZER_CHOICES.get,
+             help="--optimizer (and --momentum for SGD + momentum)")
     st.caption(OPTIMIZER_NOTES[st.session_state[k("optimizer")]])
     if st.session_state[k("optimizer")] == "sgd-momentum":
-        st.number_input("momentum", 0.0, 0.999, step=0.05, key=k("momentum"), help="--momentum")
+        st.number_input("momentum", 0.0, 0.999, shown(k("momentum")), step=0.05, key=k("momentum"), help="--momentum")
     c1, c2 = st.columns(2)
-    c1.text_input("learning rate", key=k("lr"), help="--lr: a number > 0 and ≤ 10, e.g. 0.01 or 3e-4")
-    c2.number_input("epochs", min_value=1, step=10, key=k("epochs"),
+    c1.text_input("learning rate", shown(k("lr")), key=k("lr"), help="--lr: a number > 0 and ≤ 10, e.g. 0.01 or 3e-4")
+    c2.number_input("epochs", min_value=1, value=shown(k("epochs")), step=10, key=k("epochs"),
                     help=f"--epochs: 1 to {limits.max_epochs}")
-    c1.text_input("hidden widths", key=k("hidden"),
+    c1.text_input("hidden widths", shown(k("hidden")), key=k("hidden"),
                   help=f"--hidden: comma-separated widths, e.g. 64 or 128,64 (≤ {limits.max_layers} layers, "
                        f"each ≤ {limits.max_width}); empty = a linear model")
-    c2.selectbox("activation", ACTIVATIONS, key=k("activation"), help="--activation")
-    c1.text_input("batch size", key=k("batch_size"), help="--batch-size: a whole number, or full (the whole set)")
-    c2.text_input("seeds", key=k("seeds"), help=f"--seeds: comma-separated, e.g. 0,1,2 (at most {limits.max_seeds})")
-    st.toggle("decay biases too", key=k("decay_bias"),
+    c2.selectbox("activation", ACTIVATIONS, shown_index(ACTIVATIONS, k("activation")), key=k("activation"),
+                 help="--activation")
+    c1.text_input("batch size", shown(k("batch_size")), key=k("batch_size"),
+                  help="--batch-size: a whole number, or full (the whole set)")
+    c2.text_input("seeds", shown(k("seeds")), key=k("seeds"),
+                  help=f"--seeds: comma-separated, e.g. 0,1,2 (at most {limits.max_seeds})")
+    st.toggle("decay biases too", shown(k("decay_bias")), key=k("decay_bias"),
               help="--decay-bias: on = torch's default (every parameter decays); off = only weight matrices")
     with st.expander("More settings"):
-        st.text_input("validation fraction", key=k("val_fraction"),
+        st.text_input("validation fraction", shown(k("val_fraction")), key=k("val_fraction"),
                       help="--val-fraction: 0.05 to 0.5, or default (the dataset's own split)")
-        st.selectbox("precision", DTYPES, key=k("dtype"), help="--dtype")
+        st.selectbox("precision", DTYPES, shown_index(DTYPES, k("dtype")), key=k("dtype"), help="--dtype")
     st.caption(f"Limits here: {limits.describe()}.")
     state = current_state()
     st.session_state[SAVED] = state

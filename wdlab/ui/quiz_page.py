@@ -12,7 +12,7 @@ from ..data import DATASETS
 from ..quiz import Scenario
 from ..scenarios import BANK, BY_ID, Score
 from . import live, quiz_reveal, results
-from .state import manager, owner
+from .state import manager, owner, shown_index
 
 SLOTS = ("quiz_job0", "quiz_job1")   # one background job per run of the scenario shown
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam + L2 (torch.optim.Adam)", "adamw": "AdamW"}
@@ -101,7 +101,8 @@ def questions(scenario: Scenario, picks: dict[int, str] | None, outcomes, frames
         key, choices = question_key(scenario, i), dict(q.choices())
         if picks is not None:
             st.session_state[key] = picks[i]  # locked: shown as chosen, even after visiting another page
-        st.radio(f"**Q{i + 1}.** {q.prompt(scenario)}", list(choices), index=None, format_func=choices.get, key=key,
+        st.radio(f"**Q{i + 1}.** {q.prompt(scenario)}", list(choices), index=shown_index(list(choices), key, None),
+                 format_func=choices.get, key=key,
                  disabled=picks is not None, horizontal=q.kind == "direction")
         if outcomes is not None:
             quiz_reveal.verdict(i, outcomes[i], picks[i], frames)
@@ -182,7 +183,8 @@ def sidebar(scenario: Scenario) -> None:
     st.progress(done / len(BANK), text=f"{done} of {len(BANK)} scenarios answered")
     ids = [x.id for x in BANK]
     st.session_state["quiz_pick"] = scenario.id
-    st.selectbox("Scenario", ids, key="quiz_pick", on_change=lambda: go_to(st.session_state["quiz_pick"]),
+    st.selectbox("Scenario", ids, shown_index(ids, "quiz_pick"), key="quiz_pick",
+                 on_change=lambda: go_to(st.session_state["quiz_pick"]),
                  format_func=lambda x: f"{'✓ ' if s.done(x) else ''}{ids.index(x) + 1}. {BY_ID[x].title}")
     st.caption("Counts each question once, the first time it is graded. A reload starts a new session.")
 

@@ -10,6 +10,7 @@ from .. import plots
 from ..config import SweepConfig
 from ..metrics import DEFINITIONS
 from ..params import to_query
+from .state import shown, shown_index
 
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -24,9 +25,10 @@ class ViewOptions:
 def view_options(key: str) -> ViewOptions:
     """The figure's display toggles (they change the drawing, never the training)."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    log_y = c1.toggle("log y-axis", key=f"{key}_log_y")
-    show_val = c2.toggle("validation loss (dashed)", key=f"{key}_show_val")
-    band = c3.radio("band over seeds", ("minmax", "std"), key=f"{key}_band", horizontal=True,
+    log_y = c1.toggle("log y-axis", shown(f"{key}_log_y", False), key=f"{key}_log_y")
+    show_val = c2.toggle("validation loss (dashed)", shown(f"{key}_show_val", False), key=f"{key}_show_val")
+    band = c3.radio("band over seeds", ("minmax", "std"), shown_index(("minmax", "std"), f"{key}_band"),
+                    key=f"{key}_band", horizontal=True,
                     format_func={"minmax": "min–max", "std": "±1 std"}.get,
                     help="With several seeds each λ is drawn as the mean over seeds with this band around it.")
     return ViewOptions(log_y, show_val, band)

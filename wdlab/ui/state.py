@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any, Sequence
 
 import streamlit as st
 
@@ -35,6 +36,21 @@ def demo_notice() -> None:
         lim = limits()
         st.sidebar.caption(f":material/dns: **Shared demo server**: {lim.describe()}; "
                            f"{lim.max_concurrent_jobs} sweep(s) train at a time, the others wait in a queue.")
+
+
+def shown(key: str, default: Any = None) -> Any:
+    """What the keyed widget `key` shows now, to pass as its default too. The browser falls back to a widget's
+    default when it loses the widget's state (seen right after a live view's app rerun: the next click sent
+    epochs=1, blank text, decay-bias off); a default equal to the current value makes that loss harmless."""
+    return st.session_state.get(key, default)
+
+
+def shown_index(options: Sequence[Any], key: str, default: int | None = 0) -> int | None:
+    """`shown` for widgets that take an index into their options."""
+    try:
+        return list(options).index(st.session_state.get(key))
+    except ValueError:
+        return default
 
 
 def plain(text: str) -> str:

@@ -10,6 +10,7 @@ import streamlit as st
 from ..config import Limits
 from ..csvdata import AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv
 from ..data import DATASETS, Data
+from .state import shown_index
 
 KEY = "upload_"          # widget keys: upload_file, upload_target, upload_task
 STORE = "_upload"        # st.session_state[STORE]: this visitor's parsed table, and nowhere else
@@ -60,9 +61,11 @@ def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
         st.session_state[KEY + "task"] = "auto"
         store["fresh"] = False
     c1, c2 = st.columns([1, 1])
-    target = c1.selectbox("Target column (what the models predict)", summary.names, key=KEY + "target",
+    target = c1.selectbox("Target column (what the models predict)", summary.names,
+                          shown_index(summary.names, KEY + "target"), key=KEY + "target",
                           help="--target. Every other usable column is an input feature.")
-    task = c2.radio("Task", tuple(TASKS), key=KEY + "task", horizontal=True, format_func=TASKS.get,
+    task = c2.radio("Task", tuple(TASKS), shown_index(tuple(TASKS), KEY + "task"), key=KEY + "task",
+                    horizontal=True, format_func=TASKS.get,
                     help=f"--task. auto: classification for text labels or at most {AUTO_CLASSES} distinct "
                          "numbers, else regression.")
     vf = DATASETS["csv"].default_val_fraction if val_fraction is None else val_fraction
