@@ -35,9 +35,18 @@ FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
 # Per chart: the λ and the last epoch of every loss/norm line (what the visitor sees drawn).
 LINES_JS = """() => { const el = document.querySelector('.js-plotly-plot'); return (el._fullData || [])
     .filter(t => t.meta && t.meta.role === 'line').map(t => [t.meta.wd, Math.max(...Array.from(t.x))]); }"""
-WATCH_QUEUE = """window.__queued = 0; setInterval(() => { const m = document.body
-    && document.body.innerText.match(/Waiting in the queue: position (\\d+)/);
-    if (m) window.__queued = Math.max(window.__queued, +m[1]); }, 50);"""
+# In each page, every 50 ms: the highest queue position shown, and when (ms after navigation) each stage first showed.
+WATCH_QUEUE = """window.__queued = 0; window.__t = {}; setInterval(() => { if (!document.body) return;
+    const text = document.body.innerText, mark = k => { if (!(k in window.__t)) window.__t[k] = performance.now(); };
+    const m = text.match(/Waiting in the queue: position (\\d+)/);
+    if (m) { window.__queued = Math.max(window.__queued, +m[1]); mark('queued'); }
+    if (document.querySelector('[data-testid=stSidebar]')) mark('page');
+    if (document.querySelector('.js-plotly-plot')) mark('axes');
+    if (/Training: epoch [1-9]/.test(text)) mark('training');
+    if (text.includes('Trained ')) mark('trained'); }, 50);"""
+
+
+BROWSER_CPU = [0.0]  # CPU seconds the browsers spent during the crowd (set by crowd())
 
 
 def rss_mb(pid: int) -> float:
@@ -45,6 +54,27 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pids=None) -> float:
+    """CPU time (user + system) used so far by the processes `pids`, or by every Chromium process when None."""
+    tick = os.sysconf("SC_CLK_TCK")
+    if pids is None:
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()
+                and _read(f"/proc/{d}/comm").strip() in ("chromium", "chrome", "headless_shell")]
+    total = 0
+    for pid in pids:
+        fields = _read(f"/proc/{pid}/stat").rpartition(")")[2].split()
+        if len(fields) > 13:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:  # the process ended meanwhile
+        return ""
 
 
 class Sampler(threading.Thread):
@@ -98,8 +128,13 @@ async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
         took = re.search(r"Trained .*? in ([0-9.]+) s", text)
         own = (sorted(w for w, _ in drawn) == sorted(list(cfg.weight_decays) * 2)
                and all(e == cfg.epochs for _, e in drawn) and float(lr) == cfg.lr)
+        marks = await page.evaluate("""() => { const t = Object.assign({}, window.__t);
+            for (const r of performance.getEntriesByType('resource')) if (r.name.includes('PlotlyChart')) {
+                t['plotly.js asked'] = r.startTime; t['plotly.js loaded'] = r.responseEnd; }
+            return t; }""")
         return {"first": first, "final": final, "queued": await page.evaluate("window.__queued"), "own": own,
-                "train_s": took.group(1) if took else "?"}
+                "train_s": took.group(1) if took else "?",
+                "marks": " ".join(f"{k} {v / 1000:.1f}" for k, v in sorted(marks.items(), key=lambda kv: kv[1]))}
     finally:
         note.pop("page", None)
         await context.close()
@@ -118,6 +153,7 @@ async def crowd(base: str, configs: list, timeout_s: float) -> list[dict]:
             await warm.get_by_text("Weight Decay Lab").first.wait_for(timeout=120_000)
             print(f"server warm-up (first page load): {time.perf_counter() - t:.1f} s")
             await warm.close()
+            browser0 = cpu_seconds()
             urls = [base + "?" + "&".join(f"{k}={v}" for k, v in to_query(c).items()) for c in configs]
             notes = [{} for _ in configs]
             tasks = [asyncio.ensure_future(visit(browser, u, c, int(timeout_s * 1000), note))
@@ -137,6 +173,7 @@ async def crowd(base: str, configs: list, timeout_s: float) -> list[dict]:
                 task.cancel()
                 results.append(TimeoutError(f"first curve: {note.get('first', 'never')}; page: {seen}"))
             await asyncio.gather(*tasks, return_exceptions=True)
+            BROWSER_CPU[0] = cpu_seconds() - browser0
             return results
         finally:
             await browser.close()
@@ -160,7 +197,10 @@ def main() -> None:
     sampler.start()
     try:
         idle = rss_mb(proc.pid)
+        t0, server0 = time.perf_counter(), cpu_seconds([proc.pid])
         results = asyncio.run(crowd(base, configs, args.timeout))
+        wall, server_cpu = time.perf_counter() - t0, cpu_seconds([proc.pid]) - server0
+        browser_cpu = BROWSER_CPU[0]
         after = rss_mb(proc.pid)
     finally:
         sampler.stop.set()
@@ -174,12 +214,12 @@ def main() -> None:
         if isinstance(r, dict):
             print(f"visitor {i + 1}: first curve {r['first']:.2f} s, final {r['final']:.2f} s, "
                   f"{'queued then ' if r['queued'] else ''}finished, own config: {r['own']}, "
-                  f"training took {r['train_s']} s")
+                  f"training took {r['train_s']} s\n    seen at (s): {r['marks']}")
         else:
             print(f"visitor {i + 1}: FAILED: {type(r).__name__}: {str(r)[:700]}")
     print(f"\n{n} visitors, {'the same link' if args.same else 'different links'}, "
           f"{'default' if args.no_demo else 'demo'} limits, {os.cpu_count()} cores:")
-    print(f"  finished: {len(ok)} of {n} ({sum(r['queued'] for r in ok)} waited in the queue first)")
+    print(f"  finished: {len(ok)} of {n} ({sum(1 for r in ok if r['queued'])} waited in the queue first)")
     if ok:
         firsts, finals = [r["first"] for r in ok], [r["final"] for r in ok]
         print(f"  first curve: median {statistics.median(firsts):.2f} s, worst {max(firsts):.2f} s")
@@ -187,6 +227,8 @@ def main() -> None:
         print(f"  every visitor saw only its own configuration: {all(r['own'] for r in ok) and len(ok) == n}")
     print(f"  server RSS: {idle:.0f} MB before the first page, peak {sampler.peak:.0f} MB, {after:.0f} MB after "
           f"(budget 800 MB)")
+    print(f"  CPU over {wall:.0f} s ({os.cpu_count()} cores = {wall * (os.cpu_count() or 1):.0f} CPU-s): server "
+          f"{server_cpu:.0f} CPU-s, the {n} browsers {browser_cpu:.0f} CPU-s")
     if args.same and ok:
         times = {r["train_s"] for r in ok}
         once = len(times) == 1 and max(r["queued"] for r in ok) <= 1

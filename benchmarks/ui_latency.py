@@ -7,6 +7,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,13 +22,23 @@ FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
        .some(e => e.innerText.includes('Trained '))"""
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+# The floor: a bare Streamlit page holding only two small Plotly charts and the same "Trained" text (no wdlab).
+FLOOR_APP = """import plotly.graph_objects as go
+import streamlit as st
+for key in ("a", "b"):
+    st.plotly_chart(go.Figure([go.Scatter(x=list(range(101)), y=[i * k for i in range(101)], meta={"role": "line"})
+                               for k in range(4)]), key=key)
+    st.success("Trained in 0.1 s.")
+"""
+
+
+def start_server(app: str = "app.py", cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -49,6 +60,21 @@ def timed_open(context, url: str) -> tuple[float, float]:
     final = time.perf_counter() - start
     page.close()
     return first, final
+
+
+def floor(browser, repeats: int) -> float:
+    """Median seconds to show FLOOR_APP in a warm browser profile: what any Streamlit + Plotly page costs here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "floor.py").write_text(FLOOR_APP)
+        proc, base = start_server("floor.py", Path(tmp))
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            times = [timed_open(context, base)[1] for _ in range(repeats + 1)][1:]  # the first fills the cache
+            context.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -93,7 +119,7 @@ def main() -> None:
                 cfg, _ = from_query(query)
                 core = run_sweep(cfg).seconds  # the core alone, same config, while the server idles
                 # ... and with a listener, as the app runs it: the engine then builds a DataFrame per epoch.
-                core_live = run_sweep(cfg, on_epoch=lambda epoch, rows: None).seconds
+                core_live = run_sweep(cfg, on_progress=lambda epoch, rows: None).seconds
                 url = base + "?" + "&".join(f"{k}={v}" for k, v in query.items())
                 ctx = (lambda: browser.new_context(viewport={"width": 1400, "height": 1000})) if args.cold \
                     else (lambda: context)
@@ -102,6 +128,7 @@ def main() -> None:
                 rows.append((first, final, core, cached, core_live))
                 print(f"run {i + 1}: first curve {first:.2f} s | final figure {final:.2f} s vs core sweep {core:.2f} s "
                       f"(UI adds {100 * (final - core) / core:+.0f} %) | cached link {cached:.2f} s")
+            bare = floor(browser, args.repeats)
             browser.close()
     finally:
         proc.terminate()
@@ -113,6 +140,8 @@ def main() -> None:
     print(f"  share link -> final figure:          {med[1]:.2f} s vs core {med[2]:.2f} s: "
           f"UI adds {100 * (med[1] - med[2]) / med[2]:+.0f} %   (target < +30 %)")
     print(f"  cached link -> final figure:         {med[3]:.2f} s   (target < 1 s): the page's fixed cost")
+    print(f"  floor: a bare Streamlit page with two Plotly charts, warm browser: {bare:.2f} s — no page of this "
+          f"stack shows a figure faster here; wdlab's page adds {med[3] - bare:+.2f} s")
     print(f"  training seen in the app (final − cached): {med[1] - med[3]:.2f} s vs core {med[2]:.2f} s "
           f"({med[4]:.2f} s with a per-epoch listener)")
 

@@ -20,7 +20,7 @@ class GatedRunner:
         self.started = threading.Semaphore(0)
         self.lock = threading.Lock()
 
-    def __call__(self, cfg, *, limits, data, on_epoch, cancel):
+    def __call__(self, cfg, *, limits, data, on_progress, cancel):
         with self.lock:
             self.calls.append((cfg, data))
         self.started.release()
@@ -32,7 +32,7 @@ class GatedRunner:
                                 "train_loss": 1.0 / (epoch + 1), "val_loss": 1.0, "l2_norm": 2.0,
                                 "diverged": False})
             rows.append(new)
-            on_epoch(epoch, new)
+            on_progress(epoch, lambda k=len(rows): pd.concat(rows[:k], ignore_index=True))
             while not self.gate.wait(0.005):
                 if cancel.is_set():
                     return SweepResult(cfg, pd.concat(rows, ignore_index=True), "cancelled", epochs_done=epoch)

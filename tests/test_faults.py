@@ -57,14 +57,14 @@ def test_a_cancelled_sweep_stops_within_an_epoch_and_frees_its_data_and_rows():
     seen, reached = [], threading.Event()
 
     def runner(cfg, **kw):
-        forward = kw["on_epoch"]
+        forward = kw["on_progress"]
 
         def tap(epoch, rows):
             forward(epoch, rows)
             seen.append(epoch)
             if epoch >= 2:
                 reached.set()
-        return run_sweep(cfg, **{**kw, "on_epoch": tap})
+        return run_sweep(cfg, **{**kw, "on_progress": tap})
 
     m = manager(runner)
     try:
@@ -139,10 +139,11 @@ def test_a_link_reopened_while_its_sweep_is_being_cancelled_gets_a_fresh_run():
 
 
 # -- in the browser: a visitor closes the tab mid-sweep ---------------------------------------------------------
-# LONG must outlast the 2 s heartbeat by far, even alone on the machine (~12 s), or A may finish before it is
-# reaped and the reopened link rightly shows its results; it stays within DEMO_LIMITS.
+# LONG must outlast the 2 s heartbeat by far, even alone on the machine, or A may finish before it is reaped and
+# the reopened link rightly shows its results. It is about the largest sweep DEMO_LIMITS allow (2e11
+# multiply-adds), in float64: ~11 s alone on one thread.
 LONG = ("?preset=tutorial&optimizer=adam&wd=0,0.0001,0.0003,0.001,0.003,0.01,0.03,0.1&seeds=0,1,2"
-        "&epochs=100&batch-size=10&hidden=256")
+        "&epochs=240&batch-size=50&hidden=256&dtype=float64")
 SHORT = "?preset=tutorial&optimizer=adamw&wd=0,0.1&seeds=0&epochs=5&hidden=8"
 
 
@@ -167,25 +168,29 @@ def test_a_closed_tab_frees_the_only_worker_for_the_next_visitor(demo_server):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         except Exception as e:
             unavailable(f"Chromium did not start: {e}")
+        def step(what, page, locator, timeout=60_000):
+            try:
+                locator.first.wait_for(timeout=timeout)
+            except Exception:
+                raise AssertionError(f"{what}: the page shows: "
+                                     + " ".join(page.inner_text("body").split())[-600:]) from None
+
         try:
             first = browser.new_context()
             a = first.new_page()
             a.goto(demo_server + LONG)
-            a.get_by_text("Training: epoch").wait_for(timeout=60_000)  # the long sweep holds the one worker
+            step("A's long sweep starts", a, a.get_by_text("Training: epoch"))  # it holds the one worker
             b = browser.new_context().new_page()
             b.goto(demo_server + SHORT)
-            b.get_by_text("Demo server", exact=False).first.wait_for(timeout=60_000)
+            step("B's page loads", b, b.get_by_text("Demo server", exact=False))
             first.close()  # visitor A closes the tab mid-sweep
-            b.get_by_text("Trained ").first.wait_for(timeout=120_000)  # B's sweep ran: the worker was freed
+            step("B's sweep runs once A's is reaped", b, b.get_by_text("Trained "), 120_000)
             assert b.locator(".js-plotly-plot").count() >= 1
             # A's sweep was cancelled, not finished: opening its link again starts it anew.
             c = browser.new_context().new_page()
             c.goto(demo_server + LONG)
-            try:
-                c.get_by_text("Training: epoch").or_(c.get_by_text("Waiting in the queue")).first.wait_for(
-                    timeout=60_000)
-            except Exception:
-                raise AssertionError("A's link reopened shows: " + " ".join(c.inner_text("body").split())[-600:])
+            step("A's link reopened trains again", c,
+                 c.get_by_text("Training: epoch").or_(c.get_by_text("Waiting in the queue")))
             assert c.get_by_text("Trained ").count() == 0
         finally:
             browser.close()

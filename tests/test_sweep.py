@@ -1,6 +1,7 @@
 """The engine against torch.optim member by member, against hand-written math, and its live/stop/diverge behaviour."""
 import math
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -259,6 +260,41 @@ def test_callback_receives_each_epochs_new_rows_and_they_make_the_frame():
         assert set(rows.epoch) == {e} and len(rows) == 4
         assert list(rows.columns) == list(res.frame.columns)
     pd.testing.assert_frame_equal(pd.concat([r for _, r in seen], ignore_index=True), res.frame, check_exact=True)
+
+
+def test_progress_listener_frames_are_prefixes_of_the_result_and_whole_epochs_from_another_thread():
+    cfg = SweepConfig(preset="moons", hidden=(8,), epochs=300, batch_size=64, weight_decays=(0.0, 0.1),
+                      seeds=(0, 1))
+    at_epoch, latest, samples, done = {}, {}, [], threading.Event()
+
+    def on_progress(epoch, frame_so_far):
+        latest["f"] = frame_so_far
+        if epoch in (0, 7):
+            at_epoch[epoch] = frame_so_far()
+
+    def reader():  # a live view's thread, reading while the sweep adds rows
+        while not done.is_set() and len(samples) < 50:
+            if "f" in latest:
+                try:
+                    samples.append(latest["f"]())
+                except Exception as e:  # columns of different lengths: half an epoch seen
+                    samples.append(e)
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        res = run_sweep(cfg, on_progress=on_progress)
+    finally:
+        done.set()
+        thread.join(30)
+    for epoch, frame in at_epoch.items():
+        pd.testing.assert_frame_equal(frame, res.frame[res.frame.epoch <= epoch], check_exact=True)
+    assert len(samples) > 3
+    assert not [f for f in samples if isinstance(f, Exception)]
+    for frame in samples:  # never half an epoch: every member has every epoch up to the last one seen
+        assert len(frame) == 4 * (frame.epoch.max() + 1)
+        pd.testing.assert_frame_equal(frame, res.frame.iloc[:len(frame)], check_exact=True)
 
 
 @pytest.mark.parametrize("k", [0, 3])

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"wdlab: {note}\n")
     progress = None if args.quiet or cfg.epochs < 20 else Progress(cfg.epochs)
     try:
-        result = run_sweep(cfg, limits=DEFAULT_LIMITS, data=data, on_epoch=progress)
+        result = run_sweep(cfg, limits=DEFAULT_LIMITS, data=data, on_progress=progress)
     except ConfigError as e:
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2

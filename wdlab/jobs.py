@@ -50,22 +50,23 @@ class Job:
         self.epochs_done, self.started, self.ended = 0, None, None
         self.diverged: dict = {}
         self.seconds = 0.0
-        self._chunks: list[pd.DataFrame] = []  # rows of the epochs since the last snapshot
+        self._rows: Callable[[], pd.DataFrame] | None = None  # while running: builds the frame of the rows so far
         self._frame: pd.DataFrame | None = None
+        self._frame_epoch = -1  # the epoch _frame was built at
         self._lock = threading.Lock()
         self.done_event = threading.Event()
         self.position = 0
 
-    def on_epoch(self, epoch: int, rows: pd.DataFrame) -> None:
+    def on_progress(self, epoch: int, frame_so_far: Callable[[], pd.DataFrame]) -> None:
+        """The engine's per-epoch call: note the epoch; the rows become a DataFrame only when someone looks."""
         with self._lock:
-            self._chunks.append(rows)
-            self.epochs_done = epoch
+            self._rows, self.epochs_done = frame_so_far, epoch
 
     def frame(self) -> pd.DataFrame:
+        """The rows so far: the same object until a new epoch lands (a live view then reuses its figure)."""
         with self._lock:
-            if self._chunks:  # concatenate lazily: only when someone looks, and only the new epochs
-                parts = ([self._frame] if self._frame is not None else []) + self._chunks
-                self._frame, self._chunks = pd.concat(parts, ignore_index=True), []
+            if self._rows is not None and self._frame_epoch != self.epochs_done:
+                self._frame, self._frame_epoch = self._rows(), self.epochs_done
             return self._frame if self._frame is not None else pd.DataFrame()
 
     def snapshot(self, with_frame: bool = True) -> Snapshot:
@@ -248,7 +249,7 @@ class JobManager:
             self._evict_locked()
         else:  # cancelled, abandoned or failed: nobody is shown its rows, so they are freed now
             with job._lock:
-                job._frame, job._chunks = None, []
+                job._frame, job._rows = None, None
         job.done_event.set()
 
     def _evict_locked(self) -> None:
@@ -270,10 +271,10 @@ class JobManager:
                     job.status, job.position, job.started = "running", 0, self.clock()
             status, error = "done", ""
             try:
-                result = self.runner(job.cfg, limits=self.limits, data=job.data, on_epoch=job.on_epoch,
+                result = self.runner(job.cfg, limits=self.limits, data=job.data, on_progress=job.on_progress,
                                      cancel=job.cancel_event)
                 with job._lock:  # show exactly the engine's frame, not our concatenation of its epochs
-                    job._frame, job._chunks = result.frame, []
+                    job._frame, job._rows = result.frame, None
                     job.diverged, job.seconds = dict(result.diverged), result.seconds
                 status = result.status
             except ConfigError as e:

@@ -53,17 +53,22 @@ class FrameBuilder:
         self.columns = BASE_COLUMNS + (["train_acc", "val_acc"] if classification else []) + \
             [f"l2_layer{k + 1}" for k in range(n_layers)] + ["diverged"]
         self.data: dict[str, list] = {c: [] for c in self.columns}
+        self.rows = 0  # complete rows: counted after every column has them
 
     def add(self, rows: dict[str, list]) -> None:
         for c in self.columns:
             self.data[c].extend(rows[c])
+        self.rows += len(rows["epoch"])
 
     def rows_frame(self, rows: dict[str, list]) -> pd.DataFrame:
         """One epoch's rows (as given to add) as a DataFrame with the final frame's columns and dtypes."""
         return frame(rows, self.columns)
 
     def frame(self) -> pd.DataFrame:
-        return frame(self.data, self.columns)
+        """Every complete row so far. Safe while another thread adds rows: each column is cut at the count of
+        complete rows (list slices are atomic), so a half-added epoch is never seen."""
+        n = self.rows
+        return frame({c: self.data[c][:n] for c in self.columns}, self.columns)
 
 
 _DTYPES = {"seed": np.int64, "epoch": np.int64, "diverged": np.bool_}

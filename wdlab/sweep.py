@@ -18,6 +18,8 @@ from .models import StackedMLP, build_mlp, count_params
 # their seeded init and data draws.
 _RNG_LOCK = threading.Lock()
 EpochCallback = Callable[[int, pd.DataFrame], None]
+# (epoch, frame_so_far): frame_so_far() builds the DataFrame of every row reported so far, from any thread
+ProgressCallback = Callable[[int, Callable[[], pd.DataFrame]], None]
 
 
 @dataclass
@@ -71,8 +73,11 @@ def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | Non
 
 def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data | None = None,
               on_epoch: EpochCallback | None = None, cancel: threading.Event | None = None,
-              keep_params: bool = False) -> SweepResult:
+              keep_params: bool = False, on_progress: ProgressCallback | None = None) -> SweepResult:
     """Train all members; call on_epoch(epoch, new_rows) after each epoch (epoch 0 = initial state).
+
+    on_progress(epoch, frame_so_far) is the cheap listener: no DataFrame is built unless frame_so_far() is
+    called (a live view asks a few times a second; a DataFrame per epoch cost 30 % of a small sweep's time).
 
     Member (λ, s) equals a standalone nn.Linear model + torch.optim run built under torch.manual_seed(s),
     seeing batches in the order of torch.randperm(n, generator=torch.Generator().manual_seed(s)) per epoch.
@@ -156,8 +161,10 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
             rows["train_loss"].append(tl[m]); rows["val_loss"].append(vl[m]); rows["l2_norm"].append(norm[m])
             rows["diverged"].append(m in newly)
         builder.add(rows)
-        if on_epoch is not None:  # a DataFrame per epoch costs ~1 ms: build it only for a listener
+        if on_epoch is not None:  # a DataFrame per epoch costs ~0.2 ms: build it only for a listener
             on_epoch(epoch, builder.rows_frame(rows))
+        if on_progress is not None:
+            on_progress(epoch, builder.frame)
         return newly
 
     loss0, correct0 = evaluate(X_all, y_all, keep=full)
