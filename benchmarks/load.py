@@ -134,7 +134,8 @@ async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
             return t; }""")
         return {"first": first, "final": final, "queued": await page.evaluate("window.__queued"), "own": own,
                 "train_s": took.group(1) if took else "?",
-                "marks": " ".join(f"{k} {v / 1000:.1f}" for k, v in sorted(marks.items(), key=lambda kv: kv[1]))}
+                "marks": " ".join(f"{k} {v / 1000:.1f}" for k, v in sorted(marks.items(), key=lambda kv: kv[1])),
+                "stages": {k: v / 1000 for k, v in marks.items()}}
     finally:
         note.pop("page", None)
         await context.close()
@@ -224,6 +225,11 @@ def main() -> None:
         firsts, finals = [r["first"] for r in ok], [r["final"] for r in ok]
         print(f"  first curve: median {statistics.median(firsts):.2f} s, worst {max(firsts):.2f} s")
         print(f"  final figure: median {statistics.median(finals):.2f} s, worst {max(finals):.2f} s")
+        for stage, meaning in (("trained", "the server's work done ('Trained' on the page)"),
+                               ("plotly.js loaded", "the browser holds Plotly's 4.7 MB chunk")):
+            at = [r["stages"][stage] for r in ok if stage in r["stages"]]
+            if at:
+                print(f"    of which {meaning}: median {statistics.median(at):.1f} s")
         print(f"  every visitor saw only its own configuration: {all(r['own'] for r in ok) and len(ok) == n}")
     print(f"  server RSS: {idle:.0f} MB before the first page, peak {sampler.peak:.0f} MB, {after:.0f} MB after "
           f"(budget 800 MB)")
