@@ -1,5 +1,6 @@
 """The job manager: dedupe, queue limit, cancel, LRU bounds, heartbeats, threads, and the real engine's frame."""
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -219,5 +220,26 @@ def test_real_engine_frame_is_shown_unchanged():
         direct = run_sweep(small)
         pd.testing.assert_frame_equal(snap.frame, direct.frame)
         assert snap.epochs_done == 3 and snap.status == "done"
+    finally:
+        m.shutdown()
+
+
+def test_wait_for_epochs_returns_at_the_epoch_or_the_end_and_not_for_a_queued_job(gated_runner):
+    m = make(gated_runner)
+    try:
+        first = m.submit(cfg(0))
+        assert gated_runner.started.acquire(timeout=10)
+        # the gate holds epoch 0: epoch 2 never comes within the timeout
+        assert first.wait_for_epochs(2, timeout=0.2) is False and first.epochs_done == 0
+        second = m.submit(cfg(1))
+        third = m.submit(cfg(2))
+        assert third.position == 2
+        t = time.monotonic()
+        assert third.wait_for_epochs(1, timeout=60) is False  # behind another in the queue: no waiting
+        assert time.monotonic() - t < 30
+        gated_runner.gate.set()
+        assert first.wait_for_epochs(2, timeout=20) is True and first.epochs_done >= 2
+        assert third.wait_for_epochs(10**6, timeout=20) is True and third.snapshot().status == "done"
+        wait_done(second)
     finally:
         m.shutdown()

@@ -62,6 +62,20 @@ class Job:
         with self._lock:
             self._rows, self.epochs_done = frame_so_far, epoch
 
+    def wait_for_epochs(self, epochs: int, timeout: float) -> bool:
+        """Wait up to `timeout` s until `epochs` epochs are done or the job has ended, unless it is queued
+        behind another; True if that happened."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self.epochs_done >= epochs or self.status not in ACTIVE:
+                    return True
+                if self.status == "queued" and self.position > 1:
+                    return False
+            left = deadline - time.monotonic()
+            if left <= 0 or self.done_event.wait(min(left, 0.01)):
+                return self.done_event.is_set()
+
     def frame(self) -> pd.DataFrame:
         """The rows so far: the same object until a new epoch lands (a live view then reuses its figure)."""
         with self._lock:

@@ -26,6 +26,9 @@ def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
     if previous is not None and previous is not job:  # this tab now watches another run: free the old one
         manager().cancel(previous, owner())
     st.session_state[slot] = job
+    # A moment's wait draws the first curves in this run, or a short sweep's final view at once, rather than
+    # empty axes and then, a poll later, the curves.
+    job.wait_for_epochs(2, timeout=0.3)
     return job
 
 
