@@ -24,6 +24,32 @@ def unavailable(reason: str):
 
 
 @contextlib.contextmanager
+def chromium():
+    """Debian's Chromium driven by Playwright: yields the browser, closed afterwards; `unavailable` if it can't."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed")
+    if not os.path.exists(CHROMIUM):
+        unavailable(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Exception as e:
+            unavailable(f"Chromium did not start: {e}")
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def idle(page):
+    """Wait until the script run a click or widget change started has finished."""
+    page.wait_for_timeout(200)  # the rerun starts after a round trip to the server
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=60_000)
+
+
+@contextlib.contextmanager
 def streamlit_server(env: dict | None = None):
     """Serve app.py on a free loopback port; yield its URL; stop it afterwards. Its log goes to a temporary file
     (a pipe nobody drains could fill and stall the server) and is quoted if it fails to start."""

@@ -1,12 +1,11 @@
 """The real app in a real browser: Playwright drives Debian's Chromium against `streamlit run` on loopback."""
 import csv
 import io
-import os
 from pathlib import Path
 
 import pytest
 
-from browser_support import ARGS, ARTIFACTS, CHROMIUM, streamlit_server, unavailable
+from browser_support import ARTIFACTS, chromium, idle, streamlit_server
 
 pytestmark = pytest.mark.browser
 expect = None  # playwright's expect, imported with the browser (the module loads without playwright)
@@ -31,21 +30,10 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
+    with chromium() as b:
         global expect
         from playwright.sync_api import expect
-    except ImportError:
-        unavailable("playwright is not installed")
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as e:
-            unavailable(f"Chromium did not start: {e}")
         yield b
-        b.close()
 
 
 @pytest.fixture
@@ -62,12 +50,6 @@ def charts(page):
 
 def lines(chart, panel):
     return [t for t in chart if t["role"] == "line" and t["panel"] == panel]
-
-
-def idle(page):
-    """Wait until the script run a widget change started has finished."""
-    page.wait_for_timeout(200)  # the rerun starts after a round trip to the server
-    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=60_000)
 
 
 def wait_final(page, timeout=180):

@@ -1,9 +1,8 @@
 """One full quiz round in a real browser: predict, lock in, watch the run, see the graded reveal, go to the next."""
-import os
 
 import pytest
 
-from browser_support import ARGS, ARTIFACTS, CHROMIUM, streamlit_server, unavailable
+from browser_support import ARTIFACTS, chromium, idle, streamlit_server
 
 pytestmark = pytest.mark.browser
 SCENARIO = "pure-noise"   # two direction questions and one "which curve"; 2 seeds × 3 λ, 100 epochs
@@ -22,27 +21,10 @@ def server():
 
 @pytest.fixture(scope="module")
 def page():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed")
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as e:
-            unavailable(f"Chromium did not start: {e}")
+    with chromium() as browser:
         # Tall: Streamlit scrolls inside the page, so the screenshot shows what fits in the viewport.
         context = browser.new_context(viewport={"width": 1400, "height": 2600})
         yield context.new_page()
-        browser.close()
-
-
-def idle(page):
-    """Wait until the script run a click started has finished."""
-    page.wait_for_timeout(200)  # the rerun starts after a round trip to the server
-    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=60_000)
 
 
 def test_one_full_quiz_round(server, page):

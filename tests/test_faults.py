@@ -1,6 +1,5 @@
 """Faults: a diverging sweep, a cancelled one, an abandoned one; the server goes on and frees what each held."""
 import gc
-import os
 import threading
 import time
 import weakref
@@ -156,18 +155,8 @@ def demo_server():
 
 @pytest.mark.browser
 def test_a_closed_tab_frees_the_only_worker_for_the_next_visitor(demo_server):
-    from browser_support import ARGS, CHROMIUM, unavailable
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed")
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as e:
-            unavailable(f"Chromium did not start: {e}")
+    from browser_support import chromium
+    with chromium() as browser:
         def step(what, page, locator, timeout=60_000):
             try:
                 locator.first.wait_for(timeout=timeout)
@@ -175,22 +164,19 @@ def test_a_closed_tab_frees_the_only_worker_for_the_next_visitor(demo_server):
                 raise AssertionError(f"{what}: the page shows: "
                                      + " ".join(page.inner_text("body").split())[-600:]) from None
 
-        try:
-            first = browser.new_context()
-            a = first.new_page()
-            a.goto(demo_server + LONG)
-            step("A's long sweep starts", a, a.get_by_text("Training: epoch"))  # it holds the one worker
-            b = browser.new_context().new_page()
-            b.goto(demo_server + SHORT)
-            step("B's page loads", b, b.get_by_text("Demo server", exact=False))
-            first.close()  # visitor A closes the tab mid-sweep
-            step("B's sweep runs once A's is reaped", b, b.get_by_text("Trained "), 120_000)
-            assert b.locator(".js-plotly-plot").count() >= 1
-            # A's sweep was cancelled, not finished: opening its link again starts it anew.
-            c = browser.new_context().new_page()
-            c.goto(demo_server + LONG)
-            step("A's link reopened trains again", c,
-                 c.get_by_text("Training: epoch").or_(c.get_by_text("Waiting in the queue")))
-            assert c.get_by_text("Trained ").count() == 0
-        finally:
-            browser.close()
+        first = browser.new_context()
+        a = first.new_page()
+        a.goto(demo_server + LONG)
+        step("A's long sweep starts", a, a.get_by_text("Training: epoch"))  # it holds the one worker
+        b = browser.new_context().new_page()
+        b.goto(demo_server + SHORT)
+        step("B's page loads", b, b.get_by_text("Demo server", exact=False))
+        first.close()  # visitor A closes the tab mid-sweep
+        step("B's sweep runs once A's is reaped", b, b.get_by_text("Trained "), 120_000)
+        assert b.locator(".js-plotly-plot").count() >= 1
+        # A's sweep was cancelled, not finished: opening its link again starts it anew.
+        c = browser.new_context().new_page()
+        c.goto(demo_server + LONG)
+        step("A's link reopened trains again", c,
+             c.get_by_text("Training: epoch").or_(c.get_by_text("Waiting in the queue")))
+        assert c.get_by_text("Trained ").count() == 0
