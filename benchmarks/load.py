@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,15 +20,14 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from loopback import ARGS as BASE_ARGS
+from loopback import CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
+
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+ARGS = [*BASE_ARGS,
         # each visitor is a foreground tab on its own machine: no page here may be throttled as hidden
         "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
         "--disable-background-timer-throttling"]
-FIRST_CURVE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(el => (el._fullData || [])
-    .some(t => t.meta && t.meta.role === 'line' && t.x && t.x.length >= 2))"""
 FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
     && document.body.innerText.includes('Trained ')"""
 # Per chart: the λ and the last epoch of every loss/norm line (what the visitor sees drawn).
@@ -90,23 +88,6 @@ class Sampler(threading.Thread):
                 self.peak = max(self.peak, rss_mb(self.pid))
             except OSError:
                 return
-
-
-def start_server(env: dict) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}/"
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
 
 
 async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
@@ -193,7 +174,7 @@ def main() -> None:
     # A default sweep each; distinct links differ in lr and epochs, so each visitor's figure is recognisably its own.
     configs = [SweepConfig() if args.same else SweepConfig(lr=0.01 + 0.001 * i, epochs=100 + i) for i in range(n)]
     env = dict(os.environ, WDLAB_DEMO="0" if args.no_demo else "1")
-    proc, base = start_server(env)
+    proc, base = start_server(env=env)
     sampler = Sampler(proc.pid)
     sampler.start()
     try:

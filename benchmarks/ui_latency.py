@@ -3,20 +3,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from loopback import ARGS, CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
+
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-FIRST_CURVE_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].some(el => (el._fullData || [])
-    .some(t => t.meta && t.meta.role === 'line' && t.x && t.x.length >= 2))"""
 FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
     && [...document.querySelectorAll('[data-testid="stAlertContentSuccess"], [data-testid="stAlert"]')]
        .some(e => e.innerText.includes('Trained '))"""
@@ -30,23 +25,6 @@ for key in ("a", "b"):
                                for k in range(4)]), key=key)
     st.success("Trained in 0.1 s.")
 """
-
-
-def start_server(app: str = "app.py", cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}/"
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
 
 
 def timed_open(context, url: str) -> tuple[float, float]:
