@@ -108,13 +108,13 @@ async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
         text = await page.inner_text("body")
         took = re.search(r"Trained .*? in ([0-9.]+) s", text)
         own = (sorted(w for w, _ in drawn) == sorted(list(cfg.weight_decays) * 2)
-               and all(e == cfg.epochs for _, e in drawn) and float(lr) == cfg.lr)
+               and all(e == cfg.epochs for _, e in drawn) and lr.strip() != "" and float(lr) == cfg.lr)
         marks = await page.evaluate("""() => { const t = Object.assign({}, window.__t);
             for (const r of performance.getEntriesByType('resource')) if (r.name.includes('PlotlyChart')) {
                 t['plotly.js asked'] = r.startTime; t['plotly.js loaded'] = r.responseEnd; }
             return t; }""")
         return {"first": first, "final": final, "queued": await page.evaluate("window.__queued"), "own": own,
-                "train_s": took.group(1) if took else "?",
+                "seen": f"λ and last epochs drawn {drawn}, learning rate field {lr!r}", "train_s": took.group(1) if took else "?",
                 "marks": " ".join(f"{k} {v / 1000:.1f}" for k, v in sorted(marks.items(), key=lambda kv: kv[1])),
                 "stages": {k: v / 1000 for k, v in marks.items()}}
     finally:
@@ -195,7 +195,7 @@ def main() -> None:
     for i, r in enumerate(results):
         if isinstance(r, dict):
             print(f"visitor {i + 1}: first curve {r['first']:.2f} s, final {r['final']:.2f} s, "
-                  f"{'queued then ' if r['queued'] else ''}finished, own config: {r['own']}, "
+                  f"{'queued then ' if r['queued'] else ''}finished, own config: {r['own'] or r['seen']}, "
                   f"training took {r['train_s']} s\n    seen at (s): {r['marks']}")
         else:
             print(f"visitor {i + 1}: FAILED: {type(r).__name__}: {str(r)[:700]}")
