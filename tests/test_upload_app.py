@@ -1,14 +1,13 @@
 """Your CSV in the explorer through AppTest: upload, preview, train, bad files, and one visitor's table per session."""
-import base64
 import json
 import re
 import time
-from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_app import app as open_app
+from test_app import values
 from wdlab.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.csvdata import MAX_COLUMNS, MB, CsvError, inspect_csv, load_csv
 from wdlab.jobs import JobManager
@@ -17,7 +16,6 @@ from wdlab.ui.controls import cfg_to_state, state_to_cfg
 from wdlab.ui.upload import LINK_NOTICE, md
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LINK = "?preset=csv&optimizer=adam&wd=0,0.1&seeds=0&epochs=3&hidden=8"
 
 
@@ -32,12 +30,7 @@ OTHER = table(["alpha", "beta", "score"], [[i % 5, (i * 3) % 7, i * 0.25 + (i % 
 
 
 def app(query: str = LINK) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for part in query.lstrip("?").split("&"):
-        if part:
-            key, _, value = part.partition("=")
-            at.query_params[key] = value
-    return at.run()
+    return open_app(query)
 
 
 def upload(at: AppTest, raw: bytes, name: str = "table.csv") -> AppTest:
@@ -66,9 +59,7 @@ def loss_lines(at: AppTest) -> dict[float, list[float]]:
     out = {}
     for t in spec["data"]:
         if t.get("meta", {}).get("role") == "line" and t["meta"]["panel"] == "train_loss":
-            y = t["y"]
-            out[t["meta"]["wd"]] = (np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
-                                    if isinstance(y, dict) else list(y))
+            out[t["meta"]["wd"]] = values(t["y"])
     return out
 
 
