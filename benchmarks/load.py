@@ -20,10 +20,9 @@ import threading
 import time
 from pathlib import Path
 
-from loopback import ARGS as BASE_ARGS
-from loopback import CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
+from wdlab.testing import ARGS as BASE_ARGS
+from wdlab.testing import CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
 
-sys.path.insert(0, str(ROOT))
 ARGS = [*BASE_ARGS,
         # each visitor is a foreground tab on its own machine: no page here may be throttled as hidden
         "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",

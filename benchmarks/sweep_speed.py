@@ -15,12 +15,10 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-
-from wdlab.config import SweepConfig  # noqa: E402
-from wdlab.data import DATASETS  # noqa: E402
-from wdlab.reference import reference_run  # noqa: E402
-from wdlab.sweep import run_sweep  # noqa: E402
+from wdlab.config import SweepConfig
+from wdlab.data import DATASETS
+from wdlab.reference import reference_run
+from wdlab.sweep import run_sweep
 
 WDS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)   # 8 λ × 3 seeds = 24 members
 SEEDS = (0, 1, 2)

@@ -9,9 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from loopback import ARGS, CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
+from wdlab.testing import ARGS, CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
 
-sys.path.insert(0, str(ROOT))
 FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
     && [...document.querySelectorAll('[data-testid="stAlertContentSuccess"], [data-testid="stAlert"]')]
        .some(e => e.innerText.includes('Trained '))"""

@@ -1,8 +1,6 @@
 """The app through Streamlit's AppTest: controls -> config, link -> controls, a short sweep's figure, bad input."""
-import base64
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,20 +8,11 @@ from streamlit.testing.v1 import AppTest
 
 from wdlab.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.params import from_query, to_query
+from wdlab.testing import app, values
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 SHORT = "?preset=tutorial&optimizer=adamw&wd=0,0.001,0.1&seeds=0&epochs=3&hidden=8"
-
-
-def app(query: str = "") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for part in query.lstrip("?").split("&"):
-        if part:
-            key, _, value = part.partition("=")
-            at.query_params[key] = value
-    return at.run()
 
 
 def poll_until_done(at: AppTest, timeout: float = 120) -> AppTest:
@@ -39,13 +28,6 @@ def poll_until_done(at: AppTest, timeout: float = 120) -> AppTest:
 
 def specs(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def values(v) -> list:
-    """A trace's array as sent to the browser (plotly sends numeric arrays base64-encoded)."""
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
-    return list(v)
 
 
 def lines(spec: dict, panel: str) -> list[float]:

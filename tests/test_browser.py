@@ -4,58 +4,16 @@ import io
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from browser_support import ARTIFACTS, chromium, idle, streamlit_server
+from wdlab.testing import ARTIFACTS, charts, chart_lines as lines, idle, wait_final
 
 pytestmark = pytest.mark.browser
-expect = None  # playwright's expect, imported with the browser (the module loads without playwright)
 EPOCHS = 1000  # with 256 hidden units: seconds of training even on an idle machine, so partial redraws happen
 LINK = f"?preset=tutorial&optimizer=adamw&wd=0,0.001,0.01,0.1&seeds=0&epochs={EPOCHS}&hidden=256"
-# What every Plotly chart on the page draws (_fullData: arrays decoded from plotly's base64): per chart, its traces'
-# role, panel, λ and epochs drawn so far.
-CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => (el._fullData || []).map(t => ({
-    role: t.meta ? t.meta.role : null, panel: t.meta ? t.meta.panel : null, wd: t.meta ? t.meta.wd : null,
-    name: t.name || null, n: t.x ? t.x.length : 0, xmax: t.x && t.x.length ? Math.max(...Array.from(t.x)) : null})))"""
-
 LINES_DRAWN_JS = """n => { const el = document.querySelector('.js-plotly-plot');
     return !!el && !!el._fullData && el._fullData.filter(t => t.meta && t.meta.role === 'line'
                                                         && t.meta.panel === 'l2_norm').length === n; }"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        global expect
-        from playwright.sync_api import expect
-        yield b
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    pg = context.new_page()
-    yield pg
-    context.close()
-
-
-def charts(page):
-    return page.evaluate(CHARTS_JS)
-
-
-def lines(chart, panel):
-    return [t for t in chart if t["role"] == "line" and t["panel"] == panel]
-
-
-def wait_final(page, timeout=180):
-    page.get_by_text("Trained ").first.wait_for(timeout=timeout * 1000)
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30_000)
-    return charts(page)
 
 
 def test_share_link_draws_curves_while_training_then_the_final_figure(server, page):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser_support import ARTIFACTS, chromium, idle, streamlit_server
+from wdlab.testing import ARTIFACTS, chromium, idle
 
 pytestmark = pytest.mark.browser
 SCENARIO = "pure-noise"   # two direction questions and one "which curve"; 2 seeds × 3 λ, 100 epochs
@@ -11,12 +11,6 @@ PICKS = ("goes up", "goes down", "C —")
 CURVES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(el => (el._fullData || [])
     .filter(t => t.meta && t.meta.role === 'curve').map(t => ({letter: t.meta.letter, pick: t.meta.pick,
     right: t.meta.right, width: t.line.width})))"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

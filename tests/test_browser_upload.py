@@ -1,9 +1,9 @@
 """Your CSV in a real browser: Chromium uploads a too-large, a binary and a good file, trains it, sees the curves."""
 import pytest
-from test_browser import ARTIFACTS, browser, charts, lines, page, server, wait_final  # noqa: F401 (fixtures)
 
 from wdlab.config import DEFAULT_LIMITS
 from wdlab.csvdata import MB
+from wdlab.testing import ARTIFACTS, chart_lines as lines, charts, wait_final
 
 pytestmark = pytest.mark.browser
 LINK = "?preset=csv&optimizer=adamw&wd=0,0.01,0.1&seeds=0&epochs=30&hidden=16"
@@ -17,7 +17,7 @@ def choose(page, name: str, raw: bytes) -> None:
         files=[{"name": name, "mimeType": "text/csv", "buffer": raw}])
 
 
-def test_upload_bad_files_then_a_good_one_and_see_its_curves(server, page, browser):  # noqa: F811
+def test_upload_bad_files_then_a_good_one_and_see_its_curves(server, page, browser):
     from playwright.sync_api import expect
     page.goto(server + LINK)
     expect(page.get_by_text("This link carries the sweep's settings but not its table")).to_be_visible(timeout=60_000)

@@ -6,11 +6,11 @@ import sys
 import pandas as pd
 import pytest
 
-from test_csvdata import BAD, GOOD
 from wdlab.cli import main
 from wdlab.config import SweepConfig
 from wdlab.csvdata import MB, CsvError, load_csv
 from wdlab.sweep import run_sweep
+from wdlab.testing import CSV_BAD as BAD, CSV_GOOD as GOOD
 
 
 def one_error_line(capsys):

@@ -1,10 +1,10 @@
 """SweepConfig validation (messages that say what is allowed), its normal form, limits and demo mode."""
 import pytest
 
-from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig, check_limits, demo_mode
+from wdlab.budget import check_limits, count_params, validate
+from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig, demo_mode
 from wdlab.data import DATASETS
-from wdlab.models import build_mlp, count_params
-from wdlab.sweep import validate
+from wdlab.models import build_mlp
 
 
 @pytest.mark.parametrize("changes,field,allowed", [

@@ -10,55 +10,9 @@ from wdlab.config import ConfigError, Limits, SweepConfig
 from wdlab.csvdata import MAX_COLUMNS, MAX_ROWS, MB, CsvError, inspect_csv, load_csv, read_file
 from wdlab.params import from_query
 from wdlab.reference import reference_run
-from wdlab.sweep import run_sweep, validate
-
-
-def table(header, rows, sep=","):
-    return (sep.join(header) + "\n" + "".join(sep.join(map(str, r)) + "\n" for r in rows)).encode()
-
-
-def good_rows(n=40):
-    # name has quoted commas; color is a 3-value category; y is a noisy linear target
-    return [[f'"Smith, {i}"', ("red", "blue", "green")[i % 3], i * 0.5, (i * 7) % 11, round(i * 1.5 + (i % 3), 2)]
-            for i in range(n)]
-
-
-GOOD = table(["name", "color", "x1", "x2", "y"], good_rows())
-NUMS = [[i, (i * 7) % 11, i * 2] for i in range(30)]
-
-# (id, file bytes, target, task, kind): made here, each one of the cases the issue lists
-BAD = [
-    ("empty", b"", "y", None, "empty"),
-    ("blank lines", b"\n \r\n\n", "y", None, "empty"),
-    ("header only", b"a,b,y\n", "y", None, "header_only"),
-    ("one column", table(["y"], [[i] for i in range(20)]), "y", None, "one_column"),
-    ("target missing", GOOD, "price", None, "target_missing"),
-    ("target constant", table(["a", "y"], [[i, 1] for i in range(20)]), "y", None, "target_constant"),
-    ("features all text", table(["who", "y"], [[f"p{i}", i] for i in range(20)]), "y", None, "no_numeric_features"),
-    ("everything NaN", b"a,b,y\n,,\nNA,nan,\n,,NaN\n", "y", None, "all_missing"),
-    ("target empty", table(["a", "y"], [[i, ""] for i in range(20)]), "y", None, "all_missing"),
-    ("single row", b"a,y\n1,2\n", "y", None, "too_few_rows"),
-    ("too few rows for a split", table(["a", "y"], [[i, i] for i in range(5)]), "y", None, "too_few_rows"),
-    ("too few complete rows", table(["a", "y"], [[i, i if i < 4 else ""] for i in range(30)]), "y", None,
-     "too_few_rows"),
-    ("every row infinite", table(["a", "y"], [[("inf", "-inf")[i % 2], i] for i in range(20)]), "y", None, "infinite"),
-    ("rows missing or infinite", table(["a", "y"], [[("inf", "", "-inf")[i % 3], i] for i in range(21)]), "y", None,
-     "infinite"),
-    ("latin-1 bytes", "name,y\ncafé,1\n".encode("latin-1"), "y", None, "not_utf8"),
-    ("utf-16", "a,y\n1,2\n".encode("utf-16"), "y", None, "not_utf8"),
-    ("binary renamed .csv", bytes(range(256)) * 8, "y", None, "binary"),
-    ("xlsx renamed .csv", b"PK\x03\x04" + b"\x14\x00" * 50, "y", None, "binary"),
-    ("too many columns", table([f"c{i}" for i in range(MAX_COLUMNS + 1)], [range(MAX_COLUMNS + 1)]), "c0", None,
-     "too_many_columns"),
-    ("one-hot too wide", table([f"c{j}" for j in range(101)] + ["y"], [[f"v{i}"] * 101 + [i] for i in range(10)]), "y",
-     None, "too_many_columns"),
-    ("too many rows", table(["a", "y"], [[i % 7, i % 5] for i in range(MAX_ROWS + 1)]), "y", None, "too_many_rows"),
-    ("row too long", b"a,b,y\n1,2,3\n4,5,6,7\n", "y", None, "malformed"),
-    ("unclosed quote", b'a,b,y\n1,2,3\n"4,5,6\n7,8,9\n', "y", None, "malformed"),
-    ("text target for regression", GOOD, "color", "regression", "target_not_numeric"),
-    ("too many classes", table(["a", "y"], [[i, i] for i in range(80)]), "y", "classification", "too_many_classes"),
-    ("unknown task", GOOD, "y", "ranking", "bad_option"),
-]
+from wdlab.testing import CSV_BAD as BAD, CSV_GOOD as GOOD, CSV_NUMS as NUMS, csv_table as table, good_rows
+from wdlab.budget import validate
+from wdlab.sweep import run_sweep
 
 
 @pytest.mark.parametrize("raw,target,task,kind", [b[1:] for b in BAD], ids=[b[0] for b in BAD])

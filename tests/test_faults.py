@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-from browser_support import streamlit_server
-from conftest import GatedRunner
 from wdlab.config import Limits, SweepConfig
 from wdlab.data import Data
 from wdlab.jobs import JobManager
 from wdlab.sweep import SweepResult, run_sweep
+from wdlab.testing import GatedRunner, chromium, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +154,6 @@ def demo_server():
 
 @pytest.mark.browser
 def test_a_closed_tab_frees_the_only_worker_for_the_next_visitor(demo_server):
-    from browser_support import chromium
     with chromium() as browser:
         def step(what, page, locator, timeout=60_000):
             try:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from wdlab.config import DEMO_LIMITS, ConfigError
 from wdlab.params import BY_KEY
-from wdlab.sweep import validate
+from wdlab.budget import validate
 
 STREAMLIT_MAX_PARAMS = 1000  # "Ignoring query string with N parameters because it exceeds the 1000 parameter limit"
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import GatedRunner
+from wdlab.testing import GatedRunner
 from wdlab.config import Limits, SweepConfig
 from wdlab.data import Data
 from wdlab.jobs import JobManager, QueueFull

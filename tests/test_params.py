@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from wdlab.config import DEMO_LIMITS, OPTIMIZERS, ConfigError, SweepConfig
 from wdlab.data import DATASETS
 from wdlab.params import BY_ATTR, BY_KEY, MAX_LIST, PARAMS, from_query, to_query
-from wdlab.sweep import validate
+from wdlab.budget import validate
 
 PRESETS = [name for name in DATASETS if name != "csv"]
 

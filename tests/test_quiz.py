@@ -13,7 +13,8 @@ from wdlab.quiz import (DOWN, SAME, UP, Direction, MultipleChoice, Option, Point
                         direction_of, explain, fmt, grade, tolerance_rule)
 from wdlab.scenarios import (BANK, BY_ID, COURSE_OPTIONS, COURSE_QUESTION, Score, curve, d, explorer_query,
                              from_query, next_scenario, run_scenario, share_query)
-from wdlab.sweep import run_sweep, validate
+from wdlab.budget import validate
+from wdlab.sweep import run_sweep
 
 
 @pytest.fixture(scope="module")

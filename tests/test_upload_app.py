@@ -6,21 +6,16 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from test_app import app as open_app
-from test_app import values
 from wdlab.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.csvdata import MAX_COLUMNS, MB, CsvError, inspect_csv, load_csv
 from wdlab.jobs import JobManager
 from wdlab.sweep import run_sweep
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
+from wdlab.testing import app as open_app, csv_table as table, values
 from wdlab.ui.upload import LINK_NOTICE, md
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 LINK = "?preset=csv&optimizer=adam&wd=0,0.1&seeds=0&epochs=3&hidden=8"
-
-
-def table(header, rows, sep=","):
-    return (sep.join(header) + "\n" + "".join(sep.join(map(str, r)) + "\n" for r in rows)).encode()
 
 
 # a quoted comma in name (a skipped text column), a 3-value category, two numbers, a numeric target

@@ -87,7 +87,8 @@ class Progress:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .sweep import run_sweep, validate
+    from .budget import validate
+    from .sweep import run_sweep
 
     args = build_parser().parse_args(argv)
     try:

@@ -7,6 +7,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .data import DATASETS
+from .errors import ConfigError
+
 OPTIMIZERS = {
     "sgd": "SGD — coupled L2: grad += λ·w, then the SGD (optionally momentum) step",
     "adam": "Adam with L2 — coupled: grad += λ·w before Adam rescales it, so big-gradient weights decay less",
@@ -14,14 +17,6 @@ OPTIMIZERS = {
 }
 ACTIVATIONS = ("relu", "tanh", "gelu")
 DTYPES = ("float32", "float64")
-
-
-class ConfigError(ValueError):
-    """A setting is invalid; `field` names it (a key of FIELDS) when one setting is to blame."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -101,8 +96,6 @@ class SweepConfig:
     dtype: str = "float32"
 
     def __post_init__(self):
-        from .data import DATASETS  # the registry lives beside the data generators
-
         def fix(name, value):
             object.__setattr__(self, name, value)
 
@@ -179,32 +172,3 @@ def _integer(name, value, lo, hi=None, label=None):
     if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
         rng = f"≥ {lo}" if hi is None else f"from {lo} to {hi}"
         raise ConfigError(f"{label} must be a whole number {rng}, got {value!r}", name)
-
-
-def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) -> None:
-    """Raise ConfigError when cfg asks for more than `limits` allow (n_train/n_params of its dataset)."""
-    bad = []
-    if len(cfg.weight_decays) > limits.max_wd_values:
-        bad.append(("weight_decays", f"{len(cfg.weight_decays)} weight_decay values (at most {limits.max_wd_values})"))
-    if len(cfg.seeds) > limits.max_seeds:
-        bad.append(("seeds", f"{len(cfg.seeds)} seeds (at most {limits.max_seeds})"))
-    members = len(cfg.weight_decays) * len(cfg.seeds)
-    if members > limits.max_members:
-        bad.append(("weight_decays", f"{members} members = values × seeds (at most {limits.max_members})"))
-    if cfg.epochs > limits.max_epochs:
-        bad.append(("epochs", f"{cfg.epochs} epochs (at most {limits.max_epochs})"))
-    if len(cfg.hidden) > limits.max_layers:
-        bad.append(("hidden", f"{len(cfg.hidden)} hidden layers (at most {limits.max_layers})"))
-    if cfg.hidden and max(cfg.hidden) > limits.max_width:
-        bad.append(("hidden", f"width {max(cfg.hidden)} (at most {limits.max_width})"))
-    batch = min(cfg.batch_size or n_train, n_train)
-    steps = cfg.epochs * math.ceil(n_train / batch)
-    if steps > limits.max_steps:
-        bad.append(("epochs", f"{steps} optimizer steps = epochs × batches per epoch (at most {limits.max_steps}); "
-                              "use fewer epochs or a larger batch"))
-    work = 6.0 * n_params * n_train * cfg.epochs * members
-    if not bad and work > limits.max_work:
-        bad.append(("epochs", f"about {work:.2g} multiply-adds (at most {limits.max_work:.2g}); "
-                              "use fewer epochs, members or hidden units"))
-    if bad:
-        raise ConfigError("too large: " + "; ".join(b for _, b in bad), bad[0][0])

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
+from .errors import ConfigError
+
+if TYPE_CHECKING:  # torch is imported where data is made: validating a config needs no torch
+    import torch
 
 DATA_SEED = 0  # data that is not the course's is drawn and split once, with this seed, for every member
 
@@ -62,12 +65,14 @@ class DatasetSpec:
 
 
 def _standardize(train: torch.Tensor, *others: torch.Tensor):
+    import torch
     mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)
     std = torch.where(std > 0, std, torch.ones_like(std))
     return [(t - mean) / std for t in (train, *others)]
 
 
 def _tutorial(seed: int, vf: float) -> Data:
+    import torch
     # The course's data: X = randn(1000, 20), y = randn(1000, 1) right after the model, then a held-out set.
     n_train, n_val = TUTORIAL.sizes(vf)
     X, y = torch.randn(n_train, 20), torch.randn(n_train, 1)
@@ -77,6 +82,7 @@ def _tutorial(seed: int, vf: float) -> Data:
 
 
 def _highdim(seed: int, vf: float) -> Data:
+    import torch
     # Few samples, many features (d2l's example): y = 0.05 + Σ 0.01·xᵢ + N(0, 0.01²).
     n_train, n_val = HIGHDIM.sizes(vf)
     g = torch.Generator().manual_seed(DATA_SEED)
@@ -88,6 +94,7 @@ def _highdim(seed: int, vf: float) -> Data:
 
 def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor], spec_name: str):
     def make(seed: int, vf: float) -> Data:
+        import torch
         n_train, n_val = DATASETS[spec_name].sizes(vf)
         g = torch.Generator().manual_seed(DATA_SEED)
         n = n_train + n_val
@@ -101,6 +108,7 @@ def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], t
 
 
 def _moons(t, labels, g):
+    import torch
     angle = t * math.pi
     x = torch.where(labels == 0, torch.cos(angle), 1 - torch.cos(angle))
     y = torch.where(labels == 0, torch.sin(angle), 0.5 - torch.sin(angle))
@@ -108,6 +116,7 @@ def _moons(t, labels, g):
 
 
 def _spirals(t, labels, g):
+    import torch
     r = 0.2 + 2.8 * t
     angle = 3.5 * math.pi * t + math.pi * labels
     return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) + 0.25 * torch.randn(len(t), 2, generator=g)
@@ -115,6 +124,7 @@ def _spirals(t, labels, g):
 
 def _sklearn(loader_name: str, task: str, spec_name: str):
     def make(seed: int, vf: float) -> Data:
+        import torch
         import sklearn.datasets  # ships these small tables inside the package: offline
         bunch = getattr(sklearn.datasets, loader_name)()
         X = torch.tensor(bunch.data, dtype=torch.float32)
@@ -133,7 +143,6 @@ def _sklearn(loader_name: str, task: str, spec_name: str):
 
 
 def _csv(seed: int, vf: float) -> Data:
-    from .config import ConfigError
     raise ConfigError("preset csv trains on your own table: pass it as data (CLI: --data FILE.csv --target COLUMN; "
                       "app: upload it)", "preset")
 

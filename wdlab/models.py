@@ -18,11 +18,6 @@ def build_mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: st
     return nn.Sequential(*layers)
 
 
-def count_params(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> int:
-    dims = (in_dim, *hidden, out_dim)
-    return sum((a + 1) * b for a, b in zip(dims, dims[1:]))
-
-
 class StackedMLP:
     """M members' MLPs trained as one: layer k of every member lives in one [M, out, in] weight and one
     [M, 1, out] bias, and all of them are views into one flat buffer `flat` (gradient: `flat.grad`).

@@ -9,10 +9,11 @@ from typing import Callable
 import pandas as pd
 import torch
 
-from .config import DEFAULT_LIMITS, Limits, SweepConfig, check_limits
+from .budget import validate
+from .config import DEFAULT_LIMITS, Limits, SweepConfig
 from .data import DATASETS, Data
 from .metrics import FrameBuilder, member_correct, member_losses, member_losses_and_grad
-from .models import StackedMLP, build_mlp, count_params
+from .models import StackedMLP, build_mlp
 
 # torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
 # their seeded init and data draws.
@@ -58,17 +59,6 @@ def make_optimizer(cfg: SweepConfig, params: list[torch.Tensor]) -> torch.optim.
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
     return torch.optim.Adam(params, lr=cfg.lr)  # AdamW with weight_decay=0 is exactly Adam
-
-
-def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | None = None) -> None:
-    """Raise ConfigError if cfg (on its dataset, or on `data`) asks for more than `limits` allow."""
-    if data is not None:
-        n_train, in_dim, out_dim = len(data.X_train), data.in_dim, data.out_dim
-    else:
-        spec = DATASETS[cfg.preset]
-        n_train, _ = spec.sizes(cfg.val_fraction)
-        in_dim, out_dim = spec.in_dim, spec.out_dim
-    check_limits(cfg, limits, n_train, count_params(in_dim, cfg.hidden, out_dim))
 
 
 def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data | None = None,

@@ -5,7 +5,7 @@ import streamlit as st
 
 from .. import plots
 from ..config import SweepConfig
-from ..sweep import validate
+from ..budget import validate
 from . import live, results
 from .state import limits, shown
 

@@ -8,7 +8,7 @@ import streamlit as st
 from ..config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig
 from ..data import DATASETS
 from ..params import BY_ATTR
-from ..sweep import validate
+from ..budget import validate
 from .state import shown, shown_index
 
 PREFIX = "cfg_"

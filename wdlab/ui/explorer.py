@@ -6,7 +6,7 @@ import streamlit as st
 from ..config import ConfigError
 from ..data import DATASETS
 from ..params import from_query, to_query
-from ..sweep import validate
+from ..budget import validate
 from . import controls, live, results, upload
 from .controls import OPTIMIZER_CHOICES
 from .state import limits, manager, owner, plain
