@@ -1,7 +1,11 @@
-"""`python -m wdlab run`: flags -> the same sweep as the API, CSV out, progress on stderr, one-line errors."""
+"""`wdlab run`: flags -> the same sweep as the API, CSV out, progress on stderr, one-line errors, Ctrl-C keeps work."""
 import io
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pandas as pd
 import pytest
@@ -9,6 +13,7 @@ import pytest
 from wdlab.cli import config_from_args, build_parser, main
 from wdlab.config import SweepConfig
 from wdlab.sweep import run_sweep
+from wdlab.testing import ROOT
 
 SMALL = ["run", "--preset", "moons", "--hidden", "8", "4", "--epochs", "3", "--wd", "0", "1e-2", "--seeds", "0", "1"]
 
@@ -80,6 +85,11 @@ def test_diverged_members_are_reported_on_stderr(capsys):
     (["run", "--hidden", "64", "0"], "hidden widths must be whole numbers ≥ 1"),
     (["run", "--val-fraction", "0.9"], "val_fraction must be a finite number ≥ 0.05 and ≤ 0.5"),
     (["run", "--out", "/no/such/folder/x.csv"], "its folder does not exist"),
+    (["run", "--out", "/tmp/"], "that is a folder; give a file name"),
+    (["run", "--out", "/proc/wdlab.csv"], "cannot create a file in /proc"),
+    (["run", "--batch-size", "0"], "batch_size must be a whole number ≥ 1, got 0"),
+    (["run", "--threads", "0"], "--threads: takes a whole number ≥ 1"),
+    (["run", "--data", "/tmp"], "is a folder; pass a CSV file"),
     (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["fly"], "invalid choice: 'fly'"),
     ([], "the following arguments are required"),
@@ -98,3 +108,85 @@ def test_real_process_exit_status_and_no_traceback():
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("wdlab: error: lr") and "Traceback" not in bad.stderr
     assert bad.stderr.count("\n") == 1
+
+
+def heavy_imports(*argv: str) -> set[str]:
+    """Which of torch, pandas and scikit-learn a fresh `python -m wdlab ...` process imports."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "wdlab", *argv], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    names = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    return names & {"torch", "pandas", "sklearn"}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["run", "--lr", "fast"], ["run", "--epochs", "0"],
+                                  ["run", "--out", "/no/such/folder/x.csv"], ["run", "--epochs", "100000"],
+                                  ["run", "--data", "/tmp"], ["fly"]])
+def test_help_and_flag_errors_import_no_torch_pandas_or_sklearn(argv):
+    assert heavy_imports(*argv) == set()
+
+
+def test_a_run_on_the_courses_data_imports_no_sklearn(tmp_path):
+    assert "sklearn" not in heavy_imports("run", "--epochs", "1", "--wd", "0", "--hidden", "2", "--out",
+                                          str(tmp_path / "x.csv"))
+
+
+def test_a_fifo_is_refused_at_once_without_blocking(tmp_path):
+    fifo = tmp_path / "table.csv"
+    os.mkfifo(fifo)
+    out = subprocess.run([sys.executable, "-m", "wdlab", "run", "--data", str(fifo), "--target", "y"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)   # opening a FIFO would block forever
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "not a regular file" in out.stderr
+
+
+def test_an_unwritable_out_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "some_folder").mkdir()
+    code, out, err = run_main(SMALL + ["--out", str(tmp_path / "some_folder") + "/"], capsys)
+    assert code == 2 and out == "" and "that is a folder" in err and "epoch" not in err
+
+
+def test_the_out_file_is_never_left_half_written(tmp_path, capsys):
+    target = tmp_path / "sweep.csv"
+    target.write_text("old results\n")
+    code, *_ = run_main(SMALL + ["--out", str(target)], capsys)
+    assert code == 0 and target.read_text().startswith("weight_decay,") and list(tmp_path.iterdir()) == [target]
+
+
+def test_ctrl_c_writes_the_epochs_done_says_so_and_exits_130(tmp_path):
+    target = tmp_path / "sweep.csv"
+    # about 1.7e12 multiply-adds: half a minute or more, whatever the machine, so the signal comes mid-run
+    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", "--preset", "tutorial", "--hidden", "256", "256",
+                             "--epochs", "2000", "--batch-size", "50", "--wd", "0", "0.01", "--seeds", "0",
+                             "--out", str(target)],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while "epoch " not in "".join(err):  # training has started: the progress bar is drawn
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(120) == 130
+    reader.join(10)
+    text = "".join(err)
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    last = text.strip().splitlines()[-1]
+    frame = pd.read_csv(target)
+    done = int(frame.epoch.max())
+    assert 1 <= done < 2000 and len(frame) == 2 * (done + 1)   # whole epochs only, both members
+    assert last == f"wdlab: interrupted: wrote the {done} epochs finished of 2000 to {target}"
+
+
+def test_threads_flag_sets_torchs_thread_count(capsys, monkeypatch):
+    import torch
+    seen = []
+    import wdlab.sweep
+    real = wdlab.sweep.run_sweep
+    monkeypatch.setattr(wdlab.sweep, "run_sweep", lambda *a, **k: (seen.append(torch.get_num_threads()), real(*a, **k))[1])
+    before = torch.get_num_threads()
+    try:
+        assert run_main(SMALL + ["--threads", "2"], capsys)[0] == 0
+        assert run_main(SMALL, capsys)[0] == 0
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [2, 1]

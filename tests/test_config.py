@@ -2,7 +2,7 @@
 import pytest
 
 from wdlab.budget import check_limits, count_params, validate
-from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig, demo_mode
+from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
 from wdlab.data import DATASETS
 from wdlab.models import build_mlp
 
@@ -108,11 +108,3 @@ def test_check_limits_uses_the_given_dataset_size():
     check_limits(cfg, Limits(max_steps=100), n_train=100, n_params=10)
     with pytest.raises(ConfigError, match="110 optimizer steps"):
         check_limits(cfg, Limits(max_steps=100), n_train=101, n_params=10)
-
-
-def test_demo_mode_switches():
-    assert demo_mode({"WDLAB_DEMO": "1"}) and demo_mode({"WDLAB_DEMO": "true"})
-    assert not demo_mode({"WDLAB_DEMO": "0", "HOSTNAME": "streamlit"})
-    assert demo_mode({"HOSTNAME": "streamlit"})
-    assert not demo_mode({"WDLAB_DEMO": "1"}, secrets={"WDLAB_DEMO": "off"})   # a secret wins over env
-    assert "24 members" in DEMO_LIMITS.describe() and "500 epochs" in DEMO_LIMITS.describe()

@@ -33,6 +33,7 @@ def test_demo_mode_switches():
     assert not demo_mode({"WDLAB_DEMO": "0"}) and not demo_mode({"WDLAB_DEMO": "no", "HOSTNAME": "streamlit"})
     assert demo_mode({}, secrets={"WDLAB_DEMO": True}) and not demo_mode({"WDLAB_DEMO": "1"}, {"WDLAB_DEMO": "off"})
     assert demo_mode({"HOSTNAME": "streamlit"})  # Community Cloud: on unless said otherwise
+    assert "24 members" in DEMO_LIMITS.describe() and "500 epochs" in DEMO_LIMITS.describe()
 
 
 def test_heartbeat_setting_is_bounded():

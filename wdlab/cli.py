@@ -1,15 +1,27 @@
-"""Headless sweeps: `python -m wdlab run ...` writes the tidy frame as CSV."""
+"""Headless sweeps: `wdlab run ...` (or `python -m wdlab run ...`) writes the tidy frame as CSV.
+
+Answering --help or a bad flag imports no torch, pandas or scikit-learn: only the settings' declarations.
+"""
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import tempfile
+import threading
 import time
 
 from .config import DEFAULT_LIMITS, ConfigError, SweepConfig
-from .csvdata import TASKS, CsvError, load_csv, read_file
-from .data import DATASETS, Data
+from .data import DATASETS, TASKS, not_a_file
 from .params import PARAMS
+
+# One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
+# threads in one process ran a sweep 20–100× slower than one thread whenever another process competed for the
+# cores (the threads spin while waiting for each other; README "Threads"); one thread never collapsed, and
+# the members wdlab trains are small enough that a second thread gains little even on an idle machine.
+DEFAULT_THREADS = 1
+INTERRUPTED = 130  # the shell's status for a run ended by Ctrl-C (128 + SIGINT)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -17,8 +29,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"wdlab: error: {message}\n")
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number ≥ 1, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m wdlab", description="Weight Decay Lab: train one model per weight_decay value.")
+    parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per weight_decay value.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="train a sweep and write the frame as CSV")
     defaults = SweepConfig()
@@ -33,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
     run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
-    run.add_argument("--out", help="write the CSV here instead of stdout")
+    run.add_argument("--out", help="write the CSV here instead of stdout (checked as writable before training)")
+    run.add_argument("--threads", type=_positive_int, default=DEFAULT_THREADS, metavar="N",
+                     help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
+                          "20–100× slower when another process competes)")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     return parser
 
@@ -50,7 +71,7 @@ def config_from_args(args: argparse.Namespace) -> SweepConfig:
     return SweepConfig(**values)
 
 
-def data_from_args(args: argparse.Namespace, cfg: SweepConfig) -> Data | None:
+def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
     """Your CSV (--data/--target/--task) as Data, or None for a built-in preset; ConfigError/CsvError if wrong."""
     if args.data is None:
         if cfg.preset == "csv":
@@ -61,9 +82,41 @@ def data_from_args(args: argparse.Namespace, cfg: SweepConfig) -> Data | None:
         return None
     if not args.target:
         raise ConfigError("--data needs --target COLUMN: the column to predict", "target")
+    from .csvdata import load_csv, read_file
     vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
     raw = read_file(args.data, DEFAULT_LIMITS)
     return load_csv(raw, args.target, args.task, val_fraction=vf, limits=DEFAULT_LIMITS)
+
+
+def check_out(path: str) -> None:
+    """Refuse an --out that could not be written, before any training: a folder, a missing folder, or one
+    where no file can be created (tried for real: permission bits say nothing to root)."""
+    if os.path.isdir(path) or path.endswith(os.sep):
+        raise ConfigError(f"--out {path}: that is a folder; give a file name, e.g. {os.path.join(path, 'sweep.csv')}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"--out {path}: its folder does not exist")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ConfigError(f"--out {path}: not a regular file")
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e:
+        raise ConfigError(f"--out {path}: cannot create a file in {folder}: {e.strerror}") from None
+
+
+def write_frame(frame, path: str | None) -> None:
+    """The frame as CSV on stdout, or to `path` through a temporary file in its folder (no half-written file)."""
+    if path is None:
+        frame.to_csv(sys.stdout, index=False)
+        return
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".part")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            frame.to_csv(f, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 class Progress:
@@ -72,12 +125,13 @@ class Progress:
     def __init__(self, total: int, stream=None):
         # sys.stderr looked up now, not at import: whoever redirected it since then gets the bar
         self.total, self.stream, self.start, self.last = total, stream or sys.stderr, time.perf_counter(), 0.0
+        self.drawn = False
 
     def __call__(self, epoch, _rows):
         now = time.perf_counter()
         if epoch == 0 or (now - self.last < 0.1 and epoch < self.total):
             return
-        self.last = now
+        self.last, self.drawn = now, True
         done = int(30 * epoch / self.total)
         left = (now - self.start) / max(epoch, 1) * (self.total - epoch)
         self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] epoch {epoch}/{self.total}  {left:5.1f}s left ")
@@ -85,39 +139,80 @@ class Progress:
             self.stream.write("\n")
         self.stream.flush()
 
+    def close(self):
+        """End an unfinished bar's line (a cancelled run), so the next message starts on its own line."""
+        if self.drawn and self.last and not self.stream.closed:
+            self.stream.write("\n")
+            self.drawn = False
+
 
 def main(argv: list[str] | None = None) -> int:
-    from .budget import validate
-    from .sweep import run_sweep
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before training started (imports, loading the table): nothing to keep
+        sys.stderr.write("\nwdlab: interrupted before training started; nothing written\n")
+        return INTERRUPTED
 
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         cfg = config_from_args(args)
-        if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-            raise ConfigError(f"--out {args.out}: its folder does not exist")
+        if args.out:
+            check_out(args.out)
+        from .budget import validate
+        validate(cfg, DEFAULT_LIMITS)  # the preset's sizes; a CSV's are checked once it is loaded
+    except ConfigError as e:
+        sys.stderr.write(f"wdlab: error: {e}\n")
+        return 2
+    problem = args.data and not_a_file(args.data)
+    if problem:  # before the table's imports: a pipe or a device is refused at once
+        sys.stderr.write(f"wdlab: error: {problem}\n")
+        return 2
+    from .csvdata import CsvError  # the table's errors (imports pandas: after every flag is known good)
+    try:
         data = data_from_args(args, cfg)
-        validate(cfg, DEFAULT_LIMITS, data)  # before any note is printed: a refusal stays one line
-    except (ConfigError, CsvError) as e:  # CsvError: what is wrong with the table and what to do, one line
+        if data is not None:
+            validate(cfg, DEFAULT_LIMITS, data)
+    except (ConfigError, CsvError) as e:  # what is wrong with the table and what to do, one line
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
     if data is not None and not args.quiet:
         for note in data.notes:
             sys.stderr.write(f"wdlab: {note}\n")
+    import torch
+
+    from .sweep import run_sweep
+    torch.set_num_threads(args.threads)
     progress = None if args.quiet or cfg.epochs < 20 else Progress(cfg.epochs)
+    cancel = threading.Event()
+
+    def interrupt(signum, frame):  # first Ctrl-C: stop after the current step and keep what is done
+        cancel.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second one ends at once
+
+    previous = signal.signal(signal.SIGINT, interrupt) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
-        result = run_sweep(cfg, limits=DEFAULT_LIMITS, data=data, on_progress=progress)
+        result = run_sweep(cfg, limits=DEFAULT_LIMITS, data=data, on_progress=progress, cancel=cancel)
     except ConfigError as e:
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
-    if args.out:
-        try:
-            with open(args.out, "w", newline="") as f:
-                result.frame.to_csv(f, index=False)
-        except OSError as e:
-            sys.stderr.write(f"wdlab: error: cannot write --out {args.out}: {e.strerror}\n")
-            return 2
-    else:
-        result.frame.to_csv(sys.stdout, index=False)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if progress is not None:
+            progress.close()
+    try:
+        write_frame(result.frame, args.out)
+    except OSError as e:
+        sys.stderr.write(f"wdlab: error: cannot write --out {args.out}: {e.strerror}\n")
+        return 2
     for (w, s), epoch in sorted(result.diverged.items()):
         sys.stderr.write(f"wdlab: member weight_decay={w:g} seed={s} diverged at epoch {epoch}\n")
+    if result.status == "cancelled":
+        where = args.out or "stdout"
+        sys.stderr.write(f"wdlab: interrupted: wrote the {result.epochs_done} epochs finished of {cfg.epochs} "
+                         f"to {where}\n")
+        return INTERRUPTED
     return 0

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from .config import DEFAULT_LIMITS, Limits
-from .data import DATA_SEED, Data, _standardize
+from .data import DATA_SEED, TASKS, Data, _standardize, not_a_file
 
 MB = 1024 * 1024       # Limits.max_upload_mb is in Streamlit's megabytes
 MAX_COLUMNS = 500      # columns read from one file
@@ -25,7 +25,6 @@ AUTO_CLASSES = 10      # a numeric target with at most this many distinct values
 MAX_CLASSES = 50       # classes a classification target may have
 MIN_ROWS = 10          # complete rows needed for a training and a validation set
 MAX_MISSING = 0.5      # a feature missing in more than this share of rows is skipped rather than cost rows
-TASKS = ("regression", "classification")
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _F32_MAX = float(torch.finfo(torch.float32).max)  # beyond this a value would be inf in the float32 model
 _MAGIC = {b"PK\x03\x04": "a zip archive or an Excel .xlsx workbook", b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook",
@@ -80,10 +79,12 @@ def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The file's bytes, refusing one over the size cap before reading it (and reading at most cap + 1 bytes)."""
     cap = limits.max_upload_mb * MB
     try:
-        if os.path.isdir(path):
-            raise CsvError("unreadable", f"{path} is a folder; pass a CSV file")
-        if os.stat(path).st_size > cap:
-            raise _too_large(os.stat(path).st_size, limits)
+        problem = not_a_file(path)
+        if problem:
+            raise CsvError("unreadable", problem)
+        size = os.stat(path).st_size
+        if size > cap:
+            raise _too_large(size, limits)
         with open(path, "rb") as f:
             raw = f.read(cap + 1)  # a device or a growing file may report a smaller size than it yields
     except FileNotFoundError:

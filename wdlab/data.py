@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -10,6 +12,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:  # torch is imported where data is made: validating a config needs no torch
     import torch
 
+TASKS = ("regression", "classification")
 DATA_SEED = 0  # data that is not the course's is drawn and split once, with this seed, for every member
 
 
@@ -62,6 +65,20 @@ class DatasetSpec:
             return self.fixed_train, max(1, round(self.fixed_train * vf / (1 - vf)))
         n_val = max(1, round(self.n_total * vf))
         return self.n_total - n_val, n_val
+
+
+def not_a_file(path: str) -> str | None:
+    """What keeps `path` from being read as a table (a folder, a pipe, a device), or None. A FIFO or a device
+    would block or never end: they are refused before anything opens them. A missing path is for open() to say."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode):
+        return f"{path} is a folder; pass a CSV file"
+    if not stat.S_ISREG(mode):
+        return f"{path} is not a regular file (a pipe, socket or device); pass a CSV file"
+    return None
 
 
 def _standardize(train: torch.Tensor, *others: torch.Tensor):

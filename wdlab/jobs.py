@@ -49,7 +49,6 @@ class Job:
         self.watchers: dict[str, float] = {}   # watcher id -> last time it polled
         self.epochs_done, self.started, self.ended = 0, None, None
         self.diverged: dict = {}
-        self.seconds = 0.0
         self._rows: Callable[[], pd.DataFrame] | None = None  # while running: builds the frame of the rows so far
         self._frame: pd.DataFrame | None = None
         self._frame_epoch = -1  # the epoch _frame was built at
@@ -111,11 +110,9 @@ def data_fingerprint(data: Any) -> str:
 
 
 def warm_up() -> None:
-    """Construct each torch.optim optimizer once: the first construction imports torch._dynamo (~0.7 s)."""
-    import torch
-    p = [torch.zeros(1, requires_grad=True)]
-    torch.optim.SGD(p, lr=0.1)
-    torch.optim.Adam(p, lr=0.1)
+    """Import torch and torch.optim once, before any worker needs them (wdlab/eager.py: no torch._dynamo)."""
+    from . import eager
+    eager.allow()
 
 
 class JobManager:
@@ -289,7 +286,7 @@ class JobManager:
                                      cancel=job.cancel_event)
                 with job._lock:  # show exactly the engine's frame, not our concatenation of its epochs
                     job._frame, job._rows = result.frame, None
-                    job.diverged, job.seconds = dict(result.diverged), result.seconds
+                    job.diverged = dict(result.diverged)
                 status = result.status
             except ConfigError as e:
                 status, error = "failed", str(e)

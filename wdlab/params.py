@@ -60,7 +60,7 @@ class Param:
                     return False
                 raise bad
             if self.kind == "batch":
-                return None if text.lower() in ("full", "0", "") else _int(text)
+                return None if text.lower() in ("full", "") else _int(text)
             if self.kind == "fraction":
                 return None if text.lower() in ("default", "") else _float(text)
         except (ValueError, OverflowError) as e:

@@ -9,6 +9,7 @@ from typing import Callable
 import pandas as pd
 import torch
 
+from . import eager
 from .budget import validate
 from .config import DEFAULT_LIMITS, Limits, SweepConfig
 from .data import DATASETS, Data
@@ -56,6 +57,7 @@ def prepare(cfg: SweepConfig, data: Data | None = None):
 
 def make_optimizer(cfg: SweepConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     """torch.optim itself with weight_decay=0: the engine applies each member's λ where torch would."""
+    eager.allow()  # constructed and stepped without importing torch._dynamo (wdlab/eager.py)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
     return torch.optim.Adam(params, lr=cfg.lr)  # AdamW with weight_decay=0 is exactly Adam
@@ -187,7 +189,7 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
                     net.flat.grad.addcmul_(net.flat, net.decay)   # torch: grad = grad.add(param, alpha=λ)
                 else:
                     net.flat.mul_(shrink)                         # torch: param.mul_(1 - lr·λ)
-            opt.step()
+            eager.step(opt)
             loss_sum += losses.double()
             if task == "classification":
                 correct += member_correct(out, yb)
