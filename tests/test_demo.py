@@ -95,3 +95,11 @@ def test_without_secrets_or_demo_the_full_limits_apply_and_nothing_breaks(monkey
     assert at.session_state["job"].cfg.epochs == 2000
     from wdlab.ui.state import manager
     manager().cancel(at.session_state["job"])
+
+
+def test_the_host_can_set_how_many_sweeps_train_at_once():
+    from wdlab.config import concurrent_jobs
+    assert concurrent_jobs(DEMO_LIMITS, {"WDLAB_CONCURRENT_JOBS": "3"}).max_concurrent_jobs == 3
+    assert concurrent_jobs(DEMO_LIMITS, {"WDLAB_CONCURRENT_JOBS": "3"}).max_epochs == DEMO_LIMITS.max_epochs
+    for bad in ("0", "9", "two", "-1", ""):
+        assert concurrent_jobs(DEFAULT_LIMITS, {"WDLAB_CONCURRENT_JOBS": bad}) == DEFAULT_LIMITS

@@ -73,6 +73,15 @@ def heartbeat_seconds(env: Mapping[str, str] | None = None) -> float:
     return min(max(value, 1.0), 3600.0) if math.isfinite(value) else HEARTBEAT_SECONDS
 
 
+def concurrent_jobs(limits: Limits, env: Mapping[str, str] | None = None) -> Limits:
+    """`limits` with WDLAB_CONCURRENT_JOBS (1 to 8) sweeps training at once, when the host sets it."""
+    env = os.environ if env is None else env
+    text = env.get("WDLAB_CONCURRENT_JOBS", "").strip()
+    if text.isdigit() and 1 <= int(text) <= 8:
+        return dataclasses.replace(limits, max_concurrent_jobs=int(text))
+    return limits
+
+
 @dataclass(frozen=True)
 class SweepConfig:
     """One sweep: a model per (weight_decay, seed) member, all trained together.

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import streamlit as st
 
-from ..config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, demo_mode, heartbeat_seconds
+from ..config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
 from ..jobs import JobManager, new_watcher_id
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
@@ -27,7 +27,8 @@ def is_demo() -> bool:
 
 
 def limits() -> Limits:
-    return DEMO_LIMITS if is_demo() else DEFAULT_LIMITS
+    """The demo's or the full limits, with the host's WDLAB_CONCURRENT_JOBS if set."""
+    return concurrent_jobs(DEMO_LIMITS if is_demo() else DEFAULT_LIMITS)
 
 
 def demo_notice() -> None:
