@@ -190,3 +190,16 @@ def test_threads_flag_sets_torchs_thread_count(capsys, monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert seen == [2, 1]
+
+
+def test_backend_ray_without_ray_says_how_to_get_it_in_one_line():
+    code = ("import sys; sys.modules['ray'] = None\nfrom wdlab.cli import main\n"
+            "sys.exit(main(['run', '--backend', 'ray', '--epochs', '1', '--wd', '0', '--hidden', '2', '--quiet']))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and out.stdout == "" and out.stderr.count("\n") == 1
+    assert out.stderr.startswith("wdlab: error: --backend ray needs Ray") and "pip install" in out.stderr
+
+
+def test_ray_flags_without_the_ray_backend_are_refused(capsys):
+    code, _, err = run_main(SMALL + ["--address", "127.0.0.1:6379"], capsys)
+    assert code == 2 and "apply to --backend ray" in err

@@ -14,7 +14,7 @@ import time
 
 from .config import DEFAULT_LIMITS, ConfigError, SweepConfig
 from .data import DATASETS, TASKS, not_a_file
-from .params import PARAMS
+from .params import BY_KEY, PARAMS
 
 # One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
 # threads in one process ran a sweep 20–100× slower than one thread whenever another process competed for the
@@ -46,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
                              help="decay only weight matrices, not biases (like nanoGPT's groups)")
             continue
         nargs = "*" if p.kind in ("ints", "floats") else None
+        extra = {"action": "append"} if p.key == "hidden" else {}
+        more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
-                         help=f"{p.help} — {p.allowed()} (default {p.format(getattr(defaults, p.attr))})")
+                         help=f"{p.help} — {p.allowed()}{more} (default {p.format(getattr(defaults, p.attr))})",
+                         **extra)
     run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
     run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
@@ -55,20 +58,41 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_positive_int, default=DEFAULT_THREADS, metavar="N",
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
+    run.add_argument("--backend", choices=("local", "ray"), default="local",
+                     help="local: train here; ray: one Ray task per group (architecture, optimizer, lr)")
+    run.add_argument("--address", metavar="HOST:PORT", help="with --backend ray: join this Ray cluster "
+                     "(default: start a local Ray and stop it afterwards)")
+    run.add_argument("--ray-cpus", type=_positive_int, metavar="N",
+                     help="with --backend ray and no --address: CPUs of the local Ray (default: all cores)")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> SweepConfig:
+def configs_from_args(args: argparse.Namespace) -> list[SweepConfig]:
+    """One config per architecture (--hidden given once, or several times for a grid)."""
     values = {"preset": "csv"} if getattr(args, "data", None) is not None else {}
+    archs = getattr(args, "hidden", None)
     for p in PARAMS:
         raw = getattr(args, p.attr, None)
-        if raw is None:
+        if raw is None or p.attr == "hidden":
             continue
         values[p.attr] = p.parse(",".join(raw) if isinstance(raw, list) else raw)
     if getattr(args, "data", None) is not None and values["preset"] != "csv":
         raise ConfigError(f"--data trains on your CSV; drop --preset {values['preset']}", "preset")
-    return SweepConfig(**values)
+    if not archs:
+        return [SweepConfig(**values)]
+    hidden = [BY_KEY["hidden"].parse(",".join(a)) for a in archs]
+    if len(set(hidden)) != len(hidden):
+        raise ConfigError("each --hidden architecture must be different", "hidden")
+    return [SweepConfig(**values, hidden=h) for h in hidden]
+
+
+def config_from_args(args: argparse.Namespace) -> SweepConfig:
+    """The one config of a run with one architecture."""
+    cfgs = configs_from_args(args)
+    if len(cfgs) > 1:
+        raise ConfigError("this command takes one architecture: give --hidden once", "hidden")
+    return cfgs[0]
 
 
 def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
@@ -157,11 +181,15 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        cfg = config_from_args(args)
+        cfgs = configs_from_args(args)
+        cfg = cfgs[0]
+        if args.address and args.backend != "ray" or args.ray_cpus and args.backend != "ray":
+            raise ConfigError("--address and --ray-cpus apply to --backend ray")
         if args.out:
             check_out(args.out)
         from .budget import validate
-        validate(cfg, DEFAULT_LIMITS)  # the preset's sizes; a CSV's are checked once it is loaded
+        for c in cfgs:
+            validate(c, DEFAULT_LIMITS)  # the preset's sizes; a CSV's are checked once it is loaded
     except ConfigError as e:
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
@@ -173,7 +201,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         data = data_from_args(args, cfg)
         if data is not None:
-            validate(cfg, DEFAULT_LIMITS, data)
+            for c in cfgs:
+                validate(c, DEFAULT_LIMITS, data)
     except (ConfigError, CsvError) as e:  # what is wrong with the table and what to do, one line
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
@@ -182,9 +211,10 @@ def _main(argv: list[str] | None) -> int:
             sys.stderr.write(f"wdlab: {note}\n")
     import torch
 
-    from .sweep import run_sweep
+    from .grid import groups, run_local, total_epochs
     torch.set_num_threads(args.threads)
-    progress = None if args.quiet or cfg.epochs < 20 else Progress(cfg.epochs)
+    total = total_epochs(groups(cfgs))
+    progress = None if args.quiet or total < 20 else Progress(total)
     cancel = threading.Event()
 
     def interrupt(signum, frame):  # first Ctrl-C: stop after the current step and keep what is done
@@ -194,10 +224,16 @@ def _main(argv: list[str] | None) -> int:
     previous = signal.signal(signal.SIGINT, interrupt) if threading.current_thread() is threading.main_thread() \
         else None
     try:
-        result = run_sweep(cfg, limits=DEFAULT_LIMITS, data=data, on_progress=progress, cancel=cancel)
-    except ConfigError as e:
-        sys.stderr.write(f"wdlab: error: {e}\n")
-        return 2
+        if args.backend == "ray":
+            from .ray_backend import RayMissing, run_ray
+            try:
+                result = run_ray(cfgs, data=data, address=args.address, num_cpus=args.ray_cpus,
+                                 limits=DEFAULT_LIMITS, on_progress=progress, cancel=cancel)
+            except RayMissing as e:
+                sys.stderr.write(f"wdlab: error: {e}\n")
+                return 2
+        else:
+            result = run_local(cfgs, data=data, limits=DEFAULT_LIMITS, on_progress=progress, cancel=cancel)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -208,11 +244,21 @@ def _main(argv: list[str] | None) -> int:
     except OSError as e:
         sys.stderr.write(f"wdlab: error: cannot write --out {args.out}: {e.strerror}\n")
         return 2
-    for (w, s), epoch in sorted(result.diverged.items()):
-        sys.stderr.write(f"wdlab: member weight_decay={w:g} seed={s} diverged at epoch {epoch}\n")
-    if result.status == "cancelled":
+    from .grid import describe
+    several = len(result.outcomes) > 1
+    for group, (w, s), epoch in result.diverged:
+        where = f" ({describe(group)})" if several else ""
+        sys.stderr.write(f"wdlab: member weight_decay={w:g} seed={s}{where} diverged at epoch {epoch}\n")
+    for o in result.failures:  # a failed group is named; the others' rows are in the output
+        sys.stderr.write(f"wdlab: error: group {describe(o.cfg)} failed: {o.error}\n")
+    if cancel.is_set():
         where = args.out or "stdout"
-        sys.stderr.write(f"wdlab: interrupted: wrote the {result.epochs_done} epochs finished of {cfg.epochs} "
-                         f"to {where}\n")
+        if several:
+            done = sum(o.status == "done" for o in result.outcomes)
+            sys.stderr.write(f"wdlab: interrupted: wrote the {done} of {len(result.outcomes)} groups finished "
+                             f"(and any group's finished epochs) to {where}\n")
+        else:
+            sys.stderr.write(f"wdlab: interrupted: wrote the {result.outcomes[0].epochs_done} epochs finished of "
+                             f"{cfg.epochs} to {where}\n")
         return INTERRUPTED
-    return 0
+    return 1 if result.failures else 0

@@ -258,3 +258,12 @@ CSV_BAD = [
     ("too many classes", csv_table(["a", "y"], [[i, i] for i in range(80)]), "y", "classification", "too_many_classes"),
     ("unknown task", CSV_GOOD, "y", "ranking", "bad_option"),
 ]
+
+
+def runner_failing_on_width_3(cfg, **kw):
+    """A sweep runner (run_sweep's signature) that fails for any architecture with a 3-wide layer: a backend's
+    failure path, tested with a real failure inside a real worker."""
+    if 3 in cfg.hidden:
+        raise RuntimeError("this group was made to fail (a 3-wide layer)")
+    from .sweep import run_sweep
+    return run_sweep(cfg, **kw)

@@ -1,0 +1,169 @@
+"""Grids on Ray: a local Ray and a real head node give the in-process frame; failures, Ctrl-C, Tune, no Ray."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from wdlab.cli import configs_from_args, build_parser
+from wdlab.config import SweepConfig
+from wdlab.grid import groups, run_local
+from wdlab.testing import ROOT, free_port
+
+ray = pytest.importorskip("ray") if not os.environ.get("WDLAB_REQUIRE_RAY") else __import__("ray")
+pytestmark = pytest.mark.ray
+
+# 2 architectures × 2 optimizers × 2 lrs × 3 λ × 2 seeds, float64: 8 groups
+MIXED = [SweepConfig(preset="moons", hidden=h, optimizer=o, lr=lr, epochs=15, weight_decays=(0.0, 1e-3, 1e-1),
+                     seeds=(0, 1), dtype="float64")
+         for h in ((8,), (16, 8)) for o in ("adam", "adamw") for lr in (0.01, 0.05)]
+FLAGS = ["--preset", "moons", "--hidden", "8", "--hidden", "16", "8", "--epochs", "15", "--wd", "0", "1e-3", "1e-1",
+         "--seeds", "0", "1", "--dtype", "float64", "--quiet"]
+
+
+def equal_frames(a: pd.DataFrame, b: pd.DataFrame):
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_exact=False,
+                                  rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray of 2 CPUs for the tests that do not start their own."""
+    from wdlab.ray_backend import LOCAL
+    ray.init(**LOCAL, num_cpus=2, logging_level="warning", log_to_driver=False,
+             runtime_env={"py_modules": [str(ROOT / "wdlab")]})
+    yield
+    ray.shutdown()
+
+
+def test_a_mixed_grid_on_a_local_ray_equals_the_in_process_frame(local_ray):
+    from wdlab.ray_backend import run_ray
+    seen = []
+    here = run_local(MIXED)
+    there = run_ray(MIXED, on_progress=lambda done, _: seen.append(done))
+    assert there.status == "done" and len(there.outcomes) == 8
+    assert list(there.frame["arch"].unique()) == ["8", "16-8"]
+    equal_frames(there.frame, here.frame)
+    assert seen and seen[-1] == 8 * 15 and seen == sorted(seen)   # epochs over all groups, never backwards
+
+
+def test_a_failing_group_is_named_and_the_others_rows_are_kept(local_ray):
+    from wdlab.ray_backend import run_ray
+    cfgs = [MIXED[0], MIXED[0].replace(hidden=(3,)), MIXED[6]]
+    result = run_ray(cfgs, runner="wdlab.testing:runner_failing_on_width_3")
+    assert result.status == "failed" and [o.status for o in result.outcomes] == ["done", "failed", "done"]
+    assert "made to fail" in result.outcomes[1].error
+    equal_frames(result.frame, run_local([MIXED[0], MIXED[6]]).frame.assign())
+
+
+def test_each_task_runs_on_the_threads_its_cpus_give(local_ray):
+    import torch
+
+    from wdlab.ray_backend import _train_group  # noqa: F401 (what the task runs)
+
+    @ray.remote(num_cpus=2)
+    def threads():
+        import ray as r
+        torch.set_num_threads(max(1, int(r.get_runtime_context().get_assigned_resources().get("CPU", 1))))
+        return torch.get_num_threads()
+    assert ray.get(threads.remote()) == 2
+
+
+def run_cli(*argv, **kw):
+    return subprocess.run([sys.executable, "-m", "wdlab", "run", *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, **kw)
+
+
+def test_the_cli_joins_a_real_head_node_and_gives_the_local_frame(tmp_path):
+    port = free_port()
+    ray_bin = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray")
+    env = dict(os.environ, RAY_AUTH_MODE="disabled")
+    head = subprocess.Popen([ray_bin, "start", "--head", "--port", str(port), "--num-cpus", "2",
+                             "--include-dashboard=false", "--node-ip-address", "127.0.0.1", "--block"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        out = None
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:   # the head accepts drivers once its GCS listens
+            out = run_cli(*FLAGS, "--backend", "ray", "--address", f"127.0.0.1:{port}", env=env)
+            if out.returncode == 0 or head.poll() is not None:
+                break
+            time.sleep(1)
+        assert out is not None and out.returncode == 0, out.stderr[-2000:]
+        local = run_cli(*FLAGS)
+        assert local.returncode == 0, local.stderr
+        from io import StringIO
+        equal_frames(pd.read_csv(StringIO(out.stdout)), pd.read_csv(StringIO(local.stdout)))
+    finally:
+        head.send_signal(signal.SIGTERM)
+        try:
+            head.wait(60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+
+
+def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp_path):
+    target = tmp_path / "grid.csv"
+    # a quick architecture and a slow one (about 1.7e12 multiply-adds): the signal comes while the slow one trains
+    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", "--backend", "ray", "--ray-cpus", "2",
+                             "--preset", "tutorial", "--hidden", "4", "--hidden", "256", "256", "--epochs", "2000",
+                             "--batch-size", "50", "--wd", "0", "0.01", "--seeds", "0", "--out", str(target)],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while "epoch " not in "".join(err):   # the bar is drawn: tasks report epochs
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(180) == 130, "".join(err)[-2000:]
+    reader.join(10)
+    text = "".join(err)
+    assert "Traceback" not in text and "wdlab: interrupted: wrote the" in text
+    frame = pd.read_csv(target) if target.stat().st_size > 1 else pd.DataFrame(columns=["arch"])
+    assert "256-256" not in set(frame.get("arch", []))          # the slow group was cancelled, not written
+    for _, rows in frame.groupby("arch"):                      # a written group is whole
+        assert rows.epoch.max() == 2000
+
+
+def test_tune_reports_every_epoch_of_every_member():
+    from wdlab.tune import epoch_metrics, train
+    reports = []
+    result = train({"preset": "moons", "hidden": "8", "epochs": 4, "wd": "0,0.1", "seeds": "0,1"}, reports.append)
+    assert [r["epoch"] for r in reports] == [1, 2, 3, 4]
+    last = result.frame[result.frame.epoch == 4]
+    assert reports[-1] == epoch_metrics(last)
+    assert reports[-1]["val_loss/wd=0.1/seed=1"] == last[(last.weight_decay == 0.1) & (last.seed == 1)].val_loss.item()
+    assert reports[-1]["val_loss_best"] == last.val_loss.min()
+
+
+def test_a_tune_scheduler_stops_a_bad_lr_group_early(local_ray, tmp_path):
+    from ray import tune
+
+    from wdlab.tune import trainable
+    tuner = tune.Tuner(
+        trainable,
+        param_space={"preset": "moons", "hidden": "8", "epochs": 40, "wd": "0,0.01", "optimizer": "sgd",
+                     "lr": tune.grid_search([0.3, 1e-6])},
+        tune_config=tune.TuneConfig(metric="val_loss_best", mode="min", max_concurrent_trials=1,
+                                    scheduler=tune.schedulers.ASHAScheduler(max_t=40, grace_period=2,
+                                                                            reduction_factor=2)),
+        run_config=tune.RunConfig(storage_path=str(tmp_path), verbose=0))
+    results = tuner.fit()
+    iters = {r.config["lr"]: r.metrics["training_iteration"] for r in results}
+    assert iters[0.3] == 40 and iters[1e-6] < 40   # the useless lr was stopped before the end
+
+
+def test_several_architectures_in_process_add_an_arch_column():
+    cfgs = configs_from_args(build_parser().parse_args(["run", *FLAGS[:-1]]))
+    assert [c.hidden for c in cfgs] == [(8,), (16, 8)] and len(groups(cfgs)) == 2
+    frame = run_local(cfgs).frame
+    assert frame.columns[0] == "arch" and list(frame.arch.unique()) == ["8", "16-8"]
+    from wdlab.sweep import run_sweep
+    equal_frames(frame[frame.arch == "16-8"].drop(columns="arch"), run_sweep(cfgs[1]).frame)
