@@ -1,0 +1,82 @@
+"""The landscape's numbers: cells averaged over seeds, the best λ per lr, the best share, how far it moves."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wdlab.landscape import best_per_lr, cells, movement, sentence, summary_lines, top_cells
+
+LRS, WDS, SEEDS = (0.001, 0.01, 0.1), (0.0, 1e-3, 1e-2, 1e-1), (0, 1)
+
+
+def synthetic(best_wd) -> pd.DataFrame:
+    """A frame whose val_loss is lowest at λ = best_wd(optimizer, lr); seed 1 adds 0.01; over epochs 0–3 each
+    member's loss is base + 0.3, 0.2, 0 (its best epoch), 0.05 (its final one)."""
+    rows = []
+    for opt in ("adam", "adamw"):
+        for lr in LRS:
+            for w in WDS:
+                for s in SEEDS:
+                    target = best_wd(opt, lr)
+                    base = abs(math.log10(w + 1e-6) - math.log10(target + 1e-6)) + 0.01 * s
+                    for e in range(4):
+                        rows.append(dict(optimizer=opt, lr=lr, weight_decay=w, seed=s, epoch=e,
+                                         val_loss=base + (0.3, 0.2, 0.0, 0.05)[e], diverged=False))
+    return pd.DataFrame(rows)
+
+
+def coupled(opt, lr):  # Adam+L2's best λ moves with lr; AdamW's stays
+    return {0.001: 1e-1, 0.01: 1e-2, 0.1: 1e-3}[lr] if opt == "adam" else 1e-2
+
+
+def test_cells_average_seeds_at_each_members_best_epoch_or_final():
+    f = synthetic(coupled)
+    c = cells(f, "val_loss", "best")
+    assert len(c) == 2 * len(LRS) * len(WDS) and set(c.seeds) == {2}
+    one = c[(c.optimizer == "adamw") & (c.lr == 0.01) & (c.weight_decay == 1e-2)].value.item()
+    assert one == pytest.approx((0.0 + 0.01) / 2)                     # epoch 2, mean of the two seeds
+    final = cells(f, "val_loss", "final")
+    assert np.allclose(final.value - c.value, 0.05)                  # epoch 3
+    assert np.allclose(c.lr_wd, c.lr * c.weight_decay)
+
+
+def test_best_per_lr_and_how_far_it_moves():
+    best = best_per_lr(cells(synthetic(coupled)))
+    adam = best[best.optimizer == "adam"].set_index("lr").weight_decay.to_dict()
+    assert adam == {0.001: 1e-1, 0.01: 1e-2, 0.1: 1e-3}
+    moves = movement(best)
+    assert moves["adam"]["factor"] == pytest.approx(100) and moves["adamw"]["factor"] == pytest.approx(1)
+    in_lr_wd = movement(best, "lr_wd")
+    assert in_lr_wd["adam"]["factor"] == pytest.approx(1) and in_lr_wd["adamw"]["factor"] == pytest.approx(100)
+    assert "moved ×1e+02" in sentence("Adam+L2", moves["adam"]) and "barely moved" in sentence("AdamW", moves["adamw"])
+
+
+def test_a_best_lambda_of_zero_is_named_not_multiplied():
+    best = best_per_lr(cells(synthetic(lambda o, lr: 0.0 if lr == 0.1 else 1e-2)))
+    m = movement(best)["adam"]
+    assert m["factor"] is None and m["zero_at"] == [0.1]
+    assert "is 0 (no decay) at lr 0.1" in sentence("Adam+L2", m)
+
+
+def test_diverged_members_count_as_the_worst_value():
+    f = synthetic(coupled)
+    bad = (f.optimizer == "adam") & (f.lr == 0.1) & (f.weight_decay == 1e-3) & (f.seed == 0)
+    f.loc[bad & (f.epoch >= 2), "val_loss"] = float("inf")
+    f = f[~(bad & (f.epoch == 3))]
+    f.loc[bad & (f.epoch == 2), "diverged"] = True
+    c = cells(f, which="final")
+    healthy = synthetic(coupled)
+    worst = healthy[healthy.epoch == 3].val_loss.max()   # the map's worst member stands in for the diverged one
+    cell = c[(c.optimizer == "adam") & (c.lr == 0.1) & (c.weight_decay == 1e-3)].value.item()
+    assert cell == pytest.approx((worst + (0.01 + 0.05)) / 2)   # seed 0 scored worst, seed 1 as it ended
+    assert best_per_lr(c).set_index(["optimizer", "lr"]).loc[("adam", 0.1)].weight_decay != 1e-3
+
+
+def test_top_cells_are_the_best_tenth_of_each_map_and_summary_lines_name_both_units():
+    c = cells(synthetic(coupled))
+    top = top_cells(c)
+    assert top.groupby("optimizer").size().tolist() == [2, 2]   # ceil(10 % of 12)
+    lines = summary_lines(synthetic(coupled), {"adam": "Adam+L2", "adamw": "AdamW"})
+    assert lines[0].startswith("best λ by best-epoch val_loss") and len(lines) == 1 + 6 + 2
+    assert lines[-2].startswith("in λ:") and lines[-1].startswith("in lr·λ:")

@@ -1,0 +1,112 @@
+"""The λ × learning-rate landscape: one value per (optimizer, lr, λ) cell, the best λ per lr, and how far it moves.
+
+Pure functions of a sweep's tidy frame (columns optimizer, lr, weight_decay, seed, epoch and a metric):
+the Landscape page, the CLI's --summary and benchmarks/landscape.py all read their numbers from here.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+LOWER_IS_BETTER = {"val_loss": True, "train_loss": True, "train_eval_loss": True, "val_acc": False,
+                   "train_acc": False}
+RULE = ("Each cell is the mean over seeds of the {what} {metric} of that (optimizer, lr, λ); a member that "
+        "diverged counts as the worst value. The best λ at an lr is the cell with the {best} value in that "
+        "row; “moved ×k” is the largest best λ over the smallest across the lrs (λ = 0 as a best value is "
+        "named, not multiplied). The same in lr·λ, the per-step shrink factor torch's AdamW applies.")
+
+
+def cells(frame: pd.DataFrame, metric: str = "val_loss", which: str = "best") -> pd.DataFrame:
+    """(optimizer, lr, weight_decay) -> value: each member's best-epoch (or final) metric, averaged over seeds.
+    A diverged member (non-finite metric, or stopped early) is scored as the worst value of the whole map."""
+    if which not in ("best", "final"):
+        raise ValueError(f"which must be best or final, got {which!r}")
+    low = LOWER_IS_BETTER[metric]
+    keys = ["optimizer", "lr", "weight_decay", "seed"]
+    f = frame[keys + ["epoch", metric]].copy()
+    finite = f[metric].map(lambda v: math.isfinite(v) if isinstance(v, float) else True)
+    members = f.groupby(keys, sort=True)
+    last_epoch = int(frame["epoch"].max())
+    if which == "best":
+        per = f[finite].groupby(keys)[metric].agg("min" if low else "max")
+    else:
+        last = f[finite].sort_values("epoch").groupby(keys).tail(1).set_index(keys)
+        per = last[metric].where(last["epoch"] == last_epoch)   # stopped early (diverged): no final value
+    per = per.reindex(members.size().index)
+    diverged = frame.groupby(keys)["diverged"].any().reindex(per.index) if "diverged" in frame else None
+    if diverged is not None and which == "final":
+        per = per.where(~diverged)
+    worst = per.max() if low else per.min()
+    per = per.fillna(worst)
+    out = per.groupby(level=["optimizer", "lr", "weight_decay"]).agg(["mean", "size"]).reset_index()
+    out.columns = ["optimizer", "lr", "weight_decay", "value", "seeds"]
+    out["lr_wd"] = out["lr"] * out["weight_decay"]
+    return out
+
+
+def best_per_lr(c: pd.DataFrame, metric: str = "val_loss") -> pd.DataFrame:
+    """For every (optimizer, lr): the λ of the best cell (ties: the smallest λ), its value and lr·λ."""
+    low = LOWER_IS_BETTER[metric]
+    ordered = c.sort_values(["optimizer", "lr", "value", "weight_decay"], ascending=[True, True, low, True])
+    best = ordered.groupby(["optimizer", "lr"], sort=True).head(1).reset_index(drop=True)
+    return best[["optimizer", "lr", "weight_decay", "lr_wd", "value"]]
+
+
+def top_cells(c: pd.DataFrame, metric: str = "val_loss", share: float = 0.10) -> pd.DataFrame:
+    """The best `share` of each optimizer's cells (at least one)."""
+    low = LOWER_IS_BETTER[metric]
+    parts = []
+    for _, g in c.groupby("optimizer", sort=True):
+        n = max(1, math.ceil(share * len(g)))
+        parts.append(g.sort_values("value", ascending=low).head(n))
+    return pd.concat(parts) if parts else c.iloc[:0]
+
+
+def movement(best: pd.DataFrame, column: str = "weight_decay") -> dict[str, dict]:
+    """Per optimizer: how far the best λ (or lr·λ) moves across the lrs: factor = largest / smallest (None when
+    a best value is 0 or only one lr), with where each extreme is."""
+    out = {}
+    for opt, g in best.groupby("optimizer", sort=True):
+        g = g.sort_values("lr")
+        values = g[column].tolist()
+        lo_row, hi_row = g.loc[g[column].idxmin()], g.loc[g[column].idxmax()]
+        factor = None
+        if len(values) > 1 and min(values) > 0:
+            factor = max(values) / min(values)
+        out[opt] = {"factor": factor, "zero_at": [lr for lr, v in zip(g["lr"], values) if v == 0],
+                    "lo": (float(lo_row["lr"]), float(lo_row[column])), "hi": (float(hi_row["lr"]),
+                                                                                float(hi_row[column])),
+                    "by_lr": dict(zip(g["lr"].tolist(), values))}
+    return out
+
+
+def sentence(opt_label: str, move: dict, unit: str = "λ") -> str:
+    """One optimizer's movement in words, e.g. "for Adam+L2 the best λ moved ×30 (0.0001 at lr 0.001 → 0.003 at
+    lr 0.03)"."""
+    by_lr = move["by_lr"]
+    lrs = sorted(by_lr)
+    if len(lrs) < 2:
+        return f"for {opt_label} one lr only: the best {unit} is {by_lr[lrs[0]]:g}"
+    path = " → ".join(f"{by_lr[lr]:g} at lr {lr:g}" for lr in (lrs[0], lrs[-1]))
+    if move["factor"] is None:
+        zeros = ", ".join(f"{lr:g}" for lr in move["zero_at"])
+        return f"for {opt_label} the best {unit} is 0 (no decay) at lr {zeros}; from the smallest to the largest lr: {path}"
+    if move["factor"] < 1.5:
+        return f"for {opt_label} the best {unit} barely moved (×{move['factor']:.2g}; {path})"
+    return f"for {opt_label} the best {unit} moved ×{move['factor']:.2g} ({path})"
+
+
+def summary_lines(frame: pd.DataFrame, labels: dict[str, str], metric: str = "val_loss",
+                  which: str = "best") -> list[str]:
+    """The best λ per (optimizer, lr) as text lines, then how far it moved per optimizer, in λ and in lr·λ."""
+    c = cells(frame, metric, which)
+    best = best_per_lr(c, metric)
+    lines = [f"best λ by {which}-epoch {metric} (mean over seeds):"]
+    for _, r in best.iterrows():
+        lines.append(f"  {labels.get(r.optimizer, r.optimizer):<14} lr {r.lr:<8g} best λ {r.weight_decay:<8g} "
+                     f"lr·λ {r.lr_wd:<10.3g} {metric} {r.value:.4g}")
+    for unit, column in (("λ", "weight_decay"), ("lr·λ", "lr_wd")):
+        moves = movement(best, column)
+        lines.append(f"in {unit}: " + "; ".join(sentence(labels.get(o, o), m, unit) for o, m in moves.items()))
+    return lines
