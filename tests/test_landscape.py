@@ -80,3 +80,21 @@ def test_top_cells_are_the_best_tenth_of_each_map_and_summary_lines_name_both_un
     lines = summary_lines(synthetic(coupled), {"adam": "Adam+L2", "adamw": "AdamW"})
     assert lines[0].startswith("best λ by best-epoch val_loss") and len(lines) == 1 + 6 + 2
     assert lines[-2].startswith("in λ:") and lines[-1].startswith("in lr·λ:")
+
+
+def test_each_map_draws_one_square_cell_per_lr_and_lambda_with_the_best_starred_and_outlined():
+    from wdlab.plots_landscape import landscape_figure
+    c = cells(synthetic(coupled))
+    fig = landscape_figure(c, "adam", "Adam+L2", range_=(c.value.min(), c.value.max()), selected=("adam", 0.01, 1e-2))
+    roles = {t.meta["role"]: t for t in fig.data}
+    cell = roles["cells"]
+    assert cell.marker.symbol == "square" and len(cell.x) == len(LRS) * len(WDS)
+    assert sorted({tuple(d) for d in cell.customdata}) == sorted((("adam", lr, w) for lr in LRS for w in WDS))
+    assert sum(w == 3 for w in cell.marker.line.width) == 2            # the best 10 % of this optimizer's map
+    best = c[c.optimizer == "adam"].sort_values("value").iloc[0]
+    assert list(roles["best"].y) == [best.lr]
+    ticks = dict(zip(fig.layout.xaxis.tickvals, fig.layout.xaxis.ticktext))
+    assert ticks[min(ticks)] == "0" and len(ticks) == len(WDS)           # λ = 0 as its own column
+    assert list(roles["best_per_lr"].y) == sorted(LRS) and "selected" in roles
+    lrwd = landscape_figure(c, "adamw", "AdamW", axis="lr_wd")
+    assert len(set(lrwd.data[0].x)) > len(WDS)                           # lr·λ differs along each row

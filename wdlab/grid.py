@@ -81,7 +81,10 @@ def combine(outcomes: list[GroupOutcome]):
         parts.append(f)
     if not parts:
         return pd.DataFrame()
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    if multi:  # deeper architectures bring more l2_layer columns: keep them before `diverged`, which stays last
+        out = out[[c for c in out.columns if c != "diverged"] + ["diverged"]]
+    return out
 
 
 def status_of(outcomes: list[GroupOutcome]) -> str:
