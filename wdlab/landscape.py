@@ -81,6 +81,11 @@ def movement(best: pd.DataFrame, column: str = "weight_decay") -> dict[str, dict
     return out
 
 
+def times(factor: float) -> str:
+    """×30, ×1.2, ×10000: whole numbers from ×10 up."""
+    return f"×{factor:.0f}" if factor >= 10 else f"×{factor:.2g}"
+
+
 def sentence(opt_label: str, move: dict, unit: str = "λ") -> str:
     """One optimizer's movement in words, e.g. "for Adam+L2 the best λ moved ×30 (0.0001 at lr 0.001 → 0.003 at
     lr 0.03)"."""
@@ -93,8 +98,8 @@ def sentence(opt_label: str, move: dict, unit: str = "λ") -> str:
         zeros = ", ".join(f"{lr:g}" for lr in move["zero_at"])
         return f"for {opt_label} the best {unit} is 0 (no decay) at lr {zeros}; from the smallest to the largest lr: {path}"
     if move["factor"] < 1.5:
-        return f"for {opt_label} the best {unit} barely moved (×{move['factor']:.2g}; {path})"
-    return f"for {opt_label} the best {unit} moved ×{move['factor']:.2g} ({path})"
+        return f"for {opt_label} the best {unit} barely moved ({times(move['factor'])}; {path})"
+    return f"for {opt_label} the best {unit} moved {times(move['factor'])} ({path})"
 
 
 def summary_lines(frame: pd.DataFrame, labels: dict[str, str], metric: str = "val_loss",
