@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from .config import DEFAULT_LIMITS, ConfigError, SweepConfig
+from .config import DEFAULT_LIMITS, ConfigError, SweepConfig, with_preset_defaults
 from .data import DATASETS, TASKS, not_a_file
 from .params import BY_KEY, PARAMS
 
@@ -79,12 +79,13 @@ def configs_from_args(args: argparse.Namespace) -> list[SweepConfig]:
         values[p.attr] = p.parse(",".join(raw) if isinstance(raw, list) else raw)
     if getattr(args, "data", None) is not None and values["preset"] != "csv":
         raise ConfigError(f"--data trains on your CSV; drop --preset {values['preset']}", "preset")
+    values = with_preset_defaults(values)  # a preset's own settings fill the flags not given
     if not archs:
         return [SweepConfig(**values)]
     hidden = [BY_KEY["hidden"].parse(",".join(a)) for a in archs]
     if len(set(hidden)) != len(hidden):
         raise ConfigError("each --hidden architecture must be different", "hidden")
-    return [SweepConfig(**values, hidden=h) for h in hidden]
+    return [SweepConfig(**{**values, "hidden": h}) for h in hidden]
 
 
 def config_from_args(args: argparse.Namespace) -> SweepConfig:

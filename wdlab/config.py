@@ -15,7 +15,7 @@ OPTIMIZERS = {
     "adam": "Adam with L2 — coupled: grad += λ·w before Adam rescales it, so big-gradient weights decay less",
     "adamw": "AdamW — decoupled: w *= 1 − lr·λ, then the Adam step; every weight decays at the same rate",
 }
-ACTIVATIONS = ("relu", "tanh", "gelu")
+ACTIVATIONS = ("relu", "tanh", "gelu", "quadratic")
 DTYPES = ("float32", "float64")
 
 
@@ -154,6 +154,18 @@ class SweepConfig:
 
     def replace(self, **changes) -> "SweepConfig":
         return dataclasses.replace(self, **changes)
+
+
+def preset_defaults(preset: Any) -> dict[str, Any]:
+    """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer."""
+    from .data import DATASETS
+    spec = DATASETS.get(preset) if isinstance(preset, str) else None
+    return dict(spec.defaults) if spec is not None else {}
+
+
+def with_preset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """SweepConfig keyword values completed by their preset's defaults for every key the user did not set."""
+    return {**preset_defaults(values.get("preset", SweepConfig.preset)), **values}
 
 
 def _sequence(name, value, allowed) -> tuple:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig
+from .config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
 from .data import DATASETS
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
@@ -137,7 +137,7 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
     """URL parameters -> (config, warnings). Never raises: a bad parameter is named in a warning (with its
     allowed values) and its default is used instead; `check` (e.g. limits) is applied the same way."""
     base = base or SweepConfig()
-    warnings: list[str] = []
+    warnings: list = []
     values: dict[str, Any] = {}
     for key, raw in query.items():
         if isinstance(raw, (list, tuple)):
@@ -153,7 +153,11 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
         try:
             values[param.attr] = param.parse(raw)
         except ConfigError as e:
-            warnings.append(f"{e} — using {_default(param, base)}")
+            warnings.append((e, param))  # worded below, once the defaults (the preset's own) are known
+    preset = values.get("preset", base.preset)
+    if preset != base.preset and preset_defaults(preset):  # the preset's own settings stand in for the rest
+        base = dataclasses.replace(base, preset=preset, **preset_defaults(preset))
+    warnings = [w if isinstance(w, str) else f"{w[0]} — using {_default(w[1], base)}" for w in warnings]
     for _ in range(len(PARAMS) + 1):
         try:
             cfg = dataclasses.replace(base, **values)
