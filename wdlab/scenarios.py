@@ -9,6 +9,7 @@ import pandas as pd
 from .config import SweepConfig
 from .params import to_query
 from .quiz import DOWN, SAME, UP, Direction, MultipleChoice, Option, Outcome, Point, Run, Scenario, WhichCurve
+from .quiz_grok import EverPasses, SinceFitted
 
 
 def d(metric: str, before: float, after: float, runs: tuple[int, int] = (0, 0), **why: str) -> Direction:
@@ -59,6 +60,20 @@ COUPLED = ("Adam + L2 (torch.optim.Adam's weight_decay) adds λ·w to the gradie
            "large and strong where they are small, and Adam heads for the minimum of loss + λ/2·‖w‖². AdamW "
            "instead multiplies every weight by 1 − lr·λ each step, whatever its gradient. The same λ therefore "
            "sets different strengths in the two.")
+
+# The hosted demo's grokking sweep (preset modular-addition-p23 with its own defaults: 500 steps fit the demo).
+GROK = SweepConfig(preset="modular-addition-p23", hidden=(128,), activation="quadratic", optimizer="adamw",
+                   lr=0.01, epochs=500, weight_decays=(0.0, 0.2, 0.3), seeds=(0,))
+GROK_SETUP = ("(a + b) mod 23 from one-hot a and b: 80 % of the 529 pairs to train on, the rest held out. A "
+              "46-128-23 network with x² activation, AdamW (lr 0.01), 500 full-batch steps; λ = 0, 0.2 and 0.3. "
+              "Every λ fits its training pairs within about 35 steps.")
+GROK_REASON = ("A network can fit its training pairs two ways: memorise each one (a lookup table, which needs "
+               "large weights) or find the rule (a few Fourier features of a and b, which need far smaller "
+               "ones). Memorising is found first. AdamW's decay shrinks every weight by lr·λ per step, so "
+               "with λ > 0 the large memorising weights keep being pulled down while the data keeps the fit: "
+               "the network drifts to the small-norm solution, which is the rule, and validation accuracy jumps "
+               "long after training accuracy hit 100 % — grokking. Without decay nothing pulls it off the "
+               "memorising solution it already has.")
 
 BANK: tuple[Scenario, ...] = (
     Scenario(
@@ -200,6 +215,31 @@ BANK: tuple[Scenario, ...] = (
         (d("val_loss", 0.0, 0.01), d("val_acc", 0.0, 0.01), d("l2_norm", 0.0, 0.01)),
         "Without decay the network drives its logits to extremes on the training set; the few validation "
         "tumours it gets wrong then cost a lot of loss. Decay keeps the logits moderate."),
+)
+BANK += (
+    Scenario(
+        "grokking-no-decay", "Grokking: does λ = 0 ever generalize?", GROK_SETUP, one(GROK),
+        (EverPasses("val_acc", 0.5, Point(0.0), {
+            "no": "Without decay the network keeps the memorising solution it found first: nothing in the loss "
+                  "is left to learn from once every training pair is right, so nothing moves it.",
+            "yes": "Here λ = 0 found some of the rule by itself."}),
+         EverPasses("val_acc", 0.5, Point(0.2), {
+             "yes": "With decay the memorising weights are pulled down step after step while the fit holds, and "
+                    "the rule — the small-norm way to fit the same pairs — takes over.",
+             "no": "This λ did not get there in 500 steps: smaller λ groks later."})),
+        GROK_REASON),
+    Scenario(
+        "grokking-norm", "Grokking: the weight norm after the training set is fitted", GROK_SETUP, one(GROK),
+        (SinceFitted(Point(0.3), why={
+            "lower": "Once every training pair is right the data's gradient is small and decay wins: ‖w‖₂ falls "
+                     "while the accuracy holds — the network moving from memorising to the rule.",
+            "higher": "The norm kept growing for a while after the fit — cross-entropy still rewards larger "
+                      "logits on pairs already right, and Adam's momentum carries on — and only then did decay "
+                      "pull it down, as the rule replaced the memorising weights; not all the way back.",
+            "about the same": "The norm rose after the fit and decay brought it back to about where it was."}),
+         d("l2_norm", 0.0, 0.3, down="Without decay nothing pulls the memorising weights down, and cross-"
+           "entropy keeps rewarding larger logits: λ = 0's norm only grows. With decay it peaks and falls.")),
+        GROK_REASON),
 )
 BY_ID: dict[str, Scenario] = {s.id: s for s in BANK}
 

@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from ..config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig
+from ..config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
 from ..data import DATASETS
 from ..params import BY_ATTR
 from ..budget import validate
@@ -81,6 +81,21 @@ def load_state(cfg: SweepConfig) -> None:
         st.session_state[PREFIX + name] = value
 
 
+def load_preset_defaults() -> None:
+    """The preset just picked brings its own settings (modular-addition: its network, optimizer, λ values):
+    show them; the other widgets keep what the visitor set."""
+    preset = st.session_state[PREFIX + "preset"]
+    defaults = preset_defaults(preset)
+    if not defaults:
+        return
+    state = cfg_to_state(SweepConfig(preset=preset, **defaults))
+    for name in defaults:
+        st.session_state[PREFIX + name] = state[name]
+    if "optimizer" in defaults or "momentum" in defaults:
+        st.session_state[PREFIX + "optimizer"] = state["optimizer"]
+        st.session_state[PREFIX + "momentum"] = state["momentum"]
+
+
 def current_state() -> dict[str, Any]:
     return {name: st.session_state.get(PREFIX + name) for name in cfg_to_state(SweepConfig())}
 
@@ -99,7 +114,7 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
         if k(name) not in st.session_state:
             st.session_state[k(name)] = value
     st.selectbox("Experiment (dataset)", PRESETS, shown_index(PRESETS, k("preset")), key=k("preset"),
-                 format_func=lambda n: DATASETS[n].title, help="--preset")
+                 format_func=lambda n: DATASETS[n].title, help="--preset", on_change=load_preset_defaults)
     preset = st.session_state[k("preset")]
     st.caption(DATASETS[preset].description + (" Upload it on the page." if preset == "csv" else ""))
     options = list(dict.fromkeys([*WD_GRID, *st.session_state[k("weight_decays")]]))

@@ -23,6 +23,8 @@ def _change(frames, metric: str, before, after, tol: float) -> tuple[str, str]:
 def verdict_text(o: Outcome, pick: str, frames) -> str:
     """One line: what the learner said, what was measured, and the numbers it was read from."""
     q = o.question
+    if hasattr(q, "verdict"):  # questions that grade themselves (quiz_grok) word their own verdict
+        return q.verdict(o, pick)
     if isinstance(q, Direction):
         _, numbers = _change(frames, q.metric, q.before, q.after, q.tolerance)
         return f"You said **{pick}**; measured **{o.answer}** ({METRICS[q.metric]} {numbers})."

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from .. import plots
+from .. import grokking as grokking_rules
+from .. import grokplot, plots
 from ..config import SweepConfig
+from ..data import DATASETS
 from ..metrics import DEFINITIONS
 from ..params import to_query
 from .state import shown, shown_index
@@ -35,7 +37,10 @@ def view_options(key: str) -> ViewOptions:
 
 
 def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str) -> None:
-    """The main figure: training loss and L2 norm side by side, one colour per λ."""
+    """The main figure: training loss and L2 norm side by side, one colour per λ (after the grokking view, on
+    a preset that asks for it)."""
+    if DATASETS[cfg.preset].view == "grokking":
+        grokking(frame, cfg, key)
     # A live view reruns every poll; building the figure costs ~50 ms against ~2 ms to send it, so an
     # unchanged frame (same object, same length) reuses the figure: many watchers then leave the CPU to training.
     memo_key = f"_fig_{key}"
@@ -48,6 +53,30 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
                                   epochs_total=cfg.epochs)
         st.session_state[memo_key] = (stamp, fig, frame)
     st.plotly_chart(fig, key=f"{key}_curves", config=CHART_CONFIG)
+
+
+def grokking(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
+    """Accuracy and ‖w‖₂ by step with each λ's grok step starred; the steps themselves in a table."""
+    memo_key = f"_grokfig_{key}"
+    stamp = (id(frame), len(frame), cfg)
+    memo = st.session_state.get(memo_key)
+    if memo is not None and memo[0] == stamp and memo[2] is frame:
+        fig, table = memo[1]
+    else:
+        fig, table = grokplot.grokking_figure(frame, epochs_total=cfg.epochs), grokplot.grok_table(frame)
+        st.session_state[memo_key] = (stamp, (fig, table), frame)
+    st.subheader("Grokking: memorise first, generalize later")
+    st.plotly_chart(fig, key=f"{key}_grok", config=CHART_CONFIG)
+    st.caption(
+        "**What to look for:** every λ fits its training set within a few dozen steps (dotted lines reach 1). "
+        "Validation accuracy (solid) stays near chance long after that; then, only with weight decay, it climbs — "
+        "the ★ marks the step it first reaches 90 %, on the norm too: ‖w‖₂ grows while the network memorises "
+        "and falls while decay pulls it towards the small-norm solution that generalizes. λ = 0 keeps its large "
+        f"memorising weights. {grokking_rules.DEFINITION}")
+    if not table.empty:
+        st.dataframe(table, hide_index=True, key=f"{key}_grok_table",
+                     column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns
+                                    if c.startswith(("‖", "best", "final"))})
 
 
 def curves_caption(cfg: SweepConfig) -> None:
