@@ -183,9 +183,10 @@ def _modular(p: int, spec_name: str):
     return make
 
 
-def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, Any], note: str) -> DatasetSpec:
+def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, Any], note: str,
+                  size: str = "") -> DatasetSpec:
     return DatasetSpec(
-        name, f"Modular addition (a + b) mod {p}: grokking",
+        name, f"Grokking: (a + b) mod {p}{size}",
         f"Every pair (a, b) of 0…{p - 1} as two one-hot blocks, class (a + b) mod {p}; a fixed "
         f"{val_fraction:.0%} of the pairs is held out. With weight decay the network first memorises its "
         f"training pairs, then, hundreds of steps later, generalizes. {note}",
@@ -200,10 +201,11 @@ MODULAR = (
     _modular_spec(31, "modular-addition", 0.2, dict(_GROK, epochs=2000, weight_decays=(0.0, 0.05, 0.1, 0.15)),
                   "Its own settings: 62-128-31, x², AdamW lr 0.01, 2000 steps, λ = 0, 0.05, 0.1, 0.15."),
     _modular_spec(23, "modular-addition-p23", 0.2, dict(_GROK, epochs=500, weight_decays=(0.0, 0.2, 0.3)),
-                  "The small variant (fits the hosted demo): 46-128-23, x², AdamW lr 0.01, 500 steps."),
+                  "The small variant (fits the hosted demo): 46-128-23, x², AdamW lr 0.01, 500 steps.", " (small)"),
     _modular_spec(59, "modular-addition-p59", 0.5, dict(_GROK, hidden=(256,), epochs=1500,
                                                         weight_decays=(0.0, 0.3, 0.5)),
-                  "The large variant (minutes): half the pairs held out, 118-256-59, x², AdamW lr 0.01, 1500 steps."),
+                  "The large variant (minutes): half the pairs held out, 118-256-59, x², AdamW lr 0.01, 1500 steps.",
+                  " (large)"),
 )
 
 

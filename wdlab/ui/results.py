@@ -63,16 +63,19 @@ def grokking(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
     if memo is not None and memo[0] == stamp and memo[2] is frame:
         fig, table = memo[1]
     else:
-        fig, table = grokplot.grokking_figure(frame, epochs_total=cfg.epochs), grokplot.grok_table(frame)
+        # two figures in two columns: side by side on a desktop, stacked (each full width) on a phone
+        fig = [grokplot.grokking_figure(frame, epochs_total=cfg.epochs, panels=(p,)) for p in ("acc", "norm")]
+        table = grokplot.grok_table(frame)
         st.session_state[memo_key] = (stamp, (fig, table), frame)
     st.subheader("Grokking: memorise first, generalize later")
-    st.plotly_chart(fig, key=f"{key}_grok", config=CHART_CONFIG)
+    for column, figure, name in zip(st.columns(2), fig, ("acc", "norm")):
+        column.plotly_chart(figure, key=f"{key}_grok_{name}", config=CHART_CONFIG)
     st.caption(
-        "**What to look for:** every λ fits its training set within a few dozen steps (dotted lines reach 1). "
-        "Validation accuracy (solid) stays near chance long after that; then, only with weight decay, it climbs — "
-        "the ★ marks the step it first reaches 90 %, on the norm too: ‖w‖₂ grows while the network memorises "
-        "and falls while decay pulls it towards the small-norm solution that generalizes. λ = 0 keeps its large "
-        f"memorising weights. {grokking_rules.DEFINITION}")
+        "**What to look for:** every λ fits its training set within a few dozen steps (dotted lines reach 1, ○). "
+        "Validation accuracy (solid) lags far behind; then, only with weight decay, it climbs to nearly 100 % — "
+        "the ★ marks the step it first reaches 90 %, on the norm too. ‖w‖₂ shoots up while the network "
+        "memorises, then falls while decay pulls it towards the smaller-norm solution that generalizes; λ = 0 "
+        f"keeps its large memorising weights and stays low. {grokking_rules.DEFINITION}")
     if not table.empty:
         st.dataframe(table, hide_index=True, key=f"{key}_grok_table",
                      column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns
