@@ -96,7 +96,7 @@ def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height
 def grok_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per member: when it memorised and grokked, the delay, and ‖w‖₂ when fitted (100 %) and at the end."""
     ev = events(frame)
-    step = lambda c: ev[c].astype(object).where(ev[c].notna(), "never")  # noqa: E731
+    step = lambda c: [str(int(v)) if not pd.isna(v) else "never" for v in ev[c]]  # noqa: E731  (text: Arrow)
     return pd.DataFrame({
         "λ (weight_decay)": ev["weight_decay"], "seed": ev["seed"],
         f"train acc ≥ {MEMORISED:.0%} at step": step("memorised"),

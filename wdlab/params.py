@@ -154,7 +154,7 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
             values[param.attr] = param.parse(raw)
         except ConfigError as e:
             warnings.append((e, param))  # worded below, once the defaults (the preset's own) are known
-    preset = values.get("preset", base.preset)
+    plain, preset = base, values.get("preset", base.preset)
     if preset != base.preset and preset_defaults(preset):  # the preset's own settings stand in for the rest
         base = dataclasses.replace(base, preset=preset, **preset_defaults(preset))
     warnings = [w if isinstance(w, str) else f"{w[0]} — using {_default(w[1], base)}" for w in warnings]
@@ -165,10 +165,15 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
                 check(cfg)
             return cfg, warnings
         except ConfigError as e:
-            attr = e.field if e.field in values else next(iter(values), None)
+            attr = e.field if e.field in values else None
+            own = attr is None and base is not plain  # the preset's own settings are what `check` refused
+            attr = "preset" if own else attr or next(iter(values), None)
             if attr is None:
                 raise
             param = BY_ATTR[attr]
-            warnings.append(f"{param.key}: {e} — using {_default(param, base)}")
+            if attr == "preset":
+                base = plain
+            what = f"the settings preset {preset} brings are refused: {e}" if own else str(e)
+            warnings.append(f"{param.key}: {what} — using {_default(param, base)}")
             del values[attr]
     raise AssertionError("unreachable")

@@ -96,6 +96,17 @@ def load_preset_defaults() -> None:
         st.session_state[PREFIX + "momentum"] = state["momentum"]
 
 
+def _own_settings_refused(preset: str, limits: Limits) -> str:
+    """Why the settings a preset brings exceed `limits`, or '' (none, or they fit)."""
+    defaults = preset_defaults(preset)
+    try:
+        if defaults:
+            validate(SweepConfig(preset=preset, **defaults), limits)
+    except ConfigError as e:
+        return str(e)
+    return ""
+
+
 def current_state() -> dict[str, Any]:
     return {name: st.session_state.get(PREFIX + name) for name in cfg_to_state(SweepConfig())}
 
@@ -117,6 +128,12 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
                  format_func=lambda n: DATASETS[n].title, help="--preset", on_change=load_preset_defaults)
     preset = st.session_state[k("preset")]
     st.caption(DATASETS[preset].description + (" Upload it on the page." if preset == "csv" else ""))
+    too_big = _own_settings_refused(preset, limits)
+    if too_big:
+        fits = [DATASETS[n].title for n, s in DATASETS.items() if s.view and s.view == DATASETS[preset].view
+                and not _own_settings_refused(n, limits)]
+        st.caption(f":orange[Its own settings are larger than this server allows ({too_big}).]"
+                   + (f" {' or '.join(fits)} fits as it is." if fits else ""))
     options = list(dict.fromkeys([*WD_GRID, *st.session_state[k("weight_decays")]]))
     st.multiselect("weight_decay values λ (one model each)", options, shown(k("weight_decays")),
                    key=k("weight_decays"), accept_new_options=True, format_func=str,
