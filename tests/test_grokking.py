@@ -281,3 +281,13 @@ def test_the_bank_grokking_cards_are_graded_from_the_run(grok_frame):
     o = grade(card, f)[0]
     assert o.answer == ("higher" if r > 0.05 else "lower" if r < -0.05 else "about the same")
     assert fmt(fitted.l2_norm) in o.facts[0] and fmt(m.l2_norm.iloc[-1]) in o.facts[0]
+
+
+def test_the_small_variant_fits_the_demo_and_groks_within_it():
+    from wdlab.config import DEMO_LIMITS
+    from wdlab.sweep import validate
+    cfg = SweepConfig(preset="modular-addition-p23", **preset_defaults("modular-addition-p23"))
+    validate(cfg, DEMO_LIMITS)
+    result = run_sweep(cfg, limits=DEMO_LIMITS)
+    ev = events(result.frame)
+    assert criteria(ev, MIN_DELAY) == [], ev.to_string()

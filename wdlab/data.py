@@ -200,7 +200,7 @@ _GROK = dict(hidden=(128,), activation="quadratic", optimizer="adamw", lr=0.01, 
 MODULAR = (
     _modular_spec(31, "modular-addition", 0.2, dict(_GROK, epochs=2000, weight_decays=(0.0, 0.05, 0.1, 0.15)),
                   "Its own settings: 62-128-31, x², AdamW lr 0.01, 2000 steps, λ = 0, 0.05, 0.1, 0.15."),
-    _modular_spec(23, "modular-addition-p23", 0.2, dict(_GROK, epochs=500, weight_decays=(0.0, 0.2, 0.3)),
+    _modular_spec(23, "modular-addition-p23", 0.2, dict(_GROK, epochs=500, weight_decays=(0.0, 0.2, 0.25)),
                   "The small variant (fits the hosted demo): 46-128-23, x², AdamW lr 0.01, 500 steps.", " (small)"),
     _modular_spec(59, "modular-addition-p59", 0.5, dict(_GROK, hidden=(256,), epochs=1500,
                                                         weight_decays=(0.0, 0.3, 0.5)),

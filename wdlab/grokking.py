@@ -7,7 +7,7 @@ import pandas as pd
 
 MEMORISED = 0.99   # training accuracy that counts as "memorised the training set"
 GROKKED = 0.9      # validation accuracy that counts as "generalized"
-DEFINITION = (f"memorised: the first step at which training accuracy is ≥ {MEMORISED:.0%}; grokked: the first "
+DEFINITION = (f"Memorised: the first step at which training accuracy is ≥ {MEMORISED:.0%}; grokked: the first "
               f"step at which validation accuracy is ≥ {GROKKED:.0%}; delay: grokked − memorised. A step is an "
               "epoch here (full batch: one optimizer step per epoch); the training accuracy of step t is measured "
               "with the weights before its update, as a training loop logs it, the validation accuracy after it.")
