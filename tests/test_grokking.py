@@ -1,4 +1,4 @@
-"""The modular-addition preset: its data, the x² activation and the one-hot gather against torch.optim, the
+"""The modular-addition presets: their data, the x² activation against torch.optim, the
 preset's own defaults, grokking events, and (slow) the default sweep's grokking measured."""
 import itertools
 import math
@@ -11,9 +11,8 @@ from wdlab import cli, params
 from wdlab.config import DEFAULT_LIMITS, SweepConfig, preset_defaults, with_preset_defaults
 from wdlab.data import DATASETS
 from wdlab.grokking import GROKKED, MEMORISED, criteria, events
-from wdlab.models import StackedMLP, build_mlp
 from wdlab.reference import reference_run
-from wdlab.sweep import _one_hot_index, run_sweep
+from wdlab.sweep import run_sweep
 
 F64 = dict(dtype="float64")
 
@@ -48,45 +47,13 @@ def test_modular_data_is_every_pair_once_with_a_fixed_split(name):
     assert len({(int(i), int(j)) for i, j in zip(a, b)}) == p * p                    # every pair exactly once
     n_train, n_val = spec.sizes(None)
     assert (len(d.X_train), len(d.X_val)) == (n_train, n_val)
-    assert d.one_hot and d.task == "classification" and d.n_classes == p
-
-
-def test_one_hot_rows_become_the_indices_of_their_ones():
-    X = torch.tensor([[[1., 0., 0., 1.], [0., 1., 1., 0.]]])
-    assert _one_hot_index(X).tolist() == [[[0, 3], [1, 2]]]
-    with pytest.raises(ValueError):
-        _one_hot_index(torch.tensor([[[1., 1., 0., 1.], [0., 1., 1., 0.]]]))
-    with pytest.raises(ValueError):
-        _one_hot_index(torch.tensor([[[0.5, 0., 0., 1.]]]))
-
-
-def test_gathered_first_layer_equals_the_dense_product_and_its_gradients():
-    torch.manual_seed(0)
-    p, M, B = 7, 3, 20
-    models = [build_mlp(2 * p, (5,), p, "quadratic").double() for _ in range(M)]
-    idx = torch.stack([torch.randint(0, p, (M, B)), torch.randint(p, 2 * p, (M, B))], -1)
-    X = torch.zeros(M, B, 2 * p, dtype=torch.float64).scatter_(2, idx, 1.0)
-    dense = StackedMLP(models, "quadratic", [0.0] * M, True, torch.float64)
-    gathered = StackedMLP(models, "quadratic", [0.0] * M, True, torch.float64)
-    out_d, out_g = dense(X).clone(), gathered(idx).clone()
-    assert (out_d - out_g).abs().max() <= 1e-13
-    g = torch.randn(M, B, p, dtype=torch.float64)
-    dense.backward(g.clone())
-    gathered.backward(g.clone())
-    assert (dense.flat.grad - gathered.flat.grad).abs().max() <= 1e-12
-    # and both are what autograd says
-    for m, model in enumerate(models):
-        model.zero_grad()
-        (model(X[m]) * g[m]).sum().backward()
-        want = torch.cat([q.grad.flatten() for q in model.parameters()])
-        got = torch.cat([t[m].flatten() for pair in zip(gathered.wgrads, gathered.bgrads) for t in pair])
-        assert (want - got).abs().max() <= 1e-12
+    assert d.task == "classification" and d.n_classes == p
 
 
 @pytest.mark.parametrize("optimizer", ["adamw", "adam", "sgd"])
 @pytest.mark.parametrize("batch_size", [None, 300])
 def test_modular_members_equal_their_own_torch_optim_runs(optimizer, batch_size):
-    # the one-hot gather and x² in the engine, nn.Linear's dense product and autograd in the reference
+    # x² and its hand-written backward in the engine, nn.Linear and autograd in the reference
     cfg = SweepConfig(preset="modular-addition", hidden=(24,), activation="quadratic", optimizer=optimizer,
                       lr=0.01 if optimizer != "sgd" else 0.05, epochs=6, batch_size=batch_size,
                       weight_decays=(0.0, 0.5), seeds=(0, 3), **F64)

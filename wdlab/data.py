@@ -28,7 +28,6 @@ class Data:
     n_classes: int = 0
     feature_names: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()    # what loading did (rows dropped, columns skipped, ...)
-    one_hot: bool = False          # every row of X is 0/1 with the same number of 1s: the engine may gather
 
     @property
     def in_dim(self) -> int:
@@ -177,7 +176,7 @@ def _modular(p: int, spec_name: str):
         perm = torch.randperm(p * p, generator=torch.Generator().manual_seed(DATA_SEED))
         tr, va = perm[n_val:], perm[:n_val]
         names = tuple(f"a={i}" for i in range(p)) + tuple(f"b={i}" for i in range(p))
-        return Data(X[tr], y[tr], X[va], y[va], "classification", p, names, one_hot=True, notes=
+        return Data(X[tr], y[tr], X[va], y[va], "classification", p, names, notes=
                     (f"all {p * p} pairs (a, b), {n_train} of them for training: the rest can only be right "
                      "if the network found the rule",))
     return make

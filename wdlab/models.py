@@ -5,7 +5,6 @@ import torch
 import torch.nn as nn
 
 
-
 class Quadratic(nn.Module):
     """x ↦ x², elementwise: the activation of Gromov's modular-arithmetic networks (autograd: 2·x·grad)."""
 
@@ -82,8 +81,7 @@ class StackedMLP:
         return work
 
     def __call__(self, x: torch.Tensor, keep: bool = True) -> torch.Tensor:
-        """x: [M, B, in] (or expanded) -> [M, B, out]; each member exactly nn.Linear's x @ W.T + b. x may also
-        be int64 [M, B, K]: one-hot inputs as the index of the 1 in each of K blocks (see _gather_first).
+        """x: [M, B, in] (or expanded) -> [M, B, out]; each member exactly nn.Linear's x @ W.T + b.
 
         The result is a reused buffer, valid until the next call with the same B. keep=False for a one-off
         size (the initial pass over the whole training set of a minibatch run): its buffers are not kept."""
@@ -91,10 +89,7 @@ class StackedMLP:
         self._input, a = x, x
         with torch.no_grad():
             for k, (w, b) in enumerate(zip(self.weights, self.biases)):
-                if k == 0 and not a.is_floating_point():
-                    z = self._gather_first(a, z_bufs[0], a_bufs[0] if a_bufs else None)
-                else:
-                    z = torch.baddbmm(b, a, w.transpose(1, 2), out=z_bufs[k])
+                z = torch.baddbmm(b, a, w.transpose(1, 2), out=z_bufs[k])
                 if k < len(a_bufs):
                     a = _ACT_FORWARD[self.activation](z, a_bufs[k])
         return z
@@ -112,9 +107,7 @@ class StackedMLP:
                 # Both products give gradients exact to rounding; which is fast depends on the shape (MKL
                 # takes a gemv-like path for a 1-wide side: 45 µs against 570 µs on the course's net).
                 # The choice depends on shapes only, so a run's numbers are reproducible.
-                if k == 0 and not a_prev.is_floating_point():
-                    self._scatter_first(a_prev, g)
-                elif o <= i:
+                if o <= i:
                     torch.bmm(g.transpose(1, 2), a_prev, out=self.wgrads[k])
                 else:
                     self.wgrads[k].copy_(torch.bmm(a_prev.transpose(1, 2), g, out=self._gw[k]).transpose(1, 2))
@@ -131,36 +124,6 @@ class StackedMLP:
                     else:
                         torch.bmm(g, self.weights[k], out=g_prev)
                     g = _ACT_BACKWARD[self.activation](g_prev, z_bufs[k - 1], a_bufs[k - 1])
-
-    # One-hot inputs given as indices (x: [M, B, K] int64, the position of the 1 in each of K one-hot blocks):
-    # x @ W.T adds up K columns of W, so layer 1 is a gather of rows of Wᵀ and its weight gradient a
-    # scatter-add — the same sums as the matrix products over zeros and ones, to rounding, at a fraction of the
-    # cost. Rows are addressed in the members' stacked [M·in, out] Wᵀ: whole rows are copied (index_select).
-    def _rows(self, idx: torch.Tensor, j: int) -> torch.Tensor:
-        """[M·B] row numbers of block j's inputs in the stacked [M·in, out] Wᵀ."""
-        i = self.shapes[0][1]
-        return (idx[:, :, j] + torch.arange(self.M).unsqueeze(1) * i).reshape(-1)
-
-    def _gather_first(self, idx: torch.Tensor, out: torch.Tensor, scratch: torch.Tensor | None) -> torch.Tensor:
-        o, i = self.shapes[0]
-        wt = self.weights[0].transpose(1, 2).reshape(self.M * i, o)     # a copy: row i holds input i's weights
-        M, B, K = idx.shape
-        torch.index_select(wt, 0, self._rows(idx, 0), out=out.view(M * B, o))
-        for j in range(1, K):
-            scratch = torch.empty_like(out) if scratch is None else scratch
-            torch.index_select(wt, 0, self._rows(idx, j), out=scratch.view(M * B, o))
-            out.add_(scratch)
-        return out.add_(self.biases[0])
-
-    def _scatter_first(self, idx: torch.Tensor, g: torch.Tensor) -> None:
-        o, i = self.shapes[0]
-        if self._gw[0] is None:
-            self._gw[0] = torch.empty(self.M, i, o, dtype=self.flat.dtype)
-        gwt = self._gw[0].zero_().view(self.M * i, o)
-        rows = g.reshape(-1, o)
-        for j in range(idx.shape[2]):
-            gwt.index_add_(0, self._rows(idx, j), rows)
-        self.wgrads[0].copy_(self._gw[0].transpose(1, 2))
 
     def zero_members(self, rows: list[int], *state: torch.Tensor) -> None:
         """Freeze members `rows` at zero in the buffer and in each same-shaped optimizer state tensor."""

@@ -96,8 +96,6 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
         return t.to(dtype) if t.is_floating_point() else t
 
     X, y, Xv, yv = stack("X_train"), stack("y_train"), stack("X_val"), stack("y_val")
-    if datas[0].one_hot:  # one-hot rows as the indices of their 1s: layer 1 becomes a gather (models.py)
-        X, Xv = _one_hot_index(X), _one_hot_index(Xv)
     n_train = X.shape[1]
     net = StackedMLP([models[cfg.seeds.index(s)] for _, s in members], cfg.activation,
                      [w for w, _ in members], cfg.decay_bias, dtype)
@@ -219,11 +217,3 @@ def _decayed(net: StackedMLP, cfg: SweepConfig) -> list[bool]:
     """Per segment of net.flat: does weight_decay apply? (weights always; biases if cfg.decay_bias)."""
     return [k % 2 == 0 or cfg.decay_bias for k in range(len(net.segments))]
 
-
-def _one_hot_index(X: torch.Tensor) -> torch.Tensor:
-    """[S, n, in] rows of 0s and K 1s -> int64 [S, n, K], the columns of the 1s in order."""
-    ones = X != 0
-    K = int(ones[0, 0].sum())
-    if not ((X == 0) | (X == 1)).all() or not (ones.sum(-1) == K).all():
-        raise ValueError("one_hot data must be 0/1 with the same number of 1s in every row")
-    return ones.nonzero()[:, -1].view(*X.shape[:2], K)
