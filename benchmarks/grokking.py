@@ -4,23 +4,21 @@ The sweep is the one `python -m wdlab run --preset modular-addition` runs (the p
 torch thread. Printed per member: the step training accuracy first passed 99 %, the step validation accuracy
 first reached 90 % (the grok step), the delay between them, the best validation accuracy, ‖w‖₂ when training
 accuracy first hit 100 % and at the end; then the sweep's wall time and CPU time (the machine is shared: CPU
-time is what the sweep itself costs, wall time what a user waited), and whether the grokking criteria hold (every λ > 0 groks ≥ --min-delay steps after memorising; λ = 0 stays < 50 %).
+time is what the sweep itself costs, wall time what a user waited), and whether the grokking criteria hold
+(every λ > 0 groks ≥ --min-delay steps after memorising; λ = 0 stays < 50 %).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-
-from wdlab.config import SweepConfig, preset_defaults  # noqa: E402
-from wdlab.grokking import criteria, events  # noqa: E402
-from wdlab.sweep import run_sweep  # noqa: E402
+from wdlab.config import SweepConfig, preset_defaults
+from wdlab.grokking import criteria, events
+from wdlab.sweep import run_sweep
 
 
 def main() -> int:
