@@ -14,7 +14,7 @@ import time
 
 from .config import DEFAULT_LIMITS, ConfigError, SweepConfig, with_preset_defaults
 from .data import DATASETS, TASKS, not_a_file
-from .params import BY_KEY, PARAMS
+from .params import BY_ATTR, BY_KEY, PARAMS
 
 # One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
 # threads in one process ran a sweep 20–100× slower than one thread whenever another process competed for the
@@ -38,7 +38,10 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per weight_decay value.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="train a sweep and write the frame as CSV")
+    own = [f"{n}: " + " ".join(f"--{BY_ATTR[k].key} {BY_ATTR[k].format(v)}" for k, v in spec.defaults.items())
+           for n, spec in DATASETS.items() if spec.defaults]
+    run = sub.add_parser("run", help="train a sweep and write the frame as CSV",
+                         epilog="Presets with their own settings, used for every flag not given: " + "; ".join(own))
     defaults = SweepConfig()
     for p in PARAMS:
         if p.key == "decay-bias":
