@@ -3,8 +3,10 @@ import streamlit as st
 
 from wdlab.ui import pages
 from wdlab.ui.state import demo_notice, manager
+from wdlab.ui.text import style
 
 st.set_page_config(page_title="Weight Decay Lab", page_icon="⚖️", layout="wide")
+style()
 demo_notice()
 st.navigation(pages()).run()
 manager()  # after the page is drawn: the first visitor's page, not the first Train, pays the job pool's start-up

@@ -10,6 +10,7 @@ from wdlab.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.params import from_query, to_query
 from wdlab.testing import app, values
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
+from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 SHORT = "?preset=tutorial&optimizer=adamw&wd=0,0.001,0.1&seeds=0&epochs=3&hidden=8"
@@ -57,7 +58,7 @@ def test_controls_produce_the_expected_config():
     at.button(key="train").click().run()
     expected = SweepConfig(weight_decays=(0.0, 2.5e-3, 0.01), optimizer="sgd", momentum=0.8, lr=0.05, epochs=2,
                            hidden=(8, 4), activation="gelu", batch_size=100, seeds=(1, 3), decay_bias=False)
-    assert not at.exception and not at.error
+    assert not at.exception and not notes_of(at, "error")
     assert at.session_state["job"].cfg == expected
     assert {k: at.query_params[k] for k in to_query(expected)} == to_query(expected)  # the link is shareable
 
@@ -65,7 +66,7 @@ def test_controls_produce_the_expected_config():
 def test_query_parameters_fill_the_controls():
     at = app("?preset=moons&optimizer=sgd&momentum=0.9&wd=0,1e-4,0.1&seeds=0,1&epochs=2&hidden=16,16"
              "&activation=tanh&lr=0.1&batch-size=50&decay-bias=false")
-    assert not at.exception and not at.warning
+    assert not at.exception and not notes_of(at, "warning")
     assert at.selectbox(key="cfg_preset").value == "moons"
     assert at.radio(key="cfg_optimizer").value == "sgd-momentum"
     assert at.number_input(key="cfg_momentum").value == 0.9
@@ -114,7 +115,7 @@ def test_short_sweep_draws_one_loss_and_one_norm_trace_per_lambda():
 def test_invalid_parameters_warn_and_use_defaults():
     at = app("?optimizer=rmsprop&wd=0,abc&epochs=-3&colour=red&seeds=0")
     assert not at.exception
-    text = " ".join(w.value for w in at.warning)
+    text = " ".join(w for w in notes_of(at, "warning"))
     assert "optimizer" in text and "sgd, adam, adamw" in text
     assert "wd" in text and "comma-separated finite numbers" in text
     assert "epochs" in text and "'colour'" in text
@@ -125,7 +126,7 @@ def test_invalid_parameters_warn_and_use_defaults():
 def test_over_the_limit_link_warns_and_names_the_limit():
     at = app("?epochs=999999&wd=0")
     assert not at.exception
-    assert any("epochs" in w.value and "at most" in w.value for w in at.warning)
+    assert any("epochs" in w and "at most" in w for w in notes_of(at, "warning"))
 
 
 def test_out_of_range_controls_say_what_is_allowed_and_train_nothing():
@@ -133,13 +134,13 @@ def test_out_of_range_controls_say_what_is_allowed_and_train_nothing():
     at.number_input(key="cfg_epochs").set_value(DEFAULT_LIMITS.max_epochs + 1)
     at.text_input(key="cfg_lr").input("fast").run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(e for e in notes_of(at, "error"))
     assert "lr='fast' is not valid" in errors and "finite number" in errors
     at.text_input(key="cfg_lr").input("0.01").run()
-    assert any(f"at most {DEFAULT_LIMITS.max_epochs}" in e.value for e in at.error)
+    assert any(f"at most {DEFAULT_LIMITS.max_epochs}" in e for e in notes_of(at, "error"))
     assert at.button(key="train").disabled and "job" not in at.session_state
     at.multiselect(key="cfg_weight_decays").set_value(["0", "big"]).run()
-    assert any("'big' is not a number" in e.value for e in at.error)
+    assert any("'big' is not a number" in e for e in notes_of(at, "error"))
 
 
 def test_cancel_from_the_page():
@@ -189,7 +190,7 @@ def test_queue_position_and_full_queue_are_shown(monkeypatch):
     assert "position 1" in waiting.get("progress")[0].proto.text
     full = app("?epochs=2000&wd=0.5&hidden=8")
     assert not full.exception and "job" not in full.session_state
-    assert any("busy" in e.value and "at most 1" in e.value for e in full.error)
+    assert any("busy" in e and "at most 1" in e for e in notes_of(full, "error"))
 
 
 def test_training_another_config_frees_the_run_this_tab_left():

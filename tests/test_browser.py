@@ -59,7 +59,7 @@ def test_change_a_control_and_run_again(server, browser):
     try:
         expect(train).to_be_enabled(timeout=30_000)
     except AssertionError:
-        errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+        errors = page.locator('[class*="st-key-wdnote-error-"]').all_inner_texts()
         raise AssertionError(f"Train stayed disabled; the page says: {errors}") from None
     train.click()
     page.wait_for_url("**optimizer=sgd**", timeout=30_000)

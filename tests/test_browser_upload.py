@@ -28,7 +28,7 @@ def test_upload_bad_files_then_a_good_one_and_see_its_curves(server, page, brows
     expect(page.get_by_text(f"File must be {DEFAULT_LIMITS.max_upload_mb}.0MB or smaller")).to_be_visible(
         timeout=30_000)
     choose(page, "binary.csv", bytes(range(256)) * 8)  # sent, then refused by the core with what to do
-    error = page.locator('[data-testid="stAlertContentError"]')
+    error = page.locator('[class*="st-key-wdnote-error-"]')
     expect(error).to_contain_text("binary.csv cannot be used: the file is binary data, not CSV text; export the "
                                   "table as CSV text", timeout=30_000)
     expect(page.get_by_role("heading", name="Weight Decay Lab")).to_be_visible()  # the page is intact

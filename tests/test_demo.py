@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, demo_mode, heartbeat_seconds
+from wdlab.ui.text import notes_of
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 GREEDY = {"epochs": "2000", "hidden": "512", "seeds": "0,1,2,3,4", "wd": "0,1e-5,1e-4,1e-3,1e-2,0.1,0.3,1,3",
@@ -47,9 +48,9 @@ def test_heartbeat_setting_is_bounded():
 def test_a_greedy_link_on_the_demo_is_cut_to_defaults_and_still_runs(monkeypatch):
     monkeypatch.setenv("WDLAB_DEMO", "1")
     at = run(GREEDY)
-    assert not at.exception and not at.error
+    assert not at.exception and not notes_of(at, "error")
     assert any("Shared demo server" in c.value for c in at.sidebar.caption)
-    text = " ".join(w.value for w in at.warning)
+    text = " ".join(w for w in notes_of(at, "warning"))
     for key, limit in (("epochs", "at most 500"), ("hidden", "at most 256"), ("seeds", "at most 3"),
                        ("wd", "at most 8")):
         assert key in text and limit in text, (key, text)
@@ -73,7 +74,7 @@ def test_demo_controls_refuse_more_than_the_budget(monkeypatch):
     at = run()
     at.number_input(key="cfg_epochs").set_value(DEMO_LIMITS.max_epochs + 1).run()
     assert not at.exception
-    assert any(f"at most {DEMO_LIMITS.max_epochs}" in e.value for e in at.error)
+    assert any(f"at most {DEMO_LIMITS.max_epochs}" in e for e in notes_of(at, "error"))
     assert at.button(key="train").disabled and "job" not in at.session_state
 
 
@@ -83,14 +84,14 @@ def test_a_secret_turns_demo_mode_on(monkeypatch):
     at = run({"epochs": "2000", "wd": "0"}, secrets={"WDLAB_DEMO": "true"})
     assert not at.exception
     assert any("Shared demo server" in c.value for c in at.sidebar.caption)
-    assert any("epochs" in w.value and "at most 500" in w.value for w in at.warning)
+    assert any("epochs" in w and "at most 500" in w for w in notes_of(at, "warning"))
 
 
 @pytest.mark.usefixtures("fresh_streamlit")
 def test_without_secrets_or_demo_the_full_limits_apply_and_nothing_breaks(monkeypatch):
     monkeypatch.setenv("WDLAB_DEMO", "0")
     at = run({"epochs": "2000", "wd": "0", "hidden": "8"})
-    assert not at.exception and not at.error and not at.warning
+    assert not at.exception and not notes_of(at, "error") and not notes_of(at, "warning")
     assert not any("Shared demo server" in c.value for c in at.sidebar.caption)
     assert at.session_state["job"].cfg.epochs == 2000
     from wdlab.ui.state import manager

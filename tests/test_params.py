@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from wdlab.config import DEMO_LIMITS, OPTIMIZERS, ConfigError, SweepConfig
 from wdlab.data import DATASETS
-from wdlab.params import BY_ATTR, BY_KEY, MAX_LIST, PARAMS, from_query, to_query
+from wdlab.params import MAX_NAMED, BY_ATTR, BY_KEY, MAX_LIST, PARAMS, from_query, to_query
 from wdlab.budget import validate
 
 PRESETS = [name for name in DATASETS if name != "csv"]
@@ -46,7 +46,18 @@ def test_query_values_may_come_as_lists_like_streamlits_query_params():
     query = {k: [v] for k, v in to_query(cfg).items()}
     assert from_query(query) == (cfg, [])
     back, warnings = from_query({"lr": ["0.1", "0.2"]})
-    assert back.lr == 0.2 and "'lr' was given 2 times" in warnings[0]
+    assert back.lr == 0.2 and warnings == ["given more than once, the last value is used: 'lr' (2 times)"]
+
+
+def test_many_bad_keys_make_one_bounded_warning():
+    query = {f"https://wdlab-login.example/k{i}": "1" for i in range(999)}
+    query.update({"lr": ["0.1", "0.2"], "wd": ["0", "0.1"], "epochs": "-3"})
+    cfg, warnings = from_query(query)
+    assert cfg.lr == 0.2 and cfg.weight_decays == (0.1,) and cfg.epochs == SweepConfig().epochs
+    assert len(warnings) == 3 and len(" ".join(warnings)) < 1200  # unknown keys, repeated keys, epochs
+    unknown = warnings[0]
+    assert unknown.startswith("unknown parameters 'https://wdlab-login.example/k0', ") and "and 989 more ignored" in unknown
+    assert "'lr' (2 times), 'wd' (2 times)" in warnings[1] and "epochs" in warnings[2]
 
 
 @pytest.mark.parametrize("query,key,says", [
@@ -107,9 +118,11 @@ def test_junk_never_raises(query):
     cfg, warnings = from_query(query, check=lambda c: validate(c, DEMO_LIMITS))
     assert isinstance(cfg, SweepConfig)
     validate(cfg, DEMO_LIMITS)
-    for key, value in query.items():
-        if key not in BY_KEY and value != []:       # an empty list is an absent parameter
-            assert any(repr(str(key)[:40]) in w for w in warnings)
+    unknown = [key for key, value in query.items() if key not in BY_KEY and value != []]  # [] = absent
+    for key in unknown[:MAX_NAMED]:  # the first ones are named, the rest counted
+        assert any(repr(str(key)[:40]) in w for w in warnings)
+    if len(unknown) > MAX_NAMED:
+        assert any(f"and {len(unknown) - MAX_NAMED} more ignored" in w for w in warnings)
 
 
 def test_parse_refuses_with_config_error_naming_the_key():

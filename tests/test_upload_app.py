@@ -12,7 +12,8 @@ from wdlab.jobs import JobManager
 from wdlab.sweep import run_sweep
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
 from wdlab.testing import app as open_app, csv_table as table, values
-from wdlab.ui.upload import LINK_NOTICE, md
+from wdlab.ui.upload import LINK_NOTICE
+from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 LINK = "?preset=csv&optimizer=adam&wd=0,0.1&seeds=0&epochs=3&hidden=8"
@@ -64,14 +65,14 @@ def test_a_good_file_is_previewed_trained_and_drawn_end_to_end():
     assert LINK_NOTICE in [i.value for i in at.info]  # the link named the settings; the table must be uploaded
     assert at.button(key="train").disabled and "job" not in at.session_state  # no silent fallback, no run
     upload(at, GOOD, "people.csv")
-    assert not at.exception and not at.error
+    assert not at.exception and not notes_of(at, "error")
     assert at.selectbox(key="upload_target").value == "y"  # the suggested target, preselected
     assert at.selectbox(key="upload_target").options == ["name", "color", "x1", "x2", "y"]
     uses = dict(zip(at.dataframe[0].value["column"], at.dataframe[0].value["use"]))
     assert uses == {"name": "skipped: text with 40 distinct values", "color": "one-hot: 3 0/1 features",
                     "x1": "feature", "x2": "feature", "y": "target: what is predicted"}
     assert at.dataframe[1].value["name"][3] == "Smith, 3"  # the first rows as read: the quoted comma kept
-    assert "32 training and 8 validation rows" in shown(at.success)
+    assert "32 training and 8 validation rows" in " ".join(notes_of(at, "success"))
     train(at)
     job = at.session_state["job"]
     assert job.cfg == SweepConfig(preset="csv", hidden=(8,), epochs=3, weight_decays=(0.0, 0.1))
@@ -83,7 +84,7 @@ def test_a_good_file_is_previewed_trained_and_drawn_end_to_end():
     assert any("links to these settings only, not to your table" in c.value for c in at.caption)
     # a bad file afterwards: its message, and the run shown stays
     upload(at, b"\x00\x01" * 300, "oops.csv")
-    assert "is binary data, not CSV text" in shown(at.error) and not at.exception
+    assert "is binary data, not CSV text" in " ".join(notes_of(at, "error")) and not at.exception
     assert len(at.get("plotly_chart")) == 2 and at.button(key="train").disabled
 
 
@@ -91,14 +92,14 @@ def test_target_and_task_choices_reload_the_table():
     at = upload(app(), GOOD)
     at.selectbox(key="upload_target").set_value("x2").run()
     at.radio(key="upload_task").set_value("classification").run()
-    assert "Classification of 'x2' (11 classes)" in shown(at.success)
+    assert "Classification of 'x2' (11 classes)" in " ".join(notes_of(at, "success"))
     uses = dict(zip(at.dataframe[0].value["column"], at.dataframe[0].value["use"]))
     assert uses["x2"].startswith("target") and uses["y"] == "feature"
     at.selectbox(key="upload_target").set_value("color").run()
     at.radio(key="upload_task").set_value("regression").run()  # text labels cannot be regressed
     with pytest.raises(CsvError) as err:
         load_csv(GOOD, "color", "regression")
-    assert str(err.value) in shown(at.error) and not at.exception
+    assert str(err.value) in " ".join(notes_of(at, "error")) and not at.exception
     assert at.button(key="train").disabled and at.text_input(key="cfg_lr").value == "0.01"  # the rest intact
 
 
@@ -134,8 +135,8 @@ def core_message(raw: bytes) -> str:
 def test_each_bad_file_shows_the_core_message_and_nothing_else_breaks(raw):
     at = upload(app(), raw, "bad.csv")
     assert not at.exception
-    text = shown(at.error)
-    assert text.startswith("**bad.csv** cannot be") and core_message(raw) in text  # what is wrong and what to do
+    text = " ".join(notes_of(at, "error"))
+    assert text.startswith("bad.csv cannot be") and core_message(raw) in text  # what is wrong and what to do
     assert at.button(key="train").disabled and "job" not in at.session_state
     assert at.title[0].value == "Weight Decay Lab" and at.multiselect(key="cfg_weight_decays").value == ["0", "0.1"]
 
@@ -146,21 +147,21 @@ def test_each_bad_file_shows_the_core_message_and_nothing_else_breaks(raw):
 ], ids=["semicolons and decimal commas", "tabs and a byte-order mark"])
 def test_other_separators_load_and_say_so(raw, delimiter):
     at = upload(app(), raw)
-    assert not at.exception and not at.error and not at.button(key="train").disabled
-    assert f"columns are separated by {delimiter}" in shown(at.markdown)
+    assert not at.exception and not notes_of(at, "error") and not at.button(key="train").disabled
+    assert f"columns are separated by {delimiter}" in " ".join(notes_of(at, "info"))
 
 
 def test_limits_that_depend_on_the_table_are_checked_before_training():
     rows = table(["a", "b", "y"], [[i % 17, i % 5, i % 23] for i in range(2000)])  # 1600 training rows
     at = upload(app("?preset=csv&wd=0&epochs=40&batch-size=1&hidden=8"), rows)  # 64,000 steps
-    assert any("optimizer steps" in e.value and "for this table" in e.value for e in at.error)
+    assert any("optimizer steps" in e and "for this table" in e for e in notes_of(at, "error"))
     assert at.button(key="train").disabled and not at.exception
 
 
 def test_markdown_in_column_names_is_shown_literally():
     at = upload(app(), table(["**a**", "[b](http://x)", "$y$"], [[i, i % 3, i * 2] for i in range(20)]))
-    assert at.selectbox(key="upload_target").value == "$y$" and not at.error
-    assert "Regression of '$y$'" in shown(at.success) and md("$y$") in at.success[0].value
+    assert at.selectbox(key="upload_target").value == "$y$" and not notes_of(at, "error")
+    assert "Regression of '$y$'" in " ".join(notes_of(at, "success"))  # as typed: st.text parses nothing
 
 
 def test_a_link_to_a_csv_run_keeps_preset_csv_in_the_controls():
@@ -185,7 +186,7 @@ def test_two_sessions_never_see_each_others_table_or_results():
     assert second.selectbox(key="upload_target").options == ["alpha", "beta", "score"]
     assert set(second.dataframe[0].value["column"]) == {"alpha", "beta", "score"}
     for at, foreign in ((first, "alpha"), (second, "Smith")):
-        text = " ".join(str(e.value) for e in (*at.markdown, *at.success, *at.caption, *at.dataframe))
+        text = " ".join(str(e.value) for e in (*at.markdown, *at.success, *at.caption, *at.text, *at.dataframe))
         assert foreign not in text
 
 

@@ -11,6 +11,7 @@ from .data import DATASETS
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
 MAX_TEXT = 2000      # characters of one parameter value
+MAX_NAMED = 10       # bad keys of one link named in its warning (the rest are counted)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,11 @@ def _default(param: Param, base: SweepConfig) -> str:
     return f"the default {text}"
 
 
+def _some(items: list[str], k: int = MAX_NAMED) -> str:
+    """At most k items, then how many more."""
+    return ", ".join(items[:k]) + (f" and {len(items) - k} more" if len(items) > k else "")
+
+
 def to_query(cfg: SweepConfig) -> dict[str, str]:
     """Every setting as URL parameters, so a link reproduces the run even if defaults change."""
     return {p.key: p.format(getattr(cfg, p.attr)) for p in PARAMS}
@@ -139,16 +145,18 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
     base = base or SweepConfig()
     warnings: list = []
     values: dict[str, Any] = {}
+    unknown: list[str] = []
+    repeated: list[str] = []
     for key, raw in query.items():
         if isinstance(raw, (list, tuple)):
             if not raw:
                 continue
             if len(raw) > 1:
-                warnings.append(f"{str(key)[:40]!r} was given {len(raw)} times; the last value is used")
+                repeated.append(f"{str(key)[:40]!r} ({len(raw)} times)")
             raw = raw[-1]
         param = BY_KEY.get(key)
         if param is None:
-            warnings.append(f"unknown parameter {str(key)[:40]!r} ignored; known: {', '.join(BY_KEY)}")
+            unknown.append(repr(str(key)[:40]))
             continue
         try:
             values[param.attr] = param.parse(raw)
@@ -158,6 +166,12 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
     if preset != base.preset and preset_defaults(preset):  # the preset's own settings stand in for the rest
         base = dataclasses.replace(base, preset=preset, **preset_defaults(preset))
     warnings = [w if isinstance(w, str) else f"{w[0]} — using {_default(w[1], base)}" for w in warnings]
+    # many bad keys in one link make one line each for the unknown and the repeated ones, never one per key
+    if repeated:
+        warnings.insert(0, f"given more than once, the last value is used: {_some(repeated)}")
+    if unknown:
+        warnings.insert(0, f"unknown parameter{'s' if len(unknown) > 1 else ''} {_some(unknown)} ignored; "
+                           f"known: {', '.join(BY_KEY)}")
     for _ in range(len(PARAMS) + 1):
         try:
             cfg = dataclasses.replace(base, **values)

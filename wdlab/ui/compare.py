@@ -8,6 +8,7 @@ from ..config import SweepConfig
 from ..budget import validate
 from . import live, results
 from .state import limits, shown
+from .text import note
 
 # The ready-made comparison: the course's data and net, the same λ grid, only the optimizer differs.
 READY = SweepConfig(preset="tutorial", optimizer="adam", lr=0.01, epochs=100,
@@ -45,7 +46,7 @@ def compare_page() -> None:
         for cfg in configs.values():
             validate(cfg, lim)
     except Exception as e:  # ConfigError: say what is allowed, run nothing
-        st.error(str(e))
+        note("error", str(e))
         return
     for i, (name, cfg) in enumerate(configs.items()):
         slot = f"cmp_job{i}"

@@ -9,7 +9,8 @@ from ..params import from_query, to_query
 from ..budget import validate
 from . import controls, live, results, upload
 from .controls import OPTIMIZER_CHOICES
-from .state import limits, manager, owner, plain
+from .state import limits, manager, owner
+from .text import note
 
 INTRO = ("Train one small network per **weight_decay** value λ, all at once with `torch.optim`, and watch the "
          "**training loss** and the **L2 norm of the weights** side by side. Pick the settings on the left and "
@@ -34,14 +35,16 @@ def explorer_page() -> None:
     url_settings()
     st.title("Weight Decay Lab")
     st.markdown(INTRO)
-    for warning in st.session_state.get("url_warnings", []):
-        st.warning(f"Link: {plain(warning)}", icon=":material/link:")  # a link's words stay text
+    link_warnings = st.session_state.get("url_warnings", [])
+    if link_warnings:  # one note for the whole link, however many keys were bad; its words stay text
+        note("warning", "Link: " + link_warnings[0] if len(link_warnings) == 1 else
+             f"Link: {len(link_warnings)} problems:\n" + "\n".join(f"• {w}" for w in link_warnings))
     lim = limits()
     with st.sidebar:
         st.header("Sweep")
         cfg, errors = controls.sweep_controls(lim)
         for message in errors:
-            st.error(message)
+            note("error", message)  # may quote what the visitor typed: plain text
     table = None
     if controls.current_state()["preset"] == "csv":
         st.subheader("Your table")
@@ -52,7 +55,7 @@ def explorer_page() -> None:
             try:
                 validate(cfg, lim, table.data)  # limits that depend on the table's size
             except ConfigError as e:
-                st.error(f"{e} — for this table.")
+                note("error", f"{e} — for this table.")
                 cfg = None
     else:
         upload.forget()
@@ -62,10 +65,11 @@ def explorer_page() -> None:
     pressed = c1.button("Train", type="primary", key="train", disabled=not ready, icon=":material/play_arrow:",
                         width="stretch")
     if ready:
-        on = f"your table {upload.md(table.name)}" if table is not None else DATASETS[cfg.preset].title
-        c2.caption(f"{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} models, "
-                   f"{cfg.epochs} epochs, {OPTIMIZER_CHOICES[cfg.optimizer if not cfg.momentum else 'sgd-momentum']}"
-                   f" on {on}.")
+        on = f"your table {table.name!r}" if table is not None else DATASETS[cfg.preset].title
+        with c2:
+            note("caption", f"{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} models, "
+                 f"{cfg.epochs} epochs, {OPTIMIZER_CHOICES[cfg.optimizer if not cfg.momentum else 'sgd-momentum']}"
+                 f" on {on}.")
     elif cfg is not None:
         c2.caption("Upload a usable table above to train.")
     else:

@@ -7,20 +7,18 @@ from typing import Any
 import streamlit as st
 
 from ..config import ConfigError, SweepConfig
-from ..jobs import Job, QueueFull
+from ..jobs import Job
 from . import results
 from .state import POLL_SECONDS, manager, owner
+from .text import note
 
 
 def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
     """Submit cfg (shared with any visitor asking the same; uploads stay this visitor's) and remember it."""
     try:
         job = manager().submit(cfg, data=data, owner=owner())
-    except QueueFull as e:
-        st.error(str(e), icon=":material/hourglass_top:")
-        return None
-    except ConfigError as e:
-        st.error(str(e))
+    except ConfigError as e:  # QueueFull too: what is wrong and what to do (may quote a table's names)
+        note("error", str(e))
         return None
     previous = st.session_state.get(slot)
     if previous is not None and previous is not job:  # this tab now watches another run: free the old one
@@ -89,7 +87,7 @@ def _throttled(job: Job, snap, key: str):
 def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bool) -> None:
     snap = job.snapshot()
     if snap.status == "failed":
-        st.error(f"This sweep could not run: {snap.error}")
+        note("error", f"This sweep could not run: {snap.error}")
         return
     if snap.status == "cancelled":
         st.info(f"This sweep was cancelled after {snap.epochs_done} of {snap.epochs_total} epochs; "

@@ -13,6 +13,7 @@ from ..quiz import Scenario
 from ..scenarios import BANK, BY_ID, Score
 from . import live, quiz_reveal, results
 from .state import manager, owner, shown_index
+from .text import note
 
 SLOTS = ("quiz_job0", "quiz_job1")   # one background job per run of the scenario shown
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam + L2 (torch.optim.Adam)", "adamw": "AdamW"}
@@ -66,7 +67,7 @@ def current_scenario() -> Scenario:
         if found is not None:
             go_to(found.id)
         else:
-            st.session_state["quiz_link_warning"] = re.sub(r"[^\w.-]", "?", raw[-1][:40])
+            st.session_state["quiz_link_warning"] = raw[-1][:40]
     sid = st.session_state.setdefault("quiz_current", BANK[0].id)
     st.session_state["quiz_link"] = sid
     if st.query_params.get("scenario") != sid:
@@ -196,8 +197,8 @@ def quiz_page() -> None:
     st.markdown(INTRO)
     bad = st.session_state.get("quiz_link_warning")
     if bad:
-        st.warning(f"Link: there is no scenario “{bad}”. Showing the first one; the scenarios are: "
-                   + ", ".join(x.id for x in BANK) + " (or pick one on the left).", icon=":material/link:")
+        note("warning", f"Link: there is no scenario “{bad}”. Showing the first one; the scenarios are: "
+             + ", ".join(x.id for x in BANK) + " (or pick one on the left).")  # the link's words stay text
     setup(scenario)
     frames = runs(scenario) if picks is not None else None  # started only once the prediction is locked in
     outcomes = quiz.grade(scenario, frames) if frames is not None else None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Sequence
 
 import streamlit as st
@@ -11,7 +10,6 @@ from ..config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_
 from ..jobs import JobManager, new_watcher_id
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:.&])")
 
 
 def _secrets() -> dict:
@@ -52,11 +50,6 @@ def shown_index(options: Sequence[Any], key: str, default: int | None = 0) -> in
         return list(options).index(st.session_state.get(key))
     except ValueError:
         return default
-
-
-def plain(text: str) -> str:
-    """Text shown literally by st.markdown/st.warning: a link's words can make no link, image, code or LaTeX."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda m: m.shutdown(timeout=1.0))

@@ -1,7 +1,6 @@
 """Your own CSV on the explorer: the uploader, a preview of what will be used, target and task; kept per session."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -11,6 +10,7 @@ from ..config import Limits
 from ..csvdata import AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv
 from ..data import DATASETS, Data
 from .state import shown_index
+from .text import note
 
 KEY = "upload_"          # widget keys: upload_file, upload_target, upload_task
 STORE = "_upload"        # st.session_state[STORE]: this visitor's parsed table, and nowhere else
@@ -32,12 +32,6 @@ class Upload:
     name: str        # the file's name as uploaded
     target: str
     data: Data
-
-
-def md(text: str) -> str:
-    """Text from a visitor's file shown literally inside Markdown: every formatting character escaped."""
-    text = re.sub(r"([\\`*_\[\]<>#+\-!|~$:&])", r"\\\1", str(text))
-    return re.sub(r"^(\d+)\.", r"\1\\.", text)  # "1." would start a numbered list
 
 
 def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
@@ -79,7 +73,7 @@ def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
     if isinstance(loaded, CsvError):
         _error(file.name, loaded, "cannot be trained on with these choices")
         return None
-    st.success(md(describe(loaded, target)), icon=":material/table_chart:")
+    note("success", describe(loaded, target))
     return Upload(file.name, target, loaded)
 
 
@@ -120,7 +114,8 @@ def _preview(summary: CsvSummary, target: str, data: Data | None) -> None:
                        height=min(318, 38 + 35 * n_cols))
         notes = data.notes if data is not None else summary.notes
         if notes:
-            used.markdown("\n".join(f"- {md(n)}" for n in notes))
+            with used:  # they quote column names and class values: plain text
+                note("info", "\n".join(f"• {n}" for n in notes))
         first.dataframe(summary.preview, hide_index=True, key=KEY + "rows",
                         height=min(388, 38 + 35 * len(summary.preview)))
 
@@ -148,4 +143,4 @@ def _try(load):
 
 
 def _error(name: str, e: CsvError, what: str = "cannot be used") -> None:
-    st.error(f"**{md(name)}** {what}: {md(str(e))}", icon=":material/error:")
+    note("error", f"{name} {what}: {e}")
