@@ -24,7 +24,7 @@ def test_upload_bad_files_then_a_good_one_and_see_its_curves(server, page, brows
     train = page.get_by_role("button", name="Train")
     expect(train).to_be_disabled()
     # over the cap of .streamlit/config.toml: the browser refuses it before sending a byte
-    choose(page, "big.csv", b"a,y\n" + b"1,2\n" * (DEFAULT_LIMITS.max_upload_mb * MB // 4))
+    choose(page, "big.csv", b"a,y\n" + b"1,2\n" * (DEFAULT_LIMITS.max_upload_bytes // 4))
     expect(page.get_by_text(f"File must be {DEFAULT_LIMITS.max_upload_mb}.0MB or smaller")).to_be_visible(
         timeout=30_000)
     choose(page, "binary.csv", bytes(range(256)) * 8)  # sent, then refused by the core with what to do

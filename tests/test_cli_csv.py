@@ -74,7 +74,7 @@ def test_unknown_task_is_refused_by_the_parser(tmp_path, capsys):
     (["--preset", "csv"], "--preset csv needs --data FILE.csv"),
     (["--data", "{good}", "--target", "y", "--preset", "moons"], "drop --preset moons"),
     (["--data", "{missing}", "--target", "y"], "no such file"),
-    (["--data", "{big}", "--target", "y"], "at most 5 MB"),
+    (["--data", "{big}", "--target", "y"], "at most 5,000,000 bytes (5 MB)"),
     (["--data", "{good}", "--target", "y", "--epochs", "2000", "--batch-size", "1"], "too large"),
 ])
 def test_flag_mistakes_exit_2_with_one_line(tmp_path, capsys, argv, says):

@@ -6,7 +6,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from wdlab.config import ConfigError, Limits, SweepConfig
+from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
 from wdlab.csvdata import MAX_COLUMNS, MAX_ROWS, MB, CsvError, inspect_csv, load_csv, read_file
 from wdlab.params import from_query
 from wdlab.reference import reference_run
@@ -26,11 +26,11 @@ def test_each_bad_file_gets_its_kind_of_message(raw, target, task, kind):
 
 
 def test_file_over_the_size_cap_is_refused_in_memory_and_on_disk_before_reading(tmp_path):
-    small = Limits(max_upload_mb=1)
-    raw = GOOD * (MB // len(GOOD) + 1)
+    small = Limits(max_upload_bytes=len(GOOD) * 3)
+    inspect_csv(GOOD * 3, small)  # exactly the cap: accepted
     with pytest.raises(CsvError) as err:
-        inspect_csv(raw, small)
-    assert err.value.kind == "too_large" and "at most 1 MB" in str(err.value)
+        inspect_csv(GOOD * 3 + b"1,2,3\n", small)
+    assert err.value.kind == "too_large" and f"at most {len(GOOD) * 3:,} bytes" in str(err.value)
     path = tmp_path / "big.csv"
     with open(path, "wb") as f:
         f.truncate(5 * MB + 1)  # sparse: only its size is real, so this fails unless the size is checked first
@@ -39,6 +39,42 @@ def test_file_over_the_size_cap_is_refused_in_memory_and_on_disk_before_reading(
     assert err.value.kind == "too_large"
     (tmp_path / "ok.csv").write_bytes(GOOD)
     assert read_file(str(tmp_path / "ok.csv")) == GOOD
+
+
+def test_one_upload_limit_in_bytes_agrees_with_streamlits_config():
+    import tomllib
+    from pathlib import Path
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    mb = config["server"]["maxUploadSize"]  # Streamlit's browser: mb × 10⁶ bytes (its server allows mb × 2²⁰)
+    assert mb * 1_000_000 == DEFAULT_LIMITS.max_upload_bytes == DEFAULT_LIMITS.max_upload_mb * MB
+    for lim in (DEFAULT_LIMITS, DEMO_LIMITS):  # the widget's MB setting is the exact byte limit
+        assert lim.max_upload_bytes % 1_000_000 == 0 and lim.max_upload_mb <= mb
+    cap = DEMO_LIMITS.max_upload_bytes
+    row = b"1," + b"7" * 97 + b"\n"  # 100 bytes
+    ok = b"a,y" + b" " * 96 + b"\n" + row * (cap // 100 - 1)
+    assert len(ok) == cap
+    assert inspect_csv(ok, DEMO_LIMITS).n_rows == cap // 100 - 1  # exactly the cap: accepted
+    with pytest.raises(CsvError) as err:
+        inspect_csv(ok + b"\n", DEMO_LIMITS)
+    assert str(err.value) == (f"the file is {cap + 1:,} bytes; at most 2,000,000 bytes (2 MB) are accepted — keep "
+                              "fewer rows or columns")
+
+
+def test_a_target_named_twice_is_refused_and_trimmed_twins_among_features_are_noted():
+    raw = b"noise,price,price\n" + b"".join(f"{i % 3},{i},{i * 2}\n".encode() for i in range(30))
+    summary = inspect_csv(raw)
+    assert summary.names == ["noise", "price", "price_"] and summary.suggested_target == "noise"
+    assert any("2 columns are named 'price'" in n for n in summary.notes)
+    for target in ("price", "price_", "PRICE"):  # the copy would be a feature: the answer would leak
+        with pytest.raises(CsvError) as err:
+            load_csv(raw, target)
+        assert err.value.kind == "target_duplicate" and "leak" in str(err.value)
+    raw = b" y ,a,y \n" + b"".join(f"{i % 3},{i},{i * 2}\n".encode() for i in range(30))
+    data = load_csv(raw, "a")
+    assert data.feature_names == ("y", "y_")
+    assert any("2 columns are named 'y' once spaces are trimmed" in n and "'y', 'y_'" in n for n in data.notes)
+    with pytest.raises(CsvError, match="shares its name"):
+        load_csv(raw, "y")
 
 
 def test_missing_path_and_folder_are_clear(tmp_path):

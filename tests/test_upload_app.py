@@ -118,7 +118,7 @@ BAD = [
     ("binary renamed .csv", bytes(range(256)) * 8),
     ("xlsx renamed .csv", b"PK\x03\x04" + b"\x14\x00" * 50),
     ("huge number of columns", table([f"c{i}" for i in range(WIDE)], [range(WIDE)] * 12)),
-    ("over the size cap", b"a,y\n" + b"1,2\n" * (DEFAULT_LIMITS.max_upload_mb * MB // 4)),
+    ("over the size cap", b"a,y\n" + b"1,2\n" * (DEFAULT_LIMITS.max_upload_bytes // 4)),
     ("every row infinite", table(["a", "y"], [[("inf", "-inf")[i % 2], i] for i in range(20)])),
 ]
 
@@ -209,3 +209,13 @@ def test_the_job_manager_keeps_an_upload_to_its_owner(gated_runner):
             jm.submit(cfg, data=a)
     finally:
         jm.shutdown()
+
+
+def test_a_duplicated_target_is_refused_on_the_page():
+    raw = table(["noise", "price", "price"], [[i % 3, i, i * 2] for i in range(30)])
+    at = upload(app(), raw, "houses.csv")
+    assert at.selectbox(key="upload_target").value == "noise"  # a twin is never suggested
+    assert any("2 columns are named 'price'" in n for n in notes_of(at, "info"))
+    at.selectbox(key="upload_target").set_value("price").run()
+    assert not at.exception and at.button(key="train").disabled
+    assert any("shares its name" in e and "leak the answer" in e for e in notes_of(at, "error"))

@@ -33,9 +33,15 @@ class Limits:
     max_work: float = 3e12           # ≈ 6 · params · samples seen · members: bounds compute time
     max_concurrent_jobs: int = 2     # sweeps training at once in the app
     max_queued_jobs: int = 16        # sweeps waiting in the app's queue
-    max_upload_mb: int = 5           # CSV upload size
+    max_upload_bytes: int = 5_000_000  # CSV upload size, in bytes (a whole number of Streamlit's MB: 10⁶ bytes)
     max_results: int = 32            # finished sweeps kept for reuse (LRU) ...
     max_result_mb: int = 256         # ... and their frames' total size
+
+    @property
+    def max_upload_mb(self) -> int:
+        """The upload cap in Streamlit's megabytes (its file_uploader's max_upload_size): 10⁶ bytes in the browser
+        (10⁶·1.048576 on Windows, where the core then refuses the excess), 2²⁰ bytes on its server."""
+        return -(-self.max_upload_bytes // 1_000_000)
 
     def describe(self) -> str:
         return (f"at most {self.max_wd_values} weight_decay values, {self.max_seeds} seeds, "
@@ -47,7 +53,7 @@ DEFAULT_LIMITS = Limits()
 # The hosted demo: one small shared container (about 1 GB, 1–2 cores) serves every visitor.
 DEMO_LIMITS = Limits(max_wd_values=8, max_seeds=3, max_members=24, max_epochs=500, max_layers=3,
                      max_width=256, max_steps=10_000, max_work=2e11, max_concurrent_jobs=1,
-                     max_queued_jobs=12, max_upload_mb=2, max_results=16, max_result_mb=64)
+                     max_queued_jobs=12, max_upload_bytes=2_000_000, max_results=16, max_result_mb=64)
 HEARTBEAT_SECONDS = 90.0  # a job whose every viewer stayed silent this long is cancelled (browsers throttle
                           # hidden tabs' timers to about one a minute: stay above that)
 

@@ -15,7 +15,7 @@ import torch
 from .config import DEFAULT_LIMITS, Limits
 from .data import DATA_SEED, TASKS, Data, _standardize, not_a_file
 
-MB = 1024 * 1024       # Limits.max_upload_mb is in Streamlit's megabytes
+MB = 1_000_000         # what the messages call a megabyte (Streamlit's browser-side MB)
 MAX_COLUMNS = 500      # columns read from one file
 MAX_ROWS = 100_000     # data rows read from one file
 MAX_FEATURES = 1000    # model inputs after one-hot encoding
@@ -73,11 +73,12 @@ class _Table:
     sep: str
     numeric: dict[str, pd.Series] = field(default_factory=dict)  # columns whose every value is a number
     notes: list[str] = field(default_factory=list)
+    twins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> every column of its header name
 
 
 def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The file's bytes, refusing one over the size cap before reading it (and reading at most cap + 1 bytes)."""
-    cap = limits.max_upload_mb * MB
+    cap = limits.max_upload_bytes
     try:
         problem = not_a_file(path)
         if problem:
@@ -100,7 +101,9 @@ def inspect_csv(raw: bytes, limits: Limits = DEFAULT_LIMITS, preview_rows: int =
     """Parse and describe a table (columns, kinds, first rows, a suggested target) without choosing anything."""
     t = _parse(raw, limits)
     infos = tuple(_describe(t, c) for c in t.df.columns)
-    return CsvSummary(len(t.df), infos, t.df.head(preview_rows), t.sep, _suggest_target(t.df), tuple(t.notes))
+    # a copy of the first rows: a head() view would keep the whole parsed table alive in the visitor's session
+    preview = t.df.head(preview_rows).copy(deep=True)
+    return CsvSummary(len(t.df), infos, preview, t.sep, _suggest_target(t.df, t.twins), tuple(t.notes))
 
 
 def load_csv(raw: bytes, target: str, task: str | None = None, *, val_fraction: float = 0.2,
@@ -117,6 +120,12 @@ def load_csv(raw: bytes, target: str, task: str | None = None, *, val_fraction: 
     t = _parse(raw, limits)
     notes = list(t.notes)
     target = _find_target(t.df, target, notes)
+    if target in t.twins:  # its twin would be a feature: the answer would leak into the inputs
+        twins = t.twins[target]
+        raise CsvError("target_duplicate", f"the target {_q(target)} shares its name with {len(twins) - 1} other "
+                                           f"column{'s' if len(twins) > 2 else ''} ({', '.join(_q(n) for n in twins)}"
+                                           " once spaces are trimmed), which would be used as a feature and leak "
+                                           "the answer; rename or remove the copies, or pick another target")
     if len(t.df) < MIN_ROWS:
         raise _too_few(len(t.df))
     task = _choose_task(t, target, task, notes)
@@ -241,13 +250,23 @@ def _parse(raw: bytes, limits: Limits) -> _Table:
     t = _Table(df, sep)
     if sep != ",":
         t.notes.append(f"columns are separated by {DELIMITERS[sep]}")
-    names, seen = [], set()
+    names, seen, groups = [], set(), {}
     for i, v in enumerate(df.iloc[0]):
-        name = str(v).strip() if isinstance(v, str) and v.strip() else f"column{i + 1}"
+        base = str(v).strip() if isinstance(v, str) and v.strip() else f"column{i + 1}"
+        name = base
         while name in seen:  # two columns must not share a name: the target is chosen by name
             name += "_"
         seen.add(name)
         names.append(name)
+        groups.setdefault(base, []).append((i, v, name))
+    for base, cols in groups.items():
+        if len(cols) > 1:  # " y " and "y " are both "y": say so, and never let one be the target
+            for _, _, name in cols:
+                t.twins[name] = tuple(n for _, _, n in cols)
+            t.notes.append(f"{len(cols)} columns are named {_q(base)} once spaces are trimmed (columns "
+                           f"{', '.join(str(i + 1) for i, _, _ in cols)}, headers "
+                           f"{', '.join(_q(str(v)) for _, v, _ in cols)}): read as "
+                           f"{', '.join(_q(n) for _, _, n in cols)}; none of them can be the target")
     if pd.to_numeric(pd.Series(names), errors="coerce").notna().all():
         t.notes.append("the first row is read as column names; if it is data, add a header row")
     df = df.iloc[1:].reset_index(drop=True)
@@ -281,7 +300,7 @@ def _parse(raw: bytes, limits: Limits) -> _Table:
 def _decode(raw: bytes, limits: Limits) -> str:
     if not isinstance(raw, (bytes, bytearray)):
         raise CsvError("bad_option", f"expected the file's bytes, got {type(raw).__name__}")
-    if len(raw) > limits.max_upload_mb * MB:
+    if len(raw) > limits.max_upload_bytes:
         raise _too_large(len(raw), limits)
     if not raw.strip():
         raise CsvError("empty", "the file is empty; choose a CSV file with a header row and data rows")
@@ -349,8 +368,8 @@ def _find_target(df: pd.DataFrame, target: str, notes: list[str]) -> str:
                                      f"{_few([_q(c) for c in df.columns], 20)} — name one of them as the target")
 
 
-def _suggest_target(df: pd.DataFrame) -> str:
-    filled = [c for c in df.columns if df[c].notna().any()] or list(df.columns)
+def _suggest_target(df: pd.DataFrame, twins: dict) -> str:
+    filled = [c for c in df.columns if df[c].notna().any() and c not in twins] or list(df.columns)
     named = [c for c in filled if c.casefold() in ("target", "label", "y", "class", "outcome")]
     return (named or filled)[-1]
 
@@ -373,8 +392,13 @@ def _too_few(n: int) -> CsvError:
 
 
 def _too_large(size: int, limits: Limits) -> CsvError:
-    return CsvError("too_large", f"the file is {size / MB:.1f} MB; at most {limits.max_upload_mb} MB are accepted "
-                                 "— keep fewer rows or columns")
+    return CsvError("too_large", f"the file is {size:,} bytes; at most {upload_cap(limits)} are accepted — keep fewer "
+                                 "rows or columns")
+
+
+def upload_cap(limits: Limits) -> str:
+    """The upload limit as every message states it: exact bytes, and megabytes of 10⁶ bytes."""
+    return f"{limits.max_upload_bytes:,} bytes ({limits.max_upload_bytes / MB:g} MB)"
 
 
 def _q(name: str) -> str:

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from ..config import Limits
-from ..csvdata import AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv
+from ..csvdata import (AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv,
+                       upload_cap)
 from ..data import DATASETS, Data
 from .state import shown_index
 from .text import note
@@ -40,7 +41,7 @@ def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
                             max_upload_size=limits.max_upload_mb)
     if file is None:
         st.session_state.pop(STORE, None)  # the visitor removed the file: forget the parsed table too
-        st.caption(f"{HELP} At most {limits.max_upload_mb} MB. The table is kept only in this browser session "
+        st.caption(f"{HELP} At most {upload_cap(limits)}. The table is kept only in this browser session "
                    "for as long as it is open, and only you see its results.")
         return None
     store = _store(file.file_id)
