@@ -65,7 +65,8 @@ def make_optimizer(cfg: SweepConfig, params: list[torch.Tensor]) -> torch.optim.
 
 def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data | None = None,
               on_epoch: EpochCallback | None = None, cancel: threading.Event | None = None,
-              keep_params: bool = False, on_progress: ProgressCallback | None = None) -> SweepResult:
+              keep_params: bool = False, on_progress: ProgressCallback | None = None,
+              max_chunk_members: int | None = None, val_block_rows: int | None = None) -> SweepResult:
     """Train all members; call on_epoch(epoch, new_rows) after each epoch (epoch 0 = initial state).
 
     on_progress(epoch, frame_so_far) is the cheap listener: no DataFrame is built unless frame_so_far() is
@@ -75,17 +76,53 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
     seeing batches in the order of torch.randperm(n, generator=torch.Generator().manual_seed(s)) per epoch.
     A member whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
     keep_params=True also returns every surviving member's final parameters (SweepResult.params).
+
+    Memory knobs (wdlab.budget.plan picks them; each member's numbers stay those of its standalone run):
+    max_chunk_members trains the members in groups of at most that many, one group after another (on_progress
+    then reports the sweep's share done as its epoch, and on_epoch each group's epochs in turn);
+    val_block_rows evaluates the validation set (and a minibatch run's initial full pass) in row blocks.
     """
     start = time.perf_counter()
     validate(cfg, limits, data)
+    size = max(1, max_chunk_members) if max_chunk_members else len(cfg.members)
+    groups = [cfg.members[i:i + size] for i in range(0, len(cfg.members), size)]
+    if len(groups) == 1:
+        frame, status, diverged, done, params = _train(cfg, cfg.members, data, on_epoch, cancel, keep_params,
+                                                       on_progress, val_block_rows)
+        return SweepResult(cfg, frame, status, diverged, time.perf_counter() - start, done, params)
+    frames: list[pd.DataFrame] = []
+    diverged, params, status, done = {}, {}, "done", 0
+    for g, group in enumerate(groups):
+        def progress(epoch, frame_so_far, g=g):  # the sweep's share done, in epochs; every group's rows so far
+            on_progress((g * cfg.epochs + epoch) // len(groups), lambda: _merge([*frames, frame_so_far()]))
+        frame, status, div, group_done, par = _train(cfg, group, data, on_epoch, cancel, keep_params,
+                                                     progress if on_progress else None, val_block_rows)
+        frames.append(frame)
+        diverged.update(div)
+        params.update(par)
+        done = group_done if status == "cancelled" else max(done, group_done)
+        if status == "cancelled":
+            break
+    return SweepResult(cfg, _merge(frames), status, diverged, time.perf_counter() - start, done, params)
+
+
+def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Member groups' frames as one: epoch by epoch, members in sweep order (the groups are contiguous)."""
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values("epoch", kind="stable", ignore_index=True)
+
+
+def _train(cfg: SweepConfig, real: list[tuple[float, int]], data, on_epoch, cancel, keep_params, on_progress,
+           val_block_rows):
+    """Train the members `real` (a slice of cfg.members); (frame, status, diverged, epochs_done, params)."""
     dtype = getattr(torch, cfg.dtype)
     models, datas, shared = prepare(cfg, data)
     task = datas[0].task
     # A lone member trains beside an identical copy whose rows are dropped: for a batch of one, torch's bmm
     # takes another kernel (gemv for a 1-wide output) that rounds differently in float32, and a member's
     # numbers must not depend on how many members share its sweep.
-    members = cfg.members * 2 if len(cfg.members) == 1 else cfg.members
-    n_real = len(cfg.members)
+    members = list(real) * 2 if len(real) == 1 else list(real)
+    n_real = len(real)
     M, S = len(members), len(cfg.seeds)
     sidx = torch.tensor([cfg.seeds.index(s) for _, s in members])
     didx = torch.zeros(S, dtype=torch.long) if shared else torch.arange(S)
@@ -125,10 +162,21 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
     diverged: dict[tuple[float, int], int] = {}
     n_val = Xv.shape[1]
 
-    def evaluate(x, t, keep=True):
+    def evaluate(x, t, keep=True, blocks=True):
         with torch.no_grad():
-            out = net(x, keep)
-            return member_losses(out, t, task).double(), (member_correct(out, t) if task == "classification" else None)
+            n = x.shape[1]
+            if not blocks or not val_block_rows or n <= val_block_rows:
+                out = net(x, keep)
+                return member_losses(out, t, task).double(), (member_correct(out, t) if classify else None)
+            # in row blocks: the mean loss from per-block sums (exact to rounding), buffers of one block
+            loss, correct = torch.zeros(M, dtype=torch.float64), torch.zeros(M, dtype=torch.long)
+            for i in range(0, n, val_block_rows):
+                xb, tb = x[:, i:i + val_block_rows], t[:, i:i + val_block_rows]
+                out = net(xb, keep and xb.shape[1] == val_block_rows)
+                loss += member_losses(out, tb, task).double() * xb.shape[1]
+                if classify:
+                    correct += member_correct(out, tb)
+            return loss / n, (correct if classify else None)
 
     def emit(epoch, train_loss, train_correct):
         """Report the epoch's rows; return the members that diverged in it (non-finite train or val loss)."""
@@ -159,7 +207,8 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
             on_progress(epoch, builder.frame)
         return newly
 
-    loss0, correct0 = evaluate(X_all, y_all, keep=full)
+    classify = task == "classification"
+    loss0, correct0 = evaluate(X_all, y_all, keep=full, blocks=not full)  # full batch: the training buffers
     emit(0, loss0, correct0)
 
     status, epochs_done = "done", 0
@@ -210,7 +259,7 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
             if not active.any():
                 break
     params = {members[m]: net.member_params(m) for m in range(n_real) if active[m]} if keep_params else {}
-    return SweepResult(cfg, builder.frame(), status, diverged, time.perf_counter() - start, epochs_done, params)
+    return builder.frame(), status, diverged, epochs_done, params
 
 
 def _decayed(net: StackedMLP, cfg: SweepConfig) -> list[bool]:
