@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .config import DEFAULT_LIMITS, Limits, SweepConfig
 from .data import DATASETS, Data
@@ -14,15 +15,21 @@ def count_params(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> int:
     return sum((a + 1) * b for a, b in zip(dims, dims[1:]))
 
 
-def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | None = None) -> None:
-    """Raise ConfigError if cfg (on its dataset, or on `data`) asks for more than `limits` allow."""
-    if data is not None:
-        n_train, in_dim, out_dim = len(data.X_train), data.in_dim, data.out_dim
-    else:
-        spec = DATASETS[cfg.preset]
-        n_train, _ = spec.sizes(cfg.val_fraction)
-        in_dim, out_dim = spec.in_dim, spec.out_dim
-    check_limits(cfg, limits, n_train, count_params(in_dim, cfg.hidden, out_dim))
+def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | None = None) -> "Estimate":
+    """Raise ConfigError if cfg (on its dataset, or on `data`) asks for more than `limits` allow: its size, then
+    its estimated peak memory and time. Returns the estimate, with the memory knobs to train it by (plan)."""
+    shape = shape_of(cfg, data)
+    check_limits(cfg, limits, shape.n_train, count_params(shape.in_dim, cfg.hidden, shape.out_dim))
+    est = plan(cfg, limits, shape)
+    if est.bytes > limits.max_sweep_mb * MB:
+        raise ConfigError(f"too large: about {_mb(est.bytes)} of memory at its peak even trained a few members at a "
+                          f"time (at most {limits.max_sweep_mb:g} MB per sweep on this server); use fewer hidden "
+                          "units, members or rows, or a smaller batch", "hidden")
+    if est.seconds > limits.max_seconds:
+        raise ConfigError(f"too long: about {est.seconds:.0f} s of training (at most {limits.max_seconds:g} s per "
+                          "sweep on this server); use fewer epochs, members or hidden units, or a larger batch",
+                          "epochs")
+    return est
 
 
 def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) -> None:
@@ -52,3 +59,214 @@ def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) 
                               "use fewer epochs, members or hidden units"))
     if bad:
         raise ConfigError("too large: " + "; ".join(b for _, b in bad), bad[0][0])
+
+
+# -- peak memory and time of a sweep, before it runs ---------------------------------------------------------------
+MB = 1_000_000
+FRAME_BYTES = 56      # per value of the per-epoch rows: a Python float in a list (~42 B) and its numpy column (8 B)
+MIN_BLOCK = 256       # validation blocks are never smaller than this many rows (more blocks = more overhead)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the estimate needs to know of a sweep's data."""
+
+    n_train: int
+    n_val: int
+    in_dim: int
+    out_dim: int
+    task: str
+    per_seed: bool        # each seed draws its own data (the course's tutorial)
+    made_bytes: int       # data the sweep generates itself (presets); an uploaded table is its caller's
+
+
+def shape_of(cfg: SweepConfig, data: Data | None = None) -> Shape:
+    if data is not None:
+        return Shape(len(data.X_train), len(data.X_val), data.in_dim, data.out_dim, data.task, False, 0)
+    spec = DATASETS[cfg.preset]
+    n, nv = spec.sizes(cfg.val_fraction)
+    ycols = spec.out_dim if spec.task == "regression" else 2  # int64 labels: two float32s' worth
+    made = (n + nv) * (spec.in_dim + ycols) * 4 * (len(cfg.seeds) if spec.per_seed else 1)
+    return Shape(n, nv, spec.in_dim, spec.out_dim, spec.task, spec.per_seed, made)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A sweep's peak memory (bytes above the process it runs in) and time (seconds on one core of this machine),
+    with the memory knobs the engine is to use (run_sweep's max_chunk_members, val_block_rows)."""
+
+    bytes: int
+    seconds: float
+    max_chunk_members: int | None = None
+    val_block_rows: int | None = None
+
+    @property
+    def mb(self) -> float:
+        return self.bytes / MB
+
+    def describe(self) -> str:
+        t = f"{self.seconds:.0f} s" if self.seconds >= 1.5 else "1 s" if self.seconds >= 0.5 else "under a second"
+        return f"about {_mb(self.bytes)}, about {t}"
+
+
+def _mb(b: float) -> str:
+    return f"{b / MB:.0f} MB" if b >= 2 * MB else f"{b / MB:.1f} MB"
+
+
+def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int | None = None) -> int:
+    """Peak bytes a run of cfg allocates (run_sweep with max_chunk_members=chunk, val_block_rows=block): the
+    largest of its construction, its initial full pass and a training step, each counting what is alive then."""
+    e = 8 if cfg.dtype == "float64" else 4
+    members = len(cfg.members)
+    G = min(chunk or members, members)
+    G = 2 if G == 1 else G                           # a lone member trains beside a copy (sweep.py)
+    S = len(cfg.seeds)
+    n, nv, d, out = shape.n_train, shape.n_val, shape.in_dim, shape.out_dim
+    dims = (d, *cfg.hidden, out)
+    P = count_params(d, cfg.hidden, out)
+    classify = shape.task == "classification"
+    ycols = 8 / e if classify else out               # int64 labels stay int64
+    width = 2 * sum(cfg.hidden) + out                # pre-activations of every layer, activations of hidden ones
+
+    def work(b):                                     # buffers kept per batch size: [G, b, width]
+        return G * b * width * e
+
+    def temps(b, train):                             # loss, gradient, accuracy and activation-backward scratch
+        t = G * b * ((2 * out * e + 16) if classify else 2 * out * e)
+        if train and cfg.activation == "gelu" and cfg.hidden:
+            t += G * b * max(cfg.hidden) * e
+        return t
+
+    adamw, adam = cfg.optimizer == "adamw", cfg.optimizer in ("adam", "adamw")
+    gw = sum(G * i * o * e for i, o in zip(dims, dims[1:]) if o > i)
+    state = (3 if adam else 1 if cfg.momentum else 0) * G * P * e    # Adam: exp_avg, exp_avg_sq, a sqrt temp
+    params = G * P * e * (3 + adamw) + gw                             # flat, grad, decay (, AdamW's shrink)
+    build = G * P * max(32 if e == 4 else 36, 3 * e + 16 + e if adamw else 0)
+    rows_y = lambda rows: rows * (d + ycols) * e  # noqa: E731
+    stacked = rows_y(n + nv) * (S if shape.per_seed else 1)
+    seeded = 0 if not shape.per_seed else rows_y(n + nv) * (G if S > 1 else 1)
+    full = (cfg.batch_size or n) >= n
+    B = min(cfg.batch_size or n, n)
+    # a minibatch epoch gathers its rows in a new order: per seed [S, n], then per member [G, n] when seeds differ,
+    # while the last epoch's copy is still alive
+    epoch_copy = 0 if full else rows_y(n) * ((2 * G + S) if S > 1 else 2) + S * n * 8
+    n_cols = 7 + (len(cfg.hidden) + 1) + (2 if classify else 0)
+    frames = FRAME_BYTES * members * (cfg.epochs + 1) * n_cols
+    base = shape.made_bytes + stacked + seeded + frames
+    vb = min(nv, block) if block else nv
+    if full:
+        init = work(n) + temps(n, False)
+    else:
+        ib = min(n, block) if block else n
+        init = work(ib) + temps(ib, False)
+    last = n % B if not full else 0
+    train = work(B) + (work(last) if last else 0) + work(vb) + temps(max(B, vb), True) + epoch_copy
+    construct = build
+    steady = params + state
+    peak = base + max(construct, steady + (init if not full else 0), steady + train + (init if full else 0) - (
+        work(n) if full else 0))
+    return int(peak)
+
+
+# Seconds per unit of work on one core of this machine (fitted by benchmarks/budget_table.py --fit, float32 /
+# float64): a kernel launch, a multiply-add in a batched matrix product, an element through an activation (forward
+# and backward) or another elementwise pass, an optimizer element update, a member's row of output per epoch.
+COST = {
+    "op": 8e-6,
+    "mac": {"float32": 1.2e-10, "float64": 2.4e-10},
+    "act": {"relu": {"float32": 1.0e-9, "float64": 2.0e-9}, "tanh": {"float32": 4.0e-9, "float64": 8.0e-9},
+            "gelu": {"float32": 8.0e-9, "float64": 1.6e-8}},
+    "elem": {"float32": 1.0e-9, "float64": 2.0e-9},
+    "opt": {"float32": 1.5e-9, "float64": 3.0e-9},
+    "row": 2e-5,
+}
+
+
+def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int | None = None) -> dict:
+    """The sweep's work counted in COST's units (what seconds() multiplies)."""
+    members = len(cfg.members)
+    G = min(chunk or members, members)
+    groups = -(-members // G)
+    G = 2 if G == 1 else G
+    n, nv = shape.n_train, shape.n_val
+    dims = (shape.in_dim, *cfg.hidden, shape.out_dim)
+    layers = list(zip(dims, dims[1:]))
+    B = min(cfg.batch_size or n, n)
+    steps = cfg.epochs * -(-n // B)
+    rows_seen = cfg.epochs * n                                       # training rows per member
+    rows_eval = cfg.epochs * nv + n                                  # validation each epoch, the initial pass
+    fwd = sum(i * o for i, o in layers)
+    bwd = sum(i * o for i, o in layers) + sum(i * o for i, o in layers[1:])
+    hid = sum(cfg.hidden)
+    blocks = cfg.epochs * (-(-nv // block) if block else 1)
+    ops_step = 6 + 9 * len(layers) + (12 if cfg.optimizer != "sgd" else 4)
+    ops_epoch = 12 + 6 * len(layers) * (blocks / cfg.epochs) + 4 * len(layers)
+    P = count_params(shape.in_dim, cfg.hidden, shape.out_dim)
+    return {
+        "op": groups * (steps * ops_step + cfg.epochs * ops_epoch),
+        "mac": groups * G * (rows_seen * (fwd + bwd) + rows_eval * fwd),
+        "act": groups * G * (rows_seen * 2 * hid + rows_eval * hid),
+        "elem": groups * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
+                              + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))),
+        "opt": groups * G * P * steps,
+        "row": members * (cfg.epochs + 1),
+    }
+
+
+def seconds(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int | None = None) -> float:
+    u = work_units(cfg, shape, chunk, block)
+    dt = cfg.dtype
+    return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * COST["act"][cfg.activation][dt]
+            + u["elem"] * COST["elem"][dt] + u["opt"] * COST["opt"][dt] + u["row"] * COST["row"])
+
+
+NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in pieces
+
+
+def plan(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: "Data | Shape | None" = None) -> Estimate:
+    """How cfg is to be trained within limits.max_sweep_mb: in one piece if its estimate stays under NEAR of it,
+    else with validation blocks and member groups (see estimate)."""
+    return estimate(cfg, data, budget_bytes=NEAR * limits.max_sweep_mb * MB)
+
+
+# What the server holds besides sweeps, measured with benchmarks/load.py: Python, torch, pandas, plotly and
+# Streamlit after the first page (BASELINE_MB); a visitor's session (its page state, figures, an upload's bytes
+# in Streamlit's file manager and the parsed table, SESSION_MB + its table's float32 cells).
+BASELINE_MB = 420
+SESSION_MB = 6
+
+
+def memory_plan(limits: Limits) -> dict[str, float]:
+    """The server's worst case in MB, part by part: every concurrent sweep at its budget, the result cache full,
+    max_sessions visitors each holding the largest table allowed. Its total must stay within max_memory_mb."""
+    parts = {"server baseline": BASELINE_MB,
+             "sweeps training at once": limits.max_concurrent_jobs * limits.max_sweep_mb,
+             "finished results kept": limits.max_result_mb,
+             "visitors' sessions and tables": limits.max_sessions * (
+                 SESSION_MB + (2 * limits.max_upload_bytes + 4 * limits.max_table_cells) / MB)}
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes: float | None = None) -> Estimate:
+    """Peak memory and time of cfg, trained in one piece if that fits `budget_bytes`, else with validation
+    blocks and then ever smaller member groups (the smallest memory that stays within budget, else the smallest
+    there is)."""
+    shape = data if isinstance(data, Shape) else shape_of(cfg, data)
+    plans = [(None, None)]
+    members = len(cfg.members)
+    if budget_bytes is not None:
+        block = max(MIN_BLOCK, 1)
+        g = members
+        while g >= 1:
+            plans.append((g if g < members else None, block))
+            g = g // 2 if g > 1 else 0
+    best = None
+    for chunk, block in plans:
+        b = peak_bytes(cfg, shape, chunk, block if block and block < max(shape.n_val, shape.n_train) else None)
+        est = Estimate(b, seconds(cfg, shape, chunk, block), chunk, block)
+        if budget_bytes is None or b <= budget_bytes:
+            return est
+        if best is None or b < best.bytes:
+            best = est
+    return best

@@ -36,6 +36,11 @@ class Limits:
     max_upload_bytes: int = 5_000_000  # CSV upload size, in bytes (a whole number of Streamlit's MB: 10⁶ bytes)
     max_results: int = 32            # finished sweeps kept for reuse (LRU) ...
     max_result_mb: int = 256         # ... and their frames' total size
+    max_sweep_mb: float = 2000       # estimated peak memory of one sweep (wdlab.budget); trained in pieces near it
+    max_seconds: float = 1800        # estimated time of one sweep on one core of the reference machine
+    max_memory_mb: float = 8000      # the whole server: budget.memory_plan(limits) must stay within it
+    max_sessions: int = 64           # visitors whose uploaded tables the memory plan provides for
+    max_table_cells: int = 10_000_000  # rows × features of one uploaded table after one-hot encoding
 
     @property
     def max_upload_mb(self) -> int:
@@ -53,7 +58,9 @@ DEFAULT_LIMITS = Limits()
 # The hosted demo: one small shared container (about 1 GB, 1–2 cores) serves every visitor.
 DEMO_LIMITS = Limits(max_wd_values=8, max_seeds=3, max_members=24, max_epochs=500, max_layers=3,
                      max_width=256, max_steps=10_000, max_work=2e11, max_concurrent_jobs=1,
-                     max_queued_jobs=12, max_upload_bytes=2_000_000, max_results=16, max_result_mb=64)
+                     max_queued_jobs=12, max_upload_bytes=2_000_000, max_results=16, max_result_mb=64,
+                     max_sweep_mb=120, max_seconds=8, max_memory_mb=800, max_sessions=16,
+                     max_table_cells=500_000)
 HEARTBEAT_SECONDS = 90.0  # a job whose every viewer stayed silent this long is cancelled (browsers throttle
                           # hidden tabs' timers to about one a minute: stay above that)
 

@@ -19,7 +19,6 @@ MB = 1_000_000         # what the messages call a megabyte (Streamlit's browser-
 MAX_COLUMNS = 500      # columns read from one file
 MAX_ROWS = 100_000     # data rows read from one file
 MAX_FEATURES = 1000    # model inputs after one-hot encoding
-MAX_CELLS = 10_000_000  # rows × features held as float64 while standardizing (80 MB)
 MAX_LEVELS = 10        # a text column with at most this many distinct values is one-hot encoded
 AUTO_CLASSES = 10      # a numeric target with at most this many distinct values is taken as class labels
 MAX_CLASSES = 50       # classes a classification target may have
@@ -136,7 +135,7 @@ def load_csv(raw: bytes, target: str, task: str | None = None, *, val_fraction: 
         raise CsvError("no_numeric_features", "no column can be a feature: " + _few(skipped) + "; add numeric "
                                               f"columns (or text columns with at most {MAX_LEVELS} distinct values)")
     keep = _complete_rows(t, target, used, notes)
-    X, names = _encode(t, used, keep, notes)
+    X, names = _encode(t, used, keep, notes, limits.max_table_cells)
     if skipped:
         notes.append("skipped, not used as features: " + _few(skipped))
     n = len(X)
@@ -211,12 +210,13 @@ def _complete_rows(t: _Table, target: str, used: list[ColumnInfo], notes: list[s
     return keep
 
 
-def _encode(t: _Table, used: list[ColumnInfo], keep: pd.Series, notes: list[str]) -> tuple[torch.Tensor, list[str]]:
+def _encode(t: _Table, used: list[ColumnInfo], keep: pd.Series, notes: list[str],
+            max_cells: int) -> tuple[torch.Tensor, list[str]]:
     """float64 feature matrix of the kept rows: numeric columns as they are, few-valued text one-hot."""
     width, n = sum(i.n_distinct if i.role == "one-hot" else 1 for i in used), int(keep.sum())
-    if width > MAX_FEATURES or width * n > MAX_CELLS:
+    if width > MAX_FEATURES or width * n > max_cells:  # held as float64 while standardizing: 8 bytes each
         raise CsvError("too_many_columns", f"{n:,} rows × {width} features (after one-hot encoding) is too much: "
-                                           f"at most {MAX_FEATURES} features and {MAX_CELLS:,} values — drop columns "
+                                           f"at most {MAX_FEATURES} features and {max_cells:,} values — drop columns "
                                            "or rows")
     cols, names = [], []
     for i in used:

@@ -77,13 +77,16 @@ def run_sweep(cfg: SweepConfig, *, limits: Limits = DEFAULT_LIMITS, data: Data |
     A member whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
     keep_params=True also returns every surviving member's final parameters (SweepResult.params).
 
-    Memory knobs (wdlab.budget.plan picks them; each member's numbers stay those of its standalone run):
+    Memory knobs (by default those of wdlab.budget.plan for `limits`; each member's numbers stay those of its
+    standalone run):
     max_chunk_members trains the members in groups of at most that many, one group after another (on_progress
     then reports the sweep's share done as its epoch, and on_epoch each group's epochs in turn);
     val_block_rows evaluates the validation set (and a minibatch run's initial full pass) in row blocks.
     """
     start = time.perf_counter()
-    validate(cfg, limits, data)
+    est = validate(cfg, limits, data)
+    if max_chunk_members is None and val_block_rows is None:  # near the memory budget: in pieces (budget.plan)
+        max_chunk_members, val_block_rows = est.max_chunk_members, est.val_block_rows
     size = max(1, max_chunk_members) if max_chunk_members else len(cfg.members)
     groups = [cfg.members[i:i + size] for i in range(0, len(cfg.members), size)]
     if len(groups) == 1:

@@ -6,7 +6,7 @@ import streamlit as st
 from ..config import ConfigError
 from ..data import DATASETS
 from ..params import from_query, to_query
-from ..budget import validate
+from ..budget import plan, validate
 from . import controls, live, results, upload
 from .controls import OPTIMIZER_CHOICES
 from .state import limits, manager, owner
@@ -66,10 +66,12 @@ def explorer_page() -> None:
                         width="stretch")
     if ready:
         on = f"your table {table.name!r}" if table is not None else DATASETS[cfg.preset].title
+        est = plan(cfg, lim, data)  # what run_sweep will do with it: the same estimate, the same pieces
+        pieces = f" (trained {est.max_chunk_members} models at a time)" if est.max_chunk_members else ""
         with c2:
             note("caption", f"{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} models, "
                  f"{cfg.epochs} epochs, {OPTIMIZER_CHOICES[cfg.optimizer if not cfg.momentum else 'sgd-momentum']}"
-                 f" on {on}.")
+                 f" on {on}: {est.describe()}{pieces}.", key="estimate")
     elif cfg is not None:
         c2.caption("Upload a usable table above to train.")
     else:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from typing import Any, Sequence
 
 import streamlit as st
 
 from ..config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
 from ..jobs import JobManager, new_watcher_id
+from ..uploads import UploadStore
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
 
@@ -62,6 +65,41 @@ def manager() -> JobManager:
     threads = max(1, ((os.cpu_count() or 1) - 1) // max(1, lim.max_concurrent_jobs))
     return JobManager(lim, heartbeat_timeout=heartbeat_seconds(), torch_threads=threads,
                       reap_every=min(5.0, heartbeat_seconds() / 2))
+
+
+def _alive(session: str) -> bool:
+    from streamlit.runtime import Runtime
+    return not Runtime.exists() or Runtime.instance().is_active_session(session)  # AppTest: no runtime, no reaping
+
+
+def _forget_files(session: str) -> None:
+    """Streamlit's own copy of the session's uploaded bytes, which its reconnect cache never frees."""
+    from streamlit.runtime import Runtime
+    if Runtime.exists():
+        Runtime.instance().uploaded_file_mgr.remove_session_files(session)
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda u: u.stop.set())
+def uploads() -> UploadStore:
+    """Every visitor's uploaded table, each kept to its owner; a closed tab's table is released after the
+    heartbeat time (a reconnecting tab within it keeps its table)."""
+    grace = heartbeat_seconds()
+    store = UploadStore(limits().max_sessions, grace, on_release=_forget_files,
+                        log=lambda message: print(message, file=sys.stderr, flush=True))
+    store.stop = threading.Event()
+
+    def janitor():
+        while not store.stop.wait(min(5.0, grace / 2)):
+            store.reap(_alive)
+    threading.Thread(target=janitor, daemon=True, name="wdlab-uploads").start()
+    return store
+
+
+def session_id() -> str:
+    """Streamlit's id of this browser session (what tells the upload store the tab has gone)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else owner()
 
 
 def owner() -> str:

@@ -10,11 +10,11 @@ from ..config import Limits
 from ..csvdata import (AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv,
                        upload_cap)
 from ..data import DATASETS, Data
-from .state import shown_index
+from ..uploads import UploadsFull
+from .state import owner, session_id, shown_index, uploads
 from .text import note
 
 KEY = "upload_"          # widget keys: upload_file, upload_target, upload_task
-STORE = "_upload"        # st.session_state[STORE]: this visitor's parsed table, and nowhere else
 TASKS = {"auto": "auto", "regression": "regression", "classification": "classification"}
 LINK_NOTICE = ("This link carries the sweep's settings but not its table: an uploaded table stays in the session of "
                "the visitor who uploaded it. Upload a CSV below (the same one to reproduce the run), check its "
@@ -40,11 +40,15 @@ def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
     file = st.file_uploader("CSV file", type=["csv", "txt"], key=KEY + "file", help=HELP,
                             max_upload_size=limits.max_upload_mb)
     if file is None:
-        st.session_state.pop(STORE, None)  # the visitor removed the file: forget the parsed table too
+        forget()  # the visitor removed the file: forget the parsed table too
         st.caption(f"{HELP} At most {upload_cap(limits)}. The table is kept only in this browser session "
                    "for as long as it is open, and only you see its results.")
         return None
-    store = _store(file.file_id)
+    try:  # this visitor's table lives in the server's upload store, released when the tab has gone
+        store = uploads().state(owner(), session_id(), file.file_id)
+    except UploadsFull as e:
+        _error(file.name, e, "cannot be held now")
+        return None
     if "summary" not in store:
         store["summary"] = _try(lambda: inspect_csv(file.getvalue(), limits))
     summary = store["summary"]
@@ -69,6 +73,7 @@ def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
         store["request"], store["loaded"] = request, _try(
             lambda: load_csv(file.getvalue(), target, None if task == "auto" else task, val_fraction=vf,
                              limits=limits))
+        uploads().sized(owner(), file.size + _nbytes(store["loaded"]))
     loaded = store["loaded"]
     _preview(summary, target, loaded if isinstance(loaded, Data) else None)
     if isinstance(loaded, CsvError):
@@ -121,16 +126,15 @@ def _preview(summary: CsvSummary, target: str, data: Data | None) -> None:
                         height=min(388, 38 + 35 * len(summary.preview)))
 
 
-def _store(file_id: str) -> dict:
-    store = st.session_state.get(STORE)
-    if store is None or store.get("file") != file_id:
-        store = st.session_state[STORE] = {"file": file_id, "fresh": True}
-    return store
+def _nbytes(loaded) -> int:
+    if not isinstance(loaded, Data):
+        return 0
+    return sum(t.element_size() * t.nelement() for t in (loaded.X_train, loaded.y_train, loaded.X_val, loaded.y_val))
 
 
 def forget() -> None:
-    """Drop this visitor's parsed table (they chose another dataset)."""
-    st.session_state.pop(STORE, None)
+    """Drop this visitor's parsed table (they removed the file or chose another dataset)."""
+    uploads().drop(owner())
 
 
 def _try(load):
