@@ -80,7 +80,9 @@ class Shape:
     made_bytes: int       # data the sweep generates itself (presets); an uploaded table is its caller's
 
 
-def shape_of(cfg: SweepConfig, data: Data | None = None) -> Shape:
+def shape_of(cfg: SweepConfig, data: "Data | Shape | None" = None) -> Shape:
+    if isinstance(data, Shape):
+        return data
     if data is not None:
         return Shape(len(data.X_train), len(data.X_val), data.in_dim, data.out_dim, data.task, False, 0)
     spec = DATASETS[cfg.preset]
@@ -168,17 +170,19 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     return int(peak)
 
 
-# Seconds per unit of work on one core of this machine (fitted by benchmarks/budget_table.py --fit, float32 /
-# float64): a kernel launch, a multiply-add in a batched matrix product, an element through an activation (forward
-# and backward) or another elementwise pass, an optimizer element update, a member's row of output per epoch.
+# CPU seconds per unit of work on one core of this machine, float32 / float64: a kernel launch, a multiply-add
+# in a batched matrix product, an element through an activation beyond a plain elementwise pass, an elementwise
+# pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). Least squares
+# over benchmarks/budget_table.py --fit's calibration sweeps (measured at load average 8-9 on 2 cores: memory-bound
+# passes are slower than on a free machine); the activations from a micro-benchmark of their kernels.
 COST = {
-    "op": 8e-6,
-    "mac": {"float32": 1.2e-10, "float64": 2.4e-10},
-    "act": {"relu": {"float32": 1.0e-9, "float64": 2.0e-9}, "tanh": {"float32": 4.0e-9, "float64": 8.0e-9},
-            "gelu": {"float32": 8.0e-9, "float64": 1.6e-8}},
-    "elem": {"float32": 1.0e-9, "float64": 2.0e-9},
-    "opt": {"float32": 1.5e-9, "float64": 3.0e-9},
-    "row": 2e-5,
+    "op": 1.35e-5,
+    "mac": {"float32": 2.3e-11, "float64": 4.65e-11},
+    "act": {"relu": {"float32": 1.0e-10, "float64": 2.0e-10}, "tanh": {"float32": 3.0e-10, "float64": 6.0e-10},
+            "gelu": {"float32": 7.0e-10, "float64": 4.5e-9}},
+    "elem": {"float32": 1.33e-9, "float64": 2.5e-9},
+    "opt": {"float32": 1.14e-8, "float64": 2.1e-8},
+    "row": 3.7e-4,
 }
 
 
@@ -252,7 +256,7 @@ def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes:
     """Peak memory and time of cfg, trained in one piece if that fits `budget_bytes`, else with validation
     blocks and then ever smaller member groups (the smallest memory that stays within budget, else the smallest
     there is)."""
-    shape = data if isinstance(data, Shape) else shape_of(cfg, data)
+    shape = shape_of(cfg, data)
     plans = [(None, None)]
     members = len(cfg.members)
     if budget_bytes is not None:
