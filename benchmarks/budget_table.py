@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from wdlab.budget import COST, Shape, estimate, peak_bytes, seconds, shape_of, work_units  # noqa: E402
-from wdlab.config import SweepConfig  # noqa: E402
+from wdlab.budget import COST, Shape, estimate, peak_bytes, seconds, shape_of, work_units
+from wdlab.config import SweepConfig
 
 WD8 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0)
 # (label, SweepConfig keywords, CSV (rows, features, task) or None, knobs: None = one piece, "plan:MB" = as
@@ -126,7 +125,8 @@ def run_one(spec: dict) -> dict:
     chunk, block = spec["knobs"]
     t0, c0 = time.perf_counter(), time.process_time()
     unbounded = Limits(max_work=1e30, max_steps=10**9, max_members=10**4, max_seeds=10**3, max_wd_values=10**3,
-                       max_width=10**5, max_epochs=10**6, max_layers=64)  # the table measures, it does not refuse
+                       max_width=10**5, max_epochs=10**6, max_layers=64, max_sweep_mb=1e12, max_seconds=1e12)
+    # the table measures, it neither refuses nor plans: the knobs are the row's own
     run_sweep(cfg, data=data, limits=unbounded, max_chunk_members=chunk, val_block_rows=block)
     return {"wall": time.perf_counter() - t0, "seconds": time.process_time() - c0, "peak": _status("VmHWM") - base}
 
@@ -138,14 +138,14 @@ def measure(rows: list) -> list[dict]:
         shape = Shape(*_csv_shape(csv)) if csv else shape_of(cfg)
         chunk, block = knobs(cfg, shape, plan)
         spec = {"cfg": {k: v for k, v in kw.items()}, "csv": csv, "knobs": [chunk, block]}
-        proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.budget_table", "--one", json.dumps(spec)], capture_output=True, text=True,
                               env=dict(os.environ, OMP_NUM_THREADS="1"), cwd=ROOT, timeout=900)
         if proc.returncode:
             raise SystemExit(f"{label}: {proc.stderr[-2000:]}")
         got = json.loads(proc.stdout.strip().splitlines()[-1])
         out.append(dict(label=label, cfg=cfg, shape=shape, chunk=chunk, block=block, **got,
                         est_bytes=peak_bytes(cfg, shape, chunk, block), est_s=seconds(cfg, shape, chunk, block)))
-        print(f"  measured {label}: {got['peak'] / 1e6:.0f} MB, {got['seconds']:.2f} s CPU, {got['wall']:.2f} s wall",
+        print(f"  measured {label}: {got['peak'] / 1e6:.1f} MB, {got['seconds']:.2f} s CPU, {got['wall']:.2f} s wall",
               file=sys.stderr)
     return out
 
@@ -165,8 +165,8 @@ def table(results: list[dict]) -> None:
         mr, tr = r["est_bytes"] / max(r["peak"], 1), r["est_s"] / r["seconds"]
         worst_m, worst_t = max(worst_m, mr, 1 / mr), max(worst_t, tr, 1 / tr)
         kn = f"{r['chunk'] or 'all'}, {r['block'] or 'none'}"
-        print(f"| {r['label']} | {len(r['cfg'].members)} | {kn} | {r['est_bytes'] / 1e6:.0f} / "
-              f"{r['peak'] / 1e6:.0f} MB | {mr:.2f} | {r['est_s']:.2f} / {r['seconds']:.2f} s | {tr:.2f} | "
+        print(f"| {r['label']} | {len(r['cfg'].members)} | {kn} | {r['est_bytes'] / 1e6:.1f} / "
+              f"{r['peak'] / 1e6:.1f} MB | {mr:.2f} | {r['est_s']:.2f} / {r['seconds']:.2f} s | {tr:.2f} | "
               f"{r['wall']:.2f} s |")
     print(f"\nworst factor: memory {worst_m:.2f}× (target ≤ 1.5×), time {worst_t:.2f}× (target ≤ 2×); time is the "
           "sweep's CPU seconds on its one thread (its wall time on a free core); wall time is as measured under "

@@ -166,12 +166,21 @@ def main() -> None:
     parser.add_argument("--same", action="store_true", help="every visitor opens the same link")
     parser.add_argument("--no-demo", action="store_true", help="the default limits instead of WDLAB_DEMO=1")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the whole crowd")
+    parser.add_argument("--worst", choices=("memory", "time"),
+                        help="each visitor opens a variant (its own lr) of the demo's worst accepted link by that "
+                             "measure (benchmarks/worst_case.py)")
     args = parser.parse_args()
     n = max(1, min(args.visitors, 16))
 
     from wdlab.config import SweepConfig
     # A default sweep each; distinct links differ in lr and epochs, so each visitor's figure is recognisably its own.
     configs = [SweepConfig() if args.same else SweepConfig(lr=0.01 + 0.001 * i, epochs=100 + i) for i in range(n)]
+    if args.worst:
+        from benchmarks.worst_case import search
+        longest, most = search(presets_only=True)
+        worst, _, est = longest if args.worst == "time" else most
+        print(f"worst accepted link by {args.worst}: {worst} — estimated {est.describe()}")
+        configs = [worst if args.same else worst.replace(lr=0.01 + 0.001 * i) for i in range(n)]
     env = dict(os.environ, WDLAB_DEMO="0" if args.no_demo else "1")
     proc, base = start_server(env=env)
     sampler = Sampler(proc.pid)

@@ -16,11 +16,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from wdlab.budget import Shape, plan, shape_of, validate  # noqa: E402
-from wdlab.config import DEMO_LIMITS, SweepConfig  # noqa: E402
-from wdlab.errors import ConfigError  # noqa: E402
+from wdlab.budget import Shape, plan, shape_of, validate
+from wdlab.config import DEMO_LIMITS, SweepConfig
+from wdlab.errors import ConfigError
 
 WD8 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0)
 HIDDEN = [(), (64,), (256,), (256, 256), (256, 256, 256), (256, 1, 256), (1, 256, 256), (256, 256, 1), (128, 128)]
@@ -47,10 +46,12 @@ def most_epochs(cfg: SweepConfig, shape) -> SweepConfig | None:
     return cfg.replace(epochs=lo) if lo else None
 
 
-def candidates():
+def candidates(presets_only: bool = False):
     for preset, hidden, act, dtype, batch, vf, opt in itertools.product(
             ["tutorial", "highdim-linear", "moons", "spirals", "digits", "diabetes", "breast-cancer", "csv"],
             HIDDEN, ("relu", "gelu"), ("float32", "float64"), (None, 1000, 128, 32), (None, 0.5), ("adam", "sgd")):
+        if presets_only and preset == "csv":
+            continue
         cfg = SweepConfig(preset=preset, hidden=hidden, activation=act, dtype=dtype, batch_size=batch,
                           val_fraction=vf, optimizer=opt, weight_decays=WD8, seeds=(0, 1, 2))
         for table in (TABLES if preset == "csv" else [None]):
@@ -58,9 +59,10 @@ def candidates():
             yield cfg, shape, table
 
 
-def search():
+def search(presets_only: bool = False):
+    """(longest, most memory): each (config at its most epochs, table or None, estimate)."""
     worst_t = worst_m = None
-    for cfg, shape, table in candidates():
+    for cfg, shape, table in candidates(presets_only):
         try:
             validate(cfg.replace(epochs=1), DEMO_LIMITS, shape)
         except ConfigError:
@@ -78,7 +80,7 @@ def search():
 
 def run(cfg: SweepConfig, table) -> dict:
     spec = json.dumps({"cfg": {**cfg.__dict__}, "table": table})
-    proc = subprocess.run([sys.executable, __file__, "--one", spec], capture_output=True, text=True, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.worst_case", "--one", spec], capture_output=True, text=True, cwd=ROOT,
                           env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=600)
     if proc.returncode:
         raise SystemExit(proc.stderr[-2000:])
@@ -90,8 +92,7 @@ def one(spec: dict) -> dict:
 
     import torch
     torch.set_num_threads(1)
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from budget_table import _status, make_data
+    from benchmarks.budget_table import _status, make_data
     from wdlab.sweep import run_sweep
     cfg = SweepConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["cfg"].items()})
     data = make_data(*spec["table"]) if spec["table"] else None

@@ -18,9 +18,9 @@ def test_memory_grows_with_what_a_sweep_holds():
     base = SweepConfig(preset="digits", hidden=(64,), epochs=5, weight_decays=WD8[:4])
     shape = shape_of(base)
     b = peak_bytes(base, shape)
-    assert peak_bytes(base.replace(dtype="float64"), shape) > 1.8 * b - shape.made_bytes
-    assert peak_bytes(base.replace(weight_decays=WD8), shape) > 1.8 * b - shape.made_bytes
-    assert peak_bytes(base.replace(hidden=(256,)), shape) > 3 * b - shape.made_bytes
+    assert peak_bytes(base.replace(dtype="float64"), shape) > 1.6 * b - shape.made_bytes
+    assert peak_bytes(base.replace(weight_decays=WD8), shape) > 1.6 * b - shape.made_bytes
+    assert peak_bytes(base.replace(hidden=(256,)), shape) > 2 * b - shape.made_bytes
     assert peak_bytes(base.replace(batch_size=64), shape) < b            # smaller work buffers
     assert peak_bytes(base.replace(optimizer="sgd"), shape) < b          # no Adam state
     wide = Shape(2000, 500, 620, 1, "regression", False, 0)

@@ -63,7 +63,9 @@ def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) 
 
 # -- peak memory and time of a sweep, before it runs ---------------------------------------------------------------
 MB = 1_000_000
-FRAME_BYTES = 56      # per value of the per-epoch rows: a Python float in a list (~42 B) and its numpy column (8 B)
+FRAME_BYTES = 40      # per float of the per-epoch rows: a Python float in a list (32 B) and its numpy column (8 B)
+PAGE_SECONDS = 0.8e-9  # CPU seconds per byte of fresh memory (the kernel's page faults; measured: 3.4 s for 4 GB)
+SLACK = 500_000       # what any sweep allocates besides its tensors (optimizer, generators, Python objects)
 MIN_BLOCK = 256       # validation blocks are never smaller than this many rows (more blocks = more overhead)
 
 
@@ -151,10 +153,12 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     B = min(cfg.batch_size or n, n)
     # a minibatch epoch gathers its rows in a new order: per seed [S, n], then per member [G, n] when seeds differ,
     # while the last epoch's copy is still alive
-    epoch_copy = 0 if full else rows_y(n) * ((2 * G + S) if S > 1 else 2) + S * n * 8
-    n_cols = 7 + (len(cfg.hidden) + 1) + (2 if classify else 0)
-    frames = FRAME_BYTES * members * (cfg.epochs + 1) * n_cols
-    base = shape.made_bytes + stacked + seeded + frames
+    old = 1 if cfg.epochs > 1 else 0
+    epoch_copy = 0 if full else rows_y(n) * (((1 + old) * G + S) if S > 1 else 1 + old) + S * n * 8
+    # λ, seed, epoch, diverged: a pointer to a shared object and a numpy value; the losses and norms: a float each
+    n_floats = 3 + (len(cfg.hidden) + 1) + (2 if classify else 0)
+    frames = (4 * 16 + n_floats * FRAME_BYTES) * members * (cfg.epochs + 1)
+    base = SLACK + shape.made_bytes + stacked + seeded + frames
     vb = min(nv, block) if block else nv
     if full:
         init = work(n) + temps(n, False)
@@ -162,7 +166,10 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
         ib = min(n, block) if block else n
         init = work(ib) + temps(ib, False)
     last = n % B if not full else 0
-    train = work(B) + (work(last) if last else 0) + work(vb) + temps(max(B, vb), True) + epoch_copy
+    sizes = {B, vb} | ({last} if last else set())   # buffers are kept per batch size: equal sizes share them
+    segment = G * max(i * o for i, o in zip(dims, dims[1:]))
+    norms = segment * (8 if e == 8 else 16)          # each epoch's ‖w‖: a layer's weights .double().pow(2)
+    train = sum(work(b) for b in sizes) + max(temps(max(B, vb), True), norms) + epoch_copy
     construct = build
     steady = params + state
     peak = base + max(construct, steady + (init if not full else 0), steady + train + (init if full else 0) - (
@@ -174,15 +181,17 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 # in a batched matrix product, an element through an activation beyond a plain elementwise pass, an elementwise
 # pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). Least squares
 # over benchmarks/budget_table.py --fit's calibration sweeps (measured at load average 8-9 on 2 cores: memory-bound
-# passes are slower than on a free machine); the activations from a micro-benchmark of their kernels.
+# passes are slower than on a free machine); the activations, a member's and an epoch's reporting from
+# micro-benchmarks (their kernels; 2 to 64 members of a tiny model).
 COST = {
-    "op": 1.35e-5,
-    "mac": {"float32": 2.3e-11, "float64": 4.65e-11},
+    "op": 1.46e-5,
+    "mac": {"float32": 2.5e-11, "float64": 4.15e-11},
     "act": {"relu": {"float32": 1.0e-10, "float64": 2.0e-10}, "tanh": {"float32": 3.0e-10, "float64": 6.0e-10},
             "gelu": {"float32": 7.0e-10, "float64": 4.5e-9}},
-    "elem": {"float32": 1.33e-9, "float64": 2.5e-9},
-    "opt": {"float32": 1.14e-8, "float64": 2.1e-8},
-    "row": 3.7e-4,
+    "elem": {"float32": 1.39e-9, "float64": 2.72e-9},
+    "opt": {"float32": 8.3e-9, "float64": 2.13e-8},
+    "row": 4.5e-5,
+    "epoch": 2e-4,
 }
 
 
@@ -211,17 +220,21 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
         "mac": groups * G * (rows_seen * (fwd + bwd) + rows_eval * fwd),
         "act": groups * G * (rows_seen * 2 * hid + rows_eval * hid),
         "elem": groups * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
-                              + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))),
+                              + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))
+                              + cfg.epochs * 3 * P),                  # each epoch's norms: passes over the weights
         "opt": groups * G * P * steps,
         "row": members * (cfg.epochs + 1),
+        "epoch": groups * (cfg.epochs + 1),
     }
 
 
 def seconds(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int | None = None) -> float:
+    """Estimated CPU seconds of the sweep on one core (its wall time when it has a core to itself)."""
     u = work_units(cfg, shape, chunk, block)
     dt = cfg.dtype
     return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * COST["act"][cfg.activation][dt]
-            + u["elem"] * COST["elem"][dt] + u["opt"] * COST["opt"][dt] + u["row"] * COST["row"])
+            + u["elem"] * COST["elem"][dt] + u["opt"] * COST["opt"][dt] + u["row"] * COST["row"]
+            + u["epoch"] * COST["epoch"] + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
 
 
 NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in pieces
