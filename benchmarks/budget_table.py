@@ -84,12 +84,12 @@ def _status(key: str) -> int:
     return int(re.search(key + r":\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) * 1024
 
 
-def make_data(rows: int, features: int, task: str):
+def make_data(rows: int, features: int, task: str, val_fraction: float | None = None):
     """A CSV-sized Data without a file (its load is the caller's memory, not the sweep's)."""
     import torch
     from wdlab.data import Data
     g = torch.Generator().manual_seed(0)
-    n_val = max(1, round(rows * 0.2))
+    n_val = max(1, round(rows * (0.2 if val_fraction is None else val_fraction)))
     X = torch.randn(rows, features, generator=g)
     if task == "classification":
         y = torch.randint(0, 3, (rows,), generator=g)

@@ -95,7 +95,7 @@ def one(spec: dict) -> dict:
     from benchmarks.budget_table import _status, make_data
     from wdlab.sweep import run_sweep
     cfg = SweepConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["cfg"].items()})
-    data = make_data(*spec["table"]) if spec["table"] else None
+    data = make_data(*spec["table"], cfg.val_fraction) if spec["table"] else None
     run_sweep(cfg.replace(epochs=1, weight_decays=(0.0,), seeds=(0,), hidden=(2,)), data=data, limits=DEMO_LIMITS)
     Path("/proc/self/clear_refs").write_text("5")
     base = _status("VmRSS")

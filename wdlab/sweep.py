@@ -9,7 +9,7 @@ from typing import Callable
 import pandas as pd
 import torch
 
-from . import eager
+from . import eager, memory
 from .budget import validate
 from .config import DEFAULT_LIMITS, Limits, SweepConfig
 from .data import DATASETS, Data
@@ -19,6 +19,7 @@ from .models import StackedMLP, build_mlp
 # torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
 # their seeded init and data draws.
 _RNG_LOCK = threading.Lock()
+memory.steady()  # peaks as wdlab.budget estimates them, also for sweeps trained in member groups
 EpochCallback = Callable[[int, pd.DataFrame], None]
 # (epoch, frame_so_far): frame_so_far() builds the DataFrame of every row reported so far, from any thread
 ProgressCallback = Callable[[int, Callable[[], pd.DataFrame]], None]

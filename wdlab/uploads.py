@@ -1,14 +1,13 @@
 """Visitors' uploaded tables, held server-side per session and released when the session has gone."""
 from __future__ import annotations
 
-import ctypes
-import gc
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import ConfigError
+from .memory import give_back
 
 
 class UploadsFull(ConfigError):
@@ -60,7 +59,7 @@ class UploadStore:
         with self._lock:
             held = self._held.pop(owner, None)
         if held is not None:
-            _give_back()
+            give_back()
 
     def reap(self, alive: Callable[[str], bool]) -> list[str]:
         """Release the tables of sessions gone for `grace` seconds; returns their owners."""
@@ -79,7 +78,7 @@ class UploadStore:
             if self.log is not None:
                 self.log(f"wdlab: released the table of a closed session ({held.nbytes:,} bytes)")
         if released:
-            _give_back()
+            give_back()
         return [o for o, _ in released]
 
     def stats(self) -> dict[str, Any]:
@@ -87,10 +86,3 @@ class UploadStore:
             return {"tables": len(self._held), "bytes": sum(h.nbytes for h in self._held.values())}
 
 
-def _give_back() -> None:
-    """Collect the freed table's cycles and hand glibc's free pages back to the OS (else RSS stays high)."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
