@@ -273,11 +273,13 @@ def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes:
     plans = [(None, None)]
     members = len(cfg.members)
     if budget_bytes is not None:
-        block = max(MIN_BLOCK, 1)
+        block = MIN_BLOCK
         g = members
-        while g >= 1:
+        while True:  # halving the groups down to 2 members: a lone member trains beside a copy anyway
             plans.append((g if g < members else None, block))
-            g = g // 2 if g > 1 else 0
+            if g <= 2:
+                break
+            g = max(2, g // 2)
     best = None
     for chunk, block in plans:
         b = peak_bytes(cfg, shape, chunk, block if block and block < max(shape.n_val, shape.n_train) else None)
