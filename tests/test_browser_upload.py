@@ -2,7 +2,6 @@
 import pytest
 
 from wdlab.config import DEFAULT_LIMITS
-from wdlab.csvdata import MB
 from wdlab.testing import ARTIFACTS, chart_lines as lines, charts, wait_final
 
 pytestmark = pytest.mark.browser

@@ -1,13 +1,12 @@
 """Your CSV in the explorer through AppTest: upload, preview, train, bad files, and one visitor's table per session."""
 import json
-import re
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from wdlab.config import DEFAULT_LIMITS, SweepConfig
-from wdlab.csvdata import MAX_COLUMNS, MB, CsvError, inspect_csv, load_csv
+from wdlab.csvdata import MAX_COLUMNS, CsvError, inspect_csv, load_csv
 from wdlab.jobs import JobManager
 from wdlab.sweep import run_sweep
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
@@ -31,11 +30,6 @@ def app(query: str = LINK) -> AppTest:
 
 def upload(at: AppTest, raw: bytes, name: str = "table.csv") -> AppTest:
     return at.file_uploader(key="upload_file").set_value((name, raw, "text/csv")).run()
-
-
-def shown(elements) -> str:
-    """The text of alerts as a visitor reads it (the page escapes Markdown in text from the file)."""
-    return " ".join(re.sub(r"\\(.)", r"\1", e.value) for e in elements)
 
 
 def train(at: AppTest, timeout: float = 120) -> AppTest:
