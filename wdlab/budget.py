@@ -232,7 +232,8 @@ def seconds(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int
     """Estimated CPU seconds of the sweep on one core (its wall time when it has a core to itself)."""
     u = work_units(cfg, shape, chunk, block)
     dt = cfg.dtype
-    return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * COST["act"][cfg.activation][dt]
+    act = COST["act"].get(cfg.activation, COST["act"]["tanh"])  # an activation not measured: a tanh's cost
+    return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * act[dt]
             + u["elem"] * COST["elem"][dt] + u["opt"] * COST["opt"][dt] + u["row"] * COST["row"]
             + u["epoch"] * COST["epoch"] + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
 
