@@ -8,10 +8,10 @@ from .data import DATASETS, Data
 from .errors import ConfigError
 
 
-def count_params(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> int:
-    """Parameters of the MLP in_dim → hidden… → out_dim (weights and biases)."""
+def count_params(in_dim: int, hidden: tuple[int, ...], out_dim: int, norm: str = "none") -> int:
+    """Parameters of the MLP in_dim → hidden… → out_dim (weights and biases, and LayerNorm's gain and bias)."""
     dims = (in_dim, *hidden, out_dim)
-    return sum((a + 1) * b for a, b in zip(dims, dims[1:]))
+    return sum((a + 1) * b for a, b in zip(dims, dims[1:])) + (2 * sum(hidden) if norm == "layernorm" else 0)
 
 
 def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | None = None) -> None:
@@ -22,7 +22,7 @@ def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | Non
         spec = DATASETS[cfg.preset]
         n_train, _ = spec.sizes(cfg.val_fraction)
         in_dim, out_dim = spec.in_dim, spec.out_dim
-    check_limits(cfg, limits, n_train, count_params(in_dim, cfg.hidden, out_dim))
+    check_limits(cfg, limits, n_train, count_params(in_dim, cfg.hidden, out_dim, cfg.norm))
 
 
 def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) -> None:
@@ -30,11 +30,14 @@ def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) 
     bad = []
     if len(cfg.weight_decays) > limits.max_wd_values:
         bad.append(("weight_decays", f"{len(cfg.weight_decays)} weight_decay values (at most {limits.max_wd_values})"))
+    if len(cfg.lrs) > limits.max_lr_values:
+        bad.append(("lrs", f"{len(cfg.lrs)} learning rates (at most {limits.max_lr_values})"))
     if len(cfg.seeds) > limits.max_seeds:
         bad.append(("seeds", f"{len(cfg.seeds)} seeds (at most {limits.max_seeds})"))
-    members = len(cfg.weight_decays) * len(cfg.seeds)
+    members = len(cfg.members)
     if members > limits.max_members:
-        bad.append(("weight_decays", f"{members} members = values × seeds (at most {limits.max_members})"))
+        bad.append(("weight_decays", f"{members} members = optimizers × lrs × weight_decays × seeds "
+                                     f"(at most {limits.max_members})"))
     if cfg.epochs > limits.max_epochs:
         bad.append(("epochs", f"{cfg.epochs} epochs (at most {limits.max_epochs})"))
     if len(cfg.hidden) > limits.max_layers:
