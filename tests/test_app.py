@@ -112,10 +112,10 @@ def test_short_sweep_draws_one_loss_and_one_norm_trace_per_lambda():
 
 
 def test_invalid_parameters_warn_and_use_defaults():
-    at = app("?optimizer=rmsprop&wd=0,abc&epochs=-3&colour=red&seeds=0")
+    at = app("?optimizer=lion&wd=0,abc&epochs=-3&colour=red&seeds=0")
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
-    assert "optimizer" in text and "sgd, adam, adamw" in text
+    assert "optimizer" in text and "sgd, adam, adamw, rmsprop" in text
     assert "wd" in text and "comma-separated finite numbers" in text
     assert "epochs" in text and "'colour'" in text
     assert at.radio(key="cfg_optimizer").value == "adam"

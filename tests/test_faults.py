@@ -55,14 +55,14 @@ def test_a_cancelled_sweep_stops_within_an_epoch_and_frees_its_data_and_rows():
     seen, reached = [], threading.Event()
 
     def runner(cfg, **kw):
-        forward = kw["on_progress"]
+        forward = kw["on_epoch"]
 
         def tap(epoch, rows):
             forward(epoch, rows)
             seen.append(epoch)
             if epoch >= 2:
                 reached.set()
-        return run_sweep(cfg, **{**kw, "on_progress": tap})
+        return run_sweep(cfg, **{**kw, "on_epoch": tap})
 
     m = manager(runner)
     try:

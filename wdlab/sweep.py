@@ -146,6 +146,12 @@ def merge(parts: list[dict[str, list]]) -> dict[str, list]:
     return {c: [v for part in parts for v in part[c]] for c in parts[0]}
 
 
+def warm_up() -> None:
+    """Import torch and torch.optim once, before any worker needs them (wdlab/eager.py: no torch._dynamo)."""
+    from . import eager
+    eager.allow()
+
+
 def set_threads(n: int) -> None:
     """torch's intra-op threads for this process (before the first torch op of the workers)."""
     torch.set_num_threads(n)
