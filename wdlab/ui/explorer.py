@@ -63,9 +63,12 @@ def explorer_page() -> None:
                         width="stretch")
     if ready:
         on = f"your table {upload.md(table.name)}" if table is not None else DATASETS[cfg.preset].title
-        c2.caption(f"{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} models, "
-                   f"{cfg.epochs} epochs, {OPTIMIZER_CHOICES[cfg.optimizer if not cfg.momentum else 'sgd-momentum']}"
-                   f" on {on}.")
+        grid = "".join(f"{len(v)} {name} × " for v, name in ((cfg.optimizers, "optimizers"), (cfg.lrs, "lrs"))
+                       if len(v) > 1)
+        opts = " / ".join(OPTIMIZER_CHOICES[o] for o in cfg.optimizers)
+        lrs = ", ".join(f"{lr:g}" for lr in cfg.lrs)
+        c2.caption(f"{grid}{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} models, "
+                   f"{cfg.epochs} epochs, {opts} at lr {lrs} on {on}.")
     elif cfg is not None:
         c2.caption("Upload a usable table above to train.")
     else:
