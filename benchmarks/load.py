@@ -103,7 +103,8 @@ async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
         await page.wait_for_function(FINAL_JS, polling=50, timeout=timeout_ms)
         final = time.perf_counter() - start
         drawn = await page.evaluate(LINES_JS)
-        lr = await page.get_by_label("learning rate", exact=True).input_value()
+        lr = ",".join(await page.locator('[data-testid="stMultiSelect"]').filter(has_text="learning rates")
+                      .locator('span[data-baseweb="tag"]').all_inner_texts())
         text = await page.inner_text("body")
         took = re.search(r"Trained .*? in ([0-9.]+) s", text)
         own = (sorted(w for w, _ in drawn) == sorted(list(cfg.weight_decays) * 2)

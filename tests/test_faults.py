@@ -43,7 +43,7 @@ def test_a_diverging_sweep_reports_its_member_and_the_next_job_completes():
         wait_done(wild)
         wait_done(calm)
         snap = wild.snapshot()
-        assert snap.status == "done" and snap.diverged == {(50.0, 0): 3}
+        assert snap.status == "done" and snap.diverged == {("sgd", 1.0, 50.0, 0): 3}
         healthy = snap.frame[snap.frame["weight_decay"] == 0.0]
         assert healthy["epoch"].tolist() == list(range(11)) and healthy["train_loss"].notna().all()
         assert calm.snapshot().status == "done" and calm.snapshot().epochs_done == 5
