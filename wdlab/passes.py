@@ -40,6 +40,9 @@ class Pass:
         n = setup.n_train
         self.batch = min(cfg.batch_size or n, n)
         self.last_train: tuple[torch.Tensor, torch.Tensor] | None = None
+        # Full batch: the evaluation of the training set after an epoch is exactly the next step's forward
+        # (same weights, same rows, same kernels): that step reuses it instead of computing it again.
+        self.primed = False
 
     def per_member(self, t: torch.Tensor) -> torch.Tensor:
         """Seed-stacked [S or 1, ...] -> member-stacked [M, ...] (a view when the data is shared)."""
@@ -99,7 +102,11 @@ class Pass:
         for xb, yb in batches:
             if cancel is not None and cancel.is_set():
                 return False
-            losses, out = net.loss_grad(xb, yb, self._loss_and_grad)
+            if self.primed and order is None:
+                losses, out = net.loss_grad_of_last(yb, self._loss_and_grad)
+            else:
+                losses, out = net.loss_grad(xb, yb, self._loss_and_grad)
+            self.primed = False
             if self.frozen:  # diverged members stay at zero: no gradient, so no decay or step moves them
                 net.zero_members(self.frozen)
             with torch.no_grad():
@@ -137,7 +144,9 @@ class Pass:
         """This epoch's numbers of the real members: column -> list in member order."""
         with torch.no_grad():
             val_loss, val_correct = self._evaluate(self.Xv, self.yv, block)
-            eval_loss, eval_correct = self._evaluate(self.X, self.y, block)
+            eval_loss, eval_correct = self._evaluate(self.X, self.y, block)   # last: its forward stays primed
+            self.primed = self.batch >= self.X.shape[1] and not self.net.autograd and \
+                (block is None or block >= self.X.shape[1])
             train_loss, train_correct = self.last_train if epoch else (eval_loss, eval_correct)
             stats = {"train_loss": train_loss, "train_eval_loss": eval_loss, "val_loss": val_loss}
             sq = self.net.sq_norms()
@@ -155,6 +164,7 @@ class Pass:
         rows = [m - self.members.start for m in sorted(members) if m in self.members]
         if not rows:
             return
+        self.primed = False  # the primed forward saw the members before they were zeroed
         if self.real == 1:
             rows = [0, 1]
         self.frozen = sorted(set(self.frozen) | set(rows))

@@ -61,6 +61,7 @@ class StackedNet:
         self._leaf = self.flat.detach().requires_grad_(True) if self.autograd else None  # same storage
         self._buffers: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
         self._input: torch.Tensor | None = None
+        self._last: torch.Tensor | None = None
         self._gw = [torch.empty(M, i, o, dtype=dtype) if o > i else None for o, i in self.shapes]
 
     def _views(self, buf: torch.Tensor):
@@ -86,7 +87,16 @@ class StackedNet:
                 z = torch.baddbmm(b, a, w.transpose(1, 2), out=z_bufs[k])
                 if k < len(a_bufs):
                     a = self.act.forward(z, a_bufs[k])
+            self._last = z
             return z
+
+    def loss_grad_of_last(self, y: torch.Tensor, loss_and_grad) -> tuple[torch.Tensor, torch.Tensor]:
+        """loss_grad for the input of the last forward (hand-written path, kept buffers), without running
+        that forward again: a full-batch epoch's step starts from the weights the last evaluation saw."""
+        out = self._last
+        losses, grad_out = loss_and_grad(out, y)
+        self._backward(grad_out)
+        return losses, out
 
     def loss_grad(self, x: torch.Tensor, y: torch.Tensor, loss_and_grad) -> tuple[torch.Tensor, torch.Tensor]:
         """Forward x, then write d(Σ member losses)/d(parameters) into flat.grad (overwriting it).
