@@ -111,6 +111,8 @@ def main() -> None:
     ap.add_argument("--only", help="run only workloads whose name contains this text")
     ap.add_argument("--check", action="store_true", help="also compare both sides in float64 (untimed)")
     ap.add_argument("--no-grid", action="store_true", help="skip the 4 lr × 6 λ grid")
+    ap.add_argument("--backward", action="store_true",
+                    help="only time the hand-written backward against autograd on the same stacked buffer")
     args = ap.parse_args()
     torch.set_num_threads(1)
     warm = SweepConfig(preset="tutorial", hidden=(8,), epochs=2, weight_decays=(0.0,), seeds=(0,),
@@ -119,6 +121,8 @@ def main() -> None:
     plain_loop(warm, None)
     peak = sgemm_gflops()
     print(f"torch {torch.__version__}, 1 thread, median of {args.repeats}; sgemm 1024³ float32: {peak:.0f} GFLOP/s")
+    if args.backward:
+        return backward_vs_autograd(args)
     print(f"{'workload (24 members = 8 λ × 3 seeds)':46s} {'loop s':>7s} {'engine s':>9s} {'ratio':>6s} "
           f"{'engine GFLOP/s':>15s} {'of sgemm':>9s}" + ("   f64 max|diff|" if args.check else ""))
     for name, (cfg, make) in WORKLOADS.items():
@@ -146,6 +150,30 @@ def main() -> None:
             many.append(timed(lambda: [run_sweep(grid.replace(lrs=(lr,))) for lr in grid.lrs])[0])
         o, m = statistics.median(one), statistics.median(many)
         print(f"4 lr × 6 λ grid, course net, 200 ep: one stacked sweep {o:.2f} s, 4 sweeps {m:.2f} s: {m / o:.1f}x")
+
+
+def backward_vs_autograd(args) -> None:
+    """The engine with its hand-written backward, and with autograd through the same views of the same buffer."""
+    import functools
+
+    import wdlab.passes
+    from wdlab.stacked import StackedNet
+    print(f"{'workload':46s} {'hand s':>7s} {'autograd s':>10s} {'hand buys':>9s}")
+    for name, (cfg, make) in WORKLOADS.items():
+        if args.only and args.only not in name:
+            continue
+        spec = DATASETS[cfg.preset]
+        data = make() if make else (None if spec.per_seed else spec.make(0, cfg.val_fraction))
+        hand, auto = [], []
+        for _ in range(args.repeats):
+            hand.append(timed(run_sweep, cfg, data=data)[0])
+            wdlab.passes.StackedNet = functools.partial(StackedNet, autograd=True)
+            try:
+                auto.append(timed(run_sweep, cfg, data=data)[0])
+            finally:
+                wdlab.passes.StackedNet = StackedNet
+        h, a = statistics.median(hand), statistics.median(auto)
+        print(f"{name:46s} {h:7.2f} {a:10.2f} {a / h:8.2f}x", flush=True)
 
 
 if __name__ == "__main__":

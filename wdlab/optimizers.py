@@ -11,8 +11,11 @@ from typing import Any, Callable
 class OptimizerSpec:
     """How one optimizer takes part in a sweep.
 
-    engine(groups, cfg): torch.optim with weight_decay=0 over the engine's stacked parameter groups (one group
-        per learning rate; each group's dict holds "params" and "lr"); the engine applies each member's λ itself,
+    engine(groups, cfg, fused): torch.optim with weight_decay=0 over the engine's stacked parameter groups (one
+        group per learning rate; each group's dict holds "params" and "lr"); fused=True asks for torch's fused
+        step (the engine passes it only where `fusable` and every tensor's length is a multiple of the vector
+        width: then no element takes the kernel's scalar tail, which rounds differently, and a member's numbers
+        do not depend on where it sits in the buffer); the engine applies each member's λ itself,
         exactly where torch applies it: coupled = `grad += λ·w` before the step; decoupled = `w *= 1 − lr·λ`
         before the step.
     reference(groups, lr, weight_decay, cfg): torch.optim exactly as a plain loop builds it for one model.
@@ -25,6 +28,7 @@ class OptimizerSpec:
     engine: Callable[[list[dict], Any], Any]
     reference: Callable[[list[dict], float, float, Any], Any]
     momentum: bool = False          # takes cfg.momentum
+    fusable: bool = False           # torch has a fused CPU step for it
 
     @property
     def coupled(self) -> bool:
@@ -34,10 +38,9 @@ class OptimizerSpec:
         return f"{self.label} — {self.decay}: {self.rule}"
 
 
-def _sgd_engine(groups, cfg):
+def _sgd_engine(groups, cfg, fused=False):
     import torch
-    # fused SGD rounds a member by where it sits in the buffer (its vector tail): not used
-    return torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=cfg.momentum)
+    return torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=cfg.momentum, fused=fused or None)
 
 
 def _sgd_reference(groups, lr, weight_decay, cfg):
@@ -45,9 +48,9 @@ def _sgd_reference(groups, lr, weight_decay, cfg):
     return torch.optim.SGD(groups, lr=lr, momentum=cfg.momentum, weight_decay=weight_decay)
 
 
-def _adam_engine(groups, cfg):  # AdamW with weight_decay=0 is exactly Adam: both kinds step with this
+def _adam_engine(groups, cfg, fused=False):  # AdamW with weight_decay=0 is exactly Adam: both step with this
     import torch
-    return torch.optim.Adam(groups, lr=groups[0]["lr"])
+    return torch.optim.Adam(groups, lr=groups[0]["lr"], fused=fused or None)
 
 
 def _adam_reference(groups, lr, weight_decay, cfg):
@@ -60,7 +63,7 @@ def _adamw_reference(groups, lr, weight_decay, cfg):
     return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
 
 
-def _rmsprop_engine(groups, cfg):
+def _rmsprop_engine(groups, cfg, fused=False):
     import torch
     return torch.optim.RMSprop(groups, lr=groups[0]["lr"])  # no fused RMSprop in torch 2.13
 
@@ -72,11 +75,11 @@ def _rmsprop_reference(groups, lr, weight_decay, cfg):
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {spec.name: spec for spec in (
     OptimizerSpec("sgd", "SGD", "grad += λ·w, then the SGD step (with --momentum: the momentum buffer, then the "
-                  "step)", "coupled", _sgd_engine, _sgd_reference, momentum=True),
+                  "step)", "coupled", _sgd_engine, _sgd_reference, momentum=True, fusable=True),
     OptimizerSpec("adam", "Adam with L2", "grad += λ·w before Adam rescales it, so big-gradient weights decay "
-                  "less", "coupled", _adam_engine, _adam_reference),
+                  "less", "coupled", _adam_engine, _adam_reference, fusable=True),
     OptimizerSpec("adamw", "AdamW", "w *= 1 − lr·λ, then the Adam step; every weight decays at the same rate",
-                  "decoupled", _adam_engine, _adamw_reference),
+                  "decoupled", _adam_engine, _adamw_reference, fusable=True),
     OptimizerSpec("rmsprop", "RMSprop with L2", "grad += λ·w before RMSprop divides it by the running RMS of "
                   "the gradients", "coupled", _rmsprop_engine, _rmsprop_reference),
 )}

@@ -7,6 +7,8 @@ from . import eager
 from .optimizers import OPTIMIZERS
 from .stacked import StackedNet, member_correct, member_losses, member_losses_and_grad
 
+FUSED_ALIGN = 16   # elements: a multiple of every CPU vector width torch uses (AVX-512: 16 float32, 8 float64)
+
 
 class Pass:
     """Members `members` (consecutive indices of cfg.members) trained as one.
@@ -49,23 +51,27 @@ class Pass:
         return t.expand(len(self.rows), *t.shape[1:]) if t.shape[0] == 1 else t[self.sidx]
 
     def _optimizers(self):
-        """One engine optimizer per kind, one param group per lr; each param a contiguous slice of `flat`."""
+        """One engine optimizer per kind, one param group per lr; each param a contiguous slice of `flat`.
+        Segments whose per-member length is a multiple of FUSED_ALIGN go to the kind's fused step (if torch
+        has one), the others (small biases) to its plain step."""
         net, slices, groups = self.net, [], {}
         start = 0
         for m in range(1, len(self.rows) + 1):
             if m == len(self.rows) or self.rows[m][:2] != self.rows[start][:2]:
                 kind, lr = self.rows[start][:2]
-                params = []
+                params: dict[bool, list] = {True: [], False: []}
                 for seg in net.segments:
                     a, b = seg.offset + start * seg.per, seg.offset + m * seg.per
                     p = net.flat[a:b]
                     p.grad = net.flat.grad[a:b]
-                    params.append(p)
+                    params[OPTIMIZERS[kind].fusable and seg.per % FUSED_ALIGN == 0].append(p)
                     slices.append((p, seg, start, m))
-                groups.setdefault(kind, []).append({"params": params, "lr": lr})
+                for fused, ps in params.items():
+                    if ps:
+                        groups.setdefault((kind, fused), []).append({"params": ps, "lr": lr})
                 start = m
         eager.allow()  # constructed and stepped without importing torch._dynamo (wdlab/eager.py)
-        opts = [OPTIMIZERS[kind].engine(g, self.cfg) for kind, g in groups.items()]
+        opts = [OPTIMIZERS[kind].engine(g, self.cfg, fused) for (kind, fused), g in groups.items()]
         return opts, slices
 
     def _decay(self, dtype):
