@@ -218,7 +218,7 @@ def _main(argv: list[str] | None) -> int:
 
     from .grid import groups, run_local, total_epochs
     torch.set_num_threads(args.threads)
-    total = total_epochs(groups(cfgs))
+    total = total_epochs(groups(cfgs) if args.backend == "ray" else cfgs)
     progress = None if args.quiet or total < 20 else Progress(total)
     cancel = threading.Event()
 
