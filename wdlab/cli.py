@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per optimizer × lr × "
                                                 "weight_decay × seed.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    own = [f"{n}: " + " ".join(f"--{BY_ATTR[k].key} {BY_ATTR[k].format(v)}" for k, v in spec.defaults.items())
+    from .config import preset_defaults
+    own = [f"{n}: " + " ".join(f"--{BY_ATTR[k].key} {BY_ATTR[k].format(v)}" for k, v in preset_defaults(n).items())
            for n, spec in DATASETS.items() if spec.defaults]
     run = sub.add_parser("run", help="train a sweep and write the frame as CSV",
                          epilog="Presets with their own settings, used for every flag not given: " + "; ".join(own))

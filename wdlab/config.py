@@ -218,7 +218,11 @@ def preset_defaults(preset: Any) -> dict[str, Any]:
     """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer."""
     from .data import DATASETS
     spec = DATASETS.get(preset) if isinstance(preset, str) else None
-    return dict(spec.defaults) if spec is not None else {}
+    out = dict(spec.defaults) if spec is not None else {}
+    for one, many in (("optimizer", "optimizers"), ("lr", "lrs")):  # a one-value grid, as SweepConfig keeps it
+        if one in out:
+            out[many] = (out.pop(one),)
+    return out
 
 
 def with_preset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
