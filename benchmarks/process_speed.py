@@ -27,9 +27,8 @@ from wdlab.config import SweepConfig
 from wdlab.reference import reference_run
 cfg = SweepConfig(preset="tutorial", batch_size=50, epochs=50, optimizer="adam", lr=0.01,
                   weight_decays=({', '.join(WDS)},), seeds=(0, 1, 2))
-for w in cfg.weight_decays:
-    for s in cfg.seeds:
-        reference_run(cfg, w, s)
+for m in cfg.members:
+    reference_run(cfg, m)
 """
 
 

@@ -1,99 +1,179 @@
-"""Times the plain loop (one model + one torch.optim optimizer per member) against the engine; prints ratios.
+"""The plain loop (one model + one torch.optim optimizer per member) against the engine, and the engine against
+the machine: prints, in one run, each workload's times, ratio, and the engine's GFLOP/s as a fraction of a
+one-thread sgemm measured in the same run; then a 4 lr × 6 λ grid as one stacked sweep against 4 sweeps.
 
-Both sides train the same 24 members (8 λ × 3 seeds) and compute the same numbers each epoch (train loss,
-val loss, ‖w‖). The max |diff| columns compare their results: in float32 (the timed runs; batched and
-per-model matmuls round differently and long runs amplify it chaotically) and in float64 (one untimed run
-each), where they agree to rounding.
+Both sides train the same members and compute the same numbers each epoch (train loss, train-eval loss,
+val loss, ‖w‖). FLOPs ≈ 6 · params · samples seen · members (forward + backward). One torch thread.
+`--check` adds an untimed float64 run of both sides and prints their max |diff| (rounding only).
 """
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
+from wdlab.budget import count_params
 from wdlab.config import SweepConfig
-from wdlab.data import DATASETS
+from wdlab.data import DATASETS, Data
 from wdlab.reference import reference_run
 from wdlab.sweep import run_sweep
 
 WDS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)   # 8 λ × 3 seeds = 24 members
 SEEDS = (0, 1, 2)
+
+
+def grokking_sized() -> Data:
+    """194 inputs, 97 classes, 3,000 training rows (the size of a modular-arithmetic grokking task)."""
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(3600, 194, generator=g), torch.randint(0, 97, (3600,), generator=g)
+    return Data(X[:3000], y[:3000], X[3000:], y[3000:], "classification", 97)
+
+
+def regressor_data() -> Data:
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(1250, 20, generator=g)
+    y = X[:, :1] * 0.5 + torch.randn(1250, 1, generator=g)
+    return Data(X[:1000], y[:1000], X[1000:], y[1000:], "regression")
+
+
 WORKLOADS = {
-    "tutorial, full batch, 200 epochs": SweepConfig(
+    "course net 20-64-1, full batch, 200 ep": (SweepConfig(
         preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=200, weight_decays=WDS, seeds=SEEDS),
-    "tutorial, batch 50, 100 epochs": SweepConfig(
+        None),
+    "tutorial, batch 50, 100 ep": (SweepConfig(
         preset="tutorial", hidden=(64,), optimizer="sgd", momentum=0.9, lr=0.01, epochs=100, batch_size=50,
-        weight_decays=WDS, seeds=SEEDS),
-    "digits 64-128-10, batch 64, 40 epochs": SweepConfig(
+        weight_decays=WDS, seeds=SEEDS), None),
+    "digits 64-128-10, batch 64, 40 ep": (SweepConfig(
         preset="digits", hidden=(128,), optimizer="adamw", lr=0.001, epochs=40, batch_size=64,
-        weight_decays=WDS, seeds=SEEDS),
+        weight_decays=WDS, seeds=SEEDS), None),
+    "regressor 20-256-256-1, batch 64, 10 ep": (SweepConfig(
+        preset="csv", hidden=(256, 256), optimizer="adam", lr=0.001, epochs=10, batch_size=64,
+        weight_decays=WDS, seeds=SEEDS), regressor_data),
+    "classifier 194-256-97, 3000 rows full, 30 ep": (SweepConfig(
+        preset="csv", hidden=(256,), optimizer="adamw", lr=0.001, epochs=30, weight_decays=WDS, seeds=SEEDS),
+        grokking_sized),
+    "course net width 1024, full batch, 30 ep": (SweepConfig(
+        preset="tutorial", hidden=(1024,), optimizer="adam", lr=0.001, epochs=30, weight_decays=WDS, seeds=SEEDS),
+        None),
 }
 
 
+def sgemm_gflops(n: int = 1024, reps: int = 20) -> float:
+    """One-thread float32 matrix product rate (median of `reps`)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    out = torch.empty(n, n)
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        torch.mm(a, b, out=out)
+        times.append(time.perf_counter() - t)
+    return 2 * n ** 3 / statistics.median(times) / 1e9
+
+
 def plain_loop(cfg: SweepConfig, data) -> dict:
-    """The course's way: for each (λ, seed) build a model under manual_seed(seed) and train it with torch.optim."""
-    return {(w, s): reference_run(cfg, w, s, data=data) for w, s in cfg.members}
+    """The course's way: for each member build a model under manual_seed(seed) and train it with torch.optim."""
+    return {m: reference_run(cfg, m, data=data) for m in cfg.members}
 
 
-def engine(cfg: SweepConfig, data) -> dict:
-    df = run_sweep(cfg, data=data).frame
-    df = df[df.epoch > 0].sort_values(["weight_decay", "seed", "epoch"])
-    return {key: {c: g[c].tolist() for c in ("train_loss", "val_loss", "l2_norm")}
-            for key, g in df.groupby(["weight_decay", "seed"])}
+def engine(cfg: SweepConfig, data, **kw) -> dict:
+    df = run_sweep(cfg, data=data, **kw).frame
+    df = df[df.epoch > 0].sort_values(["optimizer", "lr", "weight_decay", "seed", "epoch"])
+    cols = ("train_loss", "train_eval_loss", "val_loss", "l2_norm")
+    return {tuple(key): {c: g[c].tolist() for c in cols}
+            for key, g in df.groupby(["optimizer", "lr", "weight_decay", "seed"])}
 
 
-def max_difference(a: dict, b: dict, epochs: int | None = None) -> float:
-    worst = 0.0
-    for key in a:
-        for col in ("train_loss", "val_loss", "l2_norm"):
-            # a diverged member would have fewer engine rows; compare the epochs both report
-            pairs = list(zip(a[key][col], b[key][col]))[:epochs]
-            worst = max([worst] + [abs(x - y) for x, y in pairs])
-    return worst
+def max_difference(a: dict, b: dict) -> float:
+    return max(abs(x - y) for key in a for col in ("train_loss", "train_eval_loss", "val_loss", "l2_norm")
+               for x, y in zip(a[key][col], b[tuple(key)][col]))
 
 
-def timed(fn, *args) -> tuple[float, dict]:
+def timed(fn, *args, **kw) -> tuple[float, dict]:
     t = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, **kw)
     return time.perf_counter() - t, out
+
+
+def flops(cfg: SweepConfig, data) -> float:
+    spec = DATASETS[cfg.preset]
+    if data is not None:
+        n, d_in, d_out = len(data.X_train), data.in_dim, data.out_dim
+    else:
+        n, d_in, d_out = spec.sizes(cfg.val_fraction)[0], spec.in_dim, spec.out_dim
+    return 6.0 * count_params(d_in, cfg.hidden, d_out, cfg.norm) * n * cfg.epochs * len(cfg.members)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per side; the median is printed")
     ap.add_argument("--only", help="run only workloads whose name contains this text")
-    ap.add_argument("--no-float64", action="store_true", help="skip the untimed float64 agreement check")
+    ap.add_argument("--check", action="store_true", help="also compare both sides in float64 (untimed)")
+    ap.add_argument("--no-grid", action="store_true", help="skip the 4 lr × 6 λ grid")
+    ap.add_argument("--backward", action="store_true",
+                    help="only time the hand-written backward against autograd on the same stacked buffer")
     args = ap.parse_args()
-    # The first torch.optim constructor imports torch._dynamo (~0.7 s): pay it before timing, as the app does.
-    warm = SweepConfig(preset="tutorial", hidden=(8,), epochs=2, weight_decays=(0.0,), seeds=(0,))
-    for opt in ("sgd", "adam", "adamw"):
-        run_sweep(warm.replace(optimizer=opt))
-        reference_run(warm.replace(optimizer=opt), 0.0, 0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats}")
-    print(f"{'workload':40s} {'loop s':>8s} {'engine s':>9s} {'ratio':>7s} {'f32 ep1-5':>10s} {'f32 all':>9s} "
-          f"{'f64 all':>9s}   (max |diff| of train_loss, val_loss, l2_norm)")
-    for name, cfg in WORKLOADS.items():
+    torch.set_num_threads(1)
+    warm = SweepConfig(preset="tutorial", hidden=(8,), epochs=2, weight_decays=(0.0,), seeds=(0,),
+                       optimizers=("sgd", "adam", "adamw", "rmsprop"))
+    run_sweep(warm)
+    plain_loop(warm, None)
+    peak = sgemm_gflops()
+    print(f"torch {torch.__version__}, 1 thread, median of {args.repeats}; sgemm 1024³ float32: {peak:.0f} GFLOP/s")
+    if args.backward:
+        return backward_vs_autograd(args)
+    print(f"{'workload (24 members = 8 λ × 3 seeds)':46s} {'loop s':>7s} {'engine s':>9s} {'ratio':>6s} "
+          f"{'engine GFLOP/s':>15s} {'of sgemm':>9s}" + ("   f64 max|diff|" if args.check else ""))
+    for name, (cfg, make) in WORKLOADS.items():
         if args.only and args.only not in name:
             continue
         spec = DATASETS[cfg.preset]
-        data = None if spec.per_seed else spec.make(0, cfg.val_fraction)
+        data = make() if make else (None if spec.per_seed else spec.make(0, cfg.val_fraction))
         loop_t, eng_t = [], []
-        for _ in range(args.repeats):
-            t, loop_out = timed(plain_loop, cfg, data)
-            loop_t.append(t)
-            t, eng_out = timed(engine, cfg, data)
-            eng_t.append(t)
+        for _ in range(args.repeats):   # interleaved: a load change on the shared machine hits both sides
+            loop_t.append(timed(plain_loop, cfg, data)[0])
+            eng_t.append(timed(engine, cfg, data)[0])
         lt, et = statistics.median(loop_t), statistics.median(eng_t)
-        d64 = "-"
-        if not args.no_float64:
+        rate = flops(cfg, data) / et / 1e9
+        line = f"{name:46s} {lt:7.2f} {et:9.2f} {lt / et:5.1f}x {rate:15.1f} {rate / peak:8.0%}"
+        if args.check:
             cfg64 = cfg.replace(dtype="float64")
-            d64 = f"{max_difference(plain_loop(cfg64, data), engine(cfg64, data)):.1e}"
-        early, every = max_difference(loop_out, eng_out, 5), max_difference(loop_out, eng_out)
-        print(f"{name:40s} {lt:8.2f} {et:9.2f} {lt / et:6.1f}x {early:10.1e} {every:9.1e} {d64:>9s}", flush=True)
+            line += f"   {max_difference(plain_loop(cfg64, data), engine(cfg64, data)):.1e}"
+        print(line, flush=True)
+    if not args.no_grid:
+        grid = SweepConfig(preset="tutorial", hidden=(64,), optimizer="adamw", lrs=(1e-3, 3e-3, 1e-2, 3e-2),
+                           epochs=200, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 0.3, 1.0), seeds=(0,))
+        one, many = [], []
+        for _ in range(args.repeats):
+            one.append(timed(run_sweep, grid)[0])
+            many.append(timed(lambda: [run_sweep(grid.replace(lrs=(lr,))) for lr in grid.lrs])[0])
+        o, m = statistics.median(one), statistics.median(many)
+        print(f"4 lr × 6 λ grid, course net, 200 ep: one stacked sweep {o:.2f} s, 4 sweeps {m:.2f} s: {m / o:.1f}x")
+
+
+def backward_vs_autograd(args) -> None:
+    """The engine with its hand-written backward, and with autograd through the same views of the same buffer."""
+    import functools
+
+    import wdlab.passes
+    from wdlab.stacked import StackedNet
+    print(f"{'workload':46s} {'hand s':>7s} {'autograd s':>10s} {'hand buys':>9s}")
+    for name, (cfg, make) in WORKLOADS.items():
+        if args.only and args.only not in name:
+            continue
+        spec = DATASETS[cfg.preset]
+        data = make() if make else (None if spec.per_seed else spec.make(0, cfg.val_fraction))
+        hand, auto = [], []
+        for _ in range(args.repeats):
+            hand.append(timed(run_sweep, cfg, data=data)[0])
+            wdlab.passes.StackedNet = functools.partial(StackedNet, autograd=True)
+            try:
+                auto.append(timed(run_sweep, cfg, data=data)[0])
+            finally:
+                wdlab.passes.StackedNet = StackedNet
+        h, a = statistics.median(hand), statistics.median(auto)
+        print(f"{name:46s} {h:7.2f} {a:10.2f} {a / h:8.2f}x", flush=True)
 
 
 if __name__ == "__main__":

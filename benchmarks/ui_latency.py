@@ -96,7 +96,7 @@ def main() -> None:
                 cfg, _ = from_query(query)
                 core = run_sweep(cfg).seconds  # the core alone, same config, while the server idles
                 # ... and with a listener, as the app runs it: the engine then builds a DataFrame per epoch.
-                core_live = run_sweep(cfg, on_progress=lambda epoch, rows: None).seconds
+                core_live = run_sweep(cfg, on_epoch=lambda epoch, rows: None).seconds
                 url = base + "?" + "&".join(f"{k}={v}" for k, v in query.items())
                 ctx = (lambda: browser.new_context(viewport={"width": 1400, "height": 1000})) if args.cold \
                     else (lambda: context)

@@ -41,14 +41,16 @@ def test_state_round_trip_is_exact_for_every_setting():
                       epochs=7, batch_size=32, weight_decays=(0.0, 3e-5, 0.25), seeds=(1, 4), val_fraction=0.3,
                       decay_bias=False, dtype="float64")
     assert state_to_cfg(cfg_to_state(cfg), DEFAULT_LIMITS) == (cfg, [])
+    grid = cfg.replace(optimizers=("sgd", "adamw", "rmsprop"), lrs=(3e-4, 0.05), norm="layernorm")
+    assert state_to_cfg(cfg_to_state(grid), DEFAULT_LIMITS) == (grid, [])
 
 
 def test_controls_produce_the_expected_config():
     at = app()
     at.multiselect(key="cfg_weight_decays").set_value(["0", "0.01", "2.5e-3"])
-    at.radio(key="cfg_optimizer").set_value("sgd-momentum").run()
+    at.multiselect(key="cfg_optimizer").set_value(["sgd"]).run()
     at.number_input(key="cfg_momentum").set_value(0.8)
-    at.text_input(key="cfg_lr").input("0.05")
+    at.multiselect(key="cfg_lr").set_value(["0.05"])
     at.number_input(key="cfg_epochs").set_value(2)
     at.text_input(key="cfg_hidden").input("8,4")
     at.selectbox(key="cfg_activation").set_value("gelu")
@@ -68,7 +70,8 @@ def test_query_parameters_fill_the_controls():
              "&activation=tanh&lr=0.1&batch-size=50&decay-bias=false")
     assert not at.exception and not notes_of(at, "warning")
     assert at.selectbox(key="cfg_preset").value == "moons"
-    assert at.radio(key="cfg_optimizer").value == "sgd-momentum"
+    assert at.multiselect(key="cfg_optimizer").value == ["sgd"]
+    assert at.multiselect(key="cfg_lr").value == ["0.1"]
     assert at.number_input(key="cfg_momentum").value == 0.9
     assert at.multiselect(key="cfg_weight_decays").value == ["0", "0.0001", "0.1"]
     assert at.text_input(key="cfg_seeds").value == "0,1"
@@ -85,11 +88,11 @@ def test_every_control_defaults_to_the_value_it_shows():
     # equal to its current value, that loss changes nothing.
     at = app("?preset=moons&optimizer=sgd&momentum=0.9&wd=0,1e-4,0.1&seeds=0,1&epochs=2&hidden=16,16"
              "&activation=tanh&lr=0.1&batch-size=50&decay-bias=false")
-    at.text_input(key="cfg_lr").input("0.03")
+    at.multiselect(key="cfg_lr").set_value(["0.03"])
     at.toggle(key="main_log_y").set_value(True)
     at.run()  # a link's values and a visitor's changes alike
-    assert at.text_input(key="cfg_lr").value == "0.03" and at.toggle(key="main_log_y").value is True
-    assert len(at.text_input) == 5 and len(at.number_input) == 2
+    assert at.multiselect(key="cfg_lr").value == ["0.03"] and at.toggle(key="main_log_y").value is True
+    assert len(at.text_input) == 4 and len(at.number_input) == 2
     for e in [*at.text_input, *at.number_input, *at.toggle]:
         assert e.proto.default == e.value, e.key
     for e in [*at.selectbox, *at.radio]:
@@ -113,13 +116,13 @@ def test_short_sweep_draws_one_loss_and_one_norm_trace_per_lambda():
 
 
 def test_invalid_parameters_warn_and_use_defaults():
-    at = app("?optimizer=rmsprop&wd=0,abc&epochs=-3&colour=red&seeds=0")
+    at = app("?optimizer=lion&wd=0,abc&epochs=-3&colour=red&seeds=0")
     assert not at.exception
     text = " ".join(w for w in notes_of(at, "warning"))
-    assert "optimizer" in text and "sgd, adam, adamw" in text
+    assert "optimizer" in text and "sgd, adam, adamw, rmsprop" in text
     assert "wd" in text and "comma-separated finite numbers" in text
     assert "epochs" in text and "'colour'" in text
-    assert at.radio(key="cfg_optimizer").value == "adam"
+    assert at.multiselect(key="cfg_optimizer").value == ["adam"]
     assert at.number_input(key="cfg_epochs").value == SweepConfig().epochs
 
 
@@ -132,11 +135,11 @@ def test_over_the_limit_link_warns_and_names_the_limit():
 def test_out_of_range_controls_say_what_is_allowed_and_train_nothing():
     at = app()
     at.number_input(key="cfg_epochs").set_value(DEFAULT_LIMITS.max_epochs + 1)
-    at.text_input(key="cfg_lr").input("fast").run()
+    at.multiselect(key="cfg_lr").set_value(["fast"]).run()
     assert not at.exception
     errors = " ".join(e for e in notes_of(at, "error"))
-    assert "lr='fast' is not valid" in errors and "finite number" in errors
-    at.text_input(key="cfg_lr").input("0.01").run()
+    assert "learning rate 'fast' is not a number" in errors
+    at.multiselect(key="cfg_lr").set_value(["0.01"]).run()
     assert any(f"at most {DEFAULT_LIMITS.max_epochs}" in e for e in notes_of(at, "error"))
     assert at.button(key="train").disabled and "job" not in at.session_state
     at.multiselect(key="cfg_weight_decays").set_value(["0", "big"]).run()
@@ -154,6 +157,34 @@ def test_from_query_and_page_agree_on_a_link():
     cfg, warnings = from_query({"wd": "0.1,0", "optimizer": "adamw"})
     at = app("?wd=0.1,0&optimizer=adamw")
     assert at.session_state["job"].cfg == cfg and not warnings
+
+
+def test_a_grid_link_trains_every_group_and_the_figures_show_one_group_and_compare_all():
+    at = poll_until_done(app("?optimizer=adam,adamw&lr=0.001,0.01&wd=0,0.1&seeds=0&epochs=3&hidden=8"))
+    assert not at.exception and not at.warning
+    job = at.session_state["job"]
+    assert job.cfg.optimizers == ("adam", "adamw") and job.cfg.lrs == (0.001, 0.01) and len(job.cfg.members) == 8
+    assert at.multiselect(key="cfg_optimizer").value == ["adam", "adamw"]
+    assert at.multiselect(key="cfg_lr").value == ["0.001", "0.01"]
+    pick = at.selectbox(key="main_group")
+    assert pick.options == ["Adam with L2, lr 0.001", "Adam with L2, lr 0.01", "AdamW, lr 0.001", "AdamW, lr 0.01"]
+    frame = job.snapshot().frame
+
+    def drawn_first_loss(at):
+        line = [t for t in specs(at)[0]["data"] if t.get("meta", {}).get("role") == "line"][0]
+        return values(line["y"])
+
+    def engine_first_loss(optimizer, lr):
+        rows = frame[(frame.optimizer == optimizer) & (frame.lr == lr) & (frame.weight_decay == 0.0)]
+        return rows.sort_values("epoch")["train_loss"].tolist()
+
+    assert lines(specs(at)[0], "train_loss") == [0.0, 0.1]          # one group's λ lines, not all eight members
+    assert drawn_first_loss(at) == engine_first_loss("adam", 0.001)
+    grid = [s for s in specs(at) if {t.get("name") for t in s["data"]} >= {"AdamW, lr 0.01", "Adam with L2, lr 0.001"}]
+    assert len(grid) == 1
+    pick.set_value(3).run()
+    assert drawn_first_loss(at) == engine_first_loss("adamw", 0.01)
+    assert not at.exception
 
 
 def _compare_script():

@@ -37,6 +37,18 @@ def test_flags_make_the_config_they_say():
     assert config_from_args(build_parser().parse_args(["run", "--hidden"])).hidden == ()   # a linear model
 
 
+def test_grid_flags_take_several_learning_rates_and_optimizers(capsys):
+    args = build_parser().parse_args(["run", "--lr", "0.003", "0.001", "--optimizer", "adamw", "adam", "rmsprop",
+                                      "--norm", "layernorm"])
+    cfg = config_from_args(args)
+    assert (cfg.lrs, cfg.optimizers, cfg.norm) == ((0.001, 0.003), ("adam", "adamw", "rmsprop"), "layernorm")
+    code, out, err = run_main(["run", "--preset", "moons", "--hidden", "4", "--epochs", "2", "--wd", "0", "0.1",
+                               "--lr", "0.01", "0.1", "--optimizer", "sgd", "adamw", "--quiet"], capsys)
+    df = pd.read_csv(io.StringIO(out))
+    assert code == 0 and len(df) == 2 * 2 * 2 * 3
+    assert sorted(set(zip(df.optimizer, df.lr))) == [("adamw", 0.01), ("adamw", 0.1), ("sgd", 0.01), ("sgd", 0.1)]
+
+
 def test_stdout_csv_is_the_sweeps_frame(capsys):
     code, out, err = run_main(SMALL, capsys)
     assert code == 0 and err == ""
@@ -72,8 +84,11 @@ def test_diverged_members_are_reported_on_stderr(capsys):
 
 
 @pytest.mark.parametrize("argv,says", [
-    (["run", "--optimizer", "rmsprop"], "optimizer='rmsprop' is not valid: optimizer takes one of sgd, adam, adamw"),
-    (["run", "--lr", "fast"], "lr takes a finite number"),
+    (["run", "--optimizer", "lion"],
+     "optimizer='lion' is not valid: optimizer takes comma-separated names from sgd, adam, adamw, rmsprop"),
+    (["run", "--norm", "batchnorm"], "norm='batchnorm' is not valid: norm takes one of none, layernorm"),
+    (["run", "--lr", "0.1", "0.1"], "learning rates must be distinct"),
+    (["run", "--lr", "fast"], "lr takes comma-separated finite numbers"),
     (["run", "--lr", "0"], "lr must be a finite number > 0"),
     (["run", "--epochs", "-3"], "epochs must be a whole number ≥ 1"),
     (["run", "--wd"], "give at least one weight_decay value"),
@@ -148,7 +163,7 @@ def test_the_out_file_is_never_left_half_written(tmp_path, capsys):
     target = tmp_path / "sweep.csv"
     target.write_text("old results\n")
     code, *_ = run_main(SMALL + ["--out", str(target)], capsys)
-    assert code == 0 and target.read_text().startswith("weight_decay,") and list(tmp_path.iterdir()) == [target]
+    assert code == 0 and target.read_text().startswith("optimizer,lr,weight_decay,") and list(tmp_path.iterdir()) == [target]
 
 
 def test_ctrl_c_writes_the_epochs_done_says_so_and_exits_130(tmp_path):

@@ -11,12 +11,20 @@ from wdlab.models import build_mlp
     (dict(preset="mnist"), "preset", "allowed: tutorial, highdim-linear"),
     (dict(preset=["tutorial"]), "preset", "allowed: tutorial"),
     (dict(activation="sigmoid"), "activation", "choose one of: relu, tanh, gelu"),
-    (dict(optimizer="rmsprop"), "optimizer", "choose one of: sgd, adam, adamw"),
+    (dict(optimizer="lion"), "optimizers", "choose one of: sgd, adam, adamw, rmsprop"),
+    (dict(optimizers=()), "optimizers", "at least one optimizer"),
+    (dict(optimizers="adam"), "optimizers", "a list of names"),
+    (dict(optimizers=("adam", "adam")), "optimizers", "distinct"),
+    (dict(lrs=()), "lrs", "at least one learning rate"),
+    (dict(lrs=(0.1, 0.1)), "lrs", "distinct"),
+    (dict(lrs=(0.1, 11.0)), "lrs", "≤ 10"),
+    (dict(norm="batchnorm"), "norm", "choose one of: none, layernorm"),
+    (dict(optimizers=("adam", "adamw"), momentum=0.9), "momentum", "add sgd"),
     (dict(dtype="float16"), "dtype", "choose one of: float32, float64"),
-    (dict(lr=0.0), "lr", "> 0 and ≤ 10"),
-    (dict(lr=float("nan")), "lr", "finite number"),
-    (dict(lr="0.1"), "lr", "finite number > 0"),
-    (dict(lr=True), "lr", "finite number"),
+    (dict(lr=0.0), "lrs", "> 0 and ≤ 10"),
+    (dict(lr=float("nan")), "lrs", "finite number"),
+    (dict(lr="0.1"), "lrs", "finite number > 0"),
+    (dict(lr=True), "lrs", "finite number"),
     (dict(momentum=1.0), "momentum", "≥ 0 and ≤ 0.999"),
     (dict(momentum=0.9), "momentum", "momentum applies to sgd only"),
     (dict(epochs=0), "epochs", "whole number ≥ 1"),
@@ -51,8 +59,23 @@ def test_lists_are_normalised_so_equal_sweeps_have_equal_configs():
     b = SweepConfig(weight_decays=(0.0, 0.001, 0.1), seeds=(0, 2), hidden=(32, 16))
     assert a == b and hash(a) == hash(b)
     assert a.weight_decays == (0.0, 0.001, 0.1) and all(type(w) is float for w in a.weight_decays)
-    assert a.members == [(0.0, 0), (0.0, 2), (0.001, 0), (0.001, 2), (0.1, 0), (0.1, 2)]
-    assert a.replace(lr=0.5).lr == 0.5 and a.lr == 0.01
+    assert [(m.weight_decay, m.seed) for m in a.members] == [(0.0, 0), (0.0, 2), (0.001, 0), (0.001, 2), (0.1, 0),
+                                                              (0.1, 2)]
+def test_optimizer_and_lr_grids_are_normalised_and_members_are_grouped_by_optimizer_and_lr():
+    a = SweepConfig(optimizers=["rmsprop", "adamw", "sgd"], lrs=[0.1, 0.003], weight_decays=(0.0, 0.1), seeds=(1, 0))
+    b = SweepConfig(optimizers=("sgd", "adamw", "rmsprop"), lrs=(0.003, 0.1), weight_decays=(0.1, 0.0), seeds=(0, 1))
+    assert a == b and a.optimizers == ("sgd", "adamw", "rmsprop") and a.lrs == (0.003, 0.1)  # registry order
+    assert len(a.members) == 3 * 2 * 2 * 2
+    assert a.members[:5] == [("sgd", 0.003, 0.0, 0), ("sgd", 0.003, 0.0, 1), ("sgd", 0.003, 0.1, 0),
+                             ("sgd", 0.003, 0.1, 1), ("sgd", 0.1, 0.0, 0)]
+    groups = [m[:2] for m in a.members]
+    assert groups == sorted(groups, key=lambda g: (a.optimizers.index(g[0]), g[1]))  # each group contiguous
+    assert SweepConfig(optimizer="sgd", lr=0.2) == SweepConfig(optimizers=("sgd",), lrs=(0.2,))
+    with pytest.raises(ValueError, match="3 optimizers; read cfg.optimizers"):
+        a.optimizer
+    with pytest.raises(ValueError, match="2 learning rates; read cfg.lrs"):
+        a.lr
+    assert SweepConfig(optimizers=("sgd", "adam"), momentum=0.9).momentum == 0.9  # momentum: the sgd members
     with pytest.raises(ConfigError):
         a.replace(lr=-1.0)                         # replace validates too
 
@@ -64,15 +87,19 @@ def test_config_is_frozen():
 
 def test_count_params_is_the_number_of_model_parameters():
     for hidden in [(), (7,), (5, 3, 2)]:
-        model = build_mlp(11, hidden, 4)
-        assert count_params(11, hidden, 4) == sum(p.numel() for p in model.parameters())
+        for norm in ("none", "layernorm"):
+            model = build_mlp(11, hidden, 4, norm=norm)
+            assert count_params(11, hidden, 4, norm) == sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("changes,limits,says", [
     (dict(weight_decays=tuple(i / 100 for i in range(9))), DEMO_LIMITS, "9 weight_decay values (at most 8)"),
     (dict(seeds=(0, 1, 2, 3)), DEMO_LIMITS, "4 seeds (at most 3)"),
     (dict(weight_decays=(0.0, 0.1, 0.2), seeds=(0, 1)), Limits(max_members=5),
-     "6 members = values × seeds (at most 5)"),
+     "6 members = optimizers × lrs × weight_decays × seeds (at most 5)"),
+    (dict(optimizers=("adam", "adamw"), lrs=(0.01, 0.1), weight_decays=(0.0, 0.1)), Limits(max_members=7),
+     "8 members = optimizers × lrs × weight_decays × seeds (at most 7)"),
+    (dict(lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2)), DEMO_LIMITS, "5 learning rates (at most 4)"),
     (dict(epochs=501), DEMO_LIMITS, "501 epochs (at most 500)"),
     (dict(hidden=(8, 8, 8, 8)), DEMO_LIMITS, "4 hidden layers (at most 3)"),
     (dict(hidden=(257,)), DEMO_LIMITS, "width 257 (at most 256)"),

@@ -176,10 +176,10 @@ def test_sweep_on_a_csv_is_exactly_torch_optim(target, optimizer):
                       weight_decays=(0.0, 0.1), seeds=(0, 1))
     df = run_sweep(cfg, data=data).frame
     assert ("train_acc" in df.columns) == (data.task == "classification")
-    for wd, seed in cfg.members:
-        ref = reference_run(cfg, wd, seed, data=data)
-        got = df[(df.weight_decay == wd) & (df.seed == seed)].sort_values("epoch")
-        for col in ("train_loss", "val_loss", "l2_norm"):
+    for m in cfg.members:
+        ref = reference_run(cfg, m, data=data)
+        got = df[(df.weight_decay == m.weight_decay) & (df.seed == m.seed)].sort_values("epoch")
+        for col in ("train_loss", "train_eval_loss", "val_loss", "l2_norm"):
             assert np.allclose(got[col].to_numpy()[1:], ref[col], rtol=1e-5, atol=1e-6), col
 
 

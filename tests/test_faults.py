@@ -43,7 +43,7 @@ def test_a_diverging_sweep_reports_its_member_and_the_next_job_completes():
         wait_done(wild)
         wait_done(calm)
         snap = wild.snapshot()
-        assert snap.status == "done" and snap.diverged == {(50.0, 0): 3}
+        assert snap.status == "done" and snap.diverged == {("sgd", 1.0, 50.0, 0): 3}
         healthy = snap.frame[snap.frame["weight_decay"] == 0.0]
         assert healthy["epoch"].tolist() == list(range(11)) and healthy["train_loss"].notna().all()
         assert calm.snapshot().status == "done" and calm.snapshot().epochs_done == 5
@@ -55,14 +55,14 @@ def test_a_cancelled_sweep_stops_within_an_epoch_and_frees_its_data_and_rows():
     seen, reached = [], threading.Event()
 
     def runner(cfg, **kw):
-        forward = kw["on_progress"]
+        forward = kw["on_epoch"]
 
         def tap(epoch, rows):
             forward(epoch, rows)
             seen.append(epoch)
             if epoch >= 2:
                 reached.set()
-        return run_sweep(cfg, **{**kw, "on_progress": tap})
+        return run_sweep(cfg, **{**kw, "on_epoch": tap})
 
     m = manager(runner)
     try:

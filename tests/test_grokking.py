@@ -22,13 +22,14 @@ def member(df, wd, seed):
 
 
 def assert_matches_reference(cfg, result, tol=1e-12):
-    for wd, seed in cfg.members:
-        ref = reference_run(cfg, wd, seed)
+    for m in cfg.members:
+        wd, seed = m.weight_decay, m.seed
+        ref = reference_run(cfg, m)
         got = member(result.frame, wd, seed)
         for col in ("train_loss", "val_loss", "l2_norm"):
             diff = max(abs(a - b) for a, b in zip(got[col][1:], ref[col]))
             assert diff <= tol * max(1.0, max(abs(b) for b in ref[col])), (wd, seed, col, diff)
-        for p_eng, p_ref in zip(result.params[(wd, seed)], ref["model"].parameters(), strict=True):
+        for p_eng, p_ref in zip(result.params[m], ref["model"].parameters(), strict=True):
             assert (p_eng - p_ref.detach()).abs().max().item() <= tol, (wd, seed)
 
 

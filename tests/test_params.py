@@ -61,11 +61,13 @@ def test_many_bad_keys_make_one_bounded_warning():
 
 
 @pytest.mark.parametrize("query,key,says", [
-    ({"lr": "fast"}, "lr", "lr takes a finite number"),
-    ({"lr": "nan"}, "lr", "lr takes a finite number"),
-    ({"lr": "1e999"}, "lr", "lr takes a finite number"),
+    ({"lr": "fast"}, "lr", "lr takes comma-separated finite numbers"),
+    ({"lr": "nan"}, "lr", "lr takes comma-separated finite numbers"),
+    ({"lr": "1e999"}, "lr", "lr takes comma-separated finite numbers"),
     ({"lr": "-1"}, "lr", "> 0 and ≤ 10"),
-    ({"optimizer": "rmsprop"}, "optimizer", "one of sgd, adam, adamw"),
+    ({"optimizer": "lion"}, "optimizer", "comma-separated names from sgd, adam, adamw, rmsprop"),
+    ({"optimizer": "adam,lion"}, "optimizer", "comma-separated names from sgd, adam, adamw, rmsprop"),
+    ({"norm": "batch"}, "norm", "one of none, layernorm"),
     ({"preset": "../../etc/passwd"}, "preset", "one of tutorial"),
     ({"epochs": "1.5"}, "epochs", "a whole number"),
     ({"epochs": "٣"}, "epochs", "a whole number"),                 # a non-ASCII digit
@@ -78,7 +80,7 @@ def test_many_bad_keys_make_one_bounded_warning():
     ({"val-fraction": "0.99"}, "val-fraction", "≥ 0.05 and ≤ 0.5"),
     ({"decay-bias": "maybe"}, "decay-bias", "true or false"),
     ({"momentum": "0.9"}, "momentum", "momentum applies to sgd only"),
-    ({"lr": "x" * 5000}, "lr", "lr takes a finite number"),
+    ({"lr": "x" * 5000}, "lr", "lr takes comma-separated finite numbers"),
 ])
 def test_a_bad_value_is_named_and_replaced_by_the_default(query, key, says):
     cfg, warnings = from_query(query)

@@ -18,7 +18,7 @@ def traces(fig, role, panel=None):
 
 
 def synthetic(epochs=3, wds=(0.0, 0.01), seeds=(0,)):
-    rows = [dict(weight_decay=w, seed=s, epoch=e, train_loss=1 / (e + 1) + w, val_loss=1 + w - s / 10,
+    rows = [dict(weight_decay=w, seed=s, epoch=e, train_loss=1 / (e + 1) + w, train_eval_loss=1 / (e + 2) + w, val_loss=1 + w - s / 10,
                  l2_norm=3 - w * e, diverged=False) for w in wds for s in seeds for e in range(epochs + 1)]
     return pd.DataFrame(rows)
 
@@ -103,7 +103,9 @@ def test_summary_keeps_lambda_zero_on_the_log_axis_and_marks_the_best():
     assert len(best) == 1 and best[0].meta["wd"] == 1e-2
     table = plots.summary_frame(frame)
     assert list(table["weight_decay"]) == [0.0, 1e-4, 1e-2, 1.0]
-    assert table["gap"].tolist() == pytest.approx((table["val_loss"] - table["train_loss"]).tolist())
+    # the gap compares the same weights on both sets: the final train_eval_loss, not the loop's train_loss
+    assert table["gap"].tolist() == pytest.approx((table["val_loss"] - table["train_eval_loss"]).tolist())
+    assert traces(fig, "summary", "train_eval_loss")[0].y == pytest.approx(table["train_eval_loss"].tolist())
 
 
 def test_positions_for_only_zero_and_single_lambda():
@@ -116,3 +118,20 @@ def test_positions_for_only_zero_and_single_lambda():
 def test_compare_figure_has_one_line_per_optimizer(sweep):
     fig = plots.compare_figure({"Adam with L2": sweep.frame, "AdamW": sweep.frame})
     assert sorted({t.name for t in fig.data}) == ["Adam with L2", "AdamW"] and len(fig.data) == 4
+
+
+def test_a_grid_is_split_into_its_optimizer_and_lr_groups():
+    cfg = SweepConfig(epochs=2, weight_decays=(0.0, 0.1), seeds=(0, 1), hidden=(4,), optimizers=("adam", "adamw"),
+                      lrs=(0.001, 0.01))
+    frame = run_sweep(cfg).frame
+    assert plots.groups(frame) == [("adam", 0.001), ("adam", 0.01), ("adamw", 0.001), ("adamw", 0.01)]
+    one = plots.select_group(frame, ("adamw", 0.01))
+    assert set(one.optimizer) == {"adamw"} and set(one.lr) == {0.01} and len(one) == 2 * 2 * 3
+    table = plots.summary_frame(frame)
+    assert len(table) == 4 * 2 and (table["seeds"] == 2).all()      # one row per (optimizer, lr, λ)
+    fig = plots.grid_figure(frame)
+    names = [t.name for t in fig.data if t.showlegend]
+    assert names == ["Adam with L2, lr 0.001", "Adam with L2, lr 0.01", "AdamW, lr 0.001", "AdamW, lr 0.01"]
+    val = [t for t in fig.data if t.meta["panel"] == "val_loss" and t.name == "AdamW, lr 0.01"][0]
+    expected = table[(table.optimizer == "adamw") & (table.lr == 0.01)]["val_loss"]
+    assert list(val.y) == pytest.approx(expected.tolist())

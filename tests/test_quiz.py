@@ -34,7 +34,8 @@ def synth(finals: dict, seeds=(0,), epochs=3, classification=False, diverged=Non
     """A frame with run_sweep's columns; finals[λ][metric] is the final value (a list: one per seed).
     Earlier epochs hold other values, so only the final epoch may be read; diverged[(λ, seed)] = epoch
     ends that member there with NaN losses and diverged=True, as run_sweep reports it."""
-    metrics = ["train_loss", "val_loss", "l2_norm"] + (["train_acc", "val_acc"] if classification else [])
+    metrics = ["train_loss", "train_eval_loss", "val_loss", "l2_norm"] + (["train_acc", "val_acc"] if classification
+                                                                           else [])
     cols = {c: [] for c in ["weight_decay", "seed", "epoch", *metrics, "l2_layer1", "diverged"]}
     for w, values in finals.items():
         for i, s in enumerate(seeds):
@@ -241,7 +242,8 @@ def test_a_diverged_member_is_reported_not_graded():
 
 def test_a_real_divergent_run_is_not_graded():
     cfg = SweepConfig(preset="diabetes", hidden=(), optimizer="sgd", lr=5.0, epochs=30, weight_decays=(0.0, 0.1))
-    result = run_sweep(cfg, limits=DEMO_LIMITS)
+    validate(cfg, DEMO_LIMITS)
+    result = run_sweep(cfg)
     assert result.diverged
     s = Scenario("diverges", "t", "t", (Run(cfg),), (d("l2_norm", 0.0, 0.1), curve("val_loss", 0.1, (0.0, 0.1))))
     assert [o.status for o in grade(s, result.frame)] == ["diverged", "diverged"]

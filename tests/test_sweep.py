@@ -8,8 +8,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from wdlab.config import Limits, SweepConfig
+from wdlab.config import Member, SweepConfig
 from wdlab.data import DATASETS
+from wdlab.metrics import FrameBuilder
 from wdlab.models import build_mlp
 from wdlab.reference import reference_run
 from wdlab.sweep import run_sweep
@@ -18,22 +19,32 @@ F64 = dict(dtype="float64")
 TOL = 1e-12       # float64: the engine and per-member torch.optim agree to a few ulps
 
 
-def member(df, wd, seed):
-    return df[(df.weight_decay == wd) & (df.seed == seed)].sort_values("epoch").reset_index(drop=True)
+def member(df, wd, seed, optimizer=None, lr=None):
+    keep = (df.weight_decay == wd) & (df.seed == seed)
+    if optimizer is not None:
+        keep &= df.optimizer == optimizer
+    if lr is not None:
+        keep &= df.lr == lr
+    return df[keep].sort_values("epoch").reset_index(drop=True)
+
+
+def one(cfg, wd, seed):
+    """The Member key of a one-optimizer, one-lr sweep."""
+    return Member(cfg.optimizer, cfg.lr, wd, seed)
 
 
 def assert_matches_reference(cfg, result, tol=TOL, data=None):
     """Every member's per-epoch numbers and final parameters equal a standalone nn.Module + torch.optim run."""
-    for wd, seed in cfg.members:
-        ref = reference_run(cfg, wd, seed, data=data)
-        got = member(result.frame, wd, seed)
+    for m in cfg.members:
+        ref = reference_run(cfg, m, data=data)
+        got = member(result.frame, m.weight_decay, m.seed, m.optimizer, m.lr)
         assert list(got.epoch) == list(range(cfg.epochs + 1))
-        for col in ("train_loss", "val_loss", "l2_norm"):
+        for col in ("train_loss", "train_eval_loss", "val_loss", "l2_norm"):
             diff = max(abs(a - b) for a, b in zip(got[col][1:], ref[col]))
-            assert diff <= tol, (wd, seed, col, diff)
-        for p_eng, p_ref in zip(result.params[(wd, seed)], ref["model"].parameters(), strict=True):
+            assert diff <= tol, (m, col, diff)
+        for p_eng, p_ref in zip(result.params[m], ref["model"].parameters(), strict=True):
             assert p_eng.shape == p_ref.shape
-            assert (p_eng - p_ref.detach()).abs().max().item() <= tol, (wd, seed)
+            assert (p_eng - p_ref.detach()).abs().max().item() <= tol, m
 
 
 @pytest.mark.parametrize("optimizer,momentum", [("sgd", 0.0), ("sgd", 0.9), ("adam", 0.0), ("adamw", 0.0)])
@@ -136,11 +147,11 @@ def test_engine_equals_hand_written_math(opt, batch, decay_bias):
                       momentum=0.9 if opt == "sgd" else 0.0, lr=0.02, epochs=6, batch_size=batch,
                       weight_decays=(0.0, 0.05), seeds=(1, 2), decay_bias=decay_bias, **F64)
     res = run_sweep(cfg, keep_params=True)
-    for wd, seed in cfg.members:
+    for _, _, wd, seed in cfg.members:
         losses, params = hand_run(opt, 0.02, wd, seed, 6, batch, decay_bias)
         got = member(res.frame, wd, seed).train_loss[1:]
         assert max(abs(a - b) for a, b in zip(got, losses)) < 1e-12
-        for p_eng, p_hand in zip(res.params[(wd, seed)], params, strict=True):
+        for p_eng, p_hand in zip(res.params[one(cfg, wd, seed)], params, strict=True):
             assert (p_eng - p_hand).abs().max().item() < 1e-12
 
 
@@ -167,9 +178,10 @@ def max_param_diff(a, b):
 def test_sgd_weight_decay_is_l2_on_the_loss_but_adamw_is_not_adam_with_l2():
     wd, seed, epochs = 0.05, 4, 60
     base = dict(preset="tutorial", hidden=(16,), epochs=epochs, weight_decays=(wd,), seeds=(seed,), **F64)
-    sgd = run_sweep(SweepConfig(optimizer="sgd", lr=0.1, momentum=0.5, **base), keep_params=True).params[(wd, seed)]
-    adam = run_sweep(SweepConfig(optimizer="adam", lr=0.01, **base), keep_params=True).params[(wd, seed)]
-    adamw = run_sweep(SweepConfig(optimizer="adamw", lr=0.01, **base), keep_params=True).params[(wd, seed)]
+    sgd = run_sweep(SweepConfig(optimizer="sgd", lr=0.1, momentum=0.5, **base), keep_params=True).params
+    sgd = sgd[Member("sgd", 0.1, wd, seed)]
+    both = run_sweep(SweepConfig(optimizers=("adam", "adamw"), lr=0.01, **base), keep_params=True).params
+    adam, adamw = both[Member("adam", 0.01, wd, seed)], both[Member("adamw", 0.01, wd, seed)]
     assert max_param_diff(sgd, penalized_run(torch.optim.SGD, wd, seed, epochs, lr=0.1, momentum=0.5)) < 1e-13
     # coupled decay in Adam is also exactly the L2 penalty ...
     assert max_param_diff(adam, penalized_run(torch.optim.Adam, wd, seed, epochs, lr=0.01)) < 1e-13
@@ -195,10 +207,10 @@ def test_linear_sgd_full_batch_converges_to_closed_form_ridge(decay_bias):
     assert epochs <= 6000
     cfg = SweepConfig(preset="highdim-linear", hidden=(), optimizer="sgd", lr=lr, epochs=epochs, weight_decays=wds,
                       seeds=(0,), decay_bias=decay_bias, **F64)
-    res = run_sweep(cfg, keep_params=True, limits=Limits(max_epochs=6000))
+    res = run_sweep(cfg, keep_params=True)
     for wd in wds:
         theta = torch.linalg.solve(A.T @ A + n * wd / 2 * D, A.T @ y)
-        W, b = res.params[(wd, 0)]
+        W, b = res.params[one(cfg, wd, 0)]
         assert (W.T - theta[:-1]).abs().max().item() < 1e-10
         assert abs(b.item() - theta[-1].item()) < 1e-10
         last = member(res.frame, wd, 0).iloc[-1]
@@ -229,10 +241,10 @@ def test_a_diverging_member_is_isolated(batch_size, momentum, bad, seeds, good, 
     assert with_bad.status == "done" and not without.diverged
     cfg = SweepConfig(weight_decays=(bad,), **base)
     for seed in seeds:
-        ref = reference_run(cfg, bad, seed)
+        ref = reference_run(cfg, one(cfg, bad, seed))
         first_bad = 1 + next(i for i, (t, v) in enumerate(zip(ref["train_loss"], ref["val_loss"]))
                              if not (math.isfinite(t) and math.isfinite(v)))
-        assert with_bad.diverged[(bad, seed)] == first_bad
+        assert with_bad.diverged[one(cfg, bad, seed)] == first_bad
         rows = member(with_bad.frame, bad, seed)
         assert list(rows.epoch) == list(range(first_bad + 1))          # no rows after the divergence
         assert list(rows.diverged) == [False] * first_bad + [True]
@@ -240,43 +252,46 @@ def test_a_diverging_member_is_isolated(batch_size, momentum, bad, seeds, good, 
         rel = 1e-9 if dtype == "float64" else 1e-5
         assert max(abs(a - b) for a, b in zip(before.train_loss, ref["train_loss"])) <= rel * max(
             1.0, max(abs(x) for x in before.train_loss))
-    assert set(with_bad.diverged) == {(bad, s) for s in seeds}
+    assert set(with_bad.diverged) == {one(cfg, bad, s) for s in seeds}
 
 
 def test_every_member_diverging_ends_the_sweep():
     cfg = SweepConfig(preset="tutorial", hidden=(4,), optimizer="sgd", lr=0.5, epochs=200, weight_decays=(20.0,),
                       seeds=(0,))
     res = run_sweep(cfg)
-    epoch = res.diverged[(20.0, 0)]
+    epoch = res.diverged[one(cfg, 20.0, 0)]
     assert res.epochs_done == epoch < 200 and res.frame.epoch.max() == epoch
 
 
-def test_callback_receives_each_epochs_new_rows_and_they_make_the_frame():
+def test_listener_receives_each_epochs_new_rows_and_they_make_the_frame():
     seen = []
     cfg = SweepConfig(preset="moons", hidden=(8,), epochs=5, batch_size=64, weight_decays=(0.0, 0.1), seeds=(0, 1))
     res = run_sweep(cfg, on_epoch=lambda e, rows: seen.append((e, rows)))
     assert [e for e, _ in seen] == list(range(6))
-    for e, rows in seen:
-        assert set(rows.epoch) == {e} and len(rows) == 4
-        assert list(rows.columns) == list(res.frame.columns)
-    pd.testing.assert_frame_equal(pd.concat([r for _, r in seen], ignore_index=True), res.frame, check_exact=True)
+    for e, rows in seen:   # plain Python columns: what an out-of-process worker can send as it is
+        assert list(rows) == list(res.frame.columns) and set(rows["epoch"]) == {e}
+        assert all(isinstance(v, list) and len(v) == 4 for v in rows.values())
+    built = pd.concat([pd.DataFrame(r) for _, r in seen], ignore_index=True).astype(res.frame.dtypes.to_dict())
+    pd.testing.assert_frame_equal(built, res.frame, check_exact=True)
 
 
-def test_progress_listener_frames_are_prefixes_of_the_result_and_whole_epochs_from_another_thread():
+def test_a_frame_builder_fed_by_the_listener_shows_whole_epochs_to_another_thread():
     cfg = SweepConfig(preset="moons", hidden=(8,), epochs=300, batch_size=64, weight_decays=(0.0, 0.1),
                       seeds=(0, 1))
-    at_epoch, latest, samples, done = {}, {}, [], threading.Event()
+    box, at_epoch, samples, done = {}, {}, [], threading.Event()
 
-    def on_progress(epoch, frame_so_far):
-        latest["f"] = frame_so_far
+    def on_epoch(epoch, rows):  # what jobs.Job does: collect rows, build frames when someone looks
+        if "b" not in box:
+            box["b"] = FrameBuilder(list(rows))
+        box["b"].add(rows)
         if epoch in (0, 7):
-            at_epoch[epoch] = frame_so_far()
+            at_epoch[epoch] = box["b"].frame()
 
     def reader():  # a live view's thread, reading while the sweep adds rows
         while not done.is_set() and len(samples) < 50:
-            if "f" in latest:
+            if "b" in box:
                 try:
-                    samples.append(latest["f"]())
+                    samples.append(box["b"].frame())
                 except Exception as e:  # columns of different lengths: half an epoch seen
                     samples.append(e)
             time.sleep(0.002)
@@ -284,7 +299,7 @@ def test_progress_listener_frames_are_prefixes_of_the_result_and_whole_epochs_fr
     thread = threading.Thread(target=reader)
     thread.start()
     try:
-        res = run_sweep(cfg, on_progress=on_progress)
+        res = run_sweep(cfg, on_epoch=on_epoch)
     finally:
         done.set()
         thread.join(30)
@@ -370,36 +385,42 @@ def test_classification_metrics_and_norms_follow_their_definitions():
     data = DATASETS["spirals"].make(0, None)
     res = run_sweep(cfg, keep_params=True)
     df = res.frame
-    assert list(df.columns) == ["weight_decay", "seed", "epoch", "train_loss", "val_loss", "l2_norm", "train_acc",
-                                "val_acc", "l2_layer1", "l2_layer2", "l2_layer3", "diverged"]
+    assert list(df.columns) == ["optimizer", "lr", "weight_decay", "seed", "epoch", "train_loss", "train_eval_loss",
+                                "val_loss", "l2_norm", "train_acc", "train_eval_acc", "val_acc", "l2_weight1",
+                                "l2_bias1", "l2_weight2", "l2_bias2", "l2_weight3", "l2_bias3", "diverged"]
     assert len(df) == len(cfg.members) * (cfg.epochs + 1) and not df.diverged.any()
-    for wd, seed in cfg.members:
-        ref = reference_run(cfg, wd, seed)
+    for m in cfg.members:
+        ref = reference_run(cfg, m)
         model = ref["model"]
-        last = member(df, wd, seed).iloc[-1]
+        last = member(df, m.weight_decay, m.seed).iloc[-1]
         with torch.no_grad():
             pred = model(data.X_val.double()).argmax(1)
+            train_pred = model(data.X_train.double()).argmax(1)
         assert last.val_acc == (pred == data.y_val).double().mean().item()
+        assert last.train_eval_acc == (train_pred == data.y_train).double().mean().item()
         params = list(model.parameters())
         for k in range(3):
-            layer = torch.cat([params[2 * k].detach().flatten(), params[2 * k + 1].detach().flatten()])
-            assert abs(last[f"l2_layer{k + 1}"] - layer.norm().item()) < 1e-12
-        assert abs(last.l2_norm ** 2 - sum(last[f"l2_layer{k}"] ** 2 for k in (1, 2, 3))) < 1e-12
+            assert abs(last[f"l2_weight{k + 1}"] - params[2 * k].detach().norm().item()) < 1e-12
+            assert abs(last[f"l2_bias{k + 1}"] - params[2 * k + 1].detach().norm().item()) < 1e-12
+        assert abs(last.l2_norm ** 2 - sum(last[f"l2_{kind}{k}"] ** 2 for k in (1, 2, 3)
+                                           for kind in ("weight", "bias"))) < 1e-12
         # train_acc: rows classified correctly by the weights each minibatch was evaluated with, over the epoch
-        torch.manual_seed(seed)
-        m = build_mlp(2, (16, 8), 2).double()
-        first = member(df, wd, seed).iloc[0]
+        torch.manual_seed(m.seed)
+        net = build_mlp(2, (16, 8), 2).double()
+        first = member(df, m.weight_decay, m.seed).iloc[0]
         with torch.no_grad():
-            out = m(data.X_train.double())
-        assert first.train_acc == (out.argmax(1) == data.y_train).double().mean().item()
+            out = net(data.X_train.double())
+        assert first.train_acc == first.train_eval_acc == (out.argmax(1) == data.y_train).double().mean().item()
         assert abs(first.train_loss - nn.functional.cross_entropy(out, data.y_train).item()) < 1e-12
+        assert first.train_loss == first.train_eval_loss
         assert 0.0 <= last.train_acc <= 1.0
 
 
-def test_limits_are_enforced_before_training():
-    from wdlab.config import ConfigError
-    calls = []
-    cfg = SweepConfig(preset="tutorial", epochs=30, weight_decays=(0.0, 0.1, 0.2, 0.3, 0.4), seeds=(0,))
-    with pytest.raises(ConfigError, match=r"5 members = values × seeds \(at most 4\)"):
-        run_sweep(cfg, limits=Limits(max_members=4), on_epoch=lambda *a: calls.append(a))
-    assert calls == []
+def test_full_batch_train_loss_is_before_the_step_and_train_eval_loss_after_it():
+    cfg = SweepConfig(preset="tutorial", hidden=(16,), epochs=6, weight_decays=(0.0, 0.1), seeds=(0, 1), **F64)
+    df = run_sweep(cfg).frame
+    for _, _, wd, seed in cfg.members:
+        rows = member(df, wd, seed)
+        # full batch: an epoch's train_loss is the loss of the weights the previous epoch ended with
+        assert max(abs(a - b) for a, b in zip(rows.train_loss[1:], rows.train_eval_loss[:-1])) < 1e-14
+        assert (rows.train_loss[1:].to_numpy() != rows.train_eval_loss[1:].to_numpy()).all()

@@ -94,7 +94,7 @@ def test_target_and_task_choices_reload_the_table():
     with pytest.raises(CsvError) as err:
         load_csv(GOOD, "color", "regression")
     assert str(err.value) in " ".join(notes_of(at, "error")) and not at.exception
-    assert at.button(key="train").disabled and at.text_input(key="cfg_lr").value == "0.01"  # the rest intact
+    assert at.button(key="train").disabled and at.multiselect(key="cfg_lr").value == ["0.01"]  # the rest intact
 
 
 WIDE = MAX_COLUMNS + 5

@@ -9,17 +9,17 @@ from .data import DATASETS, Data
 from .errors import ConfigError
 
 
-def count_params(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> int:
-    """Parameters of the MLP in_dim → hidden… → out_dim (weights and biases)."""
+def count_params(in_dim: int, hidden: tuple[int, ...], out_dim: int, norm: str = "none") -> int:
+    """Parameters of the MLP in_dim → hidden… → out_dim (weights and biases, and LayerNorm's gain and bias)."""
     dims = (in_dim, *hidden, out_dim)
-    return sum((a + 1) * b for a, b in zip(dims, dims[1:]))
+    return sum((a + 1) * b for a, b in zip(dims, dims[1:])) + (2 * sum(hidden) if norm == "layernorm" else 0)
 
 
 def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | None = None) -> "Estimate":
     """Raise ConfigError if cfg (on its dataset, or on `data`) asks for more than `limits` allow: its size, then
     its estimated peak memory and time. Returns the estimate, with the memory knobs to train it by (plan)."""
     shape = shape_of(cfg, data)
-    check_limits(cfg, limits, shape.n_train, count_params(shape.in_dim, cfg.hidden, shape.out_dim))
+    check_limits(cfg, limits, shape.n_train, count_params(shape.in_dim, cfg.hidden, shape.out_dim, cfg.norm))
     est = plan(cfg, limits, shape)
     if est.bytes > limits.max_sweep_mb * MB:
         raise ConfigError(f"too large: about {_mb(est.bytes)} of memory at its peak even trained a few members at a "
@@ -37,11 +37,14 @@ def check_limits(cfg: SweepConfig, limits: Limits, n_train: int, n_params: int) 
     bad = []
     if len(cfg.weight_decays) > limits.max_wd_values:
         bad.append(("weight_decays", f"{len(cfg.weight_decays)} weight_decay values (at most {limits.max_wd_values})"))
+    if len(cfg.lrs) > limits.max_lr_values:
+        bad.append(("lrs", f"{len(cfg.lrs)} learning rates (at most {limits.max_lr_values})"))
     if len(cfg.seeds) > limits.max_seeds:
         bad.append(("seeds", f"{len(cfg.seeds)} seeds (at most {limits.max_seeds})"))
-    members = len(cfg.weight_decays) * len(cfg.seeds)
+    members = len(cfg.members)
     if members > limits.max_members:
-        bad.append(("weight_decays", f"{members} members = values × seeds (at most {limits.max_members})"))
+        bad.append(("weight_decays", f"{members} members = optimizers × lrs × weight_decays × seeds "
+                                     f"(at most {limits.max_members})"))
     if cfg.epochs > limits.max_epochs:
         bad.append(("epochs", f"{cfg.epochs} epochs (at most {limits.max_epochs})"))
     if len(cfg.hidden) > limits.max_layers:
@@ -107,6 +110,11 @@ class Estimate:
     @property
     def mb(self) -> float:
         return self.bytes / MB
+
+    def knobs(self) -> dict:
+        """run_sweep's memory keywords for this estimate (none when the sweep trains whole)."""
+        return {k: v for k, v in (("max_chunk_members", self.max_chunk_members),
+                                  ("val_block_rows", self.val_block_rows)) if v}
 
     def describe(self) -> str:
         t = f"{self.seconds:.0f} s" if self.seconds >= 1.5 else "1 s" if self.seconds >= 0.5 else "under a second"

@@ -36,9 +36,11 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per weight_decay value.")
+    parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per optimizer × lr × "
+                                                "weight_decay × seed.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    own = [f"{n}: " + " ".join(f"--{BY_ATTR[k].key} {BY_ATTR[k].format(v)}" for k, v in spec.defaults.items())
+    from .config import preset_defaults
+    own = [f"{n}: " + " ".join(f"--{BY_ATTR[k].key} {BY_ATTR[k].format(v)}" for k, v in preset_defaults(n).items())
            for n, spec in DATASETS.items() if spec.defaults]
     run = sub.add_parser("run", help="train a sweep and write the frame as CSV",
                          epilog="Presets with their own settings, used for every flag not given: " + "; ".join(own))
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
             run.add_argument("--no-decay-bias", dest="decay_bias", action="store_const", const="false",
                              help="decay only weight matrices, not biases (like nanoGPT's groups)")
             continue
-        nargs = "*" if p.kind in ("ints", "floats") else None
+        nargs = "*" if p.kind in ("ints", "floats", "choices") else None
         extra = {"action": "append"} if p.key == "hidden" else {}
         more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
@@ -217,7 +219,7 @@ def _main(argv: list[str] | None) -> int:
 
     from .grid import groups, run_local, total_epochs
     torch.set_num_threads(args.threads)
-    total = total_epochs(groups(cfgs))
+    total = total_epochs(groups(cfgs) if args.backend == "ray" else cfgs)
     progress = None if args.quiet or total < 20 else Progress(total)
     cancel = threading.Event()
 
@@ -250,9 +252,10 @@ def _main(argv: list[str] | None) -> int:
         return 2
     from .grid import describe
     several = len(result.outcomes) > 1
-    for group, (w, s), epoch in result.diverged:
+    for group, (o, lr, w, s), epoch in result.diverged:
         where = f" ({describe(group)})" if several else ""
-        sys.stderr.write(f"wdlab: member weight_decay={w:g} seed={s}{where} diverged at epoch {epoch}\n")
+        sys.stderr.write(f"wdlab: member optimizer={o} lr={lr:g} weight_decay={w:g} seed={s}{where} diverged at "
+                         f"epoch {epoch}\n")
     for o in result.failures:  # a failed group is named; the others' rows are in the output
         sys.stderr.write(f"wdlab: error: group {describe(o.cfg)} failed: {o.error}\n")
     if cancel.is_set():

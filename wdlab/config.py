@@ -5,18 +5,15 @@ import dataclasses
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
+from .activations import ACTIVATIONS
 from .data import DATASETS
 from .errors import ConfigError
+from .optimizers import OPTIMIZERS
 
-OPTIMIZERS = {
-    "sgd": "SGD — coupled L2: grad += λ·w, then the SGD (optionally momentum) step",
-    "adam": "Adam with L2 — coupled: grad += λ·w before Adam rescales it, so big-gradient weights decay less",
-    "adamw": "AdamW — decoupled: w *= 1 − lr·λ, then the Adam step; every weight decays at the same rate",
-}
-ACTIVATIONS = ("relu", "tanh", "gelu", "quadratic")
 DTYPES = ("float32", "float64")
+NORMS = ("none", "layernorm")
 
 
 @dataclass(frozen=True)
@@ -24,6 +21,7 @@ class Limits:
     """Hard bounds on what a visitor may ask for. One place: the CLI, the app and the demo read these."""
 
     max_wd_values: int = 16
+    max_lr_values: int = 8
     max_seeds: int = 8
     max_members: int = 64
     max_epochs: int = 2000
@@ -49,14 +47,15 @@ class Limits:
         return -(-self.max_upload_bytes // 1_000_000)
 
     def describe(self) -> str:
-        return (f"at most {self.max_wd_values} weight_decay values, {self.max_seeds} seeds, "
+        return (f"at most {self.max_wd_values} weight_decay values, {self.max_lr_values} learning rates, "
+                f"{self.max_seeds} seeds, "
                 f"{self.max_members} members, {self.max_epochs} epochs, {self.max_layers} hidden layers "
                 f"of width ≤ {self.max_width}, {self.max_steps} steps")
 
 
 DEFAULT_LIMITS = Limits()
 # The hosted demo: one small shared container (about 1 GB, 1–2 cores) serves every visitor.
-DEMO_LIMITS = Limits(max_wd_values=8, max_seeds=3, max_members=24, max_epochs=500, max_layers=3,
+DEMO_LIMITS = Limits(max_wd_values=8, max_lr_values=4, max_seeds=3, max_members=24, max_epochs=500, max_layers=3,
                      max_width=256, max_steps=10_000, max_work=2e11, max_concurrent_jobs=1,
                      max_queued_jobs=12, max_upload_bytes=2_000_000, max_results=16, max_result_mb=64,
                      max_sweep_mb=120, max_seconds=8, max_memory_mb=800, max_sessions=16,
@@ -95,19 +94,31 @@ def concurrent_jobs(limits: Limits, env: Mapping[str, str] | None = None) -> Lim
     return limits
 
 
+class Member(NamedTuple):
+    """One model of a sweep."""
+
+    optimizer: str
+    lr: float
+    weight_decay: float
+    seed: int
+
+
 @dataclass(frozen=True)
 class SweepConfig:
-    """One sweep: a model per (weight_decay, seed) member, all trained together.
+    """One sweep: a model per (optimizer, lr, weight_decay, seed) member, all trained together.
 
-    weight_decays and seeds are kept sorted and distinct, so equal sweeps have equal configs.
-    batch_size None = full batch; val_fraction None = the dataset's own held-out size.
+    optimizers (in registry order), lrs, weight_decays and seeds are kept sorted and distinct, so equal
+    sweeps have equal configs. `optimizer=` / `lr=` build a one-value grid (SweepConfig(optimizer="sgd",
+    lr=0.1)); cfg.optimizer / cfg.lr read that one value back. batch_size None = full batch; val_fraction
+    None = the dataset's own held-out size.
     """
 
     preset: str = "tutorial"
     hidden: tuple[int, ...] = (64,)
     activation: str = "relu"
-    optimizer: str = "adam"
-    lr: float = 0.01
+    norm: str = "none"
+    optimizers: tuple[str, ...] = ("adam",)
+    lrs: tuple[float, ...] = (0.01,)
     momentum: float = 0.0
     epochs: int = 100
     batch_size: int | None = None
@@ -128,13 +139,29 @@ class SweepConfig:
             if isinstance(h, bool) or not isinstance(h, int) or h < 1:
                 raise ConfigError(f"hidden widths must be whole numbers ≥ 1, got {h!r}", "hidden")
         fix("hidden", hidden)
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        _choice("activation", self.activation, tuple(ACTIVATIONS))
+        _choice("norm", self.norm, NORMS)
         _choice("dtype", self.dtype, DTYPES)
-        _number("lr", self.lr, 0.0, 10.0, open_low=True)
+        opts = _sequence("optimizers", self.optimizers, "a list of names, e.g. ('adam', 'adamw')")
+        if not opts:
+            raise ConfigError("give at least one optimizer", "optimizers")
+        for o in opts:
+            _choice("optimizer", o, tuple(OPTIMIZERS), field="optimizers")
+        if len(set(opts)) != len(opts):
+            raise ConfigError("optimizers must be distinct", "optimizers")
+        fix("optimizers", tuple(o for o in OPTIMIZERS if o in opts))
+        lrs = _sequence("lrs", self.lrs, "a list of numbers, e.g. (0.001, 0.01)")
+        if not lrs:
+            raise ConfigError("give at least one learning rate", "lrs")
+        for lr in lrs:
+            _number("lrs", lr, 0.0, 10.0, open_low=True, label="lr")
+        lrs = tuple(float(lr) for lr in lrs)
+        if len(set(lrs)) != len(lrs):
+            raise ConfigError("learning rates must be distinct", "lrs")
+        fix("lrs", tuple(sorted(lrs)))
         _number("momentum", self.momentum, 0.0, 0.999)
-        if self.momentum and self.optimizer != "sgd":
-            raise ConfigError("momentum applies to sgd only; set it to 0 for adam/adamw", "momentum")
+        if self.momentum and not any(OPTIMIZERS[o].momentum for o in self.optimizers):
+            raise ConfigError("momentum applies to sgd only; set it to 0 or add sgd to the optimizers", "momentum")
         _integer("epochs", self.epochs, 1)
         if self.batch_size is not None:
             _integer("batch_size", self.batch_size, 1)
@@ -161,24 +188,64 @@ class SweepConfig:
             raise ConfigError("decay_bias must be true or false", "decay_bias")
 
     @property
-    def members(self) -> list[tuple[float, int]]:
-        """(weight_decay, seed) per member, λ-major: the row order of every stacked tensor."""
-        return [(w, s) for w in self.weight_decays for s in self.seeds]
+    def members(self) -> list[Member]:
+        """Every member, ordered by (optimizer, lr, weight_decay, seed): the row order of every stacked tensor.
+        Members sharing (optimizer, lr) are consecutive: each such group trains as one slice of the buffers."""
+        return [Member(o, lr, w, s) for o in self.optimizers for lr in self.lrs
+                for w in self.weight_decays for s in self.seeds]
+
+    @property
+    def optimizer(self) -> str:
+        """The optimizer of a one-optimizer sweep."""
+        if len(self.optimizers) != 1:
+            raise ValueError(f"this sweep has {len(self.optimizers)} optimizers; read cfg.optimizers")
+        return self.optimizers[0]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of a one-lr sweep."""
+        if len(self.lrs) != 1:
+            raise ValueError(f"this sweep has {len(self.lrs)} learning rates; read cfg.lrs")
+        return self.lrs[0]
 
     def replace(self, **changes) -> "SweepConfig":
         return dataclasses.replace(self, **changes)
+
+
+_dataclass_init = SweepConfig.__init__
+
+
+def _init(self, *args, optimizer: str | None = None, lr: float | None = None, **kwargs):
+    if optimizer is not None:  # a one-value grid, also through dataclasses.replace(cfg, optimizer=...)
+        kwargs["optimizers"] = (optimizer,)
+    if lr is not None:
+        kwargs["lrs"] = (lr,)
+    _dataclass_init(self, *args, **kwargs)
+
+
+_init.__doc__ = _dataclass_init.__doc__
+SweepConfig.__init__ = _init
 
 
 def preset_defaults(preset: Any) -> dict[str, Any]:
     """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer."""
     from .data import DATASETS
     spec = DATASETS.get(preset) if isinstance(preset, str) else None
-    return dict(spec.defaults) if spec is not None else {}
+    out = dict(spec.defaults) if spec is not None else {}
+    for one, many in (("optimizer", "optimizers"), ("lr", "lrs")):  # a one-value grid, as SweepConfig keeps it
+        if one in out:
+            out[many] = (out.pop(one),)
+    return out
 
 
 def with_preset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     """SweepConfig keyword values completed by their preset's defaults for every key the user did not set."""
-    return {**preset_defaults(values.get("preset", SweepConfig.preset)), **values}
+    defaults = preset_defaults(values.get("preset", SweepConfig.preset))
+    for one, many in (("optimizer", "optimizers"), ("lr", "lrs")):  # the user's grid wins over a preset's value
+        if one in values or many in values:
+            defaults.pop(one, None)
+            defaults.pop(many, None)
+    return {**defaults, **values}
 
 
 def _sequence(name, value, allowed) -> tuple:
@@ -188,9 +255,9 @@ def _sequence(name, value, allowed) -> tuple:
     return tuple(value)
 
 
-def _choice(name, value, allowed):
-    if value not in allowed:
-        raise ConfigError(f"{name} {value!r} is not allowed; choose one of: {', '.join(allowed)}", name)
+def _choice(name, value, allowed, field=None):
+    if not isinstance(value, str) or value not in allowed:
+        raise ConfigError(f"{name} {value!r} is not allowed; choose one of: {', '.join(allowed)}", field or name)
 
 
 def _number(name, value, lo, hi, open_low=False, label=None):

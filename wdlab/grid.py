@@ -1,8 +1,10 @@
 """Grids of sweeps: several architectures and their groups, run in-process or on Ray, gathered in one frame.
 
-A group is the unit of work handed to a backend: one architecture, optimizer and lr, with all its λ × seed
-members (the engine trains them in one stacked pass). Every member equals a standalone run whichever backend
-trains it and whatever else shares its group, so the backends' frames are equal row by row.
+A group is the unit of work handed to a remote backend: one architecture, optimizer and lr, with all its λ × seed
+members. In process, each architecture's whole optimizer × lr × λ × seed grid is one sweep (the engine trains
+it in one stacked pass). Every member equals a standalone run whichever backend trains it and whatever else
+shares its pass, and the gathered frame is in the engine's row order (per architecture: epoch, then member),
+so the backends' frames are equal row by row.
 """
 from __future__ import annotations
 
@@ -71,20 +73,22 @@ def combine(outcomes: list[GroupOutcome]):
     architectures differ, groups in the order listed, each group's rows as its engine gave them."""
     import pandas as pd
     multi = len({o.cfg.hidden for o in outcomes}) > 1
+    archs = list(dict.fromkeys(o.cfg.hidden for o in outcomes))
     parts = []
     for o in outcomes:
         if o.frame is None:
             continue
-        f = o.frame
+        f = o.frame.assign(_arch=archs.index(o.cfg.hidden))
         if multi:
             f = f.assign(arch=arch_label(o.cfg.hidden))[["arch", *f.columns]]
         parts.append(f)
     if not parts:
         return pd.DataFrame()
-    out = pd.concat(parts, ignore_index=True)
-    if multi:  # deeper architectures bring more l2_layer columns: keep them before `diverged`, which stays last
-        out = out[[c for c in out.columns if c != "diverged"] + ["diverged"]]
-    return out
+    # groups come in member order: a stable sort by (architecture, epoch) gives the engine's own row order
+    whole = pd.concat(parts, ignore_index=True).sort_values(["_arch", "epoch"], kind="stable")
+    # deeper architectures add layer columns: every column once, in the engine's order, `diverged` last
+    cols = [c for c in dict.fromkeys(c for p in parts for c in p.columns) if c not in ("_arch", "diverged")]
+    return whole[cols + ["diverged"]].reset_index(drop=True)
 
 
 def status_of(outcomes: list[GroupOutcome]) -> str:
@@ -94,23 +98,27 @@ def status_of(outcomes: list[GroupOutcome]) -> str:
 
 
 def total_epochs(cfgs: list[SweepConfig]) -> int:
+    """Epochs over the sweeps run in process (one per architecture); Ray counts per group (groups(cfgs))."""
     return sum(c.epochs for c in cfgs)
 
 
 def run_local(cfgs: list[SweepConfig], *, data=None, limits: Limits = DEFAULT_LIMITS,
               on_progress: GridProgress | None = None, cancel: threading.Event | None = None,
               runner: Callable | None = None) -> GridResult:
-    """Train each group here, one after another; a group that raises is reported, the others go on."""
+    """Train each architecture's grid here (one stacked sweep each), one after another; a sweep that raises is
+    reported, the others go on."""
+    from .budget import validate
     if runner is None:
         from .sweep import run_sweep as runner
     parts, done_before = [], 0
-    for cfg in groups(cfgs):
+    for cfg in cfgs:
         if cancel is not None and cancel.is_set():
             parts.append(GroupOutcome(cfg, status="cancelled"))
             continue
         listen = None if on_progress is None else (lambda e, rows, base=done_before: on_progress(base + e, rows))
         try:
-            r = runner(cfg, limits=limits, data=data, on_progress=listen, cancel=cancel)
+            est = validate(cfg, limits, data)
+            r = runner(cfg, data=data, on_epoch=listen, cancel=cancel, **est.knobs())
             parts.append(GroupOutcome(cfg, r.frame, dict(r.diverged), r.status, "", r.epochs_done))
         except Exception as e:  # noqa: BLE001 — one group's failure is reported with the group; the rest go on
             parts.append(GroupOutcome(cfg, status="failed", error=f"{type(e).__name__}: {e}"))

@@ -11,7 +11,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from .budget import validate
 from .config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig
+from .metrics import FrameBuilder
 
 ACTIVE = ("queued", "running")
 
@@ -49,17 +51,22 @@ class Job:
         self.watchers: dict[str, float] = {}   # watcher id -> last time it polled
         self.epochs_done, self.started, self.ended = 0, None, None
         self.diverged: dict = {}
-        self._rows: Callable[[], pd.DataFrame] | None = None  # while running: builds the frame of the rows so far
+        self._rows: FrameBuilder | None = None  # while running: the rows so far, as the engine reported them
         self._frame: pd.DataFrame | None = None
         self._frame_epoch = -1  # the epoch _frame was built at
         self._lock = threading.Lock()
         self.done_event = threading.Event()
         self.position = 0
 
-    def on_progress(self, epoch: int, frame_so_far: Callable[[], pd.DataFrame]) -> None:
-        """The engine's per-epoch call: note the epoch; the rows become a DataFrame only when someone looks."""
+    def on_epoch(self, epoch: int, rows: dict[str, list]) -> None:
+        """The engine's per-epoch call with that epoch's rows (plain columns): kept; they become a DataFrame
+        only when someone looks."""
+        builder = self._rows
+        if builder is None:
+            builder = FrameBuilder(list(rows))
+        builder.add(rows)  # FrameBuilder.frame() never shows half an epoch to another thread
         with self._lock:
-            self._rows, self.epochs_done = frame_so_far, epoch
+            self._rows, self.epochs_done = builder, epoch
 
     def wait_for_epochs(self, epochs: int, timeout: float) -> bool:
         """Wait up to `timeout` s until `epochs` epochs are done or the job has ended, unless it is queued
@@ -79,7 +86,7 @@ class Job:
         """The rows so far: the same object until a new epoch lands (a live view then reuses its figure)."""
         with self._lock:
             if self._rows is not None and self._frame_epoch != self.epochs_done:
-                self._frame, self._frame_epoch = self._rows(), self.epochs_done
+                self._frame, self._frame_epoch = self._rows.frame(), self.epochs_done
             return self._frame if self._frame is not None else pd.DataFrame()
 
     def snapshot(self, with_frame: bool = True) -> Snapshot:
@@ -109,12 +116,6 @@ def data_fingerprint(data: Any) -> str:
     return h.hexdigest()
 
 
-def warm_up() -> None:
-    """Import torch and torch.optim once, before any worker needs them (wdlab/eager.py: no torch._dynamo)."""
-    from . import eager
-    eager.allow()
-
-
 class JobManager:
     """Runs sweeps on `limits.max_concurrent_jobs` worker threads; at most `limits.max_queued_jobs` wait.
 
@@ -127,9 +128,11 @@ class JobManager:
                  max_results: int | None = None, max_result_bytes: int | None = None, heartbeat_timeout: float = 30.0,
                  reap_every: float = 5.0, clock: Callable[[], float] = time.monotonic, warm: bool = True,
                  torch_threads: int | None = None):
+        engine = None
+        if runner is None or warm or torch_threads is not None:
+            from . import sweep as engine  # the engine and its torch live there; this module only runs it
         if runner is None:
-            from .sweep import run_sweep
-            runner = run_sweep
+            runner = engine.run_sweep
         self.limits, self.runner, self.clock = limits, runner, clock
         # finished results kept for reuse: by default the limits' bounds (entries and bytes)
         self.max_results = limits.max_results if max_results is None else max_results
@@ -142,12 +145,11 @@ class JobManager:
         self._closed = False
         self._stop = threading.Event()
         if torch_threads is not None:
-            # Process-wide, before the workers' first torch op. More intra-op threads than free cores makes
+            # Process-wide, before the workers' first op. More intra-op threads than free cores makes
             # OpenMP spin against the browser and the other sweeps: measured 1.4–62 s vs 0.6 s for one sweep.
-            import torch
-            torch.set_num_threads(torch_threads)
-        if warm:  # here, not in a worker: with a crowd polling, a worker importing torch._dynamo got too
-            warm_up()  # little of the GIL and the queue stood still for minutes (benchmarks/load.py)
+            engine.set_threads(torch_threads)
+        if warm:  # here, not in a worker: with a crowd polling, a worker importing the engine got too
+            engine.warm_up()  # little of the GIL and the queue stood still for minutes (benchmarks/load.py)
         n = max(1, limits.max_concurrent_jobs)
         self._threads = [threading.Thread(target=self._work, daemon=True,
                                           name=f"wdlab-worker-{i}") for i in range(n)]
@@ -282,8 +284,9 @@ class JobManager:
                     job.status, job.position, job.started = "running", 0, self.clock()
             status, error = "done", ""
             try:
-                result = self.runner(job.cfg, limits=self.limits, data=job.data, on_progress=job.on_progress,
-                                     cancel=job.cancel_event)
+                est = validate(job.cfg, self.limits, job.data)  # the engine trains what it is given
+                result = self.runner(job.cfg, data=job.data, on_epoch=job.on_epoch, cancel=job.cancel_event,
+                                     **est.knobs())   # near the memory budget: in pieces (budget.plan)
                 with job._lock:  # show exactly the engine's frame, not our concatenation of its epochs
                     job._frame, job._rows = result.frame, None
                     job.diverged = dict(result.diverged)

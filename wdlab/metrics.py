@@ -1,57 +1,60 @@
-"""Per-member losses, accuracy and weight norms, and the tidy pandas frame they are reported in."""
+"""The tidy per-epoch frame: its columns and definitions, rows assembled from the engine's numbers (no torch)."""
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
-BASE_COLUMNS = ["weight_decay", "seed", "epoch", "train_loss", "val_loss", "l2_norm"]
+KEY_COLUMNS = ["optimizer", "lr", "weight_decay", "seed"]   # one member
+BASE_COLUMNS = KEY_COLUMNS + ["epoch", "train_loss", "train_eval_loss", "val_loss", "l2_norm"]
+ACC_COLUMNS = ["train_acc", "train_eval_acc", "val_acc"]
 DEFINITIONS = {
     "train_loss": "mean of the minibatch losses computed during the epoch, as a plain training loop logs it "
                   "(full batch: the loss before that epoch's step); epoch 0: the loss of the initial weights",
+    "train_eval_loss": "loss on the whole training set with the weights at the end of the epoch (the same "
+                       "weights as val_loss)",
     "val_loss": "loss on the held-out set after the epoch's last step",
-    "l2_norm": "‖w‖₂ = √Σ p² over all parameters (weights and biases) after the epoch — the norm, not its square",
-    "gap": "generalization gap = val_loss − train_loss",
+    "l2_norm": "‖w‖₂ = √Σ p² over all parameters (weights, biases, norm gains) after the epoch — the norm, "
+               "not its square",
+    "gap": "generalization gap = val_loss − train_eval_loss (both with the weights at the end of the epoch)",
     "train_acc": "classification: share of training rows classified correctly during the epoch, each by the "
                  "weights its minibatch was evaluated with (full batch: before the step)",
+    "train_eval_acc": "classification: share of training rows classified correctly after the epoch",
     "val_acc": "classification: share of held-out rows classified correctly after the epoch",
+    "l2_weight": "l2_weight1…: ‖W‖₂ of each Linear layer's weight matrix",
+    "l2_bias": "l2_bias1…: ‖b‖₂ of each Linear layer's bias",
+    "l2_gain": "l2_gain1…: ‖γ, β‖₂ of each LayerNorm's gain and bias (norm=layernorm)",
 }
+_DTYPES = {"optimizer": object, "seed": np.int64, "epoch": np.int64, "diverged": np.bool_}
 
 
-def member_losses(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor:
-    """[M] losses: nn.MSELoss (mean over batch and outputs) or nn.CrossEntropyLoss (mean over batch)."""
-    if task == "regression":
-        return (out - y).pow(2).mean(dim=(1, 2))
-    logp = out - out.logsumexp(-1, keepdim=True)
-    return -logp.gather(-1, y.unsqueeze(-1)).mean(dim=(1, 2))
+def columns(layer_columns: Sequence[str], classification: bool) -> list[str]:
+    """The frame's columns, in order."""
+    return BASE_COLUMNS + (ACC_COLUMNS if classification else []) + list(layer_columns) + ["diverged"]
 
 
-def member_losses_and_grad(out: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """member_losses and d(Σ losses)/d(out) (for MSE in the order of operations autograd's backward uses)."""
-    with torch.no_grad():
-        if task == "regression":
-            diff = out - y
-            losses = diff.pow(2).mean(dim=(1, 2))
-            return losses, diff.mul_(2 / (diff.shape[1] * diff.shape[2]))     # mean' · pow' = (1/N)·2·diff
-        target = y.unsqueeze(-1)
-        logp = out - out.logsumexp(-1, keepdim=True)
-        losses = -logp.gather(-1, target).mean(dim=(1, 2))
-        grad = logp.exp_()                                                   # softmax − one-hot, over B
-        grad.scatter_add_(-1, target, torch.full(target.shape, -1.0, dtype=grad.dtype).expand_as(target))
-        return losses, grad.div_(out.shape[1])
-
-
-def member_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """[M] number of correctly classified rows."""
-    return (out.argmax(-1) == y).sum(1)
+def epoch_rows(epoch: int, members: Sequence[tuple], stats: dict[str, Sequence[float]], report: Sequence[int],
+               diverged: set[int], cols: Sequence[str]) -> dict[str, list]:
+    """One epoch's rows (column -> list): members[m] = (optimizer, lr, weight_decay, seed); stats[column][m]
+    the engine's number for member m; one row for every m in `report`, marked diverged if m is in `diverged`."""
+    rows: dict[str, list] = {}
+    for k, name in enumerate(KEY_COLUMNS):
+        rows[name] = [members[m][k] for m in report]
+    rows["epoch"] = [epoch] * len(report)
+    for name in cols:
+        if name not in rows and name != "diverged":
+            values = stats[name]
+            rows[name] = [values[m] for m in report]
+    rows["diverged"] = [m in diverged for m in report]
+    return {c: rows[c] for c in cols}
 
 
 class FrameBuilder:
-    """Collects rows column by column (cheap per epoch); builds DataFrames on demand."""
+    """Collects rows column by column (cheap per epoch); builds DataFrames on demand, from any thread."""
 
-    def __init__(self, n_layers: int, classification: bool):
-        self.columns = BASE_COLUMNS + (["train_acc", "val_acc"] if classification else []) + \
-            [f"l2_layer{k + 1}" for k in range(n_layers)] + ["diverged"]
+    def __init__(self, cols: Sequence[str]):
+        self.columns = list(cols)
         self.data: dict[str, list] = {c: [] for c in self.columns}
         self.rows = 0  # complete rows: counted after every column has them
 
@@ -60,10 +63,6 @@ class FrameBuilder:
             self.data[c].extend(rows[c])
         self.rows += len(rows["epoch"])
 
-    def rows_frame(self, rows: dict[str, list]) -> pd.DataFrame:
-        """One epoch's rows (as given to add) as a DataFrame with the final frame's columns and dtypes."""
-        return frame(rows, self.columns)
-
     def frame(self) -> pd.DataFrame:
         """Every complete row so far. Safe while another thread adds rows: each column is cut at the count of
         complete rows (list slices are atomic), so a half-added epoch is never seen."""
@@ -71,20 +70,23 @@ class FrameBuilder:
         return frame({c: self.data[c][:n] for c in self.columns}, self.columns)
 
 
-_DTYPES = {"seed": np.int64, "epoch": np.int64, "diverged": np.bool_}
-
-
-def frame(data: dict[str, list], columns: list[str]) -> pd.DataFrame:
+def frame(data: dict[str, list], cols: Sequence[str]) -> pd.DataFrame:
     # typed numpy columns: 5× cheaper than letting pandas infer, which matters once per epoch with a listener
-    return pd.DataFrame({c: np.asarray(data[c], dtype=_DTYPES.get(c, np.float64)) for c in columns}, copy=False)
+    return pd.DataFrame({c: np.asarray(data[c], dtype=_DTYPES.get(c, np.float64)) for c in cols}, copy=False)
 
 
 def with_gap(df: pd.DataFrame) -> pd.DataFrame:
-    """The frame with gap = val_loss − train_loss."""
-    return df.assign(gap=df["val_loss"] - df["train_loss"])
+    """The frame with gap = val_loss − train_eval_loss (the same weights on both sets)."""
+    return df.assign(gap=df["val_loss"] - df["train_eval_loss"])
+
+
+def member_keys(df: pd.DataFrame) -> list[str]:
+    """The columns naming a member (frames from before the grid columns have weight_decay and seed only)."""
+    return [c for c in KEY_COLUMNS if c in df.columns]
 
 
 def final_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Each member's last row (its last epoch, or the epoch it diverged at)."""
-    return df.sort_values("epoch").groupby(["weight_decay", "seed"], as_index=False).tail(1) \
-        .sort_values(["weight_decay", "seed"]).reset_index(drop=True)
+    keys = member_keys(df)
+    return df.sort_values("epoch", kind="stable").groupby(keys, as_index=False, sort=False).tail(1) \
+        .sort_values(keys).reset_index(drop=True)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
+from .config import ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
 from .data import DATASETS
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
@@ -18,13 +18,14 @@ MAX_NAMED = 10       # bad keys of one link named in its warning (the rest are c
 class Param:
     key: str                       # URL key and CLI flag (--key); named like torch where torch has a name
     attr: str                      # SweepConfig attribute
-    kind: str                      # choice | int | float | ints | floats | bool | batch | fraction
+    kind: str                      # choice | choices | int | float | ints | floats | bool | batch | fraction
     help: str
     choices: tuple[str, ...] = ()
 
     def allowed(self) -> str:
         return {
             "choice": "one of " + ", ".join(self.choices),
+            "choices": "comma-separated names from " + ", ".join(self.choices),
             "int": "a whole number", "float": "a finite number",
             "ints": "comma-separated whole numbers", "floats": "comma-separated finite numbers",
             "bool": "true or false", "batch": "a whole number ≥ 1, or full",
@@ -46,10 +47,14 @@ class Param:
                 return _int(text)
             if self.kind == "float":
                 return _float(text)
-            if self.kind in ("ints", "floats"):
+            if self.kind in ("ints", "floats", "choices"):
                 items = [t for t in text.replace(" ", ",").split(",") if t]
                 if len(items) > MAX_LIST:
                     raise ConfigError(f"{self.key} has {len(items)} values; at most {MAX_LIST} are read", self.attr)
+                if self.kind == "choices":
+                    if any(t.lower() not in self.choices for t in items):
+                        raise bad
+                    return tuple(dict.fromkeys(t.lower() for t in items))
                 if self.attr == "hidden" and text.lower() in ("none", "linear"):
                     return ()
                 return tuple((_int if self.kind == "ints" else _float)(t) for t in items)
@@ -71,7 +76,7 @@ class Param:
         raise AssertionError(self.kind)
 
     def format(self, value: Any) -> str:
-        if self.kind in ("ints", "floats"):
+        if self.kind in ("ints", "floats", "choices"):
             return ",".join(_fmt(v) for v in value)
         if self.kind == "bool":
             return "true" if value else "false"
@@ -104,9 +109,11 @@ def _fmt(v: Any) -> str:
 PARAMS: tuple[Param, ...] = (
     Param("preset", "preset", "choice", "dataset", tuple(DATASETS)),
     Param("hidden", "hidden", "ints", "hidden layer widths (empty = a linear model)"),
-    Param("activation", "activation", "choice", "activation between layers", ACTIVATIONS),
-    Param("optimizer", "optimizer", "choice", "torch.optim optimizer", tuple(OPTIMIZERS)),
-    Param("lr", "lr", "float", "learning rate"),
+    Param("activation", "activation", "choice", "activation between layers", tuple(ACTIVATIONS)),
+    Param("norm", "norm", "choice", "normalization after each hidden Linear, before its activation", NORMS),
+    Param("optimizer", "optimizers", "choices", "torch.optim optimizers, one model each: "
+          + "; ".join(f"{o.name} = {o.describe()}" for o in OPTIMIZERS.values()), tuple(OPTIMIZERS)),
+    Param("lr", "lrs", "floats", "learning rates, one model each"),
     Param("momentum", "momentum", "float", "SGD momentum"),
     Param("epochs", "epochs", "int", "training epochs"),
     Param("batch-size", "batch_size", "batch", "minibatch size (full = the whole training set)"),

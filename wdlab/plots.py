@@ -10,6 +10,7 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from .metrics import final_rows, with_gap
+from .optimizers import OPTIMIZERS
 
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
 PANELS = (("train_loss", "Training loss"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
@@ -18,6 +19,26 @@ FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 def wd_label(w: float) -> str:
     return "λ = 0" if w == 0 else f"λ = {w:g}"
+
+
+def group_label(optimizer: str, lr: float) -> str:
+    """A (optimizer, lr) group of a grid, as a legend or a selector names it."""
+    spec = OPTIMIZERS.get(optimizer)
+    return f"{spec.label if spec else optimizer}, lr {lr:g}"
+
+
+def groups(frame: pd.DataFrame) -> list[tuple[str, float]]:
+    """The (optimizer, lr) groups in the frame, in its row order (the config's: registry order, then lr)."""
+    if frame is None or frame.empty or "optimizer" not in frame or "lr" not in frame:
+        return []
+    return list(dict.fromkeys(zip(frame["optimizer"], frame["lr"].astype(float))))
+
+
+def select_group(frame: pd.DataFrame, group: tuple[str, float] | None) -> pd.DataFrame:
+    """The rows of one (optimizer, lr) group (the whole frame for None)."""
+    if group is None or "optimizer" not in frame:
+        return frame
+    return frame[(frame["optimizer"] == group[0]) & (frame["lr"] == group[1])]
 
 
 def wd_colors(wds) -> dict[float, str]:
@@ -123,13 +144,16 @@ def _layout(fig: go.Figure, log_y: bool, epochs_total: int | None, height: int) 
 
 
 def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per λ: final metrics averaged over seeds (std alongside), diverged members counted."""
+    """One row per (optimizer, lr,) λ: final metrics averaged over seeds (std alongside), diverged members
+    counted. train_eval_loss (the training set's loss with the final weights) is the "final train loss"."""
     final = with_gap(final_rows(frame))
-    cols = ["train_loss", "val_loss", "gap", "l2_norm"] + [c for c in ("train_acc", "val_acc") if c in final]
+    cols = ["train_eval_loss", "train_loss", "val_loss", "gap", "l2_norm"] + \
+        [c for c in ("train_eval_acc", "train_acc", "val_acc") if c in final]
+    keys = [c for c in ("optimizer", "lr", "weight_decay") if c in final]
     finite = final[~final["diverged"]]
-    out = finite.groupby("weight_decay")[cols].mean()
-    std = finite.groupby("weight_decay")[cols].std(ddof=0).add_suffix("_std")
-    counts = final.groupby("weight_decay").agg(seeds=("seed", "size"), diverged=("diverged", "sum"))
+    out = finite.groupby(keys, sort=False)[cols].mean()
+    std = finite.groupby(keys, sort=False)[cols].std(ddof=0).add_suffix("_std")
+    counts = final.groupby(keys, sort=False).agg(seeds=("seed", "size"), diverged=("diverged", "sum"))
     return counts.join(out).join(std).reset_index()
 
 
@@ -151,7 +175,7 @@ def wd_positions(wds) -> tuple[dict[float, float], list[float], list[str]]:
     return x, tickvals, ticktext
 
 
-SUMMARY = (("train_loss", "Final training loss"), ("val_loss", "Final validation loss"),
+SUMMARY = (("train_eval_loss", "Final training loss"), ("val_loss", "Final validation loss"),
            ("gap", "Generalization gap (val − train)"), ("l2_norm", "Final L2 norm ‖w‖₂"))
 
 
@@ -191,10 +215,12 @@ def summary_figure(frame: pd.DataFrame, height: int = 340) -> go.Figure:
 
 
 def compare_figure(frames: dict[str, pd.DataFrame], height: int = 360) -> go.Figure:
-    """Final L2 norm and validation loss against λ, one line per optimizer (for Adam+L2 vs AdamW)."""
+    """Final L2 norm and validation loss against λ, one line per named frame (Adam+L2 vs AdamW; the groups
+    of a grid)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["Final L2 norm ‖w‖₂", "Final validation loss"],
                         horizontal_spacing=0.08)
-    palette = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]
+    palette = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#eeca3b", "#9d755d",
+               "#ff9da6", "#bab0ac"]
     all_wds = sorted(set().union(*(set(f["weight_decay"].unique()) for f in frames.values())))
     x, tickvals, ticktext = wd_positions(all_wds)
     for i, (name, frame) in enumerate(frames.items()):
@@ -202,9 +228,16 @@ def compare_figure(frames: dict[str, pd.DataFrame], height: int = 360) -> go.Fig
         for col, metric in enumerate(("l2_norm", "val_loss"), 1):
             fig.add_trace(go.Scatter(
                 x=[x[float(w)] for w in s["weight_decay"]], y=s[metric], mode="lines+markers", name=name,
-                legendgroup=name, showlegend=col == 1, line=dict(color=palette[i % 4], width=2.4),
+                legendgroup=name, showlegend=col == 1,
+                line=dict(color=palette[i % len(palette)], width=2.4, dash=("solid", "dash", "dot")[i // 10 % 3]),
                 customdata=[wd_label(w) for w in s["weight_decay"]], meta={"panel": metric, "role": name},
                 hovertemplate=f"{name}<br>%{{customdata}}<br>{metric} = %{{y:.5g}}<extra></extra>"), row=1, col=col)
     fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text="weight_decay λ (log scale)")
     fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
     return fig
+
+
+def grid_figure(frame: pd.DataFrame, height: int = 360) -> go.Figure:
+    """A grid over optimizers and learning rates: final L2 norm and validation loss against λ, a line per
+    (optimizer, lr) group."""
+    return compare_figure({group_label(*g): select_group(frame, g) for g in groups(frame)}, height=height)

@@ -54,7 +54,9 @@ def _train_group(cfg: SweepConfig, data, gid: int, tally, limits: Limits, runner
             last[0] = now
             tally.report.remote(gid, epoch)
 
-    r = run(cfg, limits=limits, data=data, on_progress=progress)
+    from .budget import validate
+    est = validate(cfg, limits, data)
+    r = run(cfg, data=data, on_epoch=progress, **est.knobs())
     return r.frame, dict(r.diverged), r.status, r.epochs_done
 
 

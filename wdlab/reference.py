@@ -1,52 +1,50 @@
 """The plain way: one nn.Module and one torch.optim optimizer per member, as the course's code trains.
 
 The yardstick the engine is tested and benchmarked against; it shares nothing with the engine but the
-dataset registry and build_mlp (an nn.Sequential of nn.Linear layers).
+dataset registry, build_mlp (an nn.Sequential of nn.Linear [→ nn.LayerNorm] → activation) and the
+optimizer registry's `reference` builder (torch.optim with weight_decay=λ, as a plain loop builds it).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
 
-from .config import SweepConfig
+from .config import Member, SweepConfig
 from .data import DATASETS, Data
 from .models import build_mlp
+from .optimizers import OPTIMIZERS
 
 
-def make_reference_optimizer(cfg: SweepConfig, model: nn.Module, weight_decay: float) -> torch.optim.Optimizer:
+def make_reference_optimizer(cfg: SweepConfig, model: nn.Module, member: Member) -> torch.optim.Optimizer:
     if cfg.decay_bias:
         groups = [{"params": list(model.parameters())}]
-    else:  # nanoGPT-style groups: only weight matrices decay
+    else:  # nanoGPT's groups: only ≥ 2-D weights decay, biases and LayerNorm gains/biases don't
         groups = [{"params": [p for p in model.parameters() if p.dim() >= 2]},
                   {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}]
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(groups, lr=cfg.lr, weight_decay=weight_decay)
-    return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=weight_decay)
+    return OPTIMIZERS[member.optimizer].reference(groups, member.lr, member.weight_decay, cfg)
 
 
-def reference_run(cfg: SweepConfig, weight_decay: float, seed: int, data: Data | None = None,
-                  epochs: int | None = None) -> dict:
-    """Train one member the plain way. Returns per-epoch train_loss/val_loss/l2_norm lists and the model."""
+def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, epochs: int | None = None) -> dict:
+    """Train one member the plain way. Returns per-epoch lists (train_loss, train_eval_loss, val_loss, l2_norm)
+    and the model."""
     spec = DATASETS[cfg.preset]
     dtype = getattr(torch, cfg.dtype)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(member.seed)
         if data is None and not spec.per_seed:
             data = spec.make(0, cfg.val_fraction)
         in_dim, out_dim = (data.in_dim, data.out_dim) if data is not None else (spec.in_dim, spec.out_dim)
-        model = build_mlp(in_dim, cfg.hidden, out_dim, cfg.activation).to(dtype)
+        model = build_mlp(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm).to(dtype)
         if data is None:
-            data = spec.make(seed, cfg.val_fraction)
+            data = spec.make(member.seed, cfg.val_fraction)
     cast = (lambda t: t.to(dtype) if t.is_floating_point() else t)
     X, y, Xv, yv = (cast(t) for t in (data.X_train, data.y_train, data.X_val, data.y_val))
     criterion = nn.MSELoss() if data.task == "regression" else nn.CrossEntropyLoss()
-    optimizer = make_reference_optimizer(cfg, model, weight_decay)
+    optimizer = make_reference_optimizer(cfg, model, member)
     n = len(X)
     batch = min(cfg.batch_size or n, n)
-    g = torch.Generator().manual_seed(seed)
-    history = {"train_loss": [], "val_loss": [], "l2_norm": []}
+    g = torch.Generator().manual_seed(member.seed)
+    history = {"train_loss": [], "train_eval_loss": [], "val_loss": [], "l2_norm": []}
     for _ in range(cfg.epochs if epochs is None else epochs):
         if batch >= n:
             batches = [torch.arange(n)]
@@ -63,6 +61,7 @@ def reference_run(cfg: SweepConfig, weight_decay: float, seed: int, data: Data |
             running += loss.item()
         history["train_loss"].append(running / len(batches))
         with torch.no_grad():
+            history["train_eval_loss"].append(criterion(model(X), y).item())
             history["val_loss"].append(criterion(model(Xv), yv).item())
             history["l2_norm"].append(torch.cat([p.detach().double().flatten() for p in model.parameters()]).norm().item())
     history["model"] = model

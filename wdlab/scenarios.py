@@ -271,9 +271,14 @@ def next_scenario(current: str | None, score: Score | None = None,
     return (fresh or order)[0]
 
 
-def run_scenario(scenario: Scenario, **kwargs) -> list[pd.DataFrame]:
-    """Train the scenario's runs headless (the app runs them as jobs instead); kwargs go to run_sweep."""
+def run_scenario(scenario: Scenario, limits=None, **kwargs) -> list[pd.DataFrame]:
+    """Train the scenario's runs headless (the app runs them as jobs instead), each checked against `limits`
+    first if given; kwargs go to run_sweep."""
+    from .budget import validate
     from .sweep import run_sweep
+    for r in scenario.runs:
+        if limits is not None:
+            validate(r.config, limits)
     return [run_sweep(r.config, **kwargs).frame for r in scenario.runs]
 
 

@@ -189,26 +189,27 @@ class GatedRunner:
         self.started = threading.Semaphore(0)
         self.lock = threading.Lock()
 
-    def __call__(self, cfg, *, limits, data, on_progress, cancel):
-        import pandas as pd
-
+    def __call__(self, cfg, *, data, on_epoch, cancel):
+        from .metrics import FrameBuilder
         from .sweep import SweepResult
         with self.lock:
             self.calls.append((cfg, data))
         self.started.release()
         if self.fail:
             raise RuntimeError("boom")
-        rows = []
+        builder = None
         for epoch in range(cfg.epochs + 1):
-            new = pd.DataFrame({"weight_decay": list(cfg.weight_decays), "seed": cfg.seeds[0], "epoch": epoch,
-                                "train_loss": 1.0 / (epoch + 1), "val_loss": 1.0, "l2_norm": 2.0,
-                                "diverged": False})
-            rows.append(new)
-            on_progress(epoch, lambda k=len(rows): pd.concat(rows[:k], ignore_index=True))
+            n = len(cfg.weight_decays)
+            rows = {"weight_decay": list(cfg.weight_decays), "seed": [cfg.seeds[0]] * n, "epoch": [epoch] * n,
+                    "train_loss": [1.0 / (epoch + 1)] * n, "train_eval_loss": [1.0 / (epoch + 2)] * n,
+                    "val_loss": [1.0] * n, "l2_norm": [2.0] * n, "diverged": [False] * n}
+            builder = builder or FrameBuilder(list(rows))
+            builder.add(rows)
+            on_epoch(epoch, rows)
             while not self.gate.wait(0.005):
                 if cancel.is_set():
-                    return SweepResult(cfg, pd.concat(rows, ignore_index=True), "cancelled", epochs_done=epoch)
-        return SweepResult(cfg, pd.concat(rows, ignore_index=True), "done", epochs_done=cfg.epochs, seconds=0.01)
+                    return SweepResult(cfg, builder.frame(), "cancelled", epochs_done=epoch)
+        return SweepResult(cfg, builder.frame(), "done", epochs_done=cfg.epochs, seconds=0.01)
 
 
 # -- tables for the CSV tests -------------------------------------------------------------------------------------

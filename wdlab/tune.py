@@ -57,15 +57,18 @@ def epoch_metrics(rows) -> dict[str, float]:
 def train(settings: Mapping[str, Any], report, limits: Limits = DEFAULT_LIMITS):
     """Train the group and call report(metrics) after each epoch (epoch 0 = the initial weights is not
     reported: Tune's first iteration is the first epoch). Returns the SweepResult."""
+    import pandas as pd
+
+    from .budget import validate
     from .sweep import run_sweep
     cfg = config_from_settings(settings)
+    est = validate(cfg, limits)
 
-    def progress(epoch, frame_so_far):
+    def progress(epoch, rows):  # rows: that epoch's new rows, as plain columns
         if epoch > 0:
-            f = frame_so_far()
-            report(epoch_metrics(f[f["epoch"] == epoch]))
+            report(epoch_metrics(pd.DataFrame(rows)))
 
-    return run_sweep(cfg, limits=limits, on_progress=progress)
+    return run_sweep(cfg, on_epoch=progress, **est.knobs())
 
 
 def trainable(config: dict) -> None:

@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from ..config import ACTIVATIONS, DTYPES, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
+from ..config import ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
 from ..data import DATASETS
 from ..params import BY_ATTR
 from ..budget import validate
@@ -14,13 +14,8 @@ from .state import shown, shown_index
 PREFIX = "cfg_"
 SAVED = "_controls_saved"   # not a widget key: Streamlit never drops it
 WD_GRID = ("0", "1e-05", "3e-05", "0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1")
-OPTIMIZER_CHOICES = {"sgd": "SGD", "sgd-momentum": "SGD + momentum", "adam": "Adam with L2", "adamw": "AdamW"}
-OPTIMIZER_NOTES = {
-    "sgd": OPTIMIZERS["sgd"],
-    "sgd-momentum": "SGD + momentum — coupled L2: grad += λ·w, then the momentum buffer and step",
-    "adam": OPTIMIZERS["adam"],
-    "adamw": OPTIMIZERS["adamw"],
-}
+LR_GRID = ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1")
+OPTIMIZER_CHOICES = {name: spec.label for name, spec in OPTIMIZERS.items()}   # what the registry holds
 PRESETS = tuple(DATASETS)  # "csv" (Your CSV) last: choosing it shows the uploader on the page
 
 
@@ -31,11 +26,11 @@ def wd_text(w: float) -> str:
 def cfg_to_state(cfg: SweepConfig) -> dict[str, Any]:
     """Widget values (by key) that show `cfg`."""
     fmt = lambda attr: BY_ATTR[attr].format(getattr(cfg, attr))  # noqa: E731
-    opt = "sgd-momentum" if cfg.optimizer == "sgd" and cfg.momentum else cfg.optimizer
     return {
         "preset": cfg.preset,
-        "hidden": fmt("hidden"), "activation": cfg.activation, "optimizer": opt,
-        "momentum": cfg.momentum or 0.9, "lr": fmt("lr"), "epochs": cfg.epochs, "batch_size": fmt("batch_size"),
+        "hidden": fmt("hidden"), "activation": cfg.activation, "norm": cfg.norm, "optimizer": list(cfg.optimizers),
+        "momentum": cfg.momentum, "lr": [wd_text(lr) for lr in cfg.lrs], "epochs": cfg.epochs,
+        "batch_size": fmt("batch_size"),
         "weight_decays": [wd_text(w) for w in cfg.weight_decays], "seeds": fmt("seeds"),
         "decay_bias": cfg.decay_bias, "val_fraction": fmt("val_fraction"), "dtype": cfg.dtype,
     }
@@ -45,11 +40,23 @@ def state_to_cfg(state: Mapping[str, Any], limits: Limits) -> tuple[SweepConfig 
     """Widget values -> (config, []) or (None, messages saying what is wrong and what is allowed)."""
     errors: list[str] = []
     values: dict[str, Any] = {"preset": state["preset"], "activation": state["activation"],
-                              "dtype": state["dtype"], "decay_bias": bool(state["decay_bias"])}
-    opt = state["optimizer"]
-    values["optimizer"] = "sgd" if opt == "sgd-momentum" else opt
-    values["momentum"] = float(state["momentum"]) if opt == "sgd-momentum" else 0.0
-    for attr in ("hidden", "lr", "batch_size", "seeds", "val_fraction"):
+                              "norm": state["norm"] or "none", "dtype": state["dtype"],
+                              "decay_bias": bool(state["decay_bias"])}
+    opts = [o for o in (state["optimizer"] or []) if o in OPTIMIZERS]
+    if not opts:
+        errors.append("pick at least one optimizer")
+    values["optimizers"] = tuple(opts)
+    values["momentum"] = float(state["momentum"] or 0.0) if any(OPTIMIZERS[o].momentum for o in opts) else 0.0
+    lrs = []
+    for text in state["lr"] or []:
+        try:
+            lrs.append(BY_ATTR["lrs"].parse(str(text))[0])
+        except (ConfigError, IndexError):
+            errors.append(f"learning rate {str(text)[:40]!r} is not a number: type values like 0.01 or 3e-4")
+    if not lrs and not errors:
+        errors.append("pick at least one learning rate")
+    values["lrs"] = tuple(dict.fromkeys(lrs))
+    for attr in ("hidden", "batch_size", "seeds", "val_fraction"):
         try:
             values[attr] = BY_ATTR[attr].parse(state[attr])
         except ConfigError as e:
@@ -141,20 +148,31 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
                    filter_mode="prefix", select_all=False,  # typing 0.3 must not also pick 0.03, 0.003, …
                    help=f"--wd. Pick from the log grid or type any exact value and press Enter "
                         f"(at most {limits.max_wd_values} values).")
-    st.radio("Optimizer", tuple(OPTIMIZER_CHOICES), shown_index(tuple(OPTIMIZER_CHOICES), k("optimizer")),
-             key=k("optimizer"), horizontal=True, format_func=OPTIMIZER_CHOICES.get,
-             help="--optimizer (and --momentum for SGD + momentum)")
-    st.caption(OPTIMIZER_NOTES[st.session_state[k("optimizer")]])
-    if st.session_state[k("optimizer")] == "sgd-momentum":
-        st.number_input("momentum", 0.0, 0.999, shown(k("momentum")), step=0.05, key=k("momentum"), help="--momentum")
+    st.multiselect("Optimizers (one model each)", tuple(OPTIMIZER_CHOICES), shown(k("optimizer")),
+                   key=k("optimizer"), format_func=OPTIMIZER_CHOICES.get, select_all=False,
+                   help="--optimizer: several train side by side in the same sweep")
+    for name in st.session_state[k("optimizer")] or []:
+        st.caption(OPTIMIZERS[name].describe())
+    if any(OPTIMIZERS[o].momentum for o in st.session_state[k("optimizer")] or []):
+        st.number_input("SGD momentum (0 = plain SGD)", 0.0, 0.999, shown(k("momentum")), step=0.05,
+                        key=k("momentum"), help="--momentum: applies to the SGD members")
+    lr_options = list(dict.fromkeys([*LR_GRID, *st.session_state[k("lr")]]))
+    st.multiselect("learning rates (one model each)", lr_options, shown(k("lr")), key=k("lr"),
+                   accept_new_options=True, format_func=str, max_selections=limits.max_lr_values,
+                   filter_mode="prefix", select_all=False,
+                   help=f"--lr: pick from the grid or type any number > 0 and ≤ 10 and press Enter "
+                        f"(at most {limits.max_lr_values}). Members = optimizers × lrs × λ × seeds.")
     c1, c2 = st.columns(2)
-    c1.text_input("learning rate", shown(k("lr")), key=k("lr"), help="--lr: a number > 0 and ≤ 10, e.g. 0.01 or 3e-4")
-    c2.number_input("epochs", min_value=1, value=shown(k("epochs")), step=10, key=k("epochs"),
+    c1.number_input("epochs", min_value=1, value=shown(k("epochs")), step=10, key=k("epochs"),
                     help=f"--epochs: 1 to {limits.max_epochs}")
+    c2.selectbox("normalization", NORMS, shown_index(NORMS, k("norm")), key=k("norm"),
+                 format_func={"none": "none", "layernorm": "LayerNorm"}.get,
+                 help="--norm: LayerNorm after each hidden Linear, before the activation")
     c1.text_input("hidden widths", shown(k("hidden")), key=k("hidden"),
                   help=f"--hidden: comma-separated widths, e.g. 64 or 128,64 (≤ {limits.max_layers} layers, "
                        f"each ≤ {limits.max_width}); empty = a linear model")
-    c2.selectbox("activation", ACTIVATIONS, shown_index(ACTIVATIONS, k("activation")), key=k("activation"),
+    c2.selectbox("activation", tuple(ACTIVATIONS), shown_index(tuple(ACTIVATIONS), k("activation")),
+                 key=k("activation"), format_func=lambda a: ACTIVATIONS[a].label,
                  help="--activation")
     c1.text_input("batch size", shown(k("batch_size")), key=k("batch_size"),
                   help="--batch-size: a whole number, or full (the whole set)")

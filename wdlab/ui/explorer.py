@@ -68,10 +68,13 @@ def explorer_page() -> None:
         on = f"your table {table.name!r}" if table is not None else DATASETS[cfg.preset].title
         est = plan(cfg, lim, data)  # what run_sweep will do with it: the same estimate, the same pieces
         pieces = f" (trained {est.max_chunk_members} models at a time)" if est.max_chunk_members else ""
+        grid = "".join(f"{len(v)} {name} × " for v, name in ((cfg.optimizers, "optimizers"), (cfg.lrs, "lrs"))
+                       if len(v) > 1)
+        opts = " / ".join(OPTIMIZER_CHOICES[o] for o in cfg.optimizers)
+        lrs = ", ".join(f"{lr:g}" for lr in cfg.lrs)
         with c2:
-            note("caption", f"{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} models, "
-                 f"{cfg.epochs} epochs, {OPTIMIZER_CHOICES[cfg.optimizer if not cfg.momentum else 'sgd-momentum']}"
-                 f" on {on}: {est.describe()}{pieces}.", key="estimate")
+            note("caption", f"{grid}{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} "
+                 f"models, {cfg.epochs} epochs, {opts} at lr {lrs} on {on}: {est.describe()}{pieces}.", key="estimate")
     elif cfg is not None:
         c2.caption("Upload a usable table above to train.")
     else:

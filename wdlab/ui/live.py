@@ -69,7 +69,7 @@ def _live(slot: str, key: str, options: results.ViewOptions) -> None:
         st.rerun(scope="app")
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.
     results.curves(_throttled(job, snap, key), job.cfg, options, key)
-    results.diverged_notes(snap.diverged)
+    results.diverged_notes(snap.diverged, job.cfg)
 
 
 def _throttled(job: Job, snap, key: str):
@@ -98,7 +98,7 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
     if snap.frame.empty:
         return
     results.curves(snap.frame, job.cfg, options, key)
-    results.diverged_notes(snap.diverged)
+    results.diverged_notes(snap.diverged, job.cfg)
     if with_summary:
         results.curves_caption(job.cfg)
         results.summary(snap.frame, job.cfg, key)

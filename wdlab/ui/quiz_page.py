@@ -9,6 +9,7 @@ import streamlit as st
 from .. import quiz, scenarios
 from ..config import SweepConfig
 from ..data import DATASETS
+from ..optimizers import OPTIMIZERS
 from ..quiz import Scenario
 from ..scenarios import BANK, BY_ID, Score
 from . import live, quiz_reveal, results
@@ -16,7 +17,6 @@ from .state import manager, owner, shown_index
 from .text import note
 
 SLOTS = ("quiz_job0", "quiz_job1")   # one background job per run of the scenario shown
-OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam + L2 (torch.optim.Adam)", "adamw": "AdamW"}
 INTRO = ("Each card sets up a sweep and asks what it will do. Lock in your prediction first; the sweep then trains "
          "live, exactly as the explorer would train it, and the answer is read from that run, never from a stored "
          "key.")
@@ -80,10 +80,12 @@ def describe(cfg: SweepConfig) -> str:
     """The run's settings in one line: dataset, model, optimizer, λ values, length, seeds."""
     layers = ", ".join(map(str, cfg.hidden))
     model = f"hidden layers {layers} ({cfg.activation})" if cfg.hidden else "a linear model"
-    opt = OPTIMIZER_NAMES[cfg.optimizer] + (f" with momentum {cfg.momentum:g}" if cfg.momentum else "")
+    opt = " / ".join(OPTIMIZERS[o].label for o in cfg.optimizers) + \
+        (f" (SGD momentum {cfg.momentum:g})" if cfg.momentum else "")
     batch = "full batch" if cfg.batch_size is None else f"batch {cfg.batch_size}"
     seeds = ", ".join(map(str, cfg.seeds))
-    return (f"{DATASETS[cfg.preset].title} · {model} · {opt}, lr {cfg.lr:g} · {cfg.epochs} epochs, {batch} · "
+    lrs = ", ".join(f"{lr:g}" for lr in cfg.lrs)
+    return (f"{DATASETS[cfg.preset].title} · {model} · {opt}, lr {lrs} · {cfg.epochs} epochs, {batch} · "
             f"λ = {', '.join(f'{w:g}' for w in cfg.weight_decays)} · seed{'s' if len(cfg.seeds) > 1 else ''} {seeds}"
             + ("" if cfg.decay_bias else " · biases not decayed"))
 

@@ -36,17 +36,32 @@ def view_options(key: str) -> ViewOptions:
     return ViewOptions(log_y, show_val, band)
 
 
+def group_choice(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
+    """With several optimizers or learning rates: which (optimizer, lr) group the figures show."""
+    groups = [(o, lr) for o in cfg.optimizers for lr in cfg.lrs]
+    if len(groups) == 1:
+        return None
+    i = st.selectbox("Show optimizer × learning rate", range(len(groups)), shown_index(range(len(groups)),
+                     f"{key}_group"), key=f"{key}_group", format_func=lambda i: plots.group_label(*groups[i]),
+                     help="The curves and the summary across λ show one group of the grid; the figure below "
+                          "them compares every group.")
+    return groups[i]
+
+
 def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str) -> None:
-    """The main figure: training loss and L2 norm side by side, one colour per λ (after the grokking view, on
-    a preset that asks for it)."""
+    """The main figure: training loss and L2 norm side by side, one colour per λ (of one (optimizer, lr)
+    group when the sweep has several; after the grokking view, on a preset that asks for it)."""
+    group = group_choice(cfg, key)
+    if group is not None and not frame.empty:
+        frame = plots.select_group(frame, group)
     if DATASETS[cfg.preset].view == "grokking":
         grokking(frame, cfg, key)
     # A live view reruns every poll; building the figure costs ~50 ms against ~2 ms to send it, so an
     # unchanged frame (same object, same length) reuses the figure: many watchers then leave the CPU to training.
     memo_key = f"_fig_{key}"
-    stamp = (id(frame), len(frame), options, cfg)
+    stamp = (id(frame), len(frame), options, cfg, group)
     memo = st.session_state.get(memo_key)
-    if memo is not None and memo[0] == stamp and memo[2] is frame:
+    if memo is not None and memo[0] == stamp and (group is not None or memo[2] is frame):
         fig = memo[1]
     else:
         fig = plots.curves_figure(frame, log_y=options.log_y, show_val=options.show_val, band=options.band,
@@ -91,38 +106,62 @@ def curves_caption(cfg: SweepConfig) -> None:
         + (" Several seeds: the line is their mean, the band their spread." if len(cfg.seeds) > 1 else ""))
 
 
-def diverged_notes(diverged: dict) -> None:
-    for (w, s), epoch in sorted(diverged.items()):
-        st.warning(f"λ={w:g} (seed {s}) diverged at epoch {epoch}: its loss became infinite or NaN, so it "
+def diverged_notes(diverged: dict, cfg: SweepConfig | None = None) -> None:
+    grid = cfg is not None and len(cfg.optimizers) * len(cfg.lrs) > 1
+    for (o, lr, w, s), epoch in sorted(diverged.items()):
+        which = f"{plots.group_label(o, lr)}, " if grid else ""
+        st.warning(f"{which}λ={w:g} (seed {s}) diverged at epoch {epoch}: its loss became infinite or NaN, so it "
                    "stopped there (✕ in the figure). The other members are unaffected.", icon=":material/warning:")
 
 
 def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
     """Final metrics against λ, the best λ by validation loss, the table and the CSV of the whole frame."""
-    st.subheader("Across λ: where each run ended")
+    group = _chosen(cfg, key)
+    whole = frame
+    if group is not None:
+        st.subheader("Across the grid: every optimizer and learning rate")
+        st.plotly_chart(plots.grid_figure(frame), key=f"{key}_grid", config=CHART_CONFIG)
+        st.caption("**What to look for:** AdamW shrinks every weight by 1 − lr·λ per step, so its effective decay "
+                   "grows with the learning rate; Adam's and RMSprop's coupled L2 is rescaled per weight, and "
+                   "SGD's is an exact L2 penalty. Click a line in the legend to hide it.")
+        frame = plots.select_group(frame, group)
+    st.subheader("Across λ: where each run ended" + (f" ({plots.group_label(*group)})" if group else ""))
     st.plotly_chart(plots.summary_figure(frame), key=f"{key}_summary", config=CHART_CONFIG)
-    table = plots.summary_frame(frame)
-    best = plots.best_wd(table)
+    best = plots.best_wd(plots.summary_frame(frame))
+    table = plots.summary_frame(whole)
     st.caption(
         "**What to look for:** when decay helps, the validation loss is lowest at some λ > 0 (★ marks the lowest) "
         "and the gap (val − train) narrows as λ grows while the norm falls. λ = 0 sits left of the dotted line, "
         "the axis is logarithmic to its right. "
         + (f"Best here: λ = {best:g}. " if best is not None else "")
         + f"Gap: {DEFINITIONS['gap']}.")
-    shown = table.drop(columns=[c for c in table if c.endswith("_std")]).rename(columns={
-        "weight_decay": "λ (weight_decay)", "train_loss": "final train loss", "val_loss": "final val loss",
-        "gap": "gap (val − train)", "l2_norm": "‖w‖₂", "train_acc": "train acc", "val_acc": "val acc"})
+    drop = [c for c in table if c.endswith("_std") or c in ("train_loss", "train_acc")]
+    if group is None:
+        drop += ["optimizer", "lr"]
+    shown = table.drop(columns=drop).rename(columns={
+        "weight_decay": "λ (weight_decay)", "train_eval_loss": "final train loss", "val_loss": "final val loss",
+        "gap": "gap (val − train)", "l2_norm": "‖w‖₂", "train_eval_acc": "train acc", "val_acc": "val acc"})
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
     st.dataframe(shown, hide_index=True, key=f"{key}_table",
                  column_config={c: st.column_config.NumberColumn(format="%.5g") for c in shown.columns
-                                if c not in ("seeds", "diverged")})
+                                if c not in ("seeds", "diverged", "optimizer")})
     name = "wdlab_" + "_".join(f"{k}-{v}" for k, v in to_query(cfg).items() if k in ("preset", "optimizer", "epochs"))
-    st.download_button("Download the whole frame (CSV)", data=lambda: frame.to_csv(index=False).encode(),
+    st.download_button("Download the whole frame (CSV)", data=lambda: whole.to_csv(index=False).encode(),
                        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
                        icon=":material/download:")
     with st.expander("Exact definitions"):
         for column, text in DEFINITIONS.items():
             st.markdown(f"- **{column}**: {text}")
-        st.markdown("- Every number comes from `torch.optim` run on each (λ, seed) member; the CSV has one row "
-                    "per member and epoch (epoch 0 = initial weights), with the per-layer norms `l2_layer…`.")
+        st.markdown("- Every number comes from `torch.optim` run on each (optimizer, lr, λ, seed) member; the CSV "
+                    "has one row per member and epoch (epoch 0 = initial weights), with the per-layer norms "
+                    "`l2_weight…`, `l2_bias…` (and `l2_gain…` with LayerNorm).")
+
+
+def _chosen(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
+    """The group picked in curves() (the same key), without drawing the selector again."""
+    groups = [(o, lr) for o in cfg.optimizers for lr in cfg.lrs]
+    if len(groups) == 1:
+        return None
+    i = st.session_state.get(f"{key}_group", 0)
+    return groups[i if isinstance(i, int) and 0 <= i < len(groups) else 0]

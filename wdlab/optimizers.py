@@ -1,0 +1,85 @@
+"""Optimizer registry: one entry per torch.optim optimizer — its text, its decay kind, the engine's and the reference's build."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# torch is imported inside the builders only: config imports this registry and must stay light.
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """How one optimizer takes part in a sweep.
+
+    engine(groups, cfg, fused): torch.optim with weight_decay=0 over the engine's stacked parameter groups (one
+        group per learning rate; each group's dict holds "params" and "lr"); fused=True asks for torch's fused
+        step (the engine passes it only where `fusable` and every tensor's length is a multiple of the vector
+        width: then no element takes the kernel's scalar tail, which rounds differently, and a member's numbers
+        do not depend on where it sits in the buffer); the engine applies each member's λ itself,
+        exactly where torch applies it: coupled = `grad += λ·w` before the step; decoupled = `w *= 1 − lr·λ`
+        before the step.
+    reference(groups, lr, weight_decay, cfg): torch.optim exactly as a plain loop builds it for one model.
+    """
+
+    name: str
+    label: str                      # a short human name
+    rule: str                       # the update rule, as text
+    decay: str                      # "coupled" | "decoupled"
+    engine: Callable[[list[dict], Any], Any]
+    reference: Callable[[list[dict], float, float, Any], Any]
+    momentum: bool = False          # takes cfg.momentum
+    fusable: bool = False           # torch has a fused CPU step for it
+
+    @property
+    def coupled(self) -> bool:
+        return self.decay == "coupled"
+
+    def describe(self) -> str:
+        return f"{self.label} — {self.decay}: {self.rule}"
+
+
+def _sgd_engine(groups, cfg, fused=False):
+    import torch
+    return torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=cfg.momentum, fused=fused or None)
+
+
+def _sgd_reference(groups, lr, weight_decay, cfg):
+    import torch
+    return torch.optim.SGD(groups, lr=lr, momentum=cfg.momentum, weight_decay=weight_decay)
+
+
+def _adam_engine(groups, cfg, fused=False):  # AdamW with weight_decay=0 is exactly Adam: both step with this
+    import torch
+    return torch.optim.Adam(groups, lr=groups[0]["lr"], fused=fused or None)
+
+
+def _adam_reference(groups, lr, weight_decay, cfg):
+    import torch
+    return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
+
+
+def _adamw_reference(groups, lr, weight_decay, cfg):
+    import torch
+    return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
+
+
+def _rmsprop_engine(groups, cfg, fused=False):
+    import torch
+    return torch.optim.RMSprop(groups, lr=groups[0]["lr"])  # no fused RMSprop in torch 2.13
+
+
+def _rmsprop_reference(groups, lr, weight_decay, cfg):
+    import torch
+    return torch.optim.RMSprop(groups, lr=lr, weight_decay=weight_decay)
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {spec.name: spec for spec in (
+    OptimizerSpec("sgd", "SGD", "grad += λ·w, then the SGD step (with --momentum: the momentum buffer, then the "
+                  "step)", "coupled", _sgd_engine, _sgd_reference, momentum=True, fusable=True),
+    OptimizerSpec("adam", "Adam with L2", "grad += λ·w before Adam rescales it, so big-gradient weights decay "
+                  "less", "coupled", _adam_engine, _adam_reference, fusable=True),
+    OptimizerSpec("adamw", "AdamW", "w *= 1 − lr·λ, then the Adam step; every weight decays at the same rate",
+                  "decoupled", _adam_engine, _adamw_reference, fusable=True),
+    OptimizerSpec("rmsprop", "RMSprop with L2", "grad += λ·w before RMSprop divides it by the running RMS of "
+                  "the gradients", "coupled", _rmsprop_engine, _rmsprop_reference),
+)}
