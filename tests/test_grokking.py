@@ -102,7 +102,7 @@ def test_a_link_naming_the_preset_gets_its_defaults_and_its_warnings_name_them()
 
 
 def test_the_default_sweep_fits_the_default_limits():
-    from wdlab.sweep import validate
+    from wdlab.budget import validate
     validate(SweepConfig(preset="modular-addition", **preset_defaults("modular-addition")), DEFAULT_LIMITS)
 
 
@@ -228,7 +228,8 @@ def grok_frame():
     from wdlab.scenarios import BY_ID
     cfg = BY_ID["grokking-no-decay"].config
     assert cfg == BY_ID["grokking-norm"].config
-    return run_sweep(cfg, limits=DEMO_LIMITS).frame
+    from wdlab.budget import validate
+    return run_sweep(cfg, **validate(cfg, DEMO_LIMITS).knobs()).frame
 
 
 def test_the_bank_grokking_cards_are_graded_from_the_run(grok_frame):
@@ -253,9 +254,8 @@ def test_the_bank_grokking_cards_are_graded_from_the_run(grok_frame):
 
 def test_the_small_variant_fits_the_demo_and_groks_within_it():
     from wdlab.config import DEMO_LIMITS
-    from wdlab.sweep import validate
+    from wdlab.budget import validate
     cfg = SweepConfig(preset="modular-addition-p23", **preset_defaults("modular-addition-p23"))
-    validate(cfg, DEMO_LIMITS)
-    result = run_sweep(cfg, limits=DEMO_LIMITS)
+    result = run_sweep(cfg, **validate(cfg, DEMO_LIMITS).knobs())
     ev = events(result.frame)
     assert criteria(ev, MIN_DELAY) == [], ev.to_string()

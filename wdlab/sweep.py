@@ -76,14 +76,17 @@ def prepare(cfg: SweepConfig, data: Data | None = None) -> Setup:
     return Setup(models, X, y, Xv, yv, datas[0].task)
 
 
-def plan_chunks(cfg: SweepConfig, setup: Setup, members: range) -> list[range]:
-    """Consecutive ranges of `members`, one per pass: few enough members that one layer's activations
-    (members × batch × width) stay within CACHE_BYTES; as equal in size as possible."""
+def plan_chunks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = None,
+                members: range | None = None) -> list[range]:
+    """Consecutive ranges of `members` (default: all), one per pass: at most max_chunk_members each, and few
+    enough members that one layer's activations (members × batch × width) stay within CACHE_BYTES; as equal in
+    size as possible."""
+    members = range(len(cfg.members)) if members is None else members
     M = len(members)
     batch = min(cfg.batch_size or setup.n_train, setup.n_train)
     width = max((*cfg.hidden, setup.X.shape[2]))
     per_member = batch * width * setup.X.element_size()
-    limit = max(1, min(M, CACHE_BYTES // per_member))
+    limit = max(1, min(M, max_chunk_members or M, CACHE_BYTES // per_member))
     n = math.ceil(M / limit)
     bounds = [members.start + round(i * M / n) for i in range(n + 1)]
     return [range(a, b) for a, b in zip(bounds, bounds[1:])]
@@ -92,7 +95,8 @@ def plan_chunks(cfg: SweepConfig, setup: Setup, members: range) -> list[range]:
 def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochListener | None = None,
               cancel: threading.Event | None = None, keep_params: bool = False,
               max_chunk_members: int | None = None, val_block_rows: int | None = None) -> SweepResult:
-    """Train every member; call on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights).
+    """Train every member; call on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained
+    in member groups, `epoch` is the sweep's share done, counted in epochs, and rows are the group's).
 
     Member (optimizer, lr, λ, s) equals a standalone nn.Sequential + torch.optim run built under
     torch.manual_seed(s), seeing batches in the order of torch.randperm(n, generator=Generator().manual_seed(s)).
@@ -106,8 +110,11 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
     M = len(cfg.members)
     size = max(1, max_chunk_members or M)
     builder, result = None, SweepResult(cfg, None, "done")
-    for first in range(0, M, size):  # member groups one after another: only one group's buffers at a time
-        builder = _train_group(cfg, setup, range(first, min(first + size, M)), builder, result, on_epoch, cancel,
+    firsts = range(0, M, size)
+    for g, first in enumerate(firsts):  # member groups one after another: only one group's buffers at a time
+        listen = on_epoch if on_epoch is None or len(firsts) == 1 else \
+            (lambda e, rows, g=g: on_epoch((g * cfg.epochs + e) // len(firsts), rows))  # the share done, in epochs
+        builder = _train_group(cfg, setup, range(first, min(first + size, M)), builder, result, listen, cancel,
                                keep_params, val_block_rows)
         if result.status == "cancelled":
             break
@@ -122,7 +129,7 @@ def _train_group(cfg: SweepConfig, setup: Setup, group: range, builder, result: 
     """Train the members `group` (consecutive indices of cfg.members) in cache-sized passes, every epoch; add
     their rows to `builder` (made here for the first group) and their outcome to `result`."""
     members = cfg.members
-    passes = [Pass(cfg, setup, chunk) for chunk in plan_chunks(cfg, setup, group)]
+    passes = [Pass(cfg, setup, chunk) for chunk in plan_chunks(cfg, setup, members=group)]
     cols = metrics.columns(passes[0].layer_columns, setup.task == "classification")
     builder = builder or metrics.FrameBuilder(cols)
     alive = set(group)
