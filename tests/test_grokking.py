@@ -77,7 +77,7 @@ def test_float32_modular_run_stays_within_rounding_of_torch_optim():
 
 def test_preset_defaults_fill_what_the_cli_did_not_set():
     defaults = preset_defaults("modular-addition")
-    assert defaults["activation"] == "quadratic" and defaults["optimizer"] == "adamw" and 0.0 in defaults["weight_decays"]
+    assert defaults["activation"] == "quadratic" and defaults["optimizers"] == ("adamw",) and 0.0 in defaults["weight_decays"]
     args = cli.build_parser().parse_args(["run", "--preset", "modular-addition"])
     cfg = cli.config_from_args(args)
     assert cfg == SweepConfig(preset="modular-addition", **defaults)

@@ -29,14 +29,14 @@ def test_picking_the_preset_shows_its_own_settings():
     at.selectbox(key="cfg_preset").select("modular-addition").run()
     d = preset_defaults("modular-addition")
     assert at.selectbox(key="cfg_activation").value == "quadratic"
-    assert at.radio(key="cfg_optimizer").value == "adamw"
+    assert at.multiselect(key="cfg_optimizer").value == ["adamw"]
     assert at.text_input(key="cfg_hidden").value == "128" and at.number_input(key="cfg_epochs").value == d["epochs"]
     assert at.multiselect(key="cfg_weight_decays").value == [f"{w:g}" for w in d["weight_decays"]]
     assert not at.error
     # a setting changed afterwards stays changed; picking another preset without defaults keeps the widgets
-    at.text_input(key="cfg_lr").input("0.02").run()
+    at.multiselect(key="cfg_lr").set_value(["0.02"]).run()
     at.selectbox(key="cfg_preset").select("moons").run()
-    assert at.text_input(key="cfg_lr").value == "0.02" and at.selectbox(key="cfg_activation").value == "quadratic"
+    assert at.multiselect(key="cfg_lr").value == ["0.02"] and at.selectbox(key="cfg_activation").value == "quadratic"
 
 
 def test_a_grokking_link_draws_accuracy_and_norm_with_the_grok_steps_starred():

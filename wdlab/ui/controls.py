@@ -96,10 +96,10 @@ def load_preset_defaults() -> None:
     if not defaults:
         return
     state = cfg_to_state(SweepConfig(preset=preset, **defaults))
+    widget = {"optimizers": "optimizer", "lrs": "lr"}   # the widgets named like the URL keys
     for name in defaults:
-        st.session_state[PREFIX + name] = state[name]
-    if "optimizer" in defaults or "momentum" in defaults:
-        st.session_state[PREFIX + "optimizer"] = state["optimizer"]
+        st.session_state[PREFIX + widget.get(name, name)] = state[widget.get(name, name)]
+    if "optimizers" in defaults or "momentum" in defaults:
         st.session_state[PREFIX + "momentum"] = state["momentum"]
 
 
