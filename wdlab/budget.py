@@ -149,7 +149,8 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
             t += G * b * max(cfg.hidden) * e
         return t
 
-    adamw, adam = cfg.optimizer == "adamw", cfg.optimizer in ("adam", "adamw")
+    # a grid mixes optimizers in one stacked sweep: count the costliest one's state for every member
+    adamw, adam = "adamw" in cfg.optimizers, any(o != "sgd" for o in cfg.optimizers)
     gw = sum(G * i * o * e for i, o in zip(dims, dims[1:]) if o > i)
     state = (3 if adam else 1 if cfg.momentum else 0) * G * P * e    # Adam: exp_avg, exp_avg_sq, a sqrt temp
     params = G * P * e * (3 + adamw) + gw                             # flat, grad, decay (, AdamW's shrink)
@@ -220,7 +221,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     bwd = sum(i * o for i, o in layers) + sum(i * o for i, o in layers[1:])
     hid = sum(cfg.hidden)
     blocks = cfg.epochs * (-(-nv // block) if block else 1)
-    ops_step = 6 + 9 * len(layers) + (12 if cfg.optimizer != "sgd" else 4)
+    ops_step = 6 + 9 * len(layers) + (12 if any(o != "sgd" for o in cfg.optimizers) else 4)
     ops_epoch = 12 + 6 * len(layers) * (blocks / cfg.epochs) + 4 * len(layers)
     P = count_params(shape.in_dim, cfg.hidden, shape.out_dim)
     return {
