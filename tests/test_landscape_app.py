@@ -1,0 +1,65 @@
+"""The Landscape page: a link gives one map per optimizer with an lr × λ cell each; a chosen cell shows its curves."""
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit")
+LINK = {"preset": "moons", "optimizer": "adam,adamw", "lr": "0.001,0.01,0.1", "wd": "0,0.001,0.1", "epochs": "12",
+        "hidden": "8"}
+
+
+def _script():
+    from wdlab.ui.landscape_page import landscape_page
+    landscape_page()
+
+
+def opened(query=LINK) -> AppTest:
+    at = AppTest.from_function(_script, default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    deadline = time.monotonic() + 120
+    while not at.session_state["landscape_job"].snapshot(with_frame=False).finished:  # AppTest never polls
+        assert time.monotonic() < deadline, "the map did not finish"
+        time.sleep(0.1)
+    return at.run()
+
+
+def maps(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_a_landscape_link_draws_one_map_per_optimizer_with_a_cell_per_lr_and_lambda():
+    at = opened()
+    assert not at.exception and not at.error
+    specs = maps(at)
+    assert [s["layout"]["title"]["text"] for s in specs] == ["Adam with L2", "AdamW"]
+    for spec, opt in zip(specs, ("adam", "adamw")):
+        cell = next(t for t in spec["data"] if t["meta"]["role"] == "cells")
+        assert cell["marker"]["symbol"] == "square"
+        assert sorted(tuple(d[1:]) for d in cell["customdata"]) == sorted(
+            (lr, w) for lr in (0.001, 0.01, 0.1) for w in (0.0, 0.001, 0.1))
+        assert {d[0] for d in cell["customdata"]} == {opt}
+        assert any(t["meta"]["role"] == "best" for t in spec["data"])
+    words = " ".join(m.value for m in at.markdown)
+    assert "In λ: for Adam with L2" in words and "In lr·λ:" in words
+    assert any("The best λ at an lr" in c.value for c in at.caption)
+
+
+def test_a_chosen_cell_shows_its_curves_and_a_link_to_the_explorer():
+    at = opened()
+    at.session_state["landscape_cell"] = ("adamw", 0.01, 0.1)   # what a click in the map stores
+    at.run()
+    assert any("AdamW, lr 0.01, λ 0.1" in h.value for h in at.subheader)
+    curves = maps(at)[-1]
+    assert {t["meta"].get("wd") for t in curves["data"] if t.get("meta", {}).get("role") == "line"} == {0.1}
+    link = at.get("link_button")[0].proto.url
+    assert "optimizer=adamw" in link and "lr=0.01" in link and "wd=0.1" in link
+
+
+def test_the_axis_switch_draws_lr_times_lambda():
+    at = opened()
+    at.radio(key="landscape_axis").set_value("lr_wd").run()
+    assert "lr·λ" in maps(at)[0]["layout"]["xaxis"]["title"]["text"]

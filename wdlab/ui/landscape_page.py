@@ -1,0 +1,164 @@
+"""The Landscape page: λ × learning-rate maps, one per optimizer, filling in live; a clicked cell's curves."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ..budget import validate
+from ..config import SweepConfig
+from ..data import DATASETS
+from ..landscape import RULE, best_per_lr, cells, movement, sentence
+from ..optimizers import OPTIMIZERS
+from ..params import from_query, to_query
+from ..plots import curves_figure, select_group
+from ..plots_landscape import landscape_figure
+from . import controls, live
+from .results import CHART_CONFIG
+from .state import POLL_SECONDS, limits, manager, owner, plain
+
+SLOT = "landscape_job"
+# Fits the hosted demo: 2 optimizers × 3 lrs × 4 λ × 1 seed = 24 members on the moons, 150 full-batch epochs.
+DEFAULT = SweepConfig(preset="moons", hidden=(32,), optimizers=("adam", "adamw"), lrs=(0.001, 0.01, 0.1),
+                      weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,), epochs=150)
+INTRO = ("The AdamW paper's picture (Loshchilov & Hutter, Fig. 2), trained here: one map per optimizer, learning "
+         "rate up, λ across, each cell coloured by how well that (lr, λ) generalized. With **coupled** decay "
+         "(Adam's L2, SGD's) the best λ tends to depend on the lr; with **decoupled** decay it should move less "
+         "— but torch's `AdamW` shrinks by 1 − **lr·λ** per step, so in torch's own axes the product is what acts: "
+         "switch the axis to lr·λ to see it. Click a cell for its curves.")
+
+
+def _url() -> None:
+    if st.session_state.get("landscape_loaded"):
+        return
+    st.session_state["landscape_loaded"] = True
+    query = {k: st.query_params.get_all(k) for k in st.query_params}
+    lim = limits()
+    cfg, warnings = from_query(query, check=lambda c: validate(c, lim), base=DEFAULT)
+    controls.load_state(cfg)
+    st.session_state["landscape_warnings"] = warnings
+    st.session_state["landscape_autorun"] = True   # the page shows its map without a click, link or not
+
+
+def _selected(key: str) -> tuple | None:
+    """The (optimizer, lr, λ) of the cell last clicked in any map."""
+    for opt in OPTIMIZERS:
+        state = st.session_state.get(f"{key}_{opt}")
+        points = (state or {}).get("selection", {}).get("points", []) if isinstance(state, dict) else \
+            getattr(getattr(state, "selection", None), "points", []) if state is not None else []
+        if points:
+            data = points[0].get("customdata")
+            if data:
+                st.session_state["landscape_cell"] = (str(data[0]), float(data[1]), float(data[2]))
+    return st.session_state.get("landscape_cell")
+
+
+def landscape_page() -> None:
+    _url()
+    st.title("Landscape: λ × learning rate")
+    st.markdown(INTRO)
+    for warning in st.session_state.get("landscape_warnings", []):
+        st.warning(f"Link: {plain(warning)}", icon=":material/link:")
+    lim = limits()
+    with st.sidebar:
+        st.header("Sweep")
+        cfg, errors = controls.sweep_controls(lim)
+        for message in errors:
+            st.error(message)
+    if cfg is not None and cfg.preset == "csv":
+        st.info("The landscape trains on the built-in datasets; pick one on the left.")
+        cfg = None
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    pressed = c1.button("Train the map", type="primary", key="landscape_train", disabled=cfg is None,
+                        icon=":material/grid_on:", width="stretch")
+    if cfg is not None:
+        c2.caption(f"{len(cfg.optimizers)} optimizer(s) × {len(cfg.lrs)} lr × {len(cfg.weight_decays)} λ × "
+                   f"{len(cfg.seeds)} seed(s) = {len(cfg.members)} models, {cfg.epochs} epochs on "
+                   f"{DATASETS[cfg.preset].title}.")
+    autorun = st.session_state.pop("landscape_autorun", False)
+    if cfg is not None and (pressed or autorun):
+        st.query_params.from_dict(to_query(cfg))
+        st.session_state.pop("landscape_cell", None)
+        live.start(cfg, slot=SLOT)
+    job = st.session_state.get(SLOT)
+    if job is None:
+        return
+    classification = DATASETS[job.cfg.preset].task == "classification"
+    o1, o2, o3 = st.columns(3)
+    metric = o1.radio("colour", ["val_loss", "val_acc"] if classification else ["val_loss"], key="landscape_metric",
+                      horizontal=True, format_func=lambda m: {"val_loss": "validation loss",
+                                                              "val_acc": "validation accuracy"}[m])
+    which = o2.radio("epoch", ["best", "final"], key="landscape_which", horizontal=True,
+                     format_func=lambda w: {"best": "best epoch", "final": "final epoch"}[w])
+    axis = o3.radio("x axis", ["weight_decay", "lr_wd"], key="landscape_axis", horizontal=True,
+                    format_func=lambda a: {"weight_decay": "λ", "lr_wd": "lr·λ"}[a])
+    manager().touch(job, owner())
+    if job.snapshot(with_frame=False).finished:
+        _maps(metric, which, axis)
+    else:
+        _live_maps(metric, which, axis)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _live_maps(metric: str, which: str, axis: str) -> None:
+    job = st.session_state.get(SLOT)
+    if job is None:
+        return
+    manager().touch(job, owner())
+    snap = job.snapshot(with_frame=False)
+    if snap.finished:
+        st.rerun(scope="app")
+    st.progress(snap.epochs_done / max(snap.epochs_total, 1),
+                text="Waiting in the queue" if snap.status == "queued"
+                else f"Training: epoch {snap.epochs_done} of {snap.epochs_total} — the cells fill in as it trains")
+    _draw(job, metric, which, axis, live_view=True)
+
+
+def _maps(metric: str, which: str, axis: str) -> None:
+    job = st.session_state.get(SLOT)
+    snap = job.snapshot(with_frame=False)
+    if snap.status == "failed":
+        st.error(f"This map could not be trained: {snap.error}")
+        return
+    if snap.status == "cancelled":
+        st.info(f"This map was cancelled after {snap.epochs_done} of {snap.epochs_total} epochs.")
+    _draw(job, metric, which, axis, live_view=False)
+
+
+def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
+    frame = job.frame()
+    if frame.empty:
+        st.caption("The first epochs are on their way…")
+        return
+    c = cells(frame, metric, which)
+    rng = (float(c.value.min()), float(c.value.max()))
+    key = "landscape_map"
+    chosen = None if live_view else _selected(key)
+    cols = st.columns(len(job.cfg.optimizers))
+    for col, opt in zip(cols, job.cfg.optimizers):
+        fig = landscape_figure(c, opt, OPTIMIZERS[opt].label, metric=metric, axis=axis, range_=rng, selected=chosen)
+        with col:
+            if live_view:
+                st.plotly_chart(fig, key=f"{key}_live_{opt}", config=CHART_CONFIG)
+            else:
+                st.plotly_chart(fig, key=f"{key}_{opt}", config=CHART_CONFIG, on_select="rerun",
+                                selection_mode="points")
+    best = best_per_lr(c, metric)
+    lines = []
+    for unit, column in (("λ", "weight_decay"), ("lr·λ", "lr_wd")):
+        moves = movement(best, column)
+        lines.append(f"In {unit}: " + "; ".join(sentence(OPTIMIZERS[o].label, m, unit) for o, m in moves.items()) + ".")
+    for line in lines:
+        st.markdown(line)
+    st.caption(RULE.format(what="best-epoch" if which == "best" else "final-epoch", metric=metric,
+                           best="lowest" if metric.endswith("loss") else "highest"))
+    if live_view or chosen is None:
+        if not live_view:
+            st.caption("Click a cell to see its curves.")
+        return
+    opt, lr, w = chosen
+    st.subheader(f"{OPTIMIZERS[opt].label}, lr {lr:g}, λ {w:g}")
+    member = select_group(frame, (opt, lr))
+    member = member[member.weight_decay == w]
+    st.plotly_chart(curves_figure(member, show_val=True), key="landscape_curves", config=CHART_CONFIG)
+    link = job.cfg.replace(optimizers=(opt,), lrs=(lr,), weight_decays=(w,))
+    query = "&".join(f"{k}={v}" for k, v in to_query(link).items())
+    st.link_button("Open these settings in the explorer", f"./?{query}", icon=":material/open_in_new:")
