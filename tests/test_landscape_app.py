@@ -63,3 +63,17 @@ def test_the_axis_switch_draws_lr_times_lambda():
     at = opened()
     at.radio(key="landscape_axis").set_value("lr_wd").run()
     assert "lr·λ" in maps(at)[0]["layout"]["xaxis"]["title"]["text"]
+
+
+def test_the_default_map_fits_the_hosted_demo_and_a_bigger_one_gets_a_message(monkeypatch):
+    from wdlab.budget import validate
+    from wdlab.config import DEMO_LIMITS
+    from wdlab.ui.text import notes_of
+    from wdlab.ui.landscape_page import DEFAULT
+    validate(DEFAULT, DEMO_LIMITS)                       # trains on the shared demo server as it is
+    monkeypatch.setenv("WDLAB_DEMO", "1")
+    at = opened({"preset": "moons", "optimizer": "adam,adamw", "lr": "1e-4,3e-4,1e-3,3e-3,1e-2,3e-2", "wd": "0,0.1",
+                 "epochs": "10", "hidden": "8"})
+    text = " ".join(notes_of(at, "warning"))
+    assert "6 learning rates (at most 4)" in text        # the link's grid was too big: said, and cut to fit
+    assert not at.exception

@@ -13,7 +13,8 @@ from ..plots import curves_figure, select_group
 from ..plots_landscape import landscape_figure
 from . import controls, live
 from .results import CHART_CONFIG
-from .state import POLL_SECONDS, limits, manager, owner, plain
+from .state import POLL_SECONDS, limits, manager, owner
+from .text import note
 
 SLOT = "landscape_job"
 # Fits the hosted demo: 2 optimizers × 3 lrs × 4 λ × 1 seed = 24 members on the moons, 150 full-batch epochs.
@@ -55,14 +56,15 @@ def landscape_page() -> None:
     _url()
     st.title("Landscape: λ × learning rate")
     st.markdown(INTRO)
-    for warning in st.session_state.get("landscape_warnings", []):
-        st.warning(f"Link: {plain(warning)}", icon=":material/link:")
+    warnings = st.session_state.get("landscape_warnings", [])
+    if warnings:  # a link's words stay text: one note for all of them
+        note("warning", "Link: " + " · ".join(warnings))
     lim = limits()
     with st.sidebar:
         st.header("Sweep")
         cfg, errors = controls.sweep_controls(lim)
         for message in errors:
-            st.error(message)
+            note("error", message)  # may quote what the visitor typed: plain text
     if cfg is not None and cfg.preset == "csv":
         st.info("The landscape trains on the built-in datasets; pick one on the left.")
         cfg = None
@@ -116,7 +118,7 @@ def _maps(metric: str, which: str, axis: str) -> None:
     job = st.session_state.get(SLOT)
     snap = job.snapshot(with_frame=False)
     if snap.status == "failed":
-        st.error(f"This map could not be trained: {snap.error}")
+        note("error", f"This map could not be trained: {snap.error}")
         return
     if snap.status == "cancelled":
         st.info(f"This map was cancelled after {snap.epochs_done} of {snap.epochs_total} epochs.")
