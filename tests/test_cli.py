@@ -218,3 +218,14 @@ def test_backend_ray_without_ray_says_how_to_get_it_in_one_line():
 def test_ray_flags_without_the_ray_backend_are_refused(capsys):
     code, _, err = run_main(SMALL + ["--address", "127.0.0.1:6379"], capsys)
     assert code == 2 and "apply to --backend ray" in err
+
+
+def test_summary_prints_the_best_lambda_per_optimizer_and_lr(capsys):
+    from wdlab.landscape import summary_lines
+    from wdlab.optimizers import OPTIMIZERS
+    code, out, err = run_main(["run", "--preset", "moons", "--hidden", "8", "--epochs", "5", "--lr", "0.01", "0.1",
+                               "--optimizer", "adam", "adamw", "--wd", "0", "0.1", "--summary", "--quiet"], capsys)
+    frame = pd.read_csv(io.StringIO(out))
+    assert code == 0 and set(frame.optimizer) == {"adam", "adamw"} and set(frame.lr) == {0.01, 0.1}
+    expected = summary_lines(frame, {n: s.label for n, s in OPTIMIZERS.items()}, "val_acc")
+    assert err.splitlines() == [f"wdlab: {line}" for line in expected] and len(expected) == 1 + 4 + 2

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: start a local Ray and stop it afterwards)")
     run.add_argument("--ray-cpus", type=_positive_int, metavar="N",
                      help="with --backend ray and no --address: CPUs of the local Ray (default: all cores)")
+    run.add_argument("--summary", action="store_true",
+                     help="after the run, print the best λ per (optimizer, lr) and how far it moves, on stderr")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     return parser
 
@@ -256,6 +258,12 @@ def _main(argv: list[str] | None) -> int:
         where = f" ({describe(group)})" if several else ""
         sys.stderr.write(f"wdlab: member optimizer={o} lr={lr:g} weight_decay={w:g} seed={s}{where} diverged at "
                          f"epoch {epoch}\n")
+    if args.summary and not result.frame.empty:
+        from .landscape import summary_lines
+        from .optimizers import OPTIMIZERS
+        metric = "val_acc" if "val_acc" in result.frame else "val_loss"
+        for line in summary_lines(result.frame, {n: s.label for n, s in OPTIMIZERS.items()}, metric):
+            sys.stderr.write(f"wdlab: {line}\n")
     for o in result.failures:  # a failed group is named; the others' rows are in the output
         sys.stderr.write(f"wdlab: error: group {describe(o.cfg)} failed: {o.error}\n")
     if cancel.is_set():
