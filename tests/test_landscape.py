@@ -98,3 +98,16 @@ def test_each_map_draws_one_square_cell_per_lr_and_lambda_with_the_best_starred_
     assert list(roles["best_per_lr"].y) == sorted(LRS) and "selected" in roles
     lrwd = landscape_figure(c, "adamw", "AdamW", axis="lr_wd")
     assert len(set(lrwd.data[0].x)) > len(WDS)                           # lr·λ differs along each row
+
+
+def test_the_halve_the_lr_question_reads_the_best_lambda_off_the_map():
+    from wdlab.quiz import grade
+    from wdlab.scenarios import BY_ID
+    card = BY_ID["landscape-halve-lr"]
+    best = {("adam", 0.01): 1e-2, ("adam", 0.02): 1e-2, ("adamw", 0.01): 1e-1, ("adamw", 0.02): 1e-2}
+    rows = [dict(optimizer=o, lr=lr, weight_decay=w, seed=0, epoch=e, diverged=False,
+                 val_loss=1 + abs(math.log10(w + 1e-6) - math.log10(best[o, lr] + 1e-6)) - e / 1000)
+            for (o, lr) in best for w in card.config.weight_decays for e in (0, card.config.epochs)]
+    adam, adamw = grade(card, pd.DataFrame(rows))
+    assert adam.answer == "stays" and adamw.answer == "moves up"      # a larger λ is best at the halved lr
+    assert "at lr 0.01 it was 0.1" in adamw.facts[0]

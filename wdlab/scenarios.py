@@ -10,6 +10,7 @@ from .config import SweepConfig
 from .params import to_query
 from .quiz import DOWN, SAME, UP, Direction, MultipleChoice, Option, Outcome, Point, Run, Scenario, WhichCurve
 from .quiz_grok import EverPasses, SinceFitted
+from .quiz_landscape import BestLambdaMoves
 
 
 def d(metric: str, before: float, after: float, runs: tuple[int, int] = (0, 0), **why: str) -> Direction:
@@ -74,6 +75,11 @@ GROK_REASON = ("A network can fit its training pairs two ways: memorise each one
                "the network drifts to the small-norm solution, which is the rule, and validation accuracy jumps "
                "long after training accuracy hit 100 % — grokking. Without decay nothing pulls it off the "
                "memorising solution it already has.")
+
+LANDSCAPE = SweepConfig(preset="moons", hidden=(32,), optimizers=("adam", "adamw"), lrs=(0.01, 0.02), epochs=150,
+                        weight_decays=(0.0, 1e-3, 1e-2, 1e-1, 0.3), seeds=(0,))
+LANDSCAPE_SETUP = ("The moons, a 32-unit network, 150 full-batch epochs, five λ values from 0 to 0.3 — trained with "
+                   "Adam + L2 and with AdamW, each at lr 0.02 and at half of it, 0.01: one small λ × lr landscape.")
 
 BANK: tuple[Scenario, ...] = (
     Scenario(
@@ -240,6 +246,23 @@ BANK += (
          d("l2_norm", 0.0, 0.3, down="Without decay nothing pulls the memorising weights down, and cross-"
            "entropy keeps rewarding larger logits: λ = 0's norm only grows. With decay it peaks and falls.")),
         GROK_REASON),
+    Scenario(
+        "landscape-halve-lr", "The landscape: halve the learning rate", LANDSCAPE_SETUP, one(LANDSCAPE),
+        (BestLambdaMoves("adam", why={
+            "stays": "With Adam's L2 the decay term λ·w joins the gradient and is rescaled per weight, and the step "
+                     "is lr times the whole: the pulls of λ and of the data shrink together, so their balance — "
+                     "where the best λ lies — barely depends on lr.",
+            "*": "With Adam's L2 both the data's pull and λ's are scaled by lr together, so theory expects the best "
+                 "λ to stay; on 200 noisy points neighbouring λ values score within a hair of each other, and "
+                 "the measured best can step to a neighbour."}),
+         BestLambdaMoves("adamw", why={
+            "moves up": "AdamW shrinks every weight by 1 − lr·λ per step: halving lr halves the decay a λ applies, "
+                        "so a larger λ is needed for the same per-step decay — in torch's parametrisation lr·λ is "
+                        "what stays put (the Landscape page's lr·λ axis).",
+            "*": "AdamW's decay per step is lr·λ, so halving lr halves what each λ does and theory expects the best "
+                 "λ to move up; here the validation losses of the λ values were nearly equal (see the numbers), "
+                 "so the measured best moved the other way or not at all — a flat landscape, not a rule."})),
+        "On the Landscape page the same run is a map: switch its x axis to lr·λ to see which product is best."),
 )
 BY_ID: dict[str, Scenario] = {s.id: s for s in BANK}
 
