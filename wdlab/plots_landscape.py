@@ -58,5 +58,6 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
     fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, margin=dict(l=10, r=10, t=40, b=10),
                       clickmode="event+select", dragmode=False, plot_bgcolor="white")
     fig.update_xaxes(title=AXES[axis], tickvals=ticks, ticktext=text, showgrid=False, zeroline=False)
-    fig.update_yaxes(title="learning rate", type="log", showgrid=False)
+    lrs = sorted(set(g.lr))
+    fig.update_yaxes(title="learning rate", type="log", showgrid=False, tickvals=lrs, ticktext=[f"{v:g}" for v in lrs])
     return fig
