@@ -5,6 +5,7 @@ Answering --help or a bad flag imports no torch, pandas or scikit-learn: only th
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import signal
 import sys
@@ -68,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--ray-cpus", type=_positive_int, metavar="N",
                      help="with --backend ray and no --address: CPUs of the local Ray (default: all cores)")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
+    for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
+        if action.dest not in ("help", "out", "quiet", "threads"):
+            code._add_action(copy.copy(action))
+    code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
+                      help="the member to write out: one of the --wd values and one of the --seeds")
     return parser
 
 
@@ -184,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "code":
+        from .cli_code import code_main
+        return code_main(args)
     try:
         cfgs = configs_from_args(args)
         cfg = cfgs[0]
