@@ -38,12 +38,15 @@ class CsvSource:
 
 
 def csv_source(raw: bytes, file_name: str, target: str, task: str | None = None, val_fraction: float = 0.2,
-               limits=None) -> CsvSource:
-    """Read the table as load_csv does and record every choice it made; CsvError if it cannot be trained on."""
+               limits=None, data=None) -> CsvSource:
+    """Read the table as load_csv does and record every choice it made; CsvError if it cannot be trained on.
+    `data`: what load_csv already returned for these arguments (else it is loaded here, for its checks)."""
     from . import csvdata as c
 
     limits = limits or c.DEFAULT_LIMITS
-    data = c.load_csv(raw, target, task, val_fraction=val_fraction, limits=limits)  # the same checks, or CsvError
+    if data is None:
+        data = c.load_csv(raw, target, task, val_fraction=val_fraction, limits=limits)  # its checks, or CsvError
+    task = None if task == "auto" else task
     t = c._parse(raw, limits)
     target = c._find_target(t.df, target, [])
     task = c._choose_task(t, target, task, [])

@@ -10,6 +10,7 @@ from ..data import DATASETS
 from ..params import BY_ATTR
 from ..budget import validate
 from .state import shown, shown_index
+from .text import note
 
 PREFIX = "cfg_"
 SAVED = "_controls_saved"   # not a widget key: Streamlit never drops it
@@ -24,8 +25,62 @@ OPTIMIZER_NOTES = {
 PRESETS = tuple(DATASETS)  # "csv" (Your CSV) last: choosing it shows the uploader on the page
 
 
+LABELS = {"preset": "dataset", "hidden": "hidden widths", "activation": "activation", "optimizer": "optimizer",
+          "lr": "learning rate", "momentum": "momentum", "epochs": "epochs", "batch_size": "batch size",
+          "weight_decays": "weight_decay values", "seeds": "seeds", "val_fraction": "validation fraction",
+          "decay_bias": "decay biases", "dtype": "precision"}
+
+
+class FieldError(str):
+    """An error message that knows the setting (a SweepConfig attribute) it is about: shown under its widget."""
+
+    field: str = "preset"
+
+
+def _error(field: str | None, message: str) -> FieldError:
+    e = FieldError(message)
+    e.field = field if field in LABELS else "preset"
+    return e
+
+
 def wd_text(w: float) -> str:
-    return f"{w:g}"
+    """λ as a tag: short (0.0003, 1e-05) when that is the exact value, else every digit (0.1234567)."""
+    short = f"{w:g}"
+    return short if float(short) == w else repr(float(w))
+
+
+def wd_label(text: str) -> str:
+    """A tag's label. It starts with "λ = " so that typed digits never prefix-match a grid value: typing 1 and
+    pressing Enter adds exactly 1 (a match such as 1e-05 would be taken instead)."""
+    return f"λ = {text}"
+
+
+def normalize_wds(texts) -> list[str]:
+    """The λ tags as the config will hold them: each number once, written as wd_text, sorted by value; text that
+    is not a number stays (at the end) so that its error can be shown."""
+    numbers, bad = {}, []
+    for text in texts:
+        text = _unlabel(text)
+        try:
+            w = BY_ATTR["weight_decays"].parse(text)
+        except ConfigError:
+            w = ()
+        if len(w) == 1:
+            numbers.setdefault(w[0], wd_text(w[0]))
+        elif str(text) not in bad:
+            bad.append(str(text))
+    return [numbers[w] for w in sorted(numbers)] + bad
+
+
+def _unlabel(text) -> str:
+    """A tag's value without its label ("λ = 0.5" → "0.5"): a typed value can come back labelled."""
+    text = str(text).strip()
+    return text[1:].lstrip(" =").strip() if text.startswith("λ") else text
+
+
+def _normalize_wd_widget() -> None:
+    key = PREFIX + "weight_decays"
+    st.session_state[key] = normalize_wds(st.session_state.get(key) or [])
 
 
 def cfg_to_state(cfg: SweepConfig) -> dict[str, Any]:
@@ -41,37 +96,52 @@ def cfg_to_state(cfg: SweepConfig) -> dict[str, Any]:
     }
 
 
-def state_to_cfg(state: Mapping[str, Any], limits: Limits) -> tuple[SweepConfig | None, list[str]]:
-    """Widget values -> (config, []) or (None, messages saying what is wrong and what is allowed)."""
-    errors: list[str] = []
+def state_to_cfg(state: Mapping[str, Any], limits: Limits) -> tuple[SweepConfig | None, list[FieldError]]:
+    """Widget values -> (config, []) or (None, every error found, each a FieldError naming its setting)."""
+    errors: list[FieldError] = []
     values: dict[str, Any] = {"preset": state["preset"], "activation": state["activation"],
                               "dtype": state["dtype"], "decay_bias": bool(state["decay_bias"])}
     opt = state["optimizer"]
     values["optimizer"] = "sgd" if opt == "sgd-momentum" else opt
-    values["momentum"] = float(state["momentum"]) if opt == "sgd-momentum" else 0.0
+    values["momentum"] = float(state["momentum"] or 0.0) if opt == "sgd-momentum" else 0.0
     for attr in ("hidden", "lr", "batch_size", "seeds", "val_fraction"):
         try:
             values[attr] = BY_ATTR[attr].parse(state[attr])
         except ConfigError as e:
-            errors.append(str(e))
+            errors.append(_error(attr, str(e)))
     epochs = state["epochs"]
     values["epochs"] = int(epochs) if epochs is not None else 0
     wds = []
     for text in state["weight_decays"]:
         try:
-            wds.append(BY_ATTR["weight_decays"].parse(str(text))[0])
+            wds.append(BY_ATTR["weight_decays"].parse(_unlabel(text))[0])
         except (ConfigError, IndexError):
-            errors.append(f"weight_decay {str(text)[:40]!r} is not a number: type values like 0, 1e-4 or 0.05")
+            errors.append(_error("weight_decays", f"weight_decay {str(text)[:40]!r} is not a number: type values "
+                                                  "like 0, 1e-4 or 0.05"))
     if not wds and not errors:
-        errors.append("pick at least one weight_decay value (0 = no decay)")
-    values["weight_decays"] = tuple(dict.fromkeys(wds))  # typing 1e-3 next to the grid's 0.001 is one value
-    if errors:
+        errors.append(_error("weight_decays", "pick at least one weight_decay value (0 = no decay)"))
+    values["weight_decays"] = tuple(dict.fromkeys(wds)) or (0.0,)  # 1e-3 typed next to the grid's 0.001 is one
+    # Every setting's own check, not only the first failing one: a failing value is swapped for its default and
+    # the rest checked again.
+    defaults = SweepConfig()
+    for attr in {e.field for e in errors}:
+        values[attr] = getattr(defaults, attr)
+    cfg = None
+    for _ in range(len(LABELS) + 1):
+        try:
+            cfg = SweepConfig(**values)
+            break
+        except ConfigError as e:
+            errors.append(_error(e.field, str(e)))
+            if e.field not in values or values[e.field] == getattr(defaults, e.field):
+                return None, errors
+            values[e.field] = getattr(defaults, e.field)
+    if errors or cfg is None:
         return None, errors
     try:
-        cfg = SweepConfig(**values)
         validate(cfg, limits)
     except ConfigError as e:
-        return None, [str(e)]
+        return None, [_error(e.field, str(e))]
     return cfg, []
 
 
@@ -124,6 +194,17 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
     for name, value in (saved or {}).items():
         if k(name) not in st.session_state:
             st.session_state[k(name)] = value
+    state = current_state()
+    cfg, errors = state_to_cfg(state, limits)  # checked before drawing: each error goes under its own field
+    by_field: dict[str, list[str]] = {}
+    for e in errors:
+        by_field.setdefault(e.field, []).append(e)
+
+    def problems(field: str, where=st) -> None:
+        with where:
+            for message in by_field.pop(field, []):
+                note("error", message, key=f"field-{field}")  # may quote what the visitor typed: plain text
+
     st.selectbox("Experiment (dataset)", PRESETS, shown_index(PRESETS, k("preset")), key=k("preset"),
                  format_func=lambda n: DATASETS[n].title, help="--preset", on_change=load_preset_defaults)
     preset = st.session_state[k("preset")]
@@ -134,39 +215,55 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
                 and not _own_settings_refused(n, limits)]
         st.caption(f":orange[Its own settings are larger than this server allows ({too_big}).]"
                    + (f" {' or '.join(fits)} fits as it is." if fits else ""))
-    options = list(dict.fromkeys([*WD_GRID, *st.session_state[k("weight_decays")]]))
+    chosen = normalize_wds(st.session_state[k("weight_decays")])
+    if chosen != st.session_state[k("weight_decays")]:  # e.g. a link's 3e-4 shows as the table's 0.0003
+        st.session_state[k("weight_decays")] = chosen
+    options = normalize_wds([*WD_GRID, *chosen])
+    options = options + [t for t in chosen if t not in options]
     st.multiselect("weight_decay values λ (one model each)", options, shown(k("weight_decays")),
-                   key=k("weight_decays"), accept_new_options=True, format_func=str,
-                   max_selections=limits.max_wd_values,
-                   filter_mode="prefix", select_all=False,  # typing 0.3 must not also pick 0.03, 0.003, …
-                   help=f"--wd. Pick from the log grid or type any exact value and press Enter "
+                   key=k("weight_decays"), accept_new_options=True, format_func=wd_label,
+                   max_selections=limits.max_wd_values, on_change=_normalize_wd_widget,
+                   filter_mode="prefix", select_all=False,
+                   help=f"--wd. Pick from the log grid or type any exact value (e.g. 0.25 or 3e-4) and press Enter "
                         f"(at most {limits.max_wd_values} values).")
+    problems("weight_decays")
     st.radio("Optimizer", tuple(OPTIMIZER_CHOICES), shown_index(tuple(OPTIMIZER_CHOICES), k("optimizer")),
              key=k("optimizer"), horizontal=True, format_func=OPTIMIZER_CHOICES.get,
              help="--optimizer (and --momentum for SGD + momentum)")
     st.caption(OPTIMIZER_NOTES[st.session_state[k("optimizer")]])
+    problems("optimizer")
     if st.session_state[k("optimizer")] == "sgd-momentum":
         st.number_input("momentum", 0.0, 0.999, shown(k("momentum")), step=0.05, key=k("momentum"), help="--momentum")
+    problems("momentum")
     c1, c2 = st.columns(2)
     c1.text_input("learning rate", shown(k("lr")), key=k("lr"), help="--lr: a number > 0 and ≤ 10, e.g. 0.01 or 3e-4")
+    problems("lr", c1)
     c2.number_input("epochs", min_value=1, value=shown(k("epochs")), step=10, key=k("epochs"),
                     help=f"--epochs: 1 to {limits.max_epochs}")
+    problems("epochs", c2)
     c1.text_input("hidden widths", shown(k("hidden")), key=k("hidden"),
                   help=f"--hidden: comma-separated widths, e.g. 64 or 128,64 (≤ {limits.max_layers} layers, "
                        f"each ≤ {limits.max_width}); empty = a linear model")
+    problems("hidden", c1)
     c2.selectbox("activation", ACTIVATIONS, shown_index(ACTIVATIONS, k("activation")), key=k("activation"),
                  help="--activation")
+    problems("activation", c2)
     c1.text_input("batch size", shown(k("batch_size")), key=k("batch_size"),
                   help="--batch-size: a whole number, or full (the whole set)")
+    problems("batch_size", c1)
     c2.text_input("seeds", shown(k("seeds")), key=k("seeds"),
                   help=f"--seeds: comma-separated, e.g. 0,1,2 (at most {limits.max_seeds})")
+    problems("seeds", c2)
     st.toggle("decay biases too", shown(k("decay_bias")), key=k("decay_bias"),
               help="--decay-bias: on = torch's default (every parameter decays); off = only weight matrices")
-    with st.expander("More settings"):
+    with st.expander("More settings", expanded="val_fraction" in by_field or "dtype" in by_field):
         st.text_input("validation fraction", shown(k("val_fraction")), key=k("val_fraction"),
                       help="--val-fraction: 0.05 to 0.5, or default (the dataset's own split)")
+        problems("val_fraction")
         st.selectbox("precision", DTYPES, shown_index(DTYPES, k("dtype")), key=k("dtype"), help="--dtype")
+        problems("dtype")
+    for field in list(by_field):  # anything not tied to a drawn field (e.g. the dataset)
+        problems(field)
     st.caption(f"Limits here: {limits.describe()}.")
-    state = current_state()
     st.session_state[SAVED] = state
-    return state_to_cfg(state, limits)
+    return cfg, errors

@@ -148,7 +148,9 @@ def run_views(scenario: Scenario) -> None:
                 live.start(run.config, slot=SLOTS[i])
                 st.rerun()
             continue
-        live.job_view(SLOTS[i], key=f"quiz{i}", options=options, with_summary=False)
+        # two runs compared: one y-scale for both
+        live.job_view(SLOTS[i], key=f"quiz{i}", options=options, with_summary=False,
+                      shared=SLOTS[:len(scenario.runs)] if len(scenario.runs) > 1 else ())
 
 
 def links(scenario: Scenario) -> None:

@@ -1,7 +1,10 @@
 """Drawing a sweep's frame: the main figure, diverged notes, the summary across λ, the table and the CSV."""
 from __future__ import annotations
 
+import hashlib
+import urllib.parse
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -12,9 +15,12 @@ from ..config import SweepConfig
 from ..data import DATASETS
 from ..metrics import DEFINITIONS
 from ..params import to_query
+from ..plotscale import column_format
 from .state import shown, shown_index
 
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+BANDS = {"minmax": "min–max", "std": "±1 std"}
+VIEW_KEYS = {"log-y": "log_y", "val": "show_val", "band": "band"}   # URL key -> ViewOptions field
 
 
 @dataclass(frozen=True)
@@ -24,35 +30,87 @@ class ViewOptions:
     band: str = "minmax"     # minmax | std
 
 
-def view_options(key: str) -> ViewOptions:
-    """The figure's display toggles (they change the drawing, never the training)."""
+def view_from_query(query: Mapping[str, Sequence[str]]) -> tuple[dict, list[str]]:
+    """The view options a link carries (log-y, val, band) as ViewOptions fields, and warnings for bad values."""
+    values, warnings = {}, []
+    for key, field in VIEW_KEYS.items():
+        raw = query.get(key)
+        if not raw:
+            continue
+        text = str(raw[-1] if isinstance(raw, (list, tuple)) else raw).strip().lower()
+        if field == "band":
+            ok = text in BANDS
+            value = text
+        else:
+            ok = text in ("true", "false", "1", "0", "yes", "no", "on", "off")
+            value = text in ("true", "1", "yes", "on")
+        if ok:
+            values[field] = value
+        else:
+            allowed = "minmax or std" if field == "band" else "true or false"
+            warnings.append(f"{key}={text[:40]!r} is not valid: {key} takes {allowed} — using the default")
+    return values, warnings
+
+
+def load_view(key: str, values: Mapping[str, object]) -> None:
+    """Set the view toggles of figure `key` (before they are drawn) from view_from_query's values."""
+    for field, value in values.items():
+        st.session_state[f"{key}_{field}"] = value
+
+
+def view_options(key: str, n_seeds: int = 2, link: bool = False) -> ViewOptions:
+    """The figure's display toggles (they change the drawing, never the training). link=True keeps them in the
+    address bar's share link (only values that differ from the defaults)."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    log_y = c1.toggle("log y-axis", shown(f"{key}_log_y", False), key=f"{key}_log_y")
+    log_y = c1.toggle("log y-axes (loss and ‖w‖₂)", shown(f"{key}_log_y", False), key=f"{key}_log_y",
+                      help="Both panels' y-axes logarithmic.")
     show_val = c2.toggle("validation loss (dashed)", shown(f"{key}_show_val", False), key=f"{key}_show_val")
-    band = c3.radio("band over seeds", ("minmax", "std"), shown_index(("minmax", "std"), f"{key}_band"),
-                    key=f"{key}_band", horizontal=True,
-                    format_func={"minmax": "min–max", "std": "±1 std"}.get,
-                    help="With several seeds each λ is drawn as the mean over seeds with this band around it.")
-    return ViewOptions(log_y, show_val, band)
+    band = shown(f"{key}_band", "minmax") or "minmax"
+    if n_seeds > 1:  # with one seed there is no spread to draw
+        band = c3.radio("band over seeds", tuple(BANDS), shown_index(tuple(BANDS), f"{key}_band"), key=f"{key}_band",
+                        horizontal=True, format_func=BANDS.get,
+                        help="With several seeds each λ is drawn as the mean over seeds with this band around it.")
+    options = ViewOptions(log_y, show_val, band)
+    if link and "wd" in st.query_params:  # the address bar holds a run's link: it reproduces the view too
+        defaults = ViewOptions()
+        for url_key, field in VIEW_KEYS.items():
+            value = getattr(options, field)
+            text = value if isinstance(value, str) else ("true" if value else "false")
+            if value == getattr(defaults, field) or (field == "band" and n_seeds == 1):
+                if url_key in st.query_params:
+                    del st.query_params[url_key]
+            elif st.query_params.get(url_key) != text:
+                st.query_params[url_key] = text
+    return options
 
 
-def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str) -> None:
-    """The main figure: training loss and L2 norm side by side, one colour per λ (after the grokking view, on
-    a preset that asks for it)."""
+def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str,
+           shared: Sequence[pd.DataFrame] | None = None) -> None:
+    """The main figure: training loss and L2 norm side by side (stacked on a narrow screen), one colour per λ
+    (after the grokking view, on a preset that asks for it). `shared`: frames of runs compared with this one
+    (it included): one y-scale for all of them."""
     if DATASETS[cfg.preset].view == "grokking":
         grokking(frame, cfg, key)
-    # A live view reruns every poll; building the figure costs ~50 ms against ~2 ms to send it, so an
-    # unchanged frame (same object, same length) reuses the figure: many watchers then leave the CPU to training.
+    # A live view reruns every poll; building the figures costs ~50 ms against ~2 ms to send them, so an
+    # unchanged frame (same object, same length) reuses them: many watchers then leave the CPU to training.
     memo_key = f"_fig_{key}"
-    stamp = (id(frame), len(frame), options, cfg)
+    stamp = (id(frame), len(frame), options, cfg, tuple((id(f), len(f)) for f in shared or ()))
     memo = st.session_state.get(memo_key)
     if memo is not None and memo[0] == stamp and memo[2] is frame:
-        fig = memo[1]
+        figs = memo[1]
     else:
-        fig = plots.curves_figure(frame, log_y=options.log_y, show_val=options.show_val, band=options.band,
-                                  epochs_total=cfg.epochs)
-        st.session_state[memo_key] = (stamp, fig, frame)
-    st.plotly_chart(fig, key=f"{key}_curves", config=CHART_CONFIG)
+        n_wd = frame["weight_decay"].nunique() if not frame.empty else len(cfg.weight_decays)
+        rows = plots.legend_rows_for(n_wd * (2 if options.show_val else 1))
+        figs = [plots.curves_figure(frame, log_y=options.log_y, show_val=options.show_val, band=options.band,
+                                    epochs_total=cfg.epochs, panels=(panel,), shared=shared, legend=i == 0,
+                                    legend_rows=rows)
+                for i, panel in enumerate(plots.PANEL_KEYS)]
+        st.session_state[memo_key] = (stamp, figs, frame)
+    # Two figures in columns, not one two-panel figure: Streamlit stacks columns on a narrow screen, and each
+    # panel then gets the full width (a figure cannot know the width it will be drawn at).
+    for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
+        column.plotly_chart(fig, key=f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}",
+                            config=CHART_CONFIG)
 
 
 def grokking(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
@@ -86,41 +144,96 @@ def curves_caption(cfg: SweepConfig) -> None:
     st.caption(
         "**What to look for:** how far each λ holds ‖w‖₂ below the λ = 0 curve (darkest), and what that costs "
         "in training loss: decay trades fitting the training set for smaller weights. Click a λ in the legend "
-        "to hide it in both panels; double-click to show it alone. "
+        "to hide it; double-click to show it alone. "
         f"Epoch 0 is the initial weights. {DEFINITIONS['l2_norm']}."
         + (" Several seeds: the line is their mean, the band their spread." if len(cfg.seeds) > 1 else ""))
 
 
-def diverged_notes(diverged: dict) -> None:
+def _values(v) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+
+def diverged_notes(diverged: dict, cfg: SweepConfig | None = None) -> None:
+    """One note for every diverged member: a line per λ (which seeds, at which epoch) and what to try."""
+    if not diverged:
+        return
+    by_wd: dict[float, list[tuple[int, int]]] = {}
     for (w, s), epoch in sorted(diverged.items()):
-        st.warning(f"λ={w:g} (seed {s}) diverged at epoch {epoch}: its loss became infinite or NaN, so it "
-                   "stopped there (✕ in the figure). The other members are unaffected.", icon=":material/warning:")
+        by_wd.setdefault(w, []).append((s, epoch))
+    n_seeds = len(cfg.seeds) if cfg is not None else 0
+    lines = []
+    for w, items in by_wd.items():
+        seeds = [s for s, _ in items]
+        epochs = sorted({e for _, e in items})
+        who = (f"seed {seeds[0]}" if len(seeds) == 1 else
+               f"all {len(seeds)} seeds" if len(seeds) == n_seeds else "seeds " + ", ".join(map(str, seeds)))
+        when = f"epoch {epochs[0]}" if len(epochs) == 1 else f"epochs {epochs[0]}–{epochs[-1]}"
+        lines.append(f"- λ = {w:g}: {who} diverged at {when}")
+    hint = ""
+    if cfg is not None:
+        lr = max(_values(cfg.lr))
+        big = [w for w in by_wd if lr * w > 2]
+        hint = (f"Try a lower learning rate: lr = {lr:g} here; with lr = {lr / 10:g} steps are ten times smaller.")
+        if big:
+            hint += (f" For λ = {', '.join(f'{w:g}' for w in big)} the decay alone overshoots: lr·λ > 2 makes "
+                     "w·(1 − lr·λ) flip sign and grow every step, so lower λ or lr.")
+    st.warning("**Diverged:** the loss became infinite or NaN, so these models stopped there (✕ in the "
+               "figure); the others are unaffected.\n" + "\n".join(lines) + (f"\n\n{hint}" if hint else ""),
+               icon=":material/warning:")
 
 
-def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
-    """Final metrics against λ, the best λ by validation loss, the table and the CSV of the whole frame."""
-    st.subheader("Across λ: where each run ended")
-    st.plotly_chart(plots.summary_figure(frame), key=f"{key}_summary", config=CHART_CONFIG)
-    table = plots.summary_frame(frame)
-    best = plots.best_wd(table)
-    st.caption(
-        "**What to look for:** when decay helps, the validation loss is lowest at some λ > 0 (★ marks the lowest) "
-        "and the gap (val − train) narrows as λ grows while the norm falls. λ = 0 sits left of the dotted line, "
-        "the axis is logarithmic to its right. "
-        + (f"Best here: λ = {best:g}. " if best is not None else "")
-        + f"Gap: {DEFINITIONS['gap']}.")
-    shown = table.drop(columns=[c for c in table if c.endswith("_std")]).rename(columns={
+def download_name(cfg: SweepConfig, tag: str = "", status: str = "done", epochs_done: int | None = None) -> str:
+    """A file name that names the sweep and differs between sweeps: a short hash of every setting (and `tag`,
+    e.g. a table's fingerprint); a cancelled run says so."""
+    query = urllib.parse.urlencode(sorted(to_query(cfg).items()))
+    digest = hashlib.sha1(f"{query}|{tag}".encode()).hexdigest()[:8]
+    stem = f"wdlab_{cfg.preset}_{'-'.join(map(str, _values(cfg.optimizer)))}_{cfg.epochs}ep_{digest}"
+    return stem + (f"_cancelled-at-epoch-{epochs_done}" if status == "cancelled" else "") + ".csv"
+
+
+def table_view(table: pd.DataFrame, n_seeds: int):
+    """The summary table for display: readable names, one number format per column, '—' where nothing is left."""
+    shown_table = table.drop(columns=[c for c in table if c.endswith("_std")])
+    shown_table["diverged"] = [f"{d} of {n}" if d else "—" for d, n in zip(shown_table["diverged"],
+                                                                          shown_table["seeds"])]
+    shown_table = shown_table.rename(columns={
         "weight_decay": "λ (weight_decay)", "train_loss": "final train loss", "val_loss": "final val loss",
         "gap": "gap (val − train)", "l2_norm": "‖w‖₂", "train_acc": "train acc", "val_acc": "val acc"})
+    formats = {c: "{:" + column_format(shown_table[c]) + "}" for c in shown_table.columns
+               if c not in ("seeds", "diverged", "λ (weight_decay)")}
+    formats["λ (weight_decay)"] = "{:g}"
+    return shown_table.style.format(formats, na_rep="—")
+
+
+def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", status: str = "done",
+            epochs_done: int | None = None) -> None:
+    """Final metrics against λ, the best λ by validation loss, the table and the CSV of the whole frame."""
+    st.subheader("Across λ: where each run ended")
+    table = plots.summary_frame(frame)
+    best = plots.best_wd(table)
+    if table["train_loss"].notna().any():
+        metrics = [m for m, _ in plots.SUMMARY]
+        for pair in (metrics[:2], metrics[2:]):  # a 2 × 2 grid that stacks on a narrow screen
+            for column, metric in zip(st.columns(2), pair):
+                column.plotly_chart(plots.summary_figure(frame, height=300, metrics=(metric,)),
+                                    key=f"{key}_summary" if metric == "train_loss" else f"{key}_summary_{metric}",
+                                    config=CHART_CONFIG)
+        st.caption(
+            "**What to look for:** when decay helps, the validation loss is lowest at some λ > 0 (★ marks the "
+            "lowest) and the gap (val − train) narrows as λ grows while the norm falls. λ = 0 sits left of the "
+            "dotted line, the axis is logarithmic to its right. "
+            + (f"Best here: λ = {best:g}. " if best is not None else "")
+            + f"Gap: {DEFINITIONS['gap']}.")
+    else:
+        st.warning("Nothing to compare across λ: every model diverged, so none has a final value. The table "
+                   "and the CSV below hold what they logged until then.", icon=":material/warning:")
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
-    st.dataframe(shown, hide_index=True, key=f"{key}_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.5g") for c in shown.columns
-                                if c not in ("seeds", "diverged")})
-    name = "wdlab_" + "_".join(f"{k}-{v}" for k, v in to_query(cfg).items() if k in ("preset", "optimizer", "epochs"))
-    st.download_button("Download the whole frame (CSV)", data=lambda: frame.to_csv(index=False).encode(),
-                       file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
-                       icon=":material/download:")
+    st.dataframe(table_view(table, len(cfg.seeds)), hide_index=True, key=f"{key}_table")
+    st.download_button("Download the whole frame (CSV)" + (" — cancelled run" if status == "cancelled" else ""),
+                       data=lambda: frame.to_csv(index=False).encode(),
+                       file_name=download_name(cfg, tag, status, epochs_done), mime="text/csv", key=f"{key}_csv",
+                       on_click="ignore", icon=":material/download:")
     with st.expander("Exact definitions"):
         for column, text in DEFINITIONS.items():
             st.markdown(f"- **{column}**: {text}")
