@@ -177,9 +177,10 @@ def diverged_notes(diverged: dict, cfg: SweepConfig | None = None) -> None:
         if big:
             hint += (f" For λ = {', '.join(f'{w:g}' for w in big)} the decay alone overshoots: lr·λ > 2 makes "
                      "w·(1 − lr·λ) flip sign and grow every step, so lower λ or lr.")
+    everyone = cfg is not None and len(diverged) >= len(cfg.members)
     st.warning("**Diverged:** the loss became infinite or NaN, so these models stopped there (✕ in the "
-               "figure); the others are unaffected.\n" + "\n".join(lines) + (f"\n\n{hint}" if hint else ""),
-               icon=":material/warning:")
+               "figure)" + ("." if everyone else "; the others are unaffected.") + "\n" + "\n".join(lines)
+               + (f"\n\n{hint}" if hint else ""), icon=":material/warning:")
 
 
 def download_name(cfg: SweepConfig, tag: str = "", status: str = "done", epochs_done: int | None = None) -> str:
