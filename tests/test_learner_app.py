@@ -109,7 +109,7 @@ def test_an_all_diverged_sweep_is_readable_grouped_and_truthful():
     top = main["layout"]["yaxis"]["range"][1]
     start = frame.loc[frame["epoch"] == 0, "train_loss"].max()
     assert np.isfinite(top) and top < 20 * start < frame["train_loss"].replace(np.inf, np.nan).max()
-    assert any("leave the top of the scale" in a["text"] for a in main["layout"]["annotations"])
+    assert main["layout"]["meta"]["clipped"] and any("leave the top of the scale" in c.value for c in at.caption)
     assert any("Nothing to compare across λ" in w.value for w in at.warning)
     shown = table_view(plots.summary_frame(frame), 2).to_string()
     assert "None" not in shown and "nan" not in shown.lower() and "2 of 2" in shown

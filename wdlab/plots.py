@@ -114,10 +114,8 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
             fig.update_yaxes(range=ranges[metric].as_list(), autorange=False, row=1, col=col)
     _mark_diverged(fig, frame, panels, ranges)
     _layout(fig, log_y, epochs_total, height, panels, rows, legend)
-    if any(r is not None and r.clipped for r in ranges.values()):
-        fig.add_annotation(text="↑ diverging curves leave the top of the scale (✕ marks where each stopped)",
-                           xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom",
-                           showarrow=False, font=dict(size=11, color="#b22222"))
+    # the page says so under the figure (an annotation here would sit on the legend)
+    fig.update_layout(meta={"clipped": any(r is not None and r.clipped for r in ranges.values())})
     return fig
 
 

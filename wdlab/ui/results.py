@@ -111,6 +111,10 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
     for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
         column.plotly_chart(fig, key=f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}",
                             config=CHART_CONFIG)
+    if any((fig.layout.meta or {}).get("clipped") for fig in figs):
+        st.caption(":material/vertical_align_top: Diverging curves leave the top of the scale on their way to "
+                   "infinity; the axis keeps the finite part readable, and ✕ marks (on the top edge) where each "
+                   "one stopped. Hover a ✕ for its last finite value.")
 
 
 def grokking(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
@@ -192,18 +196,28 @@ def download_name(cfg: SweepConfig, tag: str = "", status: str = "done", epochs_
     return stem + (f"_cancelled-at-epoch-{epochs_done}" if status == "cancelled" else "") + ".csv"
 
 
-def table_view(table: pd.DataFrame, n_seeds: int):
-    """The summary table for display: readable names, one number format per column, '—' where nothing is left."""
+def table_view(table: pd.DataFrame, n_seeds: int) -> pd.DataFrame:
+    """The summary table as display text: readable names, one number format per column, '—' where a value is
+    missing (a λ whose every seed diverged), never 'None' or 'nan'."""
     shown_table = table.drop(columns=[c for c in table if c.endswith("_std")])
     shown_table["diverged"] = [f"{d} of {n}" if d else "—" for d, n in zip(shown_table["diverged"],
                                                                           shown_table["seeds"])]
     shown_table = shown_table.rename(columns={
         "weight_decay": "λ (weight_decay)", "train_loss": "final train loss", "val_loss": "final val loss",
         "gap": "gap (val − train)", "l2_norm": "‖w‖₂", "train_acc": "train acc", "val_acc": "val acc"})
-    formats = {c: "{:" + column_format(shown_table[c]) + "}" for c in shown_table.columns
-               if c not in ("seeds", "diverged", "λ (weight_decay)")}
-    formats["λ (weight_decay)"] = "{:g}"
-    return shown_table.style.format(formats, na_rep="—")
+    for c in shown_table.columns:
+        if c in ("seeds", "diverged"):
+            continue
+        spec = "g" if c == "λ (weight_decay)" else column_format(shown_table[c])
+        shown_table[c] = [format(v, spec) if pd.notna(v) and v == v else "—" for v in shown_table[c]]
+    return shown_table
+
+
+def _table(table: pd.DataFrame, n_seeds: int, key: str) -> None:
+    shown_table = table_view(table, n_seeds)
+    right = {c: st.column_config.TextColumn(alignment="right") for c in shown_table.columns
+             if c not in ("seeds", "diverged")}
+    st.dataframe(shown_table, hide_index=True, key=key, column_config=right)
 
 
 def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", status: str = "done",
@@ -230,7 +244,7 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
                    "and the CSV below hold what they logged until then.", icon=":material/warning:")
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
-    st.dataframe(table_view(table, len(cfg.seeds)), hide_index=True, key=f"{key}_table")
+    _table(table, len(cfg.seeds), f"{key}_table")
     st.download_button("Download the whole frame (CSV)" + (" — cancelled run" if status == "cancelled" else ""),
                        data=lambda: frame.to_csv(index=False).encode(),
                        file_name=download_name(cfg, tag, status, epochs_done), mime="text/csv", key=f"{key}_csv",
