@@ -49,8 +49,10 @@ def member_script(cfg: SweepConfig, weight_decay: float, seed: int, *, csv: CsvS
     task = csv.task if csv is not None else spec.task
     out: list[str] = []
     add = out.append
-    add(f"# Weight Decay Lab: one model of the sweep, trained on its own with plain PyTorch ({spec.title}).")
-    add(f"# The member weight_decay={weight_decay!r}, seed={seed}" + (f" of the sweep ?{link}" if link else "") + ".")
+    add("# Weight Decay Lab: one model of the sweep, trained on its own with plain PyTorch.")
+    add(f"# The member weight_decay={weight_decay!r}, seed={seed}; data: {spec.title}.")
+    if link:
+        add(f"# The sweep: ?{link}")
     if expected is not None:
         add(f"# The app reported its final training loss as {expected!r}; this script prints the same")
         add("# (float32 rounding can differ in the last digits: the app trains all members as one stacked model).")

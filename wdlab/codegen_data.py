@@ -94,7 +94,7 @@ def data_lines(cfg: SweepConfig, seed: int, csv: CsvSource | None) -> list[str]:
                      f"X = torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) "
                      f"+ 0.25 * torch.randn({n}, 2, generator=g)"]
         return STANDARDIZE + [
-            f"# {spec.description} (drawn once, with its own seed)",
+            f"# {spec.description.rstrip('.')} (drawn once, with its own seed)",
             f"g = torch.Generator().manual_seed({DATA_SEED})",
             f"labels = (torch.arange({n}) % 2)[torch.randperm({n}, generator=g)]  # two balanced classes",
             f"t = torch.rand({n}, generator=g)",

@@ -240,8 +240,8 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
             + (f"Best here: λ = {best:g}. " if best is not None else "")
             + f"Gap: {DEFINITIONS['gap']}.")
     else:
-        st.warning("Nothing to compare across λ: every model diverged, so none has a final value. The table "
-                   "and the CSV below hold what they logged until then.", icon=":material/warning:")
+        st.warning("Nothing to compare across λ: every model diverged, so none has a final value. The CSV "
+                   "below holds what each one logged until then.", icon=":material/warning:")
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
     _table(table, len(cfg.seeds), f"{key}_table")
