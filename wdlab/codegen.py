@@ -44,6 +44,8 @@ def member_script(cfg: SweepConfig, weight_decay: float, seed: int, *, csv: CsvS
         raise ValueError(f"seed {seed} is not in this sweep; it has {', '.join(map(str, cfg.seeds))}")
     if cfg.preset == "csv" and csv is None:
         raise ValueError("a sweep on your CSV needs the table's source (CsvSource) to write its code")
+    if cfg.activation not in ACTIVATION_CODE:
+        raise ValueError(f"no code for activation {cfg.activation!r} yet; written: {', '.join(ACTIVATION_CODE)}")
     lr, opt = float(_one(cfg, "lr", lr)), str(_one(cfg, "optimizer", optimizer))
     spec = DATASETS[cfg.preset]
     task = csv.task if csv is not None else spec.task

@@ -32,8 +32,13 @@ def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any =
                          key=f"{key}_code_wd", format_func=wd_label)
         s = c2.selectbox("seed", seeds, shown_index(seeds, f"{key}_code_seed"), key=f"{key}_code_seed")
         expected = final_train_loss(frame, w, s)
-        code = member_script(cfg, w, s, csv=source, link=urllib.parse.urlencode(to_query(cfg), safe=","),
-                             expected=expected if expected is not None and math.isfinite(expected) else None)
+        try:
+            code = member_script(cfg, w, s, csv=source, link=urllib.parse.urlencode(to_query(cfg), safe=","),
+                                 expected=expected if expected is not None and math.isfinite(expected) else None)
+        except (ValueError, KeyError):  # a dataset or layer the script writer does not know yet
+            st.caption("No standalone script for this dataset or activation yet; `wdlab run` reproduces the "
+                       "sweep with the settings in the address bar.")
+            return
         last = int(frame["epoch"].max()) if len(frame) else 0
         if expected is None or not math.isfinite(expected):
             note = "This model diverged here: the script shows its loss blowing up too."
