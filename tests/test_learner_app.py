@@ -16,6 +16,7 @@ from wdlab.params import to_query
 from wdlab.plotscale import column_format, y_range
 from wdlab.ui.controls import normalize_wds, state_to_cfg, cfg_to_state
 from wdlab.ui.results import download_name, table_view
+from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -135,12 +136,12 @@ def test_every_settings_error_is_shown_under_its_field():
     at.text_input(key="cfg_lr").input("0")
     at.text_input(key="cfg_hidden").input("0").run()
     left = at.sidebar.columns[0]
-    kinds = [(type(e).__name__, getattr(e, "key", None), getattr(e, "value", "")) for e in left]
-    keys = [k for _, k, _ in kinds]
-    lr_at, hidden_at = keys.index("cfg_lr"), keys.index("cfg_hidden")
-    assert kinds[lr_at + 1][0] == "Error" and "lr must be" in kinds[lr_at + 1][2]
-    assert kinds[hidden_at + 1][0] == "Error" and "hidden widths" in kinds[hidden_at + 1][2]
-    page = " ".join(e.value for e in at.main.get("error"))
+    kinds = [(getattr(e, "key", None), getattr(e, "value", "")) for e in left]
+    keys = [k for k, _ in kinds]
+    after = lambda key: next(v for k, v in kinds[keys.index(key) + 1:] if isinstance(v, str) and v)  # noqa: E731
+    assert after("cfg_lr").startswith("✖ lr must be")  # right under its own field
+    assert after("cfg_hidden").startswith("✖ hidden widths")
+    page = " ".join(notes_of(at, "error"))
     assert "learning rate" in page and "hidden widths" in page and "2 problems" in page
     assert at.button(key="train").disabled
 
@@ -156,9 +157,9 @@ def test_view_options_are_in_the_link_and_band_only_with_several_seeds():
     assert norm["layout"]["yaxis"]["type"] == "log" and "log" in norm["layout"]["yaxis"]["title"]["text"]
     again = finished(open_app("?wd=0,0.1&epochs=3&hidden=4&seeds=0,1&log-y=true&val=true&band=std"))
     assert again.toggle(key="main_log_y").value and again.toggle(key="main_show_val").value
-    assert again.radio(key="main_band").value == "std" and not again.warning
+    assert again.radio(key="main_band").value == "std" and not notes_of(again, "warning")
     bad = open_app("?wd=0&epochs=3&hidden=4&band=wide")
-    assert any("band='wide' is not valid" in w.value and "minmax or std" in w.value for w in bad.warning)
+    assert any("band='wide' is not valid" in w and "minmax or std" in w for w in notes_of(bad, "warning"))
 
 
 # -- 9. a cached result says it was reused ------------------------------------------------------------------------

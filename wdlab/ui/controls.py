@@ -200,9 +200,12 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
     for e in errors:
         by_field.setdefault(e.field, []).append(e)
 
-    def problems(field: str, where=st) -> None:
-        with where:
-            for message in by_field.pop(field, []):
+    def problems(field: str, where=None) -> None:
+        messages = by_field.pop(field, [])
+        if not messages:
+            return
+        with where if where is not None else st.container():
+            for message in messages:
                 note("error", message, key=f"field-{field}")  # may quote what the visitor typed: plain text
 
     st.selectbox("Experiment (dataset)", PRESETS, shown_index(PRESETS, k("preset")), key=k("preset"),
