@@ -14,14 +14,18 @@ BOXES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => 
             plotWidth: p ? p.width : 0, legendAbove: l && p ? l.bottom <= p.top + 2 : null}; })"""
 
 
+WD_BOX = '[data-testid="stSidebar"] [data-testid="stMultiSelect"]'   # the first multiselect: the λ values
+
+
 def tags(page) -> list[str]:
-    return page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag]') \
+    """The λ multiselect's tags (the optimizer and lr multiselects below it have their own)."""
+    return page.locator(WD_BOX).first.locator('[data-testid="stMultiSelectTagsContainer"] [data-tag]') \
         .evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
 
 
 def test_typing_an_exact_lambda_adds_that_value_sorted(server, page):
     page.goto(server)
-    field = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"] input')
+    field = page.get_by_role("combobox", name="weight_decay values λ")
     expect(field).to_be_visible(timeout=60_000)
     for typed in ("1", "3e-4", "3"):
         field.click()
