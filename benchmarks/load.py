@@ -28,7 +28,7 @@ ARGS = [*BASE_ARGS,
         "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
         "--disable-background-timer-throttling"]
 FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
-    && document.body.innerText.includes('Trained ')"""
+    && /Trained |Reused /.test(document.body.innerText)"""  # a cached result says it was reused
 # Per chart: the λ and the last epoch of every loss/norm line (what the visitor sees drawn).
 LINES_JS = """() => { const el = document.querySelector('.js-plotly-plot'); return (el._fullData || [])
     .filter(t => t.meta && t.meta.role === 'line').map(t => [t.meta.wd, Math.max(...Array.from(t.x))]); }"""
@@ -40,7 +40,7 @@ WATCH_QUEUE = """window.__queued = 0; window.__t = {}; setInterval(() => { if (!
     if (document.querySelector('[data-testid=stSidebar]')) mark('page');
     if (document.querySelector('.js-plotly-plot')) mark('axes');
     if (/Training: epoch [1-9]/.test(text)) mark('training');
-    if (text.includes('Trained ')) mark('trained'); }, 50);"""
+    if (/Trained |Reused /.test(text)) mark('trained'); }, 50);"""
 
 
 BROWSER_CPU = [0.0]  # CPU seconds the browsers spent during the crowd (set by crowd())

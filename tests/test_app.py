@@ -21,7 +21,8 @@ def poll_until_done(at: AppTest, timeout: float = 120) -> AppTest:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         at.run()
-        if at.success or at.info and any("cancelled" in i.value for i in at.info):
+        if at.success or at.info and any("cancelled" in i.value for i in at.info) or \
+                any("so training stopped there" in w.value for w in at.warning):
             return at
         time.sleep(0.2)
     raise AssertionError("the sweep did not finish")
@@ -104,14 +105,14 @@ def test_every_control_defaults_to_the_value_it_shows():
 def test_short_sweep_draws_one_loss_and_one_norm_trace_per_lambda():
     at = poll_until_done(app(SHORT))
     assert not at.exception
-    main = specs(at)[0]
-    assert lines(main, "train_loss") == [0.0, 0.001, 0.1] and lines(main, "l2_norm") == [0.0, 0.001, 0.1]
+    main, norm = specs(at)[:2]  # the two panels are two figures side by side (stacked on a phone)
+    assert lines(main, "train_loss") == [0.0, 0.001, 0.1] and lines(norm, "l2_norm") == [0.0, 0.001, 0.1]
     shown = [t for t in main["data"] if t.get("meta", {}).get("role") == "line"]
     job = at.session_state["job"]
     frame = job.snapshot().frame
     first = frame[frame["weight_decay"] == 0.0].sort_values("epoch")["train_loss"].tolist()
     assert values(shown[0]["y"]) == first  # the numbers drawn are the engine's
-    assert any(t.get("meta", {}).get("role") == "best" for t in specs(at)[1]["data"])
+    assert any(t.get("meta", {}).get("role") == "best" for spec in specs(at)[2:] for t in spec["data"])
     assert at.get("download_button") and len(at.dataframe[0].value) == 3
 
 
@@ -149,8 +150,12 @@ def test_out_of_range_controls_say_what_is_allowed_and_train_nothing():
 def test_cancel_from_the_page():
     at = app("?epochs=2000&wd=0,0.1&hidden=8")
     assert at.button(key="main_cancel")
+    job = at.session_state["job"]
+    job.wait_for_epochs(3, timeout=60)
     at.button(key="main_cancel").click().run()
-    assert not at.exception and "job" not in at.session_state
+    assert not at.exception and at.session_state["job"] is job  # the partial run stays on the page
+    assert any("cancelled after" in i.value for i in at.info)
+    assert job.done_event.wait(30) and job.status == "cancelled"  # and the training itself stopped
 
 
 def test_from_query_and_page_agree_on_a_link():
@@ -205,7 +210,7 @@ def test_compare_page_runs_both_optimizers():
         time.sleep(0.2)
     at.run()
     compare = [s for s in specs(at) if {t.get("name") for t in s["data"]} >= {"Adam with L2", "AdamW"}]
-    assert len(compare) == 1 and len(specs(at)) == 3
+    assert len(compare) == 2 and len(specs(at)) == 6  # norm | val loss, then each run's loss | norm
 
 
 def test_queue_position_and_full_queue_are_shown(monkeypatch):
@@ -236,7 +241,8 @@ def test_training_another_config_frees_the_run_this_tab_left():
 def test_a_diverged_member_is_named_and_the_others_are_drawn():
     at = poll_until_done(app("?optimizer=sgd&lr=1&epochs=10&wd=0,50&hidden=8&seeds=0"))
     assert not at.exception
-    assert any("λ=50 (seed 0) diverged at epoch 3" in w.value for w in at.warning)
-    main = specs(at)[0]
+    assert any("λ = 50: seed 0 diverged at epoch 3" in w.value for w in at.warning)
+    main, norm = specs(at)[:2]
     assert lines(main, "train_loss") == [0.0, 50.0]
-    assert [t["meta"]["wd"] for t in main["data"] if t.get("meta", {}).get("role") == "diverged"] == [50.0, 50.0]
+    assert [t["meta"]["wd"] for spec in (main, norm) for t in spec["data"]
+            if t.get("meta", {}).get("role") == "diverged"] == [50.0, 50.0]

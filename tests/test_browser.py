@@ -11,9 +11,8 @@ from wdlab.testing import ARTIFACTS, charts, chart_lines as lines, idle, wait_fi
 pytestmark = pytest.mark.browser
 EPOCHS = 1000  # with 256 hidden units: seconds of training even on an idle machine, so partial redraws happen
 LINK = f"?preset=tutorial&optimizer=adamw&wd=0,0.001,0.01,0.1&seeds=0&epochs={EPOCHS}&hidden=256"
-LINES_DRAWN_JS = """n => { const el = document.querySelector('.js-plotly-plot');
-    return !!el && !!el._fullData && el._fullData.filter(t => t.meta && t.meta.role === 'line'
-                                                        && t.meta.panel === 'l2_norm').length === n; }"""
+LINES_DRAWN_JS = """n => [...document.querySelectorAll('.js-plotly-plot')].some(el => !!el._fullData
+    && el._fullData.filter(t => t.meta && t.meta.role === 'line' && t.meta.panel === 'l2_norm').length === n)"""
 
 
 def test_share_link_draws_curves_while_training_then_the_final_figure(server, page):
@@ -23,7 +22,7 @@ def test_share_link_draws_curves_while_training_then_the_final_figure(server, pa
         const xs = el._fullData.filter(t => t.meta && t.meta.role === 'line').map(t => t.x.length ? t.x[t.x.length - 1] : 0);
         if (xs.length) window.__epochs.push(Math.max(...xs)); }, 50);""")
     page.goto(server + LINK)
-    final = wait_final(page)[0]
+    final = [t for chart in wait_final(page)[:2] for t in chart]  # the loss and the norm figure
     seen = page.evaluate("window.__epochs")
     assert any(0 < e < EPOCHS for e in seen), f"never saw a partial figure; epochs drawn: {sorted(set(seen))}"
     for panel in ("train_loss", "l2_norm"):
@@ -80,7 +79,7 @@ def test_change_a_control_and_run_again(server, browser):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "browser_run_again_failed.png"), full_page=True)
         raise
-    assert sorted(t["wd"] for t in lines(charts(page)[0], "l2_norm")) == [0.0, 0.01, 0.3]
+    assert sorted(t["wd"] for t in lines(charts(page)[1], "l2_norm")) == [0.0, 0.01, 0.3]
     assert _query(page.url)["optimizer"] == ["sgd,adam"] and "epochs=22" in page.url
     context.close()
 

@@ -39,7 +39,7 @@ def test_upload_bad_files_then_a_good_one_and_see_its_curves(server, page, brows
     expect(page.get_by_text("one-hot encoded (a 0/1 column per value): 'district' (3 values)")).to_be_visible()
     expect(train).to_be_enabled(timeout=30_000)
     train.click()
-    final = wait_final(page)[0]
+    final = [t for chart in wait_final(page)[:2] for t in chart]  # the loss and the norm figure
     for panel in ("train_loss", "l2_norm"):
         assert sorted(t["wd"] for t in lines(final, panel)) == [0.0, 0.01, 0.1]
         assert all(t["xmax"] == 30 and t["n"] > 2 for t in lines(final, panel))

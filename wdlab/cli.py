@@ -5,6 +5,7 @@ Answering --help or a bad flag imports no torch, pandas or scikit-learn: only th
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import signal
 import sys
@@ -72,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--summary", action="store_true",
                      help="after the run, print the best λ per (optimizer, lr) and how far it moves, on stderr")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
+    for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
+        if action.dest not in ("help", "out", "quiet", "threads", "backend", "address", "ray_cpus"):
+            code._add_action(copy.copy(action))
+    code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
+                      help="the member to write out: one of the --wd values and one of the --seeds")
+    code.add_argument("--member-optimizer", metavar="NAME",
+                      help="with several --optimizer values: the member's optimizer (one of them)")
+    code.add_argument("--member-lr", metavar="LR",
+                      help="with several --lr values: the member's learning rate (one of them)")
     return parser
 
 
@@ -188,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "code":
+        from .cli_code import code_main
+        return code_main(args)
     try:
         cfgs = configs_from_args(args)
         cfg = cfgs[0]

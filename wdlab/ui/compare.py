@@ -24,8 +24,9 @@ Both use the same Adam step; they differ in **where λ enters**.
   same rate whatever its gradient.
 
 So the same λ does not mean the same regularization: compare the norms below. For plain SGD the two
-forms are the same update (up to a factor lr), which is why the difference was only noticed with Adam
-(Loshchilov & Hutter, *Decoupled Weight Decay Regularization*, 2019).
+forms are exactly the same update, $w - \text{lr}\,(g + \lambda w) = w\,(1 - \text{lr}\cdot\lambda) - \text{lr}\,g$,
+which is why the difference was only noticed with Adam (Loshchilov & Hutter, *Decoupled Weight Decay
+Regularization*, 2019).
 """
 
 
@@ -57,7 +58,9 @@ def compare_page() -> None:
     jobs = [st.session_state.get(f"cmp_job{i}") for i in range(len(configs))]
     if all(j is not None and j.snapshot().status == "done" for j in jobs):
         frames = {name: j.snapshot().frame for name, j in zip(configs, jobs)}
-        st.plotly_chart(plots.compare_figure(frames), key="cmp_summary", config=results.CHART_CONFIG)
+        for i, (column, metric) in enumerate(zip(st.columns(2), ("l2_norm", "val_loss"))):  # stacks on a phone
+            column.plotly_chart(plots.compare_figure(frames, metrics=(metric,)),
+                                key="cmp_summary" if i == 0 else f"cmp_summary_{metric}", config=results.CHART_CONFIG)
         st.caption("**What to look for:** the same λ does not give the same norm. With Adam + L2, λ·w joins the "
                    "gradient and Adam then normalises the sum: once λ·w dominates a weight's gradient, that weight "
                    "moves toward 0 by about lr per step, however small λ is. AdamW multiplies every weight by "
@@ -65,7 +68,9 @@ def compare_page() -> None:
                    "the same effect (lr = 0.01, λ = 0.1: 0.1 % per step).")
     else:
         st.caption("Appears when both sweeps have finished.")
-    options = results.view_options("cmp")
+    options = results.view_options("cmp", len(base.seeds))
+    slots = tuple(f"cmp_job{i}" for i in range(len(configs)))
+    st.caption("Both runs' figures share their y-scales, so their curves compare at a glance.")
     for i, name in enumerate(configs):
         st.subheader(f"{name}: training loss and ‖w‖₂")
-        live.job_view(f"cmp_job{i}", key=f"cmp{i}", options=options, with_summary=False)
+        live.job_view(slots[i], key=f"cmp{i}", options=options, with_summary=False, shared=slots)

@@ -23,10 +23,13 @@ def url_settings() -> None:
         return
     st.session_state["url_loaded"] = True
     query = {k: st.query_params.get_all(k) for k in st.query_params}
+    view, view_warnings = results.view_from_query(query)  # the view options (log-y, val, band) ride along
+    results.load_view("main", view)
+    query = {k: v for k, v in query.items() if k not in results.VIEW_KEYS}
     lim = limits()
     cfg, warnings = from_query(query, check=lambda c: validate(c, lim))
     controls.load_state(cfg)
-    st.session_state["url_warnings"] = warnings
+    st.session_state["url_warnings"] = warnings + view_warnings
     st.session_state["autorun"] = bool(query)  # a shared link shows its results without a click
     st.session_state["url_csv"] = cfg.preset == "csv"  # ... except on a table, which no link carries
 
@@ -42,9 +45,7 @@ def explorer_page() -> None:
     lim = limits()
     with st.sidebar:
         st.header("Sweep")
-        cfg, errors = controls.sweep_controls(lim)
-        for message in errors:
-            note("error", message)  # may quote what the visitor typed: plain text
+        cfg, errors = controls.sweep_controls(lim)  # each error is shown under its field
     table = None
     if controls.current_state()["preset"] == "csv":
         st.subheader("Your table")
@@ -78,13 +79,17 @@ def explorer_page() -> None:
     elif cfg is not None:
         c2.caption("Upload a usable table above to train.")
     else:
-        c2.caption("Fix the settings marked in red to train.")
+        fields = ", ".join(dict.fromkeys(controls.LABELS.get(e.field, e.field) for e in errors))
+        with c2:
+            note("error", f"Fix {'this setting' if len(errors) == 1 else f'these {len(errors)} problems'} on the "
+                          f"left (in red under each field) to train: {fields}.")
     autorun = st.session_state.pop("autorun", False) and cfg is not None and cfg.preset != "csv"
     if ready and (pressed or autorun):
         st.session_state["url_warnings"] = [] if pressed else st.session_state.get("url_warnings", [])
         st.session_state["url_csv"] = False
         st.query_params.from_dict(to_query(cfg))  # the address bar is now a link to this run
         live.start(cfg, data=data)  # a table's job is keyed by this visitor's id: nobody else can reach it
+        st.session_state["job_source"] = table.source if table is not None else None  # for its script
     job = st.session_state.get("job")
     if job is None:
         if cfg is None or cfg.preset != "csv":
@@ -96,5 +101,5 @@ def explorer_page() -> None:
     if ready and manager().key(cfg, data, owner()) != job.key:
         what = "The settings on the left differ" if cfg != job.cfg else "Your table differs"
         st.caption(f"{what} from the run shown; press **Train** to run them.")
-    options = results.view_options("main")
-    live.job_view("job", key="main", options=options)
+    options = results.view_options("main", len(job.cfg.seeds), link=True)
+    live.job_view("job", key="main", options=options, source=st.session_state.get("job_source"))

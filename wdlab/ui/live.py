@@ -1,6 +1,7 @@
 """Starting a sweep and watching it: the live fragment that polls a job, and the finished view."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -8,7 +9,7 @@ import streamlit as st
 
 from ..config import ConfigError, SweepConfig
 from ..jobs import Job
-from . import results
+from . import code_view, results
 from .state import POLL_SECONDS, manager, owner
 from .text import note
 
@@ -24,6 +25,9 @@ def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
     if previous is not None and previous is not job:  # this tab now watches another run: free the old one
         manager().cancel(previous, owner())
     st.session_state[slot] = job
+    st.session_state.pop(f"{slot}_stopped", None)
+    # what the finished view says: trained for this request, joined while training, or reused when done
+    st.session_state[f"{slot}_asked"] = (job, manager().clock(), job.snapshot(with_frame=False).finished)
     # A moment's wait draws the first curves in this run, or a short sweep's final view at once, rather than
     # empty axes and then, a poll later, the curves.
     job.wait_for_epochs(2, timeout=0.3)
@@ -31,22 +35,36 @@ def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
 
 
 def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptions | None = None,
-             with_summary: bool = True) -> Job | None:
-    """Show the job kept in st.session_state[slot]: live while it runs, then the full results."""
+             with_summary: bool = True, shared: tuple[str, ...] = (), source: Any = None) -> Job | None:
+    """Show the job kept in st.session_state[slot]: live while it runs, then the full results.
+
+    shared: the slots of runs compared with this one (this one included): their figures share one y-scale.
+    source: how an uploaded table was read (codegen's CsvSource), for the "show me the code" script."""
     job: Job | None = st.session_state.get(slot)
     if job is None:
         return None
     options = options or results.ViewOptions()
+    stopped = st.session_state.get(f"{slot}_stopped")
+    if stopped is not None and stopped[0] is job:  # this visitor cancelled it: what it had then, marked cancelled
+        _finished(job, key, options, with_summary, slot, shared, source, stopped[1])
+        return job
     manager().touch(job, owner())
     if not job.snapshot(with_frame=False).finished:
-        _live(slot, key, options)
+        _live(slot, key, options, shared)
         return job
-    _finished(job, key, options, with_summary)
+    _finished(job, key, options, with_summary, slot, shared, source)
     return job
 
 
+def _shared_frames(shared: tuple[str, ...]):
+    """The frames of the compared runs, once each has rows (else None: each figure scales on its own)."""
+    jobs = [st.session_state.get(s) for s in shared]
+    frames = [j.frame() for j in jobs if j is not None]
+    return frames if len(frames) > 1 and all(not f.empty for f in frames) else None
+
+
 @st.fragment(run_every=POLL_SECONDS)
-def _live(slot: str, key: str, options: results.ViewOptions) -> None:
+def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = ()) -> None:
     job: Job | None = st.session_state.get(slot)
     if job is None:
         return
@@ -64,11 +82,13 @@ def _live(slot: str, key: str, options: results.ViewOptions) -> None:
             st.progress(snap.epochs_done / max(snap.epochs_total, 1),
                         text=f"Training: epoch {snap.epochs_done} of {snap.epochs_total}{left}")
     if c2.button("Cancel", key=f"{key}_cancel", icon=":material/stop:"):
+        # keep what was trained so far on screen (and downloadable), marked cancelled; the job itself stops
+        # unless another visitor still watches it
+        st.session_state[f"{slot}_stopped"] = (job, dataclasses.replace(job.snapshot(), status="cancelled"))
         manager().cancel(job, owner())
-        st.session_state.pop(slot, None)
         st.rerun(scope="app")
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.
-    results.curves(_throttled(job, snap, key), job.cfg, options, key)
+    results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared))
     results.diverged_notes(snap.diverged, job.cfg)
 
 
@@ -84,21 +104,45 @@ def _throttled(job: Job, snap, key: str):
     return last[1]
 
 
-def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bool) -> None:
-    snap = job.snapshot()
+def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bool, slot: str = "job",
+              shared: tuple[str, ...] = (), source: Any = None, snap=None) -> None:
+    snap = snap or job.snapshot()
     if snap.status == "failed":
         note("error", f"This sweep could not run: {snap.error}")
         return
-    if snap.status == "cancelled":
-        st.info(f"This sweep was cancelled after {snap.epochs_done} of {snap.epochs_total} epochs; "
-                "press Train to run it again.")
-    else:
-        st.success(f"Trained {len(job.cfg.members)} models × {snap.epochs_total} epochs in {snap.elapsed:.1f} s.",
-                   icon=":material/check_circle:")
+    status_line(job, snap, slot)
     if snap.frame.empty:
         return
-    results.curves(snap.frame, job.cfg, options, key)
+    results.curves(snap.frame, job.cfg, options, key, _shared_frames(shared) if snap.status == "done" else None)
     results.diverged_notes(snap.diverged, job.cfg)
+    code_view.code_expander(job.cfg, snap.frame, key, source)
     if with_summary:
         results.curves_caption(job.cfg)
-        results.summary(snap.frame, job.cfg, key)
+        tag = job.key[2] if len(job.key) > 2 else ""  # a table's fingerprint: two tables, two file names
+        results.summary(snap.frame, job.cfg, key, tag, snap.status, snap.epochs_done)
+
+
+def status_line(job: Job, snap, slot: str) -> None:
+    """What happened, truthfully: trained (and how long this visitor waited), reused, stopped early, cancelled."""
+    n, total = len(job.cfg.members), snap.epochs_total
+    if snap.status == "cancelled":
+        kept = "; the curves, the table and the CSV below are what it had trained by then" if not snap.frame.empty \
+            else ""
+        st.info(f"This sweep was cancelled after {snap.epochs_done} of {total} epochs{kept}. Press Train to run it "
+                "again.", icon=":material/stop_circle:")
+        return
+    if snap.epochs_done < total:  # every member diverged: the engine stops when none is left to train
+        st.warning(f"Every one of the {n} models diverged, the last by epoch {snap.epochs_done} of {total}, so "
+                   f"training stopped there ({snap.elapsed:.1f} s).", icon=":material/warning:")
+        return
+    asked = st.session_state.get(f"{slot}_asked")
+    took = f"{n} models × {total} epochs"
+    if asked is not None and asked[0] is job and asked[2]:
+        st.success(f"Reused a finished run of these settings ({took}): shown at once, not trained again. "
+                   f"It took {snap.elapsed:.1f} s when it ran.", icon=":material/cached:")
+    elif asked is not None and asked[0] is job and job.started is not None and job.started < asked[1] - 0.05:
+        waited = max(0.0, (job.ended or asked[1]) - asked[1])
+        st.success(f"Trained {took} in {snap.elapsed:.1f} s; it was already training for another visitor when "
+                   f"you asked, so you waited {waited:.1f} s.", icon=":material/check_circle:")
+    else:
+        st.success(f"Trained {took} in {snap.elapsed:.1f} s.", icon=":material/check_circle:")

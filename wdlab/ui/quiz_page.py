@@ -144,13 +144,17 @@ def run_views(scenario: Scenario) -> None:
         if run.label:
             st.markdown(f"**{run.label}**")
         job = st.session_state.get(SLOTS[i])
-        if job is None or job.status == "cancelled":  # a failed run is shown by job_view, with its error
+        stopped = st.session_state.get(f"{SLOTS[i]}_stopped")  # cancelled here (its job may take a moment to stop)
+        if job is None or job.status == "cancelled" or (stopped is not None and stopped[0] is job):
+            # a failed run is shown by job_view, with its error
             st.info("This run was stopped before it finished.", icon=":material/stop_circle:")
             if st.button("Run it again", key=f"quiz_rerun{i}", icon=":material/replay:"):
                 live.start(run.config, slot=SLOTS[i])
                 st.rerun()
             continue
-        live.job_view(SLOTS[i], key=f"quiz{i}", options=options, with_summary=False)
+        # two runs compared: one y-scale for both
+        live.job_view(SLOTS[i], key=f"quiz{i}", options=options, with_summary=False,
+                      shared=SLOTS[:len(scenario.runs)] if len(scenario.runs) > 1 else ())
 
 
 def links(scenario: Scenario) -> None:

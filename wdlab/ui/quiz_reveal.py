@@ -1,6 +1,7 @@
 """The quiz's reveal: each prediction marked against the measurement, the lettered curves, the explanation."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Mapping, Sequence
 
@@ -16,7 +17,9 @@ from .results import CHART_CONFIG
 def _change(frames, metric: str, before, after, tol: float) -> tuple[str, str]:
     """(measured direction, '0.128 → 0.913, r = +611.5 %'), read exactly as the grader reads them."""
     a, b = quiz.read(frames, before, metric), quiz.read(frames, after, metric)
-    answer, r = quiz.direction_of(a, b, tol)
+    answer, r = quiz.direction_of(a, b, tol, metric)
+    if metric in quiz.ACCURACIES:
+        return answer, f"{quiz.fmt(a)} → {quiz.fmt(b)}; error rate {quiz.fmt(1 - a)} → {quiz.fmt(1 - b)}, r = {r:+.1%}"
     return answer, f"{quiz.fmt(a)} → {quiz.fmt(b)}, r = {r:+.1%}"
 
 
@@ -73,8 +76,11 @@ def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380
                            font=dict(size=14, color=colors[w]))
     what = METRICS[q.metric].removeprefix("final ")
     fig.update_layout(height=height, font=plots.FONT, template="plotly_white", margin=dict(l=10, r=80, t=40, b=10),
-                      title=dict(text=f"{what[0].upper()}{what[1:]} by epoch: A ends highest", font=dict(size=14)),
-                      legend=dict(title="curve"))
+                      title=dict(text=f"{what[0].upper()}{what[1:]} by epoch: A ends highest", font=dict(size=14),
+                                 y=0.99, yref="container", yanchor="top"),
+                      # above the plot, not beside it: a phone has no room there
+                      legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"))
+    fig.update_layout(margin=dict(l=10, r=80, t=40 + 24 * math.ceil(len(q.weight_decays) / 2), b=10))
     fig.update_xaxes(title_text="epoch", showline=True, linecolor="#bbb")
     fig.update_yaxes(title_text=q.metric, showline=True, linecolor="#bbb", exponentformat="e")
     return fig

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -11,10 +12,12 @@ from .. import grokplot, plots
 from ..config import SweepConfig
 from ..data import DATASETS
 from ..metrics import DEFINITIONS
-from ..params import to_query
 from .state import shown, shown_index
+from .tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
 
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+BANDS = {"minmax": "min–max", "std": "±1 std"}
+VIEW_KEYS = {"log-y": "log_y", "val": "show_val", "band": "band"}   # URL key -> ViewOptions field
 
 
 @dataclass(frozen=True)
@@ -24,16 +27,58 @@ class ViewOptions:
     band: str = "minmax"     # minmax | std
 
 
-def view_options(key: str) -> ViewOptions:
-    """The figure's display toggles (they change the drawing, never the training)."""
+def view_from_query(query: Mapping[str, Sequence[str]]) -> tuple[dict, list[str]]:
+    """The view options a link carries (log-y, val, band) as ViewOptions fields, and warnings for bad values."""
+    values, warnings = {}, []
+    for key, field in VIEW_KEYS.items():
+        raw = query.get(key)
+        if not raw:
+            continue
+        text = str(raw[-1] if isinstance(raw, (list, tuple)) else raw).strip().lower()
+        if field == "band":
+            ok = text in BANDS
+            value = text
+        else:
+            ok = text in ("true", "false", "1", "0", "yes", "no", "on", "off")
+            value = text in ("true", "1", "yes", "on")
+        if ok:
+            values[field] = value
+        else:
+            allowed = "minmax or std" if field == "band" else "true or false"
+            warnings.append(f"{key}={text[:40]!r} is not valid: {key} takes {allowed} — using the default")
+    return values, warnings
+
+
+def load_view(key: str, values: Mapping[str, object]) -> None:
+    """Set the view toggles of figure `key` (before they are drawn) from view_from_query's values."""
+    for field, value in values.items():
+        st.session_state[f"{key}_{field}"] = value
+
+
+def view_options(key: str, n_seeds: int = 2, link: bool = False) -> ViewOptions:
+    """The figure's display toggles (they change the drawing, never the training). link=True keeps them in the
+    address bar's share link (only values that differ from the defaults)."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    log_y = c1.toggle("log y-axis", shown(f"{key}_log_y", False), key=f"{key}_log_y")
+    log_y = c1.toggle("log y-axes (loss and ‖w‖₂)", shown(f"{key}_log_y", False), key=f"{key}_log_y",
+                      help="Both panels' y-axes logarithmic.")
     show_val = c2.toggle("validation loss (dashed)", shown(f"{key}_show_val", False), key=f"{key}_show_val")
-    band = c3.radio("band over seeds", ("minmax", "std"), shown_index(("minmax", "std"), f"{key}_band"),
-                    key=f"{key}_band", horizontal=True,
-                    format_func={"minmax": "min–max", "std": "±1 std"}.get,
-                    help="With several seeds each λ is drawn as the mean over seeds with this band around it.")
-    return ViewOptions(log_y, show_val, band)
+    band = shown(f"{key}_band", "minmax") or "minmax"
+    if n_seeds > 1:  # with one seed there is no spread to draw
+        band = c3.radio("band over seeds", tuple(BANDS), shown_index(tuple(BANDS), f"{key}_band"), key=f"{key}_band",
+                        horizontal=True, format_func=BANDS.get,
+                        help="With several seeds each λ is drawn as the mean over seeds with this band around it.")
+    options = ViewOptions(log_y, show_val, band)
+    if link and "wd" in st.query_params:  # the address bar holds a run's link: it reproduces the view too
+        defaults = ViewOptions()
+        for url_key, field in VIEW_KEYS.items():
+            value = getattr(options, field)
+            text = value if isinstance(value, str) else ("true" if value else "false")
+            if value == getattr(defaults, field) or (field == "band" and n_seeds == 1):
+                if url_key in st.query_params:
+                    del st.query_params[url_key]
+            elif st.query_params.get(url_key) != text:
+                st.query_params[url_key] = text
+    return options
 
 
 def group_choice(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
@@ -48,26 +93,41 @@ def group_choice(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
     return groups[i]
 
 
-def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str) -> None:
-    """The main figure: training loss and L2 norm side by side, one colour per λ (of one (optimizer, lr)
-    group when the sweep has several; after the grokking view, on a preset that asks for it)."""
+def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str,
+           shared: Sequence[pd.DataFrame] | None = None) -> None:
+    """The main figure: training loss and L2 norm side by side (stacked on a narrow screen), one colour per λ
+    (of one (optimizer, lr) group when the sweep has several; after the grokking view, on a preset that asks
+    for it). `shared`: frames of runs compared with this one (it included): one y-scale for all of them."""
     group = group_choice(cfg, key)
     if group is not None and not frame.empty:
         frame = plots.select_group(frame, group)
+        shared = [plots.select_group(f, group) for f in shared] if shared else shared
     if DATASETS[cfg.preset].view == "grokking":
         grokking(frame, cfg, key)
-    # A live view reruns every poll; building the figure costs ~50 ms against ~2 ms to send it, so an
-    # unchanged frame (same object, same length) reuses the figure: many watchers then leave the CPU to training.
+    # A live view reruns every poll; building the figures costs ~50 ms against ~2 ms to send them, so an
+    # unchanged frame (same object, same length) reuses them: many watchers then leave the CPU to training.
     memo_key = f"_fig_{key}"
-    stamp = (id(frame), len(frame), options, cfg, group)
+    stamp = (id(frame), len(frame), options, cfg, group, tuple((id(f), len(f)) for f in shared or ()))
     memo = st.session_state.get(memo_key)
     if memo is not None and memo[0] == stamp and (group is not None or memo[2] is frame):
-        fig = memo[1]
+        figs = memo[1]
     else:
-        fig = plots.curves_figure(frame, log_y=options.log_y, show_val=options.show_val, band=options.band,
-                                  epochs_total=cfg.epochs)
-        st.session_state[memo_key] = (stamp, fig, frame)
-    st.plotly_chart(fig, key=f"{key}_curves", config=CHART_CONFIG)
+        n_wd = frame["weight_decay"].nunique() if not frame.empty else len(cfg.weight_decays)
+        rows = plots.legend_rows_for(n_wd * (2 if options.show_val else 1))
+        figs = [plots.curves_figure(frame, log_y=options.log_y, show_val=options.show_val, band=options.band,
+                                    epochs_total=cfg.epochs, panels=(panel,), shared=shared, legend=i == 0,
+                                    legend_rows=rows)
+                for i, panel in enumerate(plots.PANEL_KEYS)]
+        st.session_state[memo_key] = (stamp, figs, frame)
+    # Two figures in columns, not one two-panel figure: Streamlit stacks columns on a narrow screen, and each
+    # panel then gets the full width (a figure cannot know the width it will be drawn at).
+    for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
+        column.plotly_chart(fig, key=f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}",
+                            config=CHART_CONFIG)
+    if any((fig.layout.meta or {}).get("clipped") for fig in figs):
+        st.caption(":material/vertical_align_top: Diverging curves leave the top of the scale on their way to "
+                   "infinity; the axis keeps the finite part readable, and ✕ marks (on the top edge) where each "
+                   "one stopped. Hover a ✕ for its last finite value.")
 
 
 def grokking(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
@@ -101,55 +161,50 @@ def curves_caption(cfg: SweepConfig) -> None:
     st.caption(
         "**What to look for:** how far each λ holds ‖w‖₂ below the λ = 0 curve (darkest), and what that costs "
         "in training loss: decay trades fitting the training set for smaller weights. Click a λ in the legend "
-        "to hide it in both panels; double-click to show it alone. "
+        "to hide it; double-click to show it alone. "
         f"Epoch 0 is the initial weights. {DEFINITIONS['l2_norm']}."
         + (" Several seeds: the line is their mean, the band their spread." if len(cfg.seeds) > 1 else ""))
 
 
-def diverged_notes(diverged: dict, cfg: SweepConfig | None = None) -> None:
-    grid = cfg is not None and len(cfg.optimizers) * len(cfg.lrs) > 1
-    for (o, lr, w, s), epoch in sorted(diverged.items()):
-        which = f"{plots.group_label(o, lr)}, " if grid else ""
-        st.warning(f"{which}λ={w:g} (seed {s}) diverged at epoch {epoch}: its loss became infinite or NaN, so it "
-                   "stopped there (✕ in the figure). The other members are unaffected.", icon=":material/warning:")
-
-
-def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
-    """Final metrics against λ, the best λ by validation loss, the table and the CSV of the whole frame."""
+def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", status: str = "done",
+            epochs_done: int | None = None) -> None:
+    """Final metrics against λ (of the chosen (optimizer, lr) group of a grid, after a figure comparing every
+    group), the best λ by validation loss, the table and the CSV of the whole frame."""
     group = _chosen(cfg, key)
     whole = frame
     if group is not None:
         st.subheader("Across the grid: every optimizer and learning rate")
-        st.plotly_chart(plots.grid_figure(frame), key=f"{key}_grid", config=CHART_CONFIG)
+        st.plotly_chart(plots.grid_figure(whole), key=f"{key}_grid", config=CHART_CONFIG)
         st.caption("**What to look for:** AdamW shrinks every weight by 1 − lr·λ per step, so its effective decay "
                    "grows with the learning rate; Adam's and RMSprop's coupled L2 is rescaled per weight, and "
                    "SGD's is an exact L2 penalty. Click a line in the legend to hide it.")
         frame = plots.select_group(frame, group)
     st.subheader("Across λ: where each run ended" + (f" ({plots.group_label(*group)})" if group else ""))
-    st.plotly_chart(plots.summary_figure(frame), key=f"{key}_summary", config=CHART_CONFIG)
     best = plots.best_wd(plots.summary_frame(frame))
     table = plots.summary_frame(whole)
-    st.caption(
-        "**What to look for:** when decay helps, the validation loss is lowest at some λ > 0 (★ marks the lowest) "
-        "and the gap (val − train) narrows as λ grows while the norm falls. λ = 0 sits left of the dotted line, "
-        "the axis is logarithmic to its right. "
-        + (f"Best here: λ = {best:g}. " if best is not None else "")
-        + f"Gap: {DEFINITIONS['gap']}.")
-    drop = [c for c in table if c.endswith("_std") or c in ("train_loss", "train_acc")]
-    if group is None:
-        drop += ["optimizer", "lr"]
-    shown = table.drop(columns=drop).rename(columns={
-        "weight_decay": "λ (weight_decay)", "train_eval_loss": "final train loss", "val_loss": "final val loss",
-        "gap": "gap (val − train)", "l2_norm": "‖w‖₂", "train_eval_acc": "train acc", "val_acc": "val acc"})
+    if table["val_loss"].notna().any() or table["train_eval_loss"].notna().any():
+        metrics = [m for m, _ in plots.SUMMARY]
+        for pair in (metrics[:2], metrics[2:]):  # a 2 × 2 grid that stacks on a narrow screen
+            for column, metric in zip(st.columns(2), pair):
+                column.plotly_chart(plots.summary_figure(frame, height=300, metrics=(metric,)),
+                                    key=f"{key}_summary" if metric == metrics[0] else f"{key}_summary_{metric}",
+                                    config=CHART_CONFIG)
+        st.caption(
+            "**What to look for:** when decay helps, the validation loss is lowest at some λ > 0 (★ marks the "
+            "lowest) and the gap (val − train) narrows as λ grows while the norm falls. λ = 0 sits left of the "
+            "dotted line, the axis is logarithmic to its right. "
+            + (f"Best here: λ = {best:g}. " if best is not None else "")
+            + f"Gap: {DEFINITIONS['gap']}.")
+    else:
+        st.warning("Nothing to compare across λ: every model diverged, so none has a final value. The CSV "
+                   "below holds what each one logged until then.", icon=":material/warning:")
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
-    st.dataframe(shown, hide_index=True, key=f"{key}_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.5g") for c in shown.columns
-                                if c not in ("seeds", "diverged", "optimizer")})
-    name = "wdlab_" + "_".join(f"{k}-{v}" for k, v in to_query(cfg).items() if k in ("preset", "optimizer", "epochs"))
-    st.download_button("Download the whole frame (CSV)", data=lambda: whole.to_csv(index=False).encode(),
-                       file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
-                       icon=":material/download:")
+    show_table(table, len(cfg.seeds), f"{key}_table", grid=group is not None)
+    st.download_button("Download the whole frame (CSV)" + (" — cancelled run" if status == "cancelled" else ""),
+                       data=lambda: whole.to_csv(index=False).encode(),
+                       file_name=download_name(cfg, tag, status, epochs_done), mime="text/csv", key=f"{key}_csv",
+                       on_click="ignore", icon=":material/download:")
     with st.expander("Exact definitions"):
         for column, text in DEFINITIONS.items():
             st.markdown(f"- **{column}**: {text}")

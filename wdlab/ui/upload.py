@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from ..config import Limits
+from ..codegen_data import csv_source
 from ..csvdata import (AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv,
                        upload_cap)
 from ..data import DATASETS, Data
@@ -33,6 +35,7 @@ class Upload:
     name: str        # the file's name as uploaded
     target: str
     data: Data
+    source: Any = None  # how it was read and encoded (codegen_data.CsvSource): the "show me the code" script
 
 
 def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
@@ -80,7 +83,11 @@ def upload_section(limits: Limits, val_fraction: float | None) -> Upload | None:
         _error(file.name, loaded, "cannot be trained on with these choices")
         return None
     note("success", describe(loaded, target))
-    return Upload(file.name, target, loaded)
+    if store.get("source_for") != request:
+        store["source_for"], store["source"] = request, _try(
+            lambda: csv_source(file.getvalue(), file.name, target, task, vf, limits, loaded))
+    source = store["source"]
+    return Upload(file.name, target, loaded, None if isinstance(source, CsvError) else source)
 
 
 def describe(data: Data, target: str) -> str:
@@ -105,10 +112,12 @@ def columns_frame(summary: CsvSummary, target: str) -> pd.DataFrame:
             return "target: what is predicted"
         return {"feature": "feature", "one-hot": f"one-hot: {c.n_distinct} 0/1 features"}.get(c.role,
                                                                                             f"skipped: {c.why}")
-    return pd.DataFrame({"column": [c.name for c in summary.columns], "kind": [c.kind for c in summary.columns],
-                         "missing": [c.n_missing for c in summary.columns],
-                         "distinct values": [c.n_distinct for c in summary.columns],
-                         "use": [use(c) for c in summary.columns]})
+    # the target first: a long table would otherwise hide it below the rows in view
+    cols = sorted(summary.columns, key=lambda c: c.name != target)
+    return pd.DataFrame({"column": [c.name for c in cols], "kind": [c.kind for c in cols],
+                         "missing": [c.n_missing for c in cols],
+                         "distinct values": [c.n_distinct for c in cols],
+                         "use": [use(c) for c in cols]})
 
 
 def _preview(summary: CsvSummary, target: str, data: Data | None) -> None:
