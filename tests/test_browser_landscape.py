@@ -27,12 +27,13 @@ def test_maps_fill_in_live_then_a_clicked_cell_shows_its_curves(server, page):
     page.wait_for_function(f"({CELLS_JS})().length === 2", timeout=120_000)   # both maps, while training
     first, training = page.evaluate(f"() => [({CELLS_JS})(), document.body.innerText.includes('Training: epoch')]")
     assert training, "the maps were first seen after training ended"
-    assert [c["n"] for c in first] == [12, 12]
+    assert len(first) >= 2 and {c["n"] for c in first} == {12}   # (a redraw may briefly show a stale copy)
     page.wait_for_function("() => !document.body.innerText.includes('Training: epoch')", timeout=600_000)
     expect(page.get_by_text("Click a cell to see its curves.")).to_be_visible(timeout=60_000)
     page.wait_for_selector("[data-test-script-state=notRunning]", timeout=60_000)
+    page.wait_for_function(f"({CELLS_JS})().length === 2", timeout=60_000)   # the finished view's two maps
     final = page.evaluate(CELLS_JS)
-    assert [c["colors"] for c in final] != [c["colors"] for c in first]   # the colours changed as it trained
+    assert [c["colors"] for c in final] != [c["colors"] for c in first[-2:]]   # the colours changed as it trained
     x, y, data = page.evaluate(CELL_XY_JS, [1, 5])
     page.mouse.click(x, y)
     opt, lr, w = data
