@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from wdlab.testing import ARTIFACTS, idle, wait_final
+from wdlab.testing import streamlit_server, ARTIFACTS, idle, wait_final
 
 pytestmark = pytest.mark.browser
 SHORT = "?preset=moons&optimizer=adamw&wd=0,0.01,0.1,1&seeds=0,1&epochs=20&hidden=16"
@@ -73,7 +73,14 @@ def test_panels_stack_at_phone_width_and_stand_side_by_side_on_a_desktop(server,
         context.close()
 
 
-def test_the_comparison_page_stacks_at_phone_width_and_shares_its_scales(server, browser):
+def test_the_comparison_page_stacks_at_phone_width_and_shares_its_scales(browser):
+    # a server of its own: the explorer tests before it leave sweeps running on the module's server until their
+    # heartbeat ends, and the comparison's two runs would wait behind them
+    with streamlit_server() as server:
+        _comparison_page(server, browser)
+
+
+def _comparison_page(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 900})
     page = context.new_page()
     try:

@@ -3,7 +3,6 @@ settings error at its field, view options in the link, 'reused' results, downloa
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,20 +15,11 @@ from wdlab.params import to_query
 from wdlab.plotscale import column_format, y_range
 from wdlab.ui.controls import normalize_wds, state_to_cfg, cfg_to_state
 from wdlab.ui.results import download_name, table_view
+from wdlab.testing import app as open_app
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 DIVERGING = "?optimizer=sgd&lr=2&momentum=0.9&wd=0,0.01,1&epochs=30&seeds=0,1"
-
-
-def open_app(query: str = "") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for part in query.lstrip("?").split("&"):
-        if part:
-            key, _, value = part.partition("=")
-            at.query_params[key] = value
-    return at.run()
 
 
 def finished(at: AppTest, timeout: float = 120) -> AppTest:
