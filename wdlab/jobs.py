@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import itertools
 import threading
 import time
@@ -11,9 +12,11 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .budget import validate
+from . import snapshots as snapshot_plan
+from .budget import shape_of, validate
 from .config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig
 from .metrics import FrameBuilder
+from .snapshots import Snapshots
 
 ACTIVE = ("queued", "running")
 
@@ -35,6 +38,7 @@ class Snapshot:
     eta: float | None              # seconds left, estimated from the epochs so far
     error: str = ""
     diverged: dict = field(default_factory=dict)
+    snapshots: Snapshots | None = None   # the models' parameters at some epochs (filled while it trains)
 
     @property
     def finished(self) -> bool:
@@ -51,6 +55,7 @@ class Job:
         self.watchers: dict[str, float] = {}   # watcher id -> last time it polled
         self.epochs_done, self.started, self.ended = 0, None, None
         self.diverged: dict = {}
+        self.snapshots: Snapshots | None = None  # planned when it starts, within the sweep's memory budget
         self._rows: FrameBuilder | None = None  # while running: the rows so far, as the engine reported them
         self._frame: pd.DataFrame | None = None
         self._frame_epoch = -1  # the epoch _frame was built at
@@ -100,10 +105,11 @@ class Job:
             if self.status == "running" and self.epochs_done > 0:
                 eta = elapsed / self.epochs_done * (total - self.epochs_done)
             return Snapshot(self.status, frame, self.epochs_done, total, self.position, elapsed, eta,
-                            self.error, dict(self.diverged))
+                            self.error, dict(self.diverged), self.snapshots)
 
     def nbytes(self) -> int:
-        return int(self.frame().memory_usage(deep=False).sum())
+        snaps = self.snapshots
+        return int(self.frame().memory_usage(deep=False).sum()) + (snaps.nbytes() if snaps is not None else 0)
 
 
 def data_fingerprint(data: Any) -> str:
@@ -134,6 +140,9 @@ class JobManager:
         if runner is None:
             runner = engine.run_sweep
         self.limits, self.runner, self.clock = limits, runner, clock
+        # parameter snapshots for the pictures of the model: for runners that take them (the engine does)
+        takes = inspect.signature(runner).parameters.values()
+        self.snapshots = any(p.name == "snapshots" or p.kind is p.VAR_KEYWORD for p in takes)
         # finished results kept for reuse: by default the limits' bounds (entries and bytes)
         self.max_results = limits.max_results if max_results is None else max_results
         self.max_result_bytes = limits.max_result_mb * 2**20 if max_result_bytes is None else max_result_bytes
@@ -285,8 +294,16 @@ class JobManager:
             status, error = "done", ""
             try:
                 est = validate(job.cfg, self.limits, job.data)  # the engine trains what it is given
+                knobs = est.knobs()   # near the memory budget: in pieces (budget.plan)
+                if self.snapshots:
+                    shape = shape_of(job.cfg, job.data)
+                    snaps = snapshot_plan.plan(job.cfg, shape.in_dim, shape.out_dim,
+                                               snapshot_plan.budget_bytes(self.limits.max_sweep_mb, est.bytes))
+                    with job._lock:
+                        job.snapshots = snaps
+                    knobs["snapshots"] = snaps
                 result = self.runner(job.cfg, data=job.data, on_epoch=job.on_epoch, cancel=job.cancel_event,
-                                     **est.knobs())   # near the memory budget: in pieces (budget.plan)
+                                     **knobs)
                 with job._lock:  # show exactly the engine's frame, not our concatenation of its epochs
                     job._frame, job._rows = result.frame, None
                     job.diverged = dict(result.diverged)

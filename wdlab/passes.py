@@ -184,5 +184,11 @@ class Pass:
                     if torch.is_tensor(v) and v.shape == p.shape:
                         v.view(b - a, seg.per)[inside] = 0
 
+    def flat_rows(self, members: list[int]) -> torch.Tensor:
+        """[len(members), params]: these (global) members' parameters, each flattened in nn.Sequential order."""
+        local = [m - self.members.start for m in members]
+        with torch.no_grad():
+            return torch.cat([self.net.rows(seg, self.net.flat)[local] for seg in self.net.segments], dim=1)
+
     def member_params(self, m: int) -> list[torch.Tensor]:
         return self.net.member_params(m - self.members.start)

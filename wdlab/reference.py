@@ -24,9 +24,10 @@ def make_reference_optimizer(cfg: SweepConfig, model: nn.Module, member: Member)
     return OPTIMIZERS[member.optimizer].reference(groups, member.lr, member.weight_decay, cfg)
 
 
-def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, epochs: int | None = None) -> dict:
-    """Train one member the plain way. Returns per-epoch lists (train_loss, train_eval_loss, val_loss, l2_norm)
-    and the model."""
+def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, epochs: int | None = None,
+                  keep_at: tuple[int, ...] = ()) -> dict:
+    """Train one member the plain way. Returns per-epoch lists (train_loss, train_eval_loss, val_loss, l2_norm),
+    the model, and under "params" {epoch: copies of model.parameters()} for each epoch in keep_at (0 = initial)."""
     spec = DATASETS[cfg.preset]
     dtype = getattr(torch, cfg.dtype)
     with torch.random.fork_rng(devices=[]):
@@ -44,8 +45,14 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
     n = len(X)
     batch = min(cfg.batch_size or n, n)
     g = torch.Generator().manual_seed(member.seed)
-    history = {"train_loss": [], "train_eval_loss": [], "val_loss": [], "l2_norm": []}
-    for _ in range(cfg.epochs if epochs is None else epochs):
+    history = {"train_loss": [], "train_eval_loss": [], "val_loss": [], "l2_norm": [], "params": {}}
+
+    def snapshot(epoch):
+        if epoch in keep_at:
+            history["params"][epoch] = [p.detach().clone() for p in model.parameters()]
+
+    snapshot(0)
+    for epoch in range(1, (cfg.epochs if epochs is None else epochs) + 1):
         if batch >= n:
             batches = [torch.arange(n)]
         else:
@@ -64,5 +71,6 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
             history["train_eval_loss"].append(criterion(model(X), y).item())
             history["val_loss"].append(criterion(model(Xv), yv).item())
             history["l2_norm"].append(torch.cat([p.detach().double().flatten() for p in model.parameters()]).norm().item())
+        snapshot(epoch)
     history["model"] = model
     return history

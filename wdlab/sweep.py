@@ -14,6 +14,7 @@ from . import memory, metrics
 from .config import Member, SweepConfig
 from .data import DATASETS, Data
 from .passes import Pass
+from .snapshots import Snapshots
 
 # torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
 # their seeded init and data draws.
@@ -35,6 +36,7 @@ class SweepResult:
     # member -> final parameters in nn.Sequential order; only with keep_params=True, for members that did not
     # diverge
     params: dict[Member, list[torch.Tensor]] = field(default_factory=dict)
+    snapshots: Snapshots | None = None            # what run_sweep(snapshots=) was given, filled in
 
 
 @dataclass
@@ -94,7 +96,8 @@ def plan_chunks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = 
 
 def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochListener | None = None,
               cancel: threading.Event | None = None, keep_params: bool = False,
-              max_chunk_members: int | None = None, val_block_rows: int | None = None) -> SweepResult:
+              max_chunk_members: int | None = None, val_block_rows: int | None = None,
+              snapshots: Snapshots | None = None) -> SweepResult:
     """Train every member; call on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained
     in member groups, `epoch` is the sweep's share done, counted in epochs, and rows are the group's).
 
@@ -103,13 +106,14 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
     Members train in passes of at most max_chunk_members (fewer if one layer's activations would outgrow the
     cache); the held-out and training sets are evaluated in blocks of at most val_block_rows rows. A member
     whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
-    The caller validates cfg against its limits first (wdlab.budget).
+    `snapshots` (wdlab.snapshots.plan) receives the parameters of the members it keeps at the epochs it wants,
+    as each epoch ends, before on_epoch hears of it. The caller validates cfg against its limits first (wdlab.budget).
     """
     start = time.perf_counter()
     setup = prepare(cfg, data)
     M = len(cfg.members)
     size = max(1, max_chunk_members or M)
-    builder, result = None, SweepResult(cfg, None, "done")
+    builder, result = None, SweepResult(cfg, None, "done", snapshots=snapshots)
     firsts = range(0, M, size)
     for g, first in enumerate(firsts):  # member groups one after another: only one group's buffers at a time
         listen = on_epoch if on_epoch is None or len(firsts) == 1 else \
@@ -144,6 +148,8 @@ def _train_group(cfg: SweepConfig, setup: Setup, group: range, builder, result: 
         stats = {c: dict(zip(group, v)) for c, v in local.items()}   # member index -> value
         newly = {m for m in alive if not all(math.isfinite(stats[c][m])
                                              for c in ("train_loss", "train_eval_loss", "val_loss"))}
+        if result.snapshots is not None:
+            keep(result.snapshots, epoch, passes, members, alive - newly, newly)
         rows = metrics.epoch_rows(epoch, members, stats, sorted(alive), newly, cols)
         builder.add(rows)
         if on_epoch is not None:
@@ -159,6 +165,19 @@ def _train_group(cfg: SweepConfig, setup: Setup, group: range, builder, result: 
     if keep_params:
         result.params.update({members[m]: p.member_params(m) for p in passes for m in p.members if m in alive})
     return builder
+
+
+def keep(snapshots: Snapshots, epoch: int, passes: list[Pass], members: list[Member], alive: set[int],
+         newly: set[int]) -> None:
+    """Hand this epoch's parameters of the kept, still finite members to `snapshots` (if it wants the epoch)."""
+    for m in newly:
+        snapshots.diverged(members[m], epoch)
+    if not snapshots.wants(epoch):
+        return
+    for p in passes:
+        kept = [m for m in p.members if m in alive and snapshots.keeps(members[m])]
+        if kept:
+            snapshots.put(epoch, [members[m] for m in kept], p.flat_rows(kept))
 
 
 def setup_order(cfg: SweepConfig, setup: Setup, gens: list[torch.Generator]) -> torch.Tensor | None:

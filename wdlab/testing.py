@@ -189,7 +189,7 @@ class GatedRunner:
         self.started = threading.Semaphore(0)
         self.lock = threading.Lock()
 
-    def __call__(self, cfg, *, data, on_epoch, cancel):
+    def __call__(self, cfg, *, data, on_epoch, cancel, snapshots=None):  # keeps no snapshots: it has no weights
         from .metrics import FrameBuilder
         from .sweep import SweepResult
         with self.lock:
