@@ -1,35 +1,17 @@
 """The app through Streamlit's AppTest: controls -> config, link -> controls, a short sweep's figure, bad input."""
-import json
 import time
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from wdlab.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.params import from_query, to_query
-from wdlab.testing import app, values
+from wdlab.testing import app, chart_specs, finished, values
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 SHORT = "?preset=tutorial&optimizer=adamw&wd=0,0.001,0.1&seeds=0&epochs=3&hidden=8"
-
-
-def poll_until_done(at: AppTest, timeout: float = 120) -> AppTest:
-    """AppTest never fires run_every: rerun the page until the job's finished view appears."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        if at.success or at.info and any("cancelled" in i.value for i in at.info) or \
-                any("so training stopped there" in w.value for w in at.warning):
-            return at
-        time.sleep(0.2)
-    raise AssertionError("the sweep did not finish")
-
-
-def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def lines(spec: dict, panel: str) -> list[float]:
@@ -103,16 +85,16 @@ def test_every_control_defaults_to_the_value_it_shows():
 
 
 def test_short_sweep_draws_one_loss_and_one_norm_trace_per_lambda():
-    at = poll_until_done(app(SHORT))
+    at = finished(app(SHORT))
     assert not at.exception
-    main, norm = specs(at)[:2]  # the two panels are two figures side by side (stacked on a phone)
+    main, norm = chart_specs(at)[:2]  # the two panels are two figures side by side (stacked on a phone)
     assert lines(main, "train_loss") == [0.0, 0.001, 0.1] and lines(norm, "l2_norm") == [0.0, 0.001, 0.1]
     shown = [t for t in main["data"] if t.get("meta", {}).get("role") == "line"]
     job = at.session_state["job"]
     frame = job.snapshot().frame
     first = frame[frame["weight_decay"] == 0.0].sort_values("epoch")["train_loss"].tolist()
     assert values(shown[0]["y"]) == first  # the numbers drawn are the engine's
-    assert any(t.get("meta", {}).get("role") == "best" for spec in specs(at)[2:] for t in spec["data"])
+    assert any(t.get("meta", {}).get("role") == "best" for spec in chart_specs(at)[2:] for t in spec["data"])
     assert at.get("download_button") and len(at.dataframe[0].value) == 3
 
 
@@ -165,7 +147,7 @@ def test_from_query_and_page_agree_on_a_link():
 
 
 def test_a_grid_link_trains_every_group_and_the_figures_show_one_group_and_compare_all():
-    at = poll_until_done(app("?optimizer=adam,adamw&lr=0.001,0.01&wd=0,0.1&seeds=0&epochs=3&hidden=8"))
+    at = finished(app("?optimizer=adam,adamw&lr=0.001,0.01&wd=0,0.1&seeds=0&epochs=3&hidden=8"))
     assert not at.exception and not at.warning
     job = at.session_state["job"]
     assert job.cfg.optimizers == ("adam", "adamw") and job.cfg.lrs == (0.001, 0.01) and len(job.cfg.members) == 8
@@ -176,16 +158,16 @@ def test_a_grid_link_trains_every_group_and_the_figures_show_one_group_and_compa
     frame = job.snapshot().frame
 
     def drawn_first_loss(at):
-        line = [t for t in specs(at)[0]["data"] if t.get("meta", {}).get("role") == "line"][0]
+        line = [t for t in chart_specs(at)[0]["data"] if t.get("meta", {}).get("role") == "line"][0]
         return values(line["y"])
 
     def engine_first_loss(optimizer, lr):
         rows = frame[(frame.optimizer == optimizer) & (frame.lr == lr) & (frame.weight_decay == 0.0)]
         return rows.sort_values("epoch")["train_loss"].tolist()
 
-    assert lines(specs(at)[0], "train_loss") == [0.0, 0.1]          # one group's λ lines, not all eight members
+    assert lines(chart_specs(at)[0], "train_loss") == [0.0, 0.1]          # one group's λ lines, not all eight members
     assert drawn_first_loss(at) == engine_first_loss("adam", 0.001)
-    grid = [s for s in specs(at) if {t.get("name") for t in s["data"]} >= {"AdamW, lr 0.01", "Adam with L2, lr 0.001"}]
+    grid = [s for s in chart_specs(at) if {t.get("name") for t in s["data"]} >= {"AdamW, lr 0.01", "Adam with L2, lr 0.001"}]
     assert len(grid) == 1
     pick.set_value(3).run()
     assert drawn_first_loss(at) == engine_first_loss("adamw", 0.01)
@@ -209,8 +191,8 @@ def test_compare_page_runs_both_optimizers():
     while not all(j.snapshot().finished for j in jobs) and time.monotonic() < deadline:
         time.sleep(0.2)
     at.run()
-    compare = [s for s in specs(at) if {t.get("name") for t in s["data"]} >= {"Adam with L2", "AdamW"}]
-    assert len(compare) == 2 and len(specs(at)) == 6  # norm | val loss, then each run's loss | norm
+    compare = [s for s in chart_specs(at) if {t.get("name") for t in s["data"]} >= {"Adam with L2", "AdamW"}]
+    assert len(compare) == 2 and len(chart_specs(at)) == 6  # norm | val loss, then each run's loss | norm
 
 
 def test_queue_position_and_full_queue_are_shown(monkeypatch):
@@ -239,10 +221,10 @@ def test_training_another_config_frees_the_run_this_tab_left():
 
 
 def test_a_diverged_member_is_named_and_the_others_are_drawn():
-    at = poll_until_done(app("?optimizer=sgd&lr=1&epochs=10&wd=0,50&hidden=8&seeds=0"))
+    at = finished(app("?optimizer=sgd&lr=1&epochs=10&wd=0,50&hidden=8&seeds=0"))
     assert not at.exception
     assert any("λ = 50: seed 0 diverged at epoch 3" in w.value for w in at.warning)
-    main, norm = specs(at)[:2]
+    main, norm = chart_specs(at)[:2]
     assert lines(main, "train_loss") == [0.0, 50.0]
     assert [t["meta"]["wd"] for spec in (main, norm) for t in spec["data"]
             if t.get("meta", {}).get("role") == "diverged"] == [50.0, 50.0]

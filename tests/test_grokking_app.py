@@ -1,7 +1,6 @@
 """The grokking view in the app (AppTest): picking the preset loads its settings, a short run draws accuracy
 and ‖w‖₂ with every grok step starred, and a demo-sized server says which variant fits."""
 import json
-import time
 
 import pytest
 
@@ -9,19 +8,9 @@ from wdlab.config import DEMO_LIMITS, SweepConfig, preset_defaults
 from wdlab.budget import validate
 from wdlab.grokking import events
 from wdlab.params import from_query
-from wdlab.testing import app, values
+from wdlab.testing import app, finished, values
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
-
-
-def poll_until_done(at, timeout: float = 180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        if at.success:
-            return at
-        time.sleep(0.2)
-    raise AssertionError("the sweep did not finish")
 
 
 def test_picking_the_preset_shows_its_own_settings():
@@ -40,7 +29,7 @@ def test_picking_the_preset_shows_its_own_settings():
 
 
 def test_a_grokking_link_draws_accuracy_and_norm_with_the_grok_steps_starred():
-    at = poll_until_done(app("?preset=modular-addition-p23&epochs=400&wd=0,0.3"))
+    at = finished(app("?preset=modular-addition-p23&epochs=400&wd=0,0.3"), timeout=180)
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     acc = next(s for s in specs if any(t.get("meta", {}).get("panel") == "acc" for t in s["data"]))
     norm = next(s for s in specs if all(t.get("meta", {}).get("panel") == "norm" for t in s["data"]

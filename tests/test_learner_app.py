@@ -1,13 +1,10 @@
 """The learner's rough edges through AppTest: exact λ entry, Cancel keeps results, an all-diverged sweep, every
 settings error at its field, view options in the link, 'reused' results, download names, show me the code."""
-import json
 import re
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from wdlab import plots
 from wdlab.config import DEFAULT_LIMITS, SweepConfig
@@ -15,27 +12,11 @@ from wdlab.params import to_query
 from wdlab.plotscale import column_format, y_range
 from wdlab.ui.controls import normalize_wds, state_to_cfg, cfg_to_state
 from wdlab.ui.results import download_name, table_view
-from wdlab.testing import app as open_app
+from wdlab.testing import app as open_app, chart_specs, finished
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 DIVERGING = "?optimizer=sgd&lr=2&momentum=0.9&wd=0,0.01,1&epochs=30&seeds=0,1"
-
-
-def finished(at: AppTest, timeout: float = 120) -> AppTest:
-    """AppTest never fires run_every: rerun until the finished view (a status line) is drawn."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        if at.success or any("cancelled after" in i.value for i in at.info) or \
-                any("training stopped there" in w.value for w in at.warning):
-            return at
-        time.sleep(0.2)
-    raise AssertionError("the sweep did not finish")
-
-
-def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 # -- 1. exact λ entry -----------------------------------------------------------------------------------------
@@ -73,14 +54,14 @@ def test_cancel_keeps_the_partial_results_on_screen_and_downloadable_marked_canc
     info = " ".join(i.value for i in at.info)
     assert re.search(r"cancelled after \d+ of 2000 epochs", info) and "below are what it had trained" in info
     assert not any("Choose settings" in i.value for i in at.info)
-    main = specs(at)[0]
+    main = chart_specs(at)[0]
     lines = [t for t in main["data"] if t.get("meta", {}).get("role") == "line"]
     assert [t["meta"]["wd"] for t in lines] == [0.0, 0.1]
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("cancelled" in label for label in labels) and at.dataframe
     assert job.done_event.wait(30) and job.status == "cancelled"
     at.run()  # still there on the next rerun
-    assert any("cancelled after" in i.value for i in at.info) and specs(at)
+    assert any("cancelled after" in i.value for i in at.info) and chart_specs(at)
 
 
 # -- 3. every member diverges -------------------------------------------------------------------------------------
@@ -96,7 +77,7 @@ def test_an_all_diverged_sweep_is_readable_grouped_and_truthful():
     assert notes[0].count("\n- λ = ") == 3 and "all 2 seeds diverged" in notes[0]
     assert "lower learning rate" in notes[0] and "lr = 0.2" in notes[0]
     frame = at.session_state["job"].snapshot().frame
-    main = specs(at)[0]
+    main = chart_specs(at)[0]
     top = main["layout"]["yaxis"]["range"][1]
     start = frame.loc[frame["epoch"] == 0, "train_loss"].max()
     assert np.isfinite(top) and top < 20 * start < frame["train_loss"].replace(np.inf, np.nan).max()
@@ -145,7 +126,7 @@ def test_view_options_are_in_the_link_and_band_only_with_several_seeds():
     at.toggle(key="main_log_y").set_value(True).run()
     at.toggle(key="main_show_val").set_value(True).run()
     assert at.query_params["log-y"] in (["true"], "true") and at.query_params["val"] in (["true"], "true")
-    norm = specs(at)[1]
+    norm = chart_specs(at)[1]
     assert norm["layout"]["yaxis"]["type"] == "log" and "log" in norm["layout"]["yaxis"]["title"]["text"]
     again = finished(open_app("?wd=0,0.1&epochs=3&hidden=4&seeds=0,1&log-y=true&val=true&band=std"))
     assert again.toggle(key="main_log_y").value and again.toggle(key="main_show_val").value

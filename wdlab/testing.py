@@ -167,6 +167,26 @@ def app(query: str = ""):
     return at.run()
 
 
+def finished(at, timeout: float = 120):
+    """AppTest never fires run_every: rerun the page until the job's finished view is drawn (its success line,
+    the cancelled note, or every model diverged); AssertionError after `timeout` s."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if at.success or any("cancelled after" in i.value for i in at.info) or \
+                any("so training stopped there" in w.value for w in at.warning):
+            return at
+        time.sleep(0.2)
+    raise AssertionError("the sweep did not finish")
+
+
+def chart_specs(at) -> list[dict]:
+    """Every Plotly figure on the page, as the JSON Streamlit sends (AppTest has no plotly wrapper)."""
+    import json
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
 def values(v) -> list:
     """A trace's array as sent to the browser (plotly sends numeric arrays base64-encoded)."""
     import numpy as np
