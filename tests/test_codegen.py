@@ -59,6 +59,8 @@ CONFIGS = {
     "adamw-spirals-gelu-nobias": SweepConfig(preset="spirals", hidden=(16,), activation="gelu", optimizer="adamw",
                                              lr=0.01, epochs=5, batch_size=100, weight_decays=(0.1,), seeds=(0,),
                                              decay_bias=False),
+    "adam-sine-tanh": SweepConfig(preset="sine", hidden=(32, 32), activation="tanh", optimizer="adam", lr=0.01,
+                                  epochs=12, weight_decays=(0.0, 0.01), seeds=(1,)),
     "adam-linear-highdim": SweepConfig(preset="highdim-linear", hidden=(), optimizer="adam", lr=0.01, epochs=10,
                                        weight_decays=(0.0, 1.0), seeds=(0,)),
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import SweepConfig
-from .data import DATA_SEED, DATASETS
+from .data import DATA_SEED, DATASETS, SINE_INTERVAL, SINE_NOISE
 
 STANDARDIZE = [
     "def standardize(train, *others):  # with the training set's mean and std; a constant column stays as it is",
@@ -81,6 +81,15 @@ def data_lines(cfg: SweepConfig, seed: int, csv: CsvSource | None) -> list[str]:
                 f"X = torch.randn({n}, 200, generator=g)",
                 f"y = 0.05 + X.sum(1, keepdim=True) * 0.01 + 0.01 * torch.randn({n}, 1, generator=g)",
                 f"X_train, y_train, X_val, y_val = X[:{n_train}], y[:{n_train}], X[{n_train}:], y[{n_train}:]"]
+    if cfg.preset == "sine":
+        lo, hi = SINE_INTERVAL
+        return ["# y = sin(1.5x) + noise at random x; held out: the curve itself on an even grid (drawn once, with "
+                "its own seed)",
+                f"g = torch.Generator().manual_seed({DATA_SEED})",
+                f"X_train = {lo!r} + {hi - lo!r} * torch.rand({n_train}, 1, generator=g)",
+                f"y_train = torch.sin(1.5 * X_train) + {SINE_NOISE!r} * torch.randn({n_train}, 1, generator=g)",
+                f"X_val = torch.linspace({lo!r}, {hi!r}, {n_val})[:, None]",
+                "y_val = torch.sin(1.5 * X_val)"]
     if cfg.preset in ("moons", "spirals"):
         n = n_train + n_val
         if cfg.preset == "moons":
