@@ -4,7 +4,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.config import DEFAULT_LIMITS, SweepConfig
+from wdlab.config import DEFAULT_LIMITS, SweepConfig, preset_config
 from wdlab.params import from_query, to_query
 from wdlab.testing import app, chart_specs, finished, values
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
@@ -106,7 +106,7 @@ def test_invalid_parameters_warn_and_use_defaults():
     assert "wd" in text and "comma-separated finite numbers" in text
     assert "epochs" in text and "'colour'" in text
     assert at.multiselect(key="cfg_optimizer").value == ["adam"]
-    assert at.number_input(key="cfg_epochs").value == SweepConfig().epochs
+    assert at.number_input(key="cfg_epochs").value == preset_config("tutorial").epochs  # the link's preset's own
 
 
 def test_over_the_limit_link_warns_and_names_the_limit():

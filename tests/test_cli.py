@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from wdlab.cli import config_from_args, build_parser, main
-from wdlab.config import SweepConfig
+from wdlab.config import SweepConfig, preset_config
 from wdlab.sweep import run_sweep
 from wdlab.testing import ROOT
 
@@ -33,7 +33,7 @@ def test_flags_make_the_config_they_say():
         preset="diabetes", hidden=(64, 64), activation="tanh", optimizer="sgd", momentum=0.9, lr=0.05, epochs=7,
         batch_size=32, weight_decays=(0.0, 1e-4, 1e-2), seeds=(0, 1, 2), decay_bias=False, val_fraction=0.3,
         dtype="float64")
-    assert config_from_args(build_parser().parse_args(["run"])) == SweepConfig()
+    assert config_from_args(build_parser().parse_args(["run"])) == preset_config("tutorial")  # the course's run
     assert config_from_args(build_parser().parse_args(["run", "--hidden"])).hidden == ()   # a linear model
 
 

@@ -5,12 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wdlab.config import DEMO_LIMITS, OPTIMIZERS, ConfigError, SweepConfig
+from wdlab.config import DEMO_LIMITS, OPTIMIZERS, ConfigError, SweepConfig, preset_config
 from wdlab.data import DATASETS
 from wdlab.params import MAX_NAMED, BY_ATTR, BY_KEY, MAX_LIST, PARAMS, from_query, to_query
 from wdlab.budget import validate
 
 PRESETS = [name for name in DATASETS if name != "csv"]
+LANDING = preset_config("tutorial")  # a link without a preset: the tutorial's own settings for what it leaves out
 
 
 def test_every_setting_is_declared_exactly_once():
@@ -53,7 +54,7 @@ def test_many_bad_keys_make_one_bounded_warning():
     query = {f"https://wdlab-login.example/k{i}": "1" for i in range(999)}
     query.update({"lr": ["0.1", "0.2"], "wd": ["0", "0.1"], "epochs": "-3"})
     cfg, warnings = from_query(query)
-    assert cfg.lr == 0.2 and cfg.weight_decays == (0.1,) and cfg.epochs == SweepConfig().epochs
+    assert cfg.lr == 0.2 and cfg.weight_decays == (0.1,) and cfg.epochs == LANDING.epochs
     assert len(warnings) == 3 and len(" ".join(warnings)) < 1200  # unknown keys, repeated keys, epochs
     unknown = warnings[0]
     assert unknown.startswith("unknown parameters 'https://wdlab-login.example/k0', ") and "and 989 more ignored" in unknown
@@ -86,12 +87,12 @@ def test_a_bad_value_is_named_and_replaced_by_the_default(query, key, says):
     cfg, warnings = from_query(query)
     assert len(warnings) == 1, warnings
     assert key in warnings[0] and says in warnings[0] and "using the default" in warnings[0]
-    assert getattr(cfg, BY_KEY[key].attr) == getattr(SweepConfig(), BY_KEY[key].attr)
+    assert getattr(cfg, BY_KEY[key].attr) == getattr(LANDING, BY_KEY[key].attr)
 
 
 def test_good_values_survive_next_to_bad_ones():
     cfg, warnings = from_query({"optimizer": "sgd", "momentum": "0.9", "lr": "oops", "wd": "0, 1e-2", "spam": "1"})
-    assert (cfg.optimizer, cfg.momentum, cfg.weight_decays, cfg.lr) == ("sgd", 0.9, (0.0, 0.01), SweepConfig().lr)
+    assert (cfg.optimizer, cfg.momentum, cfg.weight_decays, cfg.lr) == ("sgd", 0.9, (0.0, 0.01), LANDING.lr)
     assert any("'spam'" in w and "unknown parameter" in w for w in warnings)
     assert any(w.startswith("lr=") for w in warnings) and len(warnings) == 2
 
@@ -106,7 +107,7 @@ def test_special_spellings():
 
 def test_limits_check_is_applied_like_a_bad_value():
     cfg, warnings = from_query({"epochs": "100000", "lr": "0.5"}, check=lambda c: validate(c, DEMO_LIMITS))
-    assert cfg.epochs == SweepConfig().epochs and cfg.lr == 0.5
+    assert cfg.epochs == LANDING.epochs and cfg.lr == 0.5
     assert len(warnings) == 1 and warnings[0].startswith("epochs:") and "at most 500" in warnings[0]
     validate(cfg, DEMO_LIMITS)
 

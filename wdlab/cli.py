@@ -40,12 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per optimizer × lr × "
                                                 "weight_decay × seed.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    from .config import preset_defaults
+    from .config import preset_config, preset_defaults
     own = [f"{n}: " + " ".join(f"--{BY_ATTR[k].key} {BY_ATTR[k].format(v)}" for k, v in preset_defaults(n).items())
            for n, spec in DATASETS.items() if spec.defaults]
     run = sub.add_parser("run", help="train a sweep and write the frame as CSV",
-                         epilog="Presets with their own settings, used for every flag not given: " + "; ".join(own))
-    defaults = SweepConfig()
+                         epilog="Each preset brings its own settings, used for every flag not given (a flag given "
+                                "always wins): " + "; ".join(own))
+    defaults = preset_config(SweepConfig.preset)  # what `wdlab run` alone trains: the course's run
     for p in PARAMS:
         if p.key == "decay-bias":
             run.add_argument("--no-decay-bias", dest="decay_bias", action="store_const", const="false",
@@ -55,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         extra = {"action": "append"} if p.key == "hidden" else {}
         more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
-                         help=f"{p.help} — {p.allowed()}{more} (default {p.format(getattr(defaults, p.attr))})",
+                         help=f"{p.help} — {p.allowed()}{more} (default: the preset's own; the tutorial's "
+                              f"{p.format(getattr(defaults, p.attr))})",
                          **extra)
     run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")

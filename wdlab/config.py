@@ -228,7 +228,8 @@ SweepConfig.__init__ = _init
 
 
 def preset_defaults(preset: Any) -> dict[str, Any]:
-    """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer."""
+    """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer;
+    what it does not name takes SweepConfig's own default (preset_config)."""
     from .data import DATASETS
     spec = DATASETS.get(preset) if isinstance(preset, str) else None
     out = dict(spec.defaults) if spec is not None else {}
@@ -236,6 +237,12 @@ def preset_defaults(preset: Any) -> dict[str, Any]:
         if one in out:
             out[many] = (out.pop(one),)
     return out
+
+
+def preset_config(preset: str) -> SweepConfig:
+    """The whole sweep a preset stands for: its own settings, SweepConfig's defaults for the rest. What the app
+    shows when it is picked, what a link or `wdlab run --preset` alone trains."""
+    return SweepConfig(preset=preset, **preset_defaults(preset))
 
 
 def with_preset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:

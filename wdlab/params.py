@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .config import ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
+from .config import ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_config
 from .data import DATASETS
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
@@ -146,10 +146,14 @@ def to_query(cfg: SweepConfig) -> dict[str, str]:
 
 def from_query(query: Mapping[str, Any], limits: Limits | None = None,
                check: Callable[[SweepConfig], None] | None = None,
-               base: SweepConfig | None = None) -> tuple[SweepConfig, list[str]]:
+               base: SweepConfig | None = None, keep: tuple[str, ...] = ()) -> tuple[SweepConfig, list[str]]:
     """URL parameters -> (config, warnings). Never raises: a bad parameter is named in a warning (with its
-    allowed values) and its default is used instead; `check` (e.g. limits) is applied the same way."""
-    base = base or SweepConfig()
+    allowed values) and its default is used instead; `check` (e.g. limits) is applied the same way.
+
+    A key the link does not carry takes its preset's own setting (preset_config): the tutorial's without a
+    preset key. `base` (a page's own sweep) stands in for its preset instead; `keep`: attributes of `base` that
+    a link to another preset keeps (a page's grid)."""
+    base = base or preset_config(SweepConfig.preset)
     warnings: list = []
     values: dict[str, Any] = {}
     unknown: list[str] = []
@@ -170,8 +174,8 @@ def from_query(query: Mapping[str, Any], limits: Limits | None = None,
         except ConfigError as e:
             warnings.append((e, param))  # worded below, once the defaults (the preset's own) are known
     plain, preset = base, values.get("preset", base.preset)
-    if preset != base.preset and preset_defaults(preset):  # the preset's own settings stand in for the rest
-        base = dataclasses.replace(base, preset=preset, **preset_defaults(preset))
+    if preset != base.preset and preset in DATASETS:  # the preset's own settings stand in for the rest
+        base = dataclasses.replace(preset_config(preset), **{a: getattr(base, a) for a in keep})
     warnings = [w if isinstance(w, str) else f"{w[0]} — using {_default(w[1], base)}" for w in warnings]
     # many bad keys in one link make one line each for the unknown and the repeated ones, never one per key
     if repeated:

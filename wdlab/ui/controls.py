@@ -5,10 +5,12 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from ..config import ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_defaults
+from ..config import (ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_config,
+                      preset_defaults)
 from ..data import DATASETS
 from ..params import BY_ATTR
 from ..budget import validate
+from . import presets
 from .state import shown, shown_index
 from .text import note
 
@@ -155,24 +157,11 @@ def state_to_cfg(state: Mapping[str, Any], limits: Limits) -> tuple[SweepConfig 
 
 
 def load_state(cfg: SweepConfig) -> None:
-    """Set the widgets to show `cfg` (before they are drawn in this run)."""
-    for name, value in cfg_to_state(cfg).items():
+    """Set the widgets to show `cfg` (before they are drawn in this run): a link's sweep, or the landing one."""
+    state = cfg_to_state(cfg)
+    for name, value in state.items():
         st.session_state[PREFIX + name] = value
-
-
-def load_preset_defaults() -> None:
-    """The preset just picked brings its own settings (modular-addition: its network, optimizer, λ values):
-    show them; the other widgets keep what the visitor set."""
-    preset = st.session_state[PREFIX + "preset"]
-    defaults = preset_defaults(preset)
-    if not defaults:
-        return
-    state = cfg_to_state(SweepConfig(preset=preset, **defaults))
-    widget = {"optimizers": "optimizer", "lrs": "lr"}   # the widgets named like the URL keys
-    for name in defaults:
-        st.session_state[PREFIX + widget.get(name, name)] = state[widget.get(name, name)]
-    if "optimizers" in defaults or "momentum" in defaults:
-        st.session_state[PREFIX + "momentum"] = state["momentum"]
+    presets.remember(state)
 
 
 def _own_settings_refused(preset: str, limits: Limits) -> str:
@@ -190,8 +179,9 @@ def current_state() -> dict[str, Any]:
     return {name: st.session_state.get(PREFIX + name) for name in cfg_to_state(SweepConfig())}
 
 
-def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
-    """Draw the controls (in the current container); return the config they describe or the errors."""
+def sweep_controls(limits: Limits, keep: tuple[str, ...] = ()) -> tuple[SweepConfig | None, list[str]]:
+    """Draw the controls (in the current container); return the config they describe or the errors. Picking a
+    dataset loads its own settings except the visitor's own and `keep` (a page's grid: presets.switch)."""
     k = lambda name: PREFIX + name  # noqa: E731
     # Streamlit drops the state of widgets a run did not reach (a click can interrupt the run drawing them),
     # which blanked these inputs; a plain (non-widget) copy of the last values puts back any key that vanished.
@@ -199,7 +189,7 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
     # value and then sends the default back.
     saved = st.session_state.get(SAVED)
     if saved is None and k("preset") not in st.session_state:
-        load_state(SweepConfig())
+        load_state(preset_config(SweepConfig.preset))
     for name, value in (saved or {}).items():
         if k(name) not in st.session_state:
             st.session_state[k(name)] = value
@@ -218,9 +208,11 @@ def sweep_controls(limits: Limits) -> tuple[SweepConfig | None, list[str]]:
                 note("error", message, key=f"field-{field}")  # may quote what the visitor typed: plain text
 
     st.selectbox("Experiment (dataset)", PRESETS, shown_index(PRESETS, k("preset")), key=k("preset"),
-                 format_func=lambda n: DATASETS[n].title, help="--preset", on_change=load_preset_defaults)
+                 format_func=lambda n: DATASETS[n].title, on_change=presets.apply_preset, args=(keep,),
+                 help="--preset. Picking one loads its own settings, except those you changed yourself")
     preset = st.session_state[k("preset")]
     st.caption(DATASETS[preset].description + (" Upload it on the page." if preset == "csv" else ""))
+    presets.own_note(preset, LABELS, keep)
     too_big = _own_settings_refused(preset, limits)
     if too_big:
         fits = [DATASETS[n].title for n, s in DATASETS.items() if s.view and s.view == DATASETS[preset].view

@@ -20,6 +20,7 @@ SLOT = "landscape_job"
 # Fits the hosted demo: 2 optimizers × 3 lrs × 4 λ × 1 seed = 24 members on the moons, 150 full-batch epochs.
 DEFAULT = SweepConfig(preset="moons", hidden=(32,), optimizers=("adam", "adamw"), lrs=(0.001, 0.01, 0.1),
                       weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,), epochs=150)
+GRID = ("optimizers", "lrs")   # the page's own axes: a dataset picked (or linked) keeps them
 INTRO = ("The AdamW paper's picture (Loshchilov & Hutter, Fig. 2), trained here: one map per optimizer, learning "
          "rate up, λ across, each cell coloured by how well that (lr, λ) generalized. With **coupled** decay "
          "(Adam's L2, SGD's) the best λ tends to depend on the lr; with **decoupled** decay it should move less "
@@ -33,7 +34,7 @@ def _url() -> None:
     st.session_state["landscape_loaded"] = True
     query = {k: st.query_params.get_all(k) for k in st.query_params}
     lim = limits()
-    cfg, warnings = from_query(query, check=lambda c: validate(c, lim), base=DEFAULT)
+    cfg, warnings = from_query(query, check=lambda c: validate(c, lim), base=DEFAULT, keep=GRID)
     controls.load_state(cfg)
     st.session_state["landscape_warnings"] = warnings
     st.session_state["landscape_autorun"] = True   # the page shows its map without a click, link or not
@@ -62,7 +63,7 @@ def landscape_page() -> None:
     lim = limits()
     with st.sidebar:
         st.header("Sweep")
-        cfg, errors = controls.sweep_controls(lim)
+        cfg, errors = controls.sweep_controls(lim, keep=GRID)  # another dataset brings its settings, not its grid
         for message in errors:
             note("error", message)  # may quote what the visitor typed: plain text
     if cfg is not None and cfg.preset == "csv":
