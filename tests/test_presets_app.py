@@ -60,7 +60,7 @@ def test_what_the_visitor_set_by_hand_stays_across_picks_until_reset():
     pick(at, "spirals")
     assert shown(at) == expected("spirals", lr=["0.02"], epochs=40)
     kept = [c.value for c in at.caption if "Kept as you set them" in c.value]
-    assert kept == ["Kept as you set them: learning rates, epochs."]
+    assert kept == ["Kept as you set them, not spirals's own: learning rates, epochs."]
     pick(at, "sine")                                                   # still the visitor's, one pick later
     assert shown(at) == expected("sine", lr=["0.02"], epochs=40)
     at.button(key="preset_reset").click().run()

@@ -65,7 +65,8 @@ def own_note(preset: str, labels: Mapping[str, str], keep=()) -> None:
     if not names:
         return
     attr = {v: k for k, v in WIDGET.items()}
-    st.caption("Kept as you set them: " + ", ".join(labels.get(attr.get(n, n), n) for n in names) + ".")
+    st.caption(f"Kept as you set them, not {DATASETS[preset].name}'s own: "
+               + ", ".join(labels.get(attr.get(n, n), n) for n in names) + ".")
     st.button(f"Use {DATASETS[preset].name}'s own settings", key="preset_reset", on_click=reset_to_preset,
               args=(keep,), icon=":material/restart_alt:",
               help="every setting above and below as this dataset brings it (its network, optimizer, lr, epochs, λ)")
