@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, demo_mode, heartbeat_seconds
+from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, demo_mode, heartbeat_seconds, preset_config
 from wdlab.ui.text import notes_of
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -55,7 +55,8 @@ def test_a_greedy_link_on_the_demo_is_cut_to_defaults_and_still_runs(monkeypatch
                        ("wd", "at most 8")):
         assert key in text and limit in text, (key, text)
     job = at.session_state["job"]
-    assert job.cfg.epochs == 100 and job.cfg.hidden == (64,) and job.cfg.seeds == (0,)
+    own = preset_config("tutorial")  # a link without a preset: the tutorial's own settings stand in
+    assert (job.cfg.epochs, job.cfg.hidden, job.cfg.seeds) == (own.epochs, own.hidden, own.seeds)
     assert job.cfg.optimizer == "adamw"  # the parts of the link within the budget are kept
     from wdlab.ui.state import manager
     m = manager()
