@@ -31,9 +31,9 @@ def pick(at, name: str):
     return at.selectbox(key="cfg_preset").select(name).run()
 
 
-def test_the_landing_page_is_the_tutorials_own_sweep_the_courses_run():
+def test_the_landing_page_is_the_tutorials_own_sweep():
     at = app()
-    assert shown(at) == expected("tutorial") and at.number_input(key="cfg_epochs").value == 5
+    assert shown(at) == expected("tutorial") and at.number_input(key="cfg_epochs").value == 100
     assert not [c for c in at.caption if "Kept as you set them" in c.value]
 
 
