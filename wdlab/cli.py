@@ -36,6 +36,14 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _workers(text: str) -> int:
+    from .workers import cpus
+    if not text.isdigit() or not 1 <= int(text) <= cpus():
+        raise argparse.ArgumentTypeError(f"takes a whole number from 1 to {cpus()} (the CPUs this machine gives "
+                                         f"wdlab), got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per optimizer × lr × "
                                                 "weight_decay × seed.")
@@ -66,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_positive_int, default=DEFAULT_THREADS, metavar="N",
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
+    run.add_argument("--workers", type=_workers, default=1, metavar="N",
+                     help="train the sweep's members split across N worker processes of --threads torch threads "
+                          "each, at most one per CPU (default 1: in this process)")
     run.add_argument("--backend", choices=("local", "ray"), default="local",
                      help="local: train here; ray: one Ray task per group (architecture, optimizer, lr)")
     run.add_argument("--address", metavar="HOST:PORT", help="with --backend ray: join this Ray cluster "
@@ -77,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
     for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
-        if action.dest not in ("help", "out", "quiet", "threads", "backend", "address", "ray_cpus"):
+        if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus"):
             code._add_action(copy.copy(action))
     code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
                       help="the member to write out: one of the --wd values and one of the --seeds")
@@ -209,6 +220,16 @@ def _main(argv: list[str] | None) -> int:
         cfg = cfgs[0]
         if args.address and args.backend != "ray" or args.ray_cpus and args.backend != "ray":
             raise ConfigError("--address and --ray-cpus apply to --backend ray")
+        if args.workers > 1:
+            from .workers import cpus
+            if args.backend == "ray":
+                raise ConfigError("--workers applies to --backend local; Ray places its own tasks (--ray-cpus)")
+            if args.workers * args.threads > cpus():
+                raise ConfigError(f"--workers {args.workers} × --threads {args.threads} asks for "
+                                  f"{args.workers * args.threads} torch threads; this machine gives wdlab "
+                                  f"{cpus()} CPUs (more threads than CPUs were measured 20–100× slower)")
+            from .workers import prestart
+            prestart()   # the workers' server imports torch while this process checks the rest
         if args.out:
             check_out(args.out)
         from .budget import validate
@@ -233,10 +254,10 @@ def _main(argv: list[str] | None) -> int:
     if data is not None and not args.quiet:
         for note in data.notes:
             sys.stderr.write(f"wdlab: {note}\n")
-    import torch
-
     from .grid import groups, run_local, total_epochs
-    torch.set_num_threads(args.threads)
+    if args.workers == 1:   # with workers, this process only gathers rows: the workers set their own threads
+        import torch
+        torch.set_num_threads(args.threads)
     total = total_epochs(groups(cfgs) if args.backend == "ray" else cfgs)
     progress = None if args.quiet or total < 20 else Progress(total)
     cancel = threading.Event()
@@ -256,6 +277,10 @@ def _main(argv: list[str] | None) -> int:
             except RayMissing as e:
                 sys.stderr.write(f"wdlab: error: {e}\n")
                 return 2
+        elif args.workers > 1:
+            from .workers import run_workers
+            result = run_workers(cfgs, workers=args.workers, threads=args.threads, data=data, limits=DEFAULT_LIMITS,
+                                 on_progress=progress, cancel=cancel)
         else:
             result = run_local(cfgs, data=data, limits=DEFAULT_LIMITS, on_progress=progress, cancel=cancel)
     finally:

@@ -97,9 +97,10 @@ def plan_chunks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = 
 def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochListener | None = None,
               cancel: threading.Event | None = None, keep_params: bool = False,
               max_chunk_members: int | None = None, val_block_rows: int | None = None,
-              snapshots: Snapshots | None = None) -> SweepResult:
-    """Train every member; call on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained
-    in member groups, `epoch` is the sweep's share done, counted in epochs, and rows are the group's).
+              snapshots: Snapshots | None = None, members: range | None = None) -> SweepResult:
+    """Train every member (or only `members`: consecutive indices of cfg.members, a worker's slice); call
+    on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained in member groups, `epoch` is
+    the sweep's share done, counted in epochs, and rows are the group's).
 
     Member (optimizer, lr, λ, s) equals a standalone nn.Sequential + torch.optim run built under
     torch.manual_seed(s), seeing batches in the order of torch.randperm(n, generator=Generator().manual_seed(s)).
@@ -110,16 +111,19 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
     as each epoch ends, before on_epoch hears of it. The caller validates cfg against its limits first (wdlab.budget).
     """
     start = time.perf_counter()
+    members = range(len(cfg.members)) if members is None else members
+    if not members or members.step != 1 or members.start < 0 or members.stop > len(cfg.members):
+        raise ValueError(f"members must be a non-empty run of 0..{len(cfg.members) - 1}, got {members}")
     setup = prepare(cfg, data)
-    M = len(cfg.members)
+    M = len(members)
     size = max(1, max_chunk_members or M)
     builder, result = None, SweepResult(cfg, None, "done", snapshots=snapshots)
-    firsts = range(0, M, size)
+    firsts = range(members.start, members.stop, size)
     for g, first in enumerate(firsts):  # member groups one after another: only one group's buffers at a time
         listen = on_epoch if on_epoch is None or len(firsts) == 1 else \
             (lambda e, rows, g=g: on_epoch((g * cfg.epochs + e) // len(firsts), rows))  # the share done, in epochs
-        builder = _train_group(cfg, setup, range(first, min(first + size, M)), builder, result, listen, cancel,
-                               keep_params, val_block_rows)
+        builder = _train_group(cfg, setup, range(first, min(first + size, members.stop)), builder, result, listen,
+                               cancel, keep_params, val_block_rows)
         if result.status == "cancelled":
             break
     result.frame, result.seconds = builder.frame(), time.perf_counter() - start
