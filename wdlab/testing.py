@@ -288,3 +288,23 @@ def runner_failing_on_width_3(cfg, **kw):
         raise RuntimeError("this group was made to fail (a 3-wide layer)")
     from .sweep import run_sweep
     return run_sweep(cfg, **kw)
+
+
+def runner_failing_past_member_0(cfg, *, members=None, **kw):
+    """A sweep runner that fails in any worker whose run of members does not start at the first member."""
+    if members is not None and members.start > 0:
+        raise RuntimeError("this run of members was made to fail")
+    from .sweep import run_sweep
+    return run_sweep(cfg, members=members, **kw)
+
+
+def runner_dying_past_member_0(cfg, *, members=None, on_epoch=None, **kw):
+    """A sweep runner whose worker process dies (exit status 3, no goodbye) after epoch 2 of any run of members
+    past the first member: a crash, not an exception."""
+    from .sweep import run_sweep
+
+    def listen(epoch, rows):
+        on_epoch(epoch, rows)
+        if members is not None and members.start > 0 and epoch >= 2:
+            os._exit(3)
+    return run_sweep(cfg, members=members, on_epoch=listen, **kw)

@@ -1,0 +1,210 @@
+"""Two-core mode (processes): frames equal to in-process row for row, divergence, failures, cancel, the CLI flag."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from io import StringIO
+
+import pandas as pd
+import pytest
+
+from wdlab.config import SweepConfig
+from wdlab.grid import run_local
+from wdlab.sweep import run_sweep
+from wdlab.testing import ROOT
+from wdlab.workers import cpus, member_costs, run_workers, split
+
+# optimizer × lr grids over several λ and seeds; full batch (per-seed data), minibatches, LayerNorm, no bias decay
+GRIDS = {
+    "tutorial full batch, adam and sgd+momentum × 2 lrs": SweepConfig(
+        preset="tutorial", hidden=(12,), optimizers=("adam", "sgd"), lrs=(0.01, 0.03), momentum=0.9, epochs=6,
+        weight_decays=(0.0, 1e-3, 0.1), seeds=(0, 1)),
+    "moons minibatch, adamw and rmsprop × 2 lrs, gelu": SweepConfig(
+        preset="moons", hidden=(16, 8), activation="gelu", optimizers=("adamw", "rmsprop"), lrs=(0.003, 0.01),
+        epochs=4, batch_size=40, weight_decays=(0.0, 1e-2, 0.1), seeds=(0, 1, 2)),
+    "digits layernorm, no bias decay, a ragged last batch": SweepConfig(
+        preset="digits", hidden=(16,), norm="layernorm", decay_bias=False, optimizers=("adamw", "sgd"),
+        lrs=(0.01,), epochs=3, batch_size=500, weight_decays=(0.0, 0.1), seeds=(0, 3)),
+}
+
+
+def exact(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", GRIDS)
+def test_two_workers_give_the_in_process_frame_exactly(name, dtype):
+    cfg = GRIDS[name].replace(dtype=dtype)
+    seen = []
+    here, there = run_local([cfg]), run_workers([cfg], workers=2, on_progress=lambda done, rows: seen.append(done))
+    assert there.status == "done" and [o.status for o in there.outcomes] == ["done"]
+    assert there.outcomes[0].epochs_done == cfg.epochs
+    exact(there.frame, here.frame)
+    assert seen == sorted(seen) and seen[-1] == cfg.epochs      # progress never goes back and reaches the end
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 5])
+def test_a_members_numbers_do_not_depend_on_who_shares_its_pass_even_in_float32(chunk):
+    """What the split relies on: a slice of members, or the whole sweep in passes of any size, gives every member
+    bit-identical rows in float32 (a lone member trains beside a twin; fused steps only on aligned segments)."""
+    cfg = GRIDS["moons minibatch, adamw and rmsprop × 2 lrs, gelu"]
+    whole = run_sweep(cfg).frame
+    exact(run_sweep(cfg, max_chunk_members=chunk).frame, whole)
+    part = run_sweep(cfg, members=range(5, 5 + chunk * 2)).frame
+    keys = ["optimizer", "lr", "weight_decay", "seed", "epoch"]
+    expected = whole.merge(part[keys], on=keys)
+    assert len(part) == (cfg.epochs + 1) * chunk * 2
+    exact(part, expected)
+
+
+def test_several_architectures_are_split_across_the_workers_and_gathered_as_in_process():
+    base = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
+    cfgs = [base.replace(hidden=(8,)), base.replace(hidden=(16, 8), epochs=4), base.replace(hidden=(4,))]
+    shares = split([member_costs(c) for c in cfgs], 2)
+    assert len(shares) == 2 and any(len(share) > 1 for share in shares)   # a worker trains two architectures
+    here, there = run_local(cfgs), run_workers(cfgs, workers=2)
+    assert there.status == "done" and len(there.outcomes) == 3
+    assert list(there.frame.arch.unique()) == ["8", "16-8", "4"]
+    exact(there.frame, here.frame)
+
+
+def test_the_split_is_contiguous_balanced_by_work_and_never_spans_two_architectures():
+    cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
+    costs = member_costs(cfg)
+    assert len(costs) == 24 and all(c > 0 for c in costs)
+    uneven = [2.0] * 12 + [1.0] * 12                                  # a costly optimizer's members, then a cheap one's
+    for c in (costs, uneven):
+        for n in (1, 2, 3, 5):
+            shares = split([c], n)
+            flat = [m for share in shares for p in share for m in p.members]
+            assert flat == list(range(24)) and len(shares) == n
+            work = [sum(c[m] for p in share for m in p.members) for share in shares]
+            assert max(work) - min(work) <= max(c) + 1e-12           # within one member of even
+    two = split([uneven], 2)
+    assert [p.members for s in two for p in s] == [range(0, 9), range(9, 24)]   # 18 of work each
+    mixed = split([[1.0] * 3, [1.0] * 5], 8)
+    assert len(mixed) == 8 and all(len(s) == 1 and len(s[0].members) == 1 for s in mixed)
+    assert split([[1.0] * 3], 8) == split([[1.0] * 3], 3)           # never more workers than members
+    across = split([[1.0] * 3, [1.0] * 3], 2)
+    assert [[(p.arch, p.members) for p in s] for s in across] == [[(0, range(0, 3))], [(1, range(0, 3))]]
+
+
+def test_a_diverging_member_is_reported_at_its_epoch_and_the_others_stay_exact():
+    cfg = SweepConfig(preset="tutorial", hidden=(16,), optimizers=("sgd", "adamw"), lrs=(0.05, 8.0), epochs=8,
+                      weight_decays=(0.0, 1e-2), seeds=(0, 1))
+    here, there = run_local([cfg]), run_workers([cfg], workers=2)
+    assert there.status == "done" and here.diverged and there.diverged == here.diverged
+    exact(there.frame, here.frame)
+
+
+def test_a_failing_worker_is_named_with_its_members_and_the_other_workers_rows_are_kept():
+    cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
+    result = run_workers([cfg], workers=2, runner="wdlab.testing:runner_failing_past_member_0")
+    (o,) = result.outcomes
+    first = split([member_costs(cfg)], 2)[0][0].members
+    assert result.status == "failed" and o.status == "failed"
+    assert o.error == f"members {first.stop + 1}–24 of 24: RuntimeError: this run of members was made to fail"
+    exact(result.frame, run_sweep(cfg, members=first).frame)
+
+
+def test_a_worker_that_dies_is_reported_and_what_it_sent_is_kept():
+    cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
+    result = run_workers([cfg], workers=2, runner="wdlab.testing:runner_dying_past_member_0")
+    (o,) = result.outcomes
+    assert o.status == "failed" and "ended unexpectedly (exit code 3)" in o.error
+    whole = run_sweep(cfg).frame
+    keys = ["optimizer", "lr", "weight_decay", "seed", "epoch"]
+    exact(result.frame, whole.merge(result.frame[keys], on=keys))      # every row it has is the right one
+    first = split([member_costs(cfg)], 2)[0][0].members
+    assert len(result.frame) >= len(first) * (cfg.epochs + 1)         # the healthy worker's rows, all of them
+
+
+def test_cancel_stops_the_workers_and_keeps_their_finished_epochs():
+    cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"].replace(epochs=2000)
+    cancel = threading.Event()
+    result = run_workers([cfg], workers=2, cancel=cancel,
+                         on_progress=lambda done, rows: cancel.set() if done >= 5 else None)
+    (o,) = result.outcomes
+    assert result.status == "cancelled" and o.status == "cancelled" and 5 <= o.epochs_done < 2000
+    whole_until = run_sweep(cfg.replace(epochs=int(result.frame.epoch.max()))).frame
+    keys = ["optimizer", "lr", "weight_decay", "seed", "epoch"]
+    exact(result.frame, whole_until.merge(result.frame[keys], on=keys))
+    assert (result.frame.groupby(keys[:4]).epoch.max() >= o.epochs_done).all()   # every member, at least that far
+    import multiprocessing
+    assert not multiprocessing.active_children()                       # the workers are gone
+
+
+def run_cli(*argv, **kw):
+    return subprocess.run([sys.executable, "-m", "wdlab", "run", *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, **kw)
+
+
+FLAGS = ["--preset", "moons", "--hidden", "16", "--optimizer", "adam", "sgd", "--lr", "0.01", "0.1", "--epochs", "20",
+         "--batch-size", "64", "--wd", "0", "1e-3", "1e-1", "--seeds", "0", "1", "--quiet"]
+
+
+def test_the_cli_with_two_workers_writes_the_in_process_csv_byte_for_byte():
+    one, two = run_cli(*FLAGS), run_cli(*FLAGS, "--workers", "2")
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout and len(pd.read_csv(StringIO(two.stdout))) == 24 * 21
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "two", str(cpus() + 1)])
+def test_bad_workers_values_are_refused_in_one_line(value):
+    out = run_cli(*FLAGS, "--workers", value)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == (f"wdlab: error: argument --workers: takes a whole number from 1 to {cpus()} (the CPUs this "
+                          f"machine gives wdlab), got '{value}'\n")
+
+
+def test_workers_do_not_combine_with_ray_or_with_more_threads_than_cpus():
+    ray = run_cli(*FLAGS, "--workers", "2", "--backend", "ray")
+    assert ray.returncode == 2 and "--workers applies to --backend local" in ray.stderr
+    many = run_cli(*FLAGS, "--workers", "2", "--threads", str(cpus()))
+    assert many.returncode == 2 and f"asks for {2 * cpus()} torch threads" in many.stderr
+    assert "Traceback" not in ray.stderr + many.stderr
+
+
+def test_ctrl_c_stops_the_workers_writes_the_finished_epochs_and_leaves_no_process(tmp_path):
+    target, mark = tmp_path / "sweep.csv", uuid.uuid4().hex
+    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", "--workers", "2", "--preset", "tutorial",
+                             "--hidden", "64", "--epochs", "2000", "--batch-size", "50", "--wd", "0", "0.01", "0.1",
+                             "--seeds", "0", "1", "--out", str(target)],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True, env=dict(os.environ, WDLAB_TEST_MARK=mark))
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while "epoch " not in "".join(err):   # the bar is drawn: the workers send rows
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(120) == 130, "".join(err)[-2000:]
+    reader.join(10)
+    text = "".join(err)
+    assert "Traceback" not in text and "wdlab: interrupted: wrote the" in text
+    frame = pd.read_csv(target)
+    done = int(text.split("wdlab: interrupted: wrote the ")[1].split()[0])
+    assert 1 <= done < 2000 and len(frame.groupby(["weight_decay", "seed"])) == 6
+    assert (frame.groupby(["weight_decay", "seed"]).epoch.max() >= done).all()
+    deadline = time.monotonic() + 30
+    while (left := _marked(mark)) and time.monotonic() < deadline:   # the fork server leaves after its parent
+        time.sleep(0.2)
+    assert not left, left
+
+
+def _marked(mark: str) -> list[int]:
+    """Processes whose environment carries `mark` (the CLI's, its fork server's and its workers')."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if f"WDLAB_TEST_MARK={mark}".encode() in f.read():
+                    found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
