@@ -5,6 +5,9 @@ one-thread sgemm measured in the same run; then a 4 lr × 6 λ grid as one stack
 Both sides train the same members and compute the same numbers each epoch (train loss, train-eval loss,
 val loss, ‖w‖). FLOPs ≈ 6 · params · samples seen · members (forward + backward). One torch thread.
 `--check` adds an untimed float64 run of both sides and prints their max |diff| (rounding only).
+Then two sections of their own modules: whole processes (`benchmarks/process_speed.py`: `wdlab run` against the
+plain loop as fresh processes) and the two-core mode (`benchmarks/two_core.py`: 2 worker processes against one
+core, idle and beside a CPU-bound hog); `--no-process` and `--no-two-core` skip them.
 """
 from __future__ import annotations
 
@@ -111,6 +114,8 @@ def main() -> None:
     ap.add_argument("--only", help="run only workloads whose name contains this text")
     ap.add_argument("--check", action="store_true", help="also compare both sides in float64 (untimed)")
     ap.add_argument("--no-grid", action="store_true", help="skip the 4 lr × 6 λ grid")
+    ap.add_argument("--no-process", action="store_true", help="skip the whole-process comparison")
+    ap.add_argument("--no-two-core", action="store_true", help="skip the two-core mode (2 worker processes)")
     ap.add_argument("--backward", action="store_true",
                     help="only time the hand-written backward against autograd on the same stacked buffer")
     args = ap.parse_args()
@@ -150,6 +155,20 @@ def main() -> None:
             many.append(timed(lambda: [run_sweep(grid.replace(lrs=(lr,))) for lr in grid.lrs])[0])
         o, m = statistics.median(one), statistics.median(many)
         print(f"4 lr × 6 λ grid, course net, 200 ep: one stacked sweep {o:.2f} s, 4 sweeps {m:.2f} s: {m / o:.1f}x")
+    if not args.no_process:
+        try:
+            import process_speed  # run as benchmarks/sweep_speed.py
+        except ImportError:
+            from benchmarks import process_speed  # run as python -m benchmarks.sweep_speed
+        plain, cli = process_speed.measure(args.repeats)
+        print(f"whole process, 24 members (process_speed.py): plain loop {plain:.2f} s, wdlab run {cli:.2f} s: "
+              f"{plain / cli:.1f}x (target ≥ 4x)", flush=True)
+    if not args.no_two_core:
+        try:
+            import two_core
+        except ImportError:
+            from benchmarks import two_core
+        two_core.run(args.repeats, args.only)
 
 
 def backward_vs_autograd(args) -> None:
