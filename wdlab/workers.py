@@ -87,7 +87,7 @@ def context():
     """forkserver where there is one (each worker forks from a server that imported torch once), else spawn."""
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["wdlab.sweep"])
+        ctx.set_forkserver_preload(["wdlab.sweep", "wdlab.workers"])
         return ctx
     return mp.get_context("spawn")
 
