@@ -189,7 +189,8 @@ def test_ctrl_c_stops_the_workers_writes_the_finished_epochs_and_leaves_no_proce
     assert "Traceback" not in text and "wdlab: interrupted: wrote the" in text
     frame = pd.read_csv(target)
     done = int(text.split("wdlab: interrupted: wrote the ")[1].split()[0])
-    assert 1 <= done < 2000 and len(frame.groupby(["weight_decay", "seed"])) == 6
+    # `done`: the epochs every member finished (a worker slowed by the load may still be on its first epoch)
+    assert 0 <= done < 2000 and frame.epoch.max() >= 1 and len(frame.groupby(["weight_decay", "seed"])) == 6
     assert (frame.groupby(["weight_decay", "seed"]).epoch.max() >= done).all()
     deadline = time.monotonic() + 30
     while (left := _marked(mark)) and time.monotonic() < deadline:   # the fork server leaves after its parent
