@@ -10,9 +10,10 @@ from typing import Callable
 @dataclass(frozen=True)
 class ActivationSpec:
     """module(): the nn.Module a plain model uses. forward(z, out) writes act(z) into out (the kernel that
-    module calls); backward(g, z, a) turns the gradient at the activation g into the gradient at the
-    pre-activation z (a = act(z)), in place in g or z — the kernel the module's autograd node calls; it
-    returns the buffer it wrote. reads_z: backward needs z itself (so z's buffer cannot be reused)."""
+    module calls; the engine passes out=z, in place, unless reads_z); backward(g, z, a) turns the gradient at
+    the activation g into the gradient at the pre-activation z (a = act(z)), in place in g or z — the kernel
+    the module's autograd node calls; it returns the buffer it wrote. reads_z: backward needs z itself (so the
+    forward cannot overwrite it)."""
 
     name: str
     label: str

@@ -5,7 +5,7 @@ import torch
 
 from . import eager
 from .optimizers import OPTIMIZERS
-from .stacked import StackedNet, member_correct, member_losses, member_losses_and_grad
+from .stacked import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
 
 FUSED_ALIGN = 16   # elements: a multiple of every CPU vector width torch uses (AVX-512: 16 float32, 8 float64)
 
@@ -37,14 +37,26 @@ class Pass:
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)
         self.frozen: list[int] = []
-        self.X, self.y = self.per_member(setup.X), self.per_member(setup.y)
-        self.Xv, self.yv = self.per_member(setup.Xv), self.per_member(setup.yv)
         n = setup.n_train
         self.batch = min(cfg.batch_size or n, n)
+        self.inputs = self._inputs(setup)
+        self.X, self.y = self.per_member(self.inputs[0]), self.per_member(setup.y)
+        self.Xv, self.yv = self.per_member(self.inputs[1]), self.per_member(setup.yv)
         self.last_train: tuple[torch.Tensor, torch.Tensor] | None = None
         # Full batch: the evaluation of the training set after an epoch is exactly the next step's forward
         # (same weights, same rows, same kernels): that step reuses it instead of computing it again.
         self.primed = False
+
+    def _inputs(self, setup) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and held-out inputs as the net takes them: with a ones column (the hand-written path
+        folds layer 1's bias into its product for tall batches: StackedNet.folds), made once per setup and
+        shared by its passes."""
+        if self.net.autograd:
+            return setup.X, setup.Xv
+        cached = getattr(setup, "_with_ones", None)
+        if cached is None:
+            cached = setup._with_ones = (with_ones(setup.X), with_ones(setup.Xv))
+        return cached
 
     def per_member(self, t: torch.Tensor) -> torch.Tensor:
         """Seed-stacked [S or 1, ...] -> member-stacked [M, ...] (a view when the data is shared)."""
@@ -101,7 +113,7 @@ class Pass:
             S = self.setup.X.shape[0]
             pick = torch.arange(S)[:, None] if S > 1 else torch.zeros(order.shape[0], 1, dtype=torch.long)
             # one gather per epoch; the minibatches are then views
-            Xp, yp = self.per_member(self.setup.X[pick, order]), self.per_member(self.setup.y[pick, order])
+            Xp, yp = self.per_member(self.inputs[0][pick, order]), self.per_member(self.setup.y[pick, order])
             batches = [(Xp[:, i:i + self.batch], yp[:, i:i + self.batch]) for i in range(0, Xp.shape[1], self.batch)]
         loss_sum = torch.zeros(len(self.rows), dtype=torch.float64)
         correct = torch.zeros(len(self.rows), dtype=torch.long)
