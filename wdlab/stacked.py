@@ -263,7 +263,7 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, reduce: str = "
     if task == "regression":
         sq = (out - y).pow(2)
         return sq.mean(dim=(1, 2)) if reduce == "mean" else sq.mean(dim=2).sum(1)
-    logp = out - out.logsumexp(-1, keepdim=True)
+    logp = torch.log_softmax(out, -1)                                   # nn.CrossEntropyLoss's own kernel
     nll = -logp.gather(-1, y.unsqueeze(-1))
     return nll.mean(dim=(1, 2)) if reduce == "mean" else nll.sum(dim=(1, 2))
 
@@ -276,7 +276,7 @@ def member_losses_and_grad(out: torch.Tensor, y: torch.Tensor, task: str) -> tup
             losses = diff.pow(2).mean(dim=(1, 2))
             return losses, diff.mul_(2 / (diff.shape[1] * diff.shape[2]))     # mean' · pow' = (1/N)·2·diff
         target = y.unsqueeze(-1)
-        logp = out - out.logsumexp(-1, keepdim=True)
+        logp = torch.log_softmax(out, -1)
         losses = -logp.gather(-1, target).mean(dim=(1, 2))
         grad = logp.exp_()                                                   # softmax − one-hot, over B
         grad.scatter_add_(-1, target, torch.full(target.shape, -1.0, dtype=grad.dtype).expand_as(target))
