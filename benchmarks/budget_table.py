@@ -107,8 +107,6 @@ def knobs(cfg: SweepConfig, data, plan) -> tuple[int | None, int | None]:
 
 def run_one(spec: dict) -> dict:
     """In this (fresh) process: the sweep's peak memory above the baseline, and its time."""
-    import gc
-
     import torch
     torch.set_num_threads(1)
     from wdlab.config import Limits
@@ -119,7 +117,8 @@ def run_one(spec: dict) -> dict:
     if data is None:
         DATASETS[cfg.preset].make(0, cfg.val_fraction)  # loads sklearn etc. before the baseline
     run_sweep(cfg.replace(epochs=1, weight_decays=(0.0,), seeds=(0,), hidden=(2,)), data=data)  # warm-up
-    gc.collect()
+    from wdlab.memory import give_back
+    give_back()  # the free heap glibc keeps for reuse (memory.TRIM_THRESHOLD) is no part of the baseline
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     base = _status("VmRSS")
     chunk, block = spec["knobs"]
