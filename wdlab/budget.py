@@ -156,14 +156,17 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     params = G * P * e * (3 + adamw) + gw                             # flat, grad, decay (, AdamW's shrink)
     build = G * P * max(32 if e == 4 else 36, 3 * e + 16 + e if adamw else 0)
     rows_y = lambda rows: rows * (d + ycols) * e  # noqa: E731
-    stacked = rows_y(n + nv) * (S if shape.per_seed else 1)
-    seeded = 0 if not shape.per_seed else rows_y(n + nv) * (G if S > 1 else 1)
+    # the hand-written path trains on a copy of the inputs with a ones column (passes.Pass._inputs)
+    ones = 0 if cfg.norm == "layernorm" else 1
+    rows_1 = lambda rows: rows * (d + ones + ycols) * e  # noqa: E731
+    stacked = (rows_y(n + nv) + ones * (n + nv) * (d + 1) * e) * (S if shape.per_seed else 1)
+    seeded = 0 if not shape.per_seed else rows_1(n + nv) * (G if S > 1 else 1)
     full = (cfg.batch_size or n) >= n
     B = min(cfg.batch_size or n, n)
     # a minibatch epoch gathers its rows in a new order: per seed [S, n], then per member [G, n] when seeds differ,
     # while the last epoch's copy is still alive
     old = 1 if cfg.epochs > 1 else 0
-    epoch_copy = 0 if full else rows_y(n) * (((1 + old) * G + S) if S > 1 else 1 + old) + S * n * 8
+    epoch_copy = 0 if full else rows_1(n) * (((1 + old) * G + S) if S > 1 else 1 + old) + S * n * 8
     # λ, seed, epoch, diverged: a pointer to a shared object and a numpy value; the losses and norms: a float each
     n_floats = 3 + (len(cfg.hidden) + 1) + (2 if classify else 0)
     frames = (4 * 16 + n_floats * FRAME_BYTES) * members * (cfg.epochs + 1)
