@@ -191,17 +191,18 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 
 # CPU seconds per unit of work on one core of this machine, float32 / float64: a kernel launch, a multiply-add
 # in a batched matrix product, an element through an activation beyond a plain elementwise pass, an elementwise
-# pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). Least squares
-# over benchmarks/budget_table.py --fit's calibration sweeps (measured at load average 8-9 on 2 cores: memory-bound
+# pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). op, mac, elem
+# and opt: least squares over benchmarks/budget_table.py --fit's calibration sweeps, re-fitted on 1 December on
+# the engine with folded biases and in-place activations (measured at load average 9-11 on 2 cores: memory-bound
 # passes are slower than on a free machine); the activations, a member's and an epoch's reporting from
-# micro-benchmarks (their kernels; 2 to 64 members of a tiny model).
+# micro-benchmarks (their kernels; 2 to 64 members of a tiny model), held fixed in the fit.
 COST = {
-    "op": 1.46e-5,
-    "mac": {"float32": 2.5e-11, "float64": 4.15e-11},
+    "op": 1.78e-5,
+    "mac": {"float32": 1.77e-11, "float64": 1.85e-11},
     "act": {"relu": {"float32": 1.0e-10, "float64": 2.0e-10}, "tanh": {"float32": 3.0e-10, "float64": 6.0e-10},
             "gelu": {"float32": 7.0e-10, "float64": 4.5e-9}},
-    "elem": {"float32": 1.39e-9, "float64": 2.72e-9},
-    "opt": {"float32": 8.3e-9, "float64": 2.13e-8},
+    "elem": {"float32": 1.17e-9, "float64": 3.7e-9},
+    "opt": {"float32": 1.36e-8, "float64": 1.36e-8},
     "row": 4.5e-5,
     "epoch": 2e-4,
 }
