@@ -13,7 +13,8 @@ from .config import Member, SweepConfig
 SNAPSHOT_COUNT = 25    # epochs kept: enough for a slider to move smoothly, few enough to bound the memory
 MIN_COUNT = 6          # fewer epochs than this show too little on a slider: no snapshots at all
 ALL_MEMBERS_COUNT = 12  # below this many epochs for every member, the first seed's members at more epochs
-SHARE = 0.1            # of a sweep's memory budget (Limits.max_sweep_mb) that its snapshots may take
+SHARE = 0.25           # of a sweep's memory budget (Limits.max_sweep_mb) its snapshots may take (the demo: 30 MB,
+                       # 25 epochs of the sine preset's four 1-256-256-1 models)
 
 
 def snapshot_epochs(epochs: int, count: int = SNAPSHOT_COUNT) -> tuple[int, ...]:
