@@ -9,7 +9,7 @@ import streamlit as st
 
 from ..config import ConfigError, SweepConfig
 from ..jobs import Job
-from . import code_view, results
+from . import code_view, model_view, results
 from .state import POLL_SECONDS, manager, owner
 from .text import note
 
@@ -35,8 +35,11 @@ def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
 
 
 def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptions | None = None,
-             with_summary: bool = True, shared: tuple[str, ...] = (), source: Any = None) -> Job | None:
+             with_summary: bool = True, shared: tuple[str, ...] = (), source: Any = None,
+             pictures: bool = False) -> Job | None:
     """Show the job kept in st.session_state[slot]: live while it runs, then the full results.
+
+    pictures: the models themselves under the curves (boundaries or fitted curves, weights, more curves).
 
     shared: the slots of runs compared with this one (this one included): their figures share one y-scale.
     source: how an uploaded table was read (codegen's CsvSource), for the "show me the code" script."""
@@ -46,13 +49,13 @@ def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptio
     options = options or results.ViewOptions()
     stopped = st.session_state.get(f"{slot}_stopped")
     if stopped is not None and stopped[0] is job:  # this visitor cancelled it: what it had then, marked cancelled
-        _finished(job, key, options, with_summary, slot, shared, source, stopped[1])
+        _finished(job, key, options, with_summary, slot, shared, source, stopped[1], pictures)
         return job
     manager().touch(job, owner())
     if not job.snapshot(with_frame=False).finished:
-        _live(slot, key, options, shared)
+        _live(slot, key, options, shared, pictures)
         return job
-    _finished(job, key, options, with_summary, slot, shared, source)
+    _finished(job, key, options, with_summary, slot, shared, source, pictures=pictures)
     return job
 
 
@@ -64,7 +67,8 @@ def _shared_frames(shared: tuple[str, ...]):
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = ()) -> None:
+def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = (),
+          pictures: bool = False) -> None:
     job: Job | None = st.session_state.get(slot)
     if job is None:
         return
@@ -88,8 +92,11 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
         manager().cancel(job, owner())
         st.rerun(scope="app")
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.
-    results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared))
+    frame = _throttled(job, snap, key)
+    results.curves(frame, job.cfg, options, key, _shared_frames(shared))
     results.diverged_notes(snap.diverged, job.cfg)
+    if pictures:
+        model_view.model_view(job, frame, key, live=True)
 
 
 def _throttled(job: Job, snap, key: str):
@@ -105,7 +112,7 @@ def _throttled(job: Job, snap, key: str):
 
 
 def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bool, slot: str = "job",
-              shared: tuple[str, ...] = (), source: Any = None, snap=None) -> None:
+              shared: tuple[str, ...] = (), source: Any = None, snap=None, pictures: bool = False) -> None:
     snap = snap or job.snapshot()
     if snap.status == "failed":
         note("error", f"This sweep could not run: {snap.error}")
@@ -115,6 +122,8 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
         return
     results.curves(snap.frame, job.cfg, options, key, _shared_frames(shared) if snap.status == "done" else None)
     results.diverged_notes(snap.diverged, job.cfg)
+    if pictures:
+        model_view.model_view(job, snap.frame, key)
     code_view.code_expander(job.cfg, snap.frame, key, source)
     if with_summary:
         results.curves_caption(job.cfg)

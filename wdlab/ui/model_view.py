@@ -1,0 +1,311 @@
+"""The models themselves, for every λ: boundaries or fitted curves, weights, accuracy and per-layer ‖W‖, by epoch."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .. import plots, plots_model as pm
+from ..config import SweepConfig
+from ..jobs import Job
+from . import results
+from .state import shown
+from .text import note
+
+PLAY_SECONDS = 0.7          # one snapshot per tick while playing
+PER_ROW = 4                 # boundary panels per row at desktop width (a phone stacks them)
+CHART = results.CHART_CONFIG
+
+
+@dataclass(frozen=True)
+class Points:
+    """The points a picture draws (numpy), from modelview.model_data: the first seed's data, or the table."""
+
+    X: np.ndarray
+    y: np.ndarray
+    Xv: np.ndarray
+    yv: np.ndarray
+    task: str
+    n_classes: int
+    features: tuple[str, ...]
+
+
+def _points(job: Job) -> Points:
+    """The job's data as numpy, once per job (a table stays this visitor's: kept in its session only)."""
+    memo = st.session_state.get("_mv_points")
+    if memo is not None and memo[0] is job:
+        return memo[1]
+    from ..modelview import model_data
+    d = model_data(job.cfg, job.data)
+    y = d.y_train.numpy().reshape(len(d.y_train), -1)[:, 0] if d.task != "classification" else d.y_train.numpy()
+    yv = d.y_val.numpy().reshape(len(d.y_val), -1)[:, 0] if d.task != "classification" else d.y_val.numpy()
+    points = Points(d.X_train.numpy(), y, d.X_val.numpy(), yv, d.task, d.n_classes,
+                    tuple(d.feature_names) or tuple(f"x{i + 1}" for i in range(d.in_dim)))
+    st.session_state["_mv_points"] = (job, points)
+    return points
+
+
+def model_view(job: Job, frame: pd.DataFrame, key: str, live: bool = False) -> None:
+    """The "see the model" section under a run's curves: pictures at the slider's epoch and the extra curves.
+    Live: the slider's end is the latest snapshot taken; the pictures follow it unless the slider is moved back."""
+    cfg = job.cfg
+    group = results._chosen(cfg, key)
+    shown_frame = plots.select_group(frame, group) if group is not None and not frame.empty else frame
+    snaps = getattr(job, "snapshots", None)
+    st.subheader("The models themselves")
+    if snaps is None:
+        st.caption("No parameter snapshots were kept for this run, so only the curves below are drawn.")
+        _curves(shown_frame, cfg, key, None)
+        return
+    playing = bool(st.session_state.get(f"{key}_mv_play"))
+    # a fragment: moving the slider or a toggle redraws this section only; while playing it ticks by itself
+    st.fragment(_pictures, run_every=PLAY_SECONDS if playing else None)(job, shown_frame, key, group, live)
+
+
+def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool) -> None:
+    """The slider, the play button and the pictures at the chosen epoch (frame: the shown group's rows, as the
+    curves above drew them)."""
+    if st.session_state.pop(f"{key}_mv_switch", False):
+        st.rerun(scope="app")  # play or pause: the section's fragment starts or stops ticking
+    cfg, snaps = job.cfg, job.snapshots
+    taken = snaps.taken()
+    epochs = list(snaps.epochs)
+    slider = f"{key}_mv_epoch"
+    if st.session_state.get(slider) not in epochs:
+        st.session_state[slider] = epochs[-1]
+    _advance(key, slider, epochs, taken)
+    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    chosen = c1.select_slider("epoch (the pictures and the dotted line on the curves below)", options=epochs,
+                              key=slider, help=f"The parameters are kept at {len(epochs)} epochs of {cfg.epochs}, "
+                                               "closer together early, where training changes the most.")
+    playing = bool(st.session_state.get(f"{key}_mv_play"))
+    c2.button("Pause" if playing else "Play", key=f"{key}_mv_playbtn", width="stretch",
+              icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play,
+              args=(key, slider, epochs))
+    epoch = snaps.latest(chosen) if taken else None
+    if snaps.note:
+        note("caption", snaps.note, key=f"{key}_mv_note")
+    if epoch is None:
+        st.caption("The pictures appear once the first epoch is trained.")
+        _curves(frame, cfg, key, None)
+        return
+    ahead = f" — the latest so far, training goes on" if live and epoch < chosen else ""
+    st.caption(f"Showing epoch {epoch}{ahead}.")
+    members = _members(snaps, cfg, group, key)
+    points = _points(job)
+    if points.X.shape[1] in (1, 2):
+        _function(job, points, members, epoch, frame, key)
+    _weights(job, points, members, epoch, key)
+    _curves(frame, cfg, key, epoch)
+
+
+def _advance(key: str, slider: str, epochs: list[int], taken) -> None:
+    """While playing: one planned epoch further per tick, stopping at the end (or at the last epoch taken)."""
+    if not st.session_state.get(f"{key}_mv_play"):
+        return
+    now = time.monotonic()
+    last = st.session_state.get(f"{key}_mv_tick", 0.0)
+    if now - last < PLAY_SECONDS * 0.8:
+        return
+    st.session_state[f"{key}_mv_tick"] = now
+    i = epochs.index(st.session_state[slider])
+    end = max((e for e in epochs if taken and e <= taken[-1]), default=epochs[0])
+    if i + 1 < len(epochs) and epochs[i + 1] <= end:
+        st.session_state[slider] = epochs[i + 1]
+    else:
+        st.session_state[f"{key}_mv_play"] = False
+        st.rerun(scope="app")  # no more ticks: leave the polling fragment
+
+
+def _toggle_play(key: str, slider: str, epochs: list[int]) -> None:
+    playing = not st.session_state.get(f"{key}_mv_play")
+    st.session_state[f"{key}_mv_play"] = playing
+    if playing and st.session_state.get(slider) == epochs[-1]:
+        st.session_state[slider] = epochs[0]  # from the start
+    st.session_state[f"{key}_mv_tick"] = time.monotonic()
+    st.session_state[f"{key}_mv_switch"] = True
+
+
+def _members(snaps, cfg: SweepConfig, group, key: str) -> list:
+    """The kept members of the shown (optimizer, lr) group and one seed (chosen when several were kept), by λ."""
+    kept = [m for m in snaps.members if group is None or (m.optimizer, m.lr) == group]
+    seeds = sorted({m.seed for m in kept})
+    seed = seeds[0] if seeds else None
+    if len(seeds) > 1:
+        seed = st.selectbox("seed of the pictures", seeds, index=seeds.index(shown(f"{key}_mv_seed", seeds[0]))
+                            if shown(f"{key}_mv_seed", seeds[0]) in seeds else 0, key=f"{key}_mv_seed")
+    return sorted((m for m in kept if m.seed == seed), key=lambda m: m.weight_decay)
+
+
+def _memo(name: str, stamp):
+    memo = st.session_state.get(name)
+    return memo[1] if memo is not None and memo[0] == stamp else None
+
+
+def _metric(frame: pd.DataFrame, member, epoch: int, column: str) -> float | None:
+    if frame.empty or column not in frame:
+        return None
+    row = frame[(frame["weight_decay"] == member.weight_decay) & (frame["seed"] == member.seed)
+                & (frame["epoch"] == epoch)]
+    return float(row[column].iloc[0]) if len(row) and math.isfinite(row[column].iloc[0]) else None
+
+
+def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.DataFrame, key: str) -> None:
+    """2-D inputs: a panel per λ over the input plane; 1-D inputs: every λ's fitted curve over the points."""
+    from ..modelview import predict
+    snaps, cfg = job.snapshots, job.cfg
+    show_val = st.toggle("validation points", shown(f"{key}_mv_val", False), key=f"{key}_mv_val",
+                         help="Training points are filled; the held-out points are drawn hollow on top.")
+    val = (points.Xv, points.yv) if show_val else None
+    in_dim, out_dim = points.X.shape[1], (points.n_classes if points.task == "classification" else 1)
+    kind = pm.surface_kind(points.task, points.n_classes)
+    stamp = (job.key, epoch, tuple(members), show_val)
+    figs = _memo(f"_mv_fn_{key}", stamp)
+    if figs is None:
+        if in_dim == 2:
+            xs, ys, XY = pm.plane(np.concatenate([points.X, points.Xv]))
+            zrange = None if kind != "value" else (float(min(points.y.min(), points.yv.min())),
+                                                    float(max(points.y.max(), points.yv.max())))
+            figs = []
+            for m in members:
+                params = snaps.params(epoch, m)
+                metric = _metric(frame, m, epoch, "val_acc" if points.task == "classification" else "val_loss")
+                said = "" if metric is None else (f" · val acc {metric:.2f}" if points.task == "classification"
+                                                  else f" · val loss {metric:.3g}")
+                if params is None:
+                    figs.append((m, None))
+                    continue
+                z = pm.surface(predict(cfg, in_dim, out_dim, params, XY), len(xs), kind)
+                figs.append((m, pm.boundary_figure(
+                    z, xs, ys, (points.X, points.y), val, kind=kind, zrange=zrange, n_classes=points.n_classes,
+                    title=f"{plots.wd_label(m.weight_decay)}{said}", axis_titles=points.features[:2], height=310,
+                    meta={"wd": float(m.weight_decay), "epoch": int(epoch)})))
+        else:
+            x = pm.line(np.concatenate([points.X[:, 0], points.Xv[:, 0]]))
+            curves = {}
+            for m in members:
+                params = snaps.params(epoch, m)
+                if params is not None:
+                    out = predict(cfg, 1, out_dim, params, x[:, None])
+                    curves[m.weight_decay] = out[:, 1] if kind == "binary" else out[:, 0]
+            every = np.concatenate([points.y, points.yv])
+            span = float(every.max() - every.min()) or 1.0
+            yrange = (-0.05, 1.05) if kind == "binary" else (float(every.min()) - 0.5 * span,
+                                                               float(every.max()) + 0.5 * span)
+            figs = [(None, pm.fitted_figure(x, curves, (points.X[:, 0], points.y), None if val is None else
+                                            (val[0][:, 0], val[1]), axis_titles=(points.features[0], "target"),
+                                            yrange=yrange, probability=kind == "binary", height=420,
+                                            title=f"Each λ's fitted function at epoch {epoch}",
+                                            meta={"epoch": int(epoch)}))]
+        st.session_state[f"_mv_fn_{key}"] = (stamp, figs)
+    if in_dim == 2:
+        n = len(figs)
+        rows = max(1, math.ceil(n / PER_ROW))
+        per_row = math.ceil(n / rows) if n else 1
+        for r in range(rows):
+            for column, (m, fig) in zip(st.columns(per_row), figs[r * per_row:(r + 1) * per_row]):
+                with column:
+                    if fig is None:
+                        at = job.snapshot(with_frame=False).diverged.get(m)
+                        note("caption", f"{plots.wd_label(m.weight_decay)}: diverged"
+                             + (f" at epoch {at}" if at is not None else "") + ", nothing to draw.",
+                             key=f"{key}_mv_div_{m.weight_decay}")
+                    else:
+                        st.plotly_chart(fig, key=f"{key}_mv_panel_{m.weight_decay:g}", config=CHART)
+        st.caption("**What to look for:** the colour is the predicted probability of class 1 (blue = class 0, "
+                   "white = 50/50, red = class 1) on one scale for every panel, the black line the decision "
+                   "boundary. Without decay the boundary bends around single training points; as λ grows it "
+                   "smooths out — and too much λ flattens it until it no longer separates the classes."
+                   if kind == "binary" else "**What to look for:** how each λ's prediction over the input plane "
+                   "changes, one colour scale for every panel.")
+    else:
+        st.plotly_chart(figs[0][1], key=f"{key}_mv_fit", config=CHART)
+        st.caption("**What to look for:** without decay a wide net bends its curve through every training point "
+                   "(and far off between them); with λ in the right range the curve follows the trend and "
+                   "ignores the noise; with too much λ it flattens towards the mean.")
+
+
+def _weights(job: Job, points: Points, members: list, epoch: int, key: str) -> None:
+    """Histograms of every λ's weights at the epoch, on an axis fixed over the whole run (a linear model: a bar per
+    feature)."""
+    snaps, cfg = job.snapshots, job.cfg
+    linear = not cfg.hidden
+    layers = [n for n, _ in pm.weight_layers(snaps.names, [np.zeros(s) for s in snaps.shapes])]
+    choice = "all layers"
+    if not linear and len(layers) > 1:
+        options = ["all layers"] + layers
+        choice = st.radio("weights of", options, index=options.index(shown(f"{key}_mv_layer", "all layers"))
+                          if shown(f"{key}_mv_layer", "all layers") in options else 0, key=f"{key}_mv_layer",
+                          horizontal=True)
+    taken = snaps.taken()
+    stamp = (job.key, epoch, tuple(members), choice, len(taken))
+    fig = _memo(f"_mv_w_{key}", stamp)
+    if fig is None:
+        def pick(params):
+            mats = pm.weight_layers(snaps.names, params)
+            return [w for n, w in mats if choice in ("all layers", n)]
+        now = {m.weight_decay: pick(p) for m in members if (p := snaps.params(epoch, m)) is not None}
+        bound = _bound(job, members, pick, choice, taken)
+        if linear:
+            fig = pm.feature_weights_figure({w: v[0] for w, v in now.items()}, points.features, bound=bound,
+                                            title=f"Weight per feature at epoch {epoch}",
+                                            meta={"epoch": int(epoch)})
+        else:
+            fig = pm.weights_figure({w: np.concatenate([a.ravel() for a in v]) for w, v in now.items()},
+                                    bound=bound, title=f"Weights ({choice}) at epoch {epoch}",
+                                    meta={"epoch": int(epoch)})
+        st.session_state[f"_mv_w_{key}"] = (stamp, fig)
+    st.plotly_chart(fig, key=f"{key}_mv_weights", config=CHART)
+    st.caption("**What to look for:** " + ("each bar is the model's weight on that input; decay pulls every bar "
+               "toward 0, the ones the data does not support first." if linear else
+               "decay pulls the weights toward 0 — the histogram narrows as λ grows (same axis for every λ and "
+               "every epoch). ‖w‖₂ here counts these weight matrices only, not the biases."))
+
+
+def _bound(job: Job, members: list, pick, choice: str, taken) -> float | None:
+    """The largest |w| of the chosen layers over every taken epoch and shown member: a fixed histogram axis."""
+    name = f"_mv_bound_{id(job)}"
+    stamp = (tuple(members), choice, len(taken))
+    memo = st.session_state.get(name)
+    if memo is not None and memo[0] == stamp:
+        return memo[1]
+    best = 0.0
+    for e in taken:
+        for m in members:
+            p = job.snapshots.params(e, m)
+            if p is not None:
+                for a in pick(p):
+                    if a.size:
+                        best = max(best, float(np.nanmax(np.abs(a))))
+    st.session_state[name] = (stamp, best or None)
+    return best or None
+
+
+def _curves(frame: pd.DataFrame, cfg: SweepConfig, key: str, epoch: int | None) -> None:
+    """Accuracy by epoch (classification) and each layer's ‖W‖₂, the slider's epoch dotted on them."""
+    if frame is None or frame.empty:
+        return
+    stamp = (id(frame), len(frame), epoch)
+    figs = _memo(f"_mv_curves_{key}", stamp)
+    if figs is None:
+        figs = []
+        if "val_acc" in frame:
+            figs.append(("acc", pm.accuracy_figure(frame, epoch=epoch, epochs_total=cfg.epochs, height=360)))
+        for i, column in enumerate(pm.layer_columns(frame)):
+            figs.append((column, pm.layer_norms_figure(frame, [column], epoch=epoch, epochs_total=cfg.epochs,
+                                                       height=320, legend=i == 0)))
+        st.session_state[f"_mv_curves_{key}"] = (stamp, figs)
+    if figs and figs[0][0] == "acc":
+        st.plotly_chart(figs[0][1], key=f"{key}_mv_acc", config=CHART)
+        figs = figs[1:]
+    for start in range(0, len(figs), 3):
+        for column, (name, fig) in zip(st.columns(min(3, len(figs))), figs[start:start + 3]):
+            column.plotly_chart(fig, key=f"{key}_mv_{name}", config=CHART)
+    if figs:
+        st.caption("**What to look for:** decay acts on every layer's weight matrix; which layer's ‖W‖₂ it holds "
+                   "down most, and when, differs.")
