@@ -96,7 +96,10 @@ def boundary_figure(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, train: tuple[
     trace's meta is {"role": "boundary", **meta}."""
     fig = go.Figure()
     info = {"role": "boundary", **(meta or {})}
-    if kind == "binary":
+    if kind == "binary" and np.nanmax(z) - np.nanmin(z) < 0.02:  # a flat field: Plotly draws no contour fill
+        fig.add_trace(go.Heatmap(x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False, meta=info,
+                                 opacity=0.85, hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
+    elif kind == "binary":
         fig.add_trace(go.Contour(
             x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False, meta=info,
             contours=dict(start=0, end=1, size=0.1, coloring="fill", showlines=False), opacity=0.85,
@@ -174,9 +177,10 @@ def weight_layers(names: Sequence[str], params: Sequence[np.ndarray]) -> list[tu
 
 
 def _rows_layout(fig: go.Figure, n: int, height_per_row: int, title: str, xtitle: str) -> None:
-    fig.update_layout(height=60 + height_per_row * n + (24 if title else 0), font=FONT, template="plotly_white",
-                      showlegend=False, bargap=0.05, margin=dict(l=10, r=10, t=36 if title else 14, b=10),
-                      title=dict(text=plain(title), x=0, xanchor="left", font=dict(size=14)) if title else None)
+    fig.update_layout(height=70 + height_per_row * n + (34 if title else 0), font=FONT, template="plotly_white",
+                      showlegend=False, bargap=0.05, margin=dict(l=10, r=10, t=58 if title else 24, b=10),
+                      title=dict(text=plain(title), x=0, xanchor="left", y=0.99, yref="container", yanchor="top",
+                                 font=dict(size=14)) if title else None)
     fig.update_xaxes(showline=True, linecolor="#bbb")
     fig.update_xaxes(title_text=xtitle, row=n, col=1)
     fig.update_annotations(font_size=12, xanchor="left", x=0)
@@ -200,7 +204,7 @@ def weights_figure(weights: Mapping[float, np.ndarray], *, bound: float | None =
     colors = wd_colors(wds) if wds else {}
     titles = [f"{plain(names[w]) if names and w in names else wd_label(w)}:  ‖w‖₂ = {np.linalg.norm(flat[w]):.3g}, "
               f"max |w| = {np.abs(flat[w]).max() if flat[w].size else 0:.3g}" for w in wds]
-    fig = make_subplots(rows=max(len(wds), 1), cols=1, shared_xaxes=True, vertical_spacing=0.35 / max(len(wds), 1),
+    fig = make_subplots(rows=max(len(wds), 1), cols=1, shared_xaxes=True, vertical_spacing=0.45 / max(len(wds), 1),
                         subplot_titles=titles or None)
     for i, w in enumerate(wds, 1):
         v = np.clip(flat[w], -bound, bound)  # anything beyond the axis lands in its edge bin
@@ -230,7 +234,7 @@ def feature_weights_figure(weights: Mapping[float, np.ndarray], features: Sequen
     labels = [plain(f) for f in features]
     colors = wd_colors(wds) if wds else {}
     titles = [plain(names[w]) if names and w in names else wd_label(w) for w in wds]
-    fig = make_subplots(rows=max(len(wds), 1), cols=1, shared_xaxes=True, vertical_spacing=0.35 / max(len(wds), 1),
+    fig = make_subplots(rows=max(len(wds), 1), cols=1, shared_xaxes=True, vertical_spacing=0.45 / max(len(wds), 1),
                         subplot_titles=titles or None)
     for i, w in enumerate(wds, 1):
         fig.add_trace(go.Bar(x=list(range(len(labels))), y=bars[w].astype(np.float32), customdata=labels,

@@ -180,18 +180,19 @@ def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.Dat
                 if params is None:
                     figs.append((m, None))
                     continue
-                z = pm.surface(predict(cfg, in_dim, out_dim, params, XY), len(xs), kind)
+                z = pm.surface(predict(cfg, in_dim, out_dim, params, XY, points.task), len(xs), kind)
                 figs.append((m, pm.boundary_figure(
                     z, xs, ys, (points.X, points.y), val, kind=kind, zrange=zrange, n_classes=points.n_classes,
                     title=f"{plots.wd_label(m.weight_decay)}{said}", axis_titles=points.features[:2], height=310,
-                    meta={"wd": float(m.weight_decay), "epoch": int(epoch)})))
+                    meta={"wd": float(m.weight_decay), "epoch": int(epoch), "seed": int(m.seed),
+                          "optimizer": m.optimizer, "lr": float(m.lr)})))
         else:
             x = pm.line(np.concatenate([points.X[:, 0], points.Xv[:, 0]]))
             curves = {}
             for m in members:
                 params = snaps.params(epoch, m)
                 if params is not None:
-                    out = predict(cfg, 1, out_dim, params, x[:, None])
+                    out = predict(cfg, 1, out_dim, params, x[:, None], points.task)
                     curves[m.weight_decay] = out[:, 1] if kind == "binary" else out[:, 0]
             every = np.concatenate([points.y, points.yv])
             span = float(every.max() - every.min()) or 1.0
@@ -298,7 +299,7 @@ def _curves(frame: pd.DataFrame, cfg: SweepConfig, key: str, epoch: int | None) 
             figs.append(("acc", pm.accuracy_figure(frame, epoch=epoch, epochs_total=cfg.epochs, height=360)))
         for i, column in enumerate(pm.layer_columns(frame)):
             figs.append((column, pm.layer_norms_figure(frame, [column], epoch=epoch, epochs_total=cfg.epochs,
-                                                       height=320, legend=i == 0)))
+                                                       height=300, legend=False)))
         st.session_state[f"_mv_curves_{key}"] = (stamp, figs)
     if figs and figs[0][0] == "acc":
         st.plotly_chart(figs[0][1], key=f"{key}_mv_acc", config=CHART)
@@ -307,5 +308,5 @@ def _curves(frame: pd.DataFrame, cfg: SweepConfig, key: str, epoch: int | None) 
         for column, (name, fig) in zip(st.columns(min(3, len(figs))), figs[start:start + 3]):
             column.plotly_chart(fig, key=f"{key}_mv_{name}", config=CHART)
     if figs:
-        st.caption("**What to look for:** decay acts on every layer's weight matrix; which layer's ‖W‖₂ it holds "
-                   "down most, and when, differs.")
+        st.caption("**What to look for:** decay acts on every layer's weight matrix, each λ in its colour above "
+                   "(λ = 0 darkest); which layer's ‖W‖₂ it holds down most, and when, differs. Hover a line for its λ.")

@@ -1,0 +1,98 @@
+"""The models in the app (AppTest): a boundary panel per λ at the slider's epoch, fitted curves, weights, play."""
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from wdlab.testing import app
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit")
+MOONS = "?preset=moons&optimizer=adam&lr=0.01&wd=0,0.01,0.3&seeds=0&epochs=40&hidden=16"
+
+
+def finished(at: AppTest, timeout: float = 120) -> AppTest:
+    """AppTest never fires run_every: rerun until the run's finished view says it trained."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if at.success and any("Trained" in s.value or "Reused" in s.value for s in at.success):
+            return at
+        time.sleep(0.1)
+        at.run()
+    raise AssertionError("the sweep did not finish")
+
+
+def charts(at: AppTest, role: str) -> list[dict]:
+    """The plotly charts holding a trace of `role`, as sent to the browser."""
+    out = []
+    for c in at.get("plotly_chart"):
+        spec = json.loads(c.proto.spec)
+        if any((t.get("meta") or {}).get("role") == role for t in spec["data"]):
+            out.append(spec)
+    return out
+
+
+def meta(spec: dict, role: str) -> list[dict]:
+    return [t["meta"] for t in spec["data"] if (t.get("meta") or {}).get("role") == role]
+
+
+def test_a_moons_link_draws_one_boundary_panel_per_lambda_and_the_slider_moves_them():
+    at = finished(app(MOONS))
+    assert not at.exception
+    panels = charts(at, "boundary")
+    assert sorted(meta(p, "boundary")[0]["wd"] for p in panels) == [0.0, 0.01, 0.3]
+    assert {meta(p, "boundary")[0]["epoch"] for p in panels} == {40}          # the end by default
+    slider = at.select_slider(key="main_mv_epoch")
+    assert slider.options[0] == "0" and slider.options[-1] == "40" and len(slider.options) <= 25
+    early = int(slider.options[3])
+    slider.set_value(early).run()
+    panels = charts(at, "boundary")
+    assert len(panels) == 3 and {meta(p, "boundary")[0]["epoch"] for p in panels} == {early}
+    z_early = [t["z"] for t in panels[0]["data"] if (t.get("meta") or {}).get("role") == "boundary"][0]
+    # the histograms, accuracy and per-layer norm curves follow the same epoch
+    hist = charts(at, "hist")
+    assert len(hist) == 1 and {m["wd"] for m in meta(hist[0], "hist")} == {0.0, 0.01, 0.3}
+    assert {m["epoch"] for m in meta(hist[0], "hist")} == {early}
+    acc = charts(at, "acc")[0]
+    assert [s["x0"] for s in acc["layout"]["shapes"]] == [early]
+    assert {m["panel"] for p in charts(at, "layer_norm") for m in meta(p, "layer_norm")} == {"l2_weight1",
+                                                                                          "l2_weight2"}
+    at.select_slider(key="main_mv_epoch").set_value(40).run()
+    z_end = [t["z"] for t in charts(at, "boundary")[0]["data"] if (t.get("meta") or {}).get("role") == "boundary"][0]
+    assert z_end != z_early                                                     # a different model is drawn
+    # validation points on and off
+    assert not any(meta(p, "validation_points") for p in charts(at, "boundary"))
+    at.toggle(key="main_mv_val").set_value(True).run()
+    assert all(meta(p, "validation_points") for p in charts(at, "boundary"))
+
+
+def test_play_steps_through_the_epochs_and_stops_at_the_end():
+    at = finished(app(MOONS.replace("epochs=40", "epochs=6")))
+    at.button(key="main_mv_playbtn").click().run()
+    assert at.session_state["main_mv_play"] and at.select_slider(key="main_mv_epoch").value == 0
+    seen = {0}
+    deadline = time.monotonic() + 60
+    while at.session_state["main_mv_play"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        at.run()  # AppTest never fires run_every: each run stands for a tick
+        seen.add(at.select_slider(key="main_mv_epoch").value)
+        assert {meta(p, "boundary")[0]["epoch"] for p in charts(at, "boundary")} == \
+            {at.select_slider(key="main_mv_epoch").value}
+    assert not at.session_state["main_mv_play"] and seen == set(range(7))
+
+
+def test_a_grid_draws_the_group_chosen_in_the_selector():
+    at = finished(app(MOONS.replace("optimizer=adam", "optimizer=adam,adamw").replace("epochs=40", "epochs=5")))
+    at.selectbox(key="main_group").set_value(1).run()
+    assert len(charts(at, "boundary")) == 3
+    assert {(meta(p, "boundary")[0]["optimizer"], meta(p, "boundary")[0]["lr"]) for p in charts(at, "boundary")} \
+        == {("adamw", 0.01)} and not at.exception
+    at.selectbox(key="main_group").set_value(0).run()
+    assert {meta(p, "boundary")[0]["optimizer"] for p in charts(at, "boundary")} == {"adam"}
+
+
+def test_a_linear_model_shows_its_weight_per_feature():
+    at = finished(app("?preset=highdim-linear&hidden=linear&optimizer=sgd&lr=0.01&wd=0,0.1&epochs=5&seeds=0"))
+    bars = charts(at, "feature")
+    assert len(bars) == 1 and {m["wd"] for m in meta(bars[0], "feature")} == {0.0, 0.1}
+    assert not charts(at, "boundary") and not charts(at, "hist")
