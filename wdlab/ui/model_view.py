@@ -80,8 +80,9 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool) -> Non
         st.session_state[slider] = epochs[-1]
     _advance(key, slider, epochs, taken)
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    # its default is what it shows now (state.shown): a browser that lost the widget's state sends the default
     chosen = c1.select_slider("epoch (the pictures and the dotted line on the curves below)", options=epochs,
-                              key=slider, help=f"The parameters are kept at {len(epochs)} epochs of {cfg.epochs}, "
+                              value=st.session_state[slider], key=slider, help=f"The parameters are kept at {len(epochs)} epochs of {cfg.epochs}, "
                                                "closer together early, where training changes the most.")
     playing = bool(st.session_state.get(f"{key}_mv_play"))
     c2.button("Pause" if playing else "Play", key=f"{key}_mv_playbtn", width="stretch",
