@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .plots import FONT, _thin, wd_colors, wd_label
 
@@ -16,12 +16,31 @@ GRID = 60                      # a boundary panel predicts on GRID × GRID point
 CLASS_COLORS = ("#3b6fb6", "#d6604d", "#4daf4a", "#984ea3", "#ff7f00", "#a6761d", "#e7298a", "#666666",
                 "#1b9e77", "#e6ab02")
 PROBABILITY = [[0.0, "#3b6fb6"], [0.5, "#f7f7f7"], [1.0, "#d6604d"]]   # P(class 1): class 0's blue to class 1's red
+AXIS = dict(showline=True, linecolor="#bbb")
 
 
 def plain(text) -> str:
     """Visitor text (a CSV's column names) for a Plotly string: Plotly renders tags (<a href>, <b>, <br>) and
     entities in every text, so & < > are written as entities and show as themselves."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict:
+    import plotly.io as pio
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, not validated: Plotly's validation cost ~40 ms a panel (a
+    live view redraws every panel at each new snapshot); the dicts here are written to its schema, and the
+    tests read them back."""
+    layout = {"template": _template(), "font": FONT, **layout}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _title(text: str) -> dict:
+    return dict(text=plain(text), x=0, xanchor="left", y=0.99, yref="container", yanchor="top", font=dict(size=14))
 
 
 def plane(X: np.ndarray, n: int = GRID, pad: float = 0.08) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -58,28 +77,28 @@ def surface_kind(task: str, n_classes: int) -> str:
     return "value" if task != "classification" else ("binary" if n_classes == 2 else "classes")
 
 
-def _points(fig: go.Figure, X: np.ndarray, y: np.ndarray, kind: str, role: str, zrange, row=None, col=None,
-            names: Sequence[str] | None = None) -> None:
+def _points(X: np.ndarray, y: np.ndarray, kind: str, role: str, zrange) -> list[dict]:
     """Training (filled circles) or validation (hollow diamonds) points, coloured as the surface under them."""
+    X = np.asarray(X, dtype=np.float32)
     symbol = "circle" if role == "train" else "diamond-open"
-    where = dict(row=row, col=col) if row is not None else {}
     if kind == "value":
-        fig.add_trace(go.Scatter(
-            x=X[:, 0], y=X[:, 1], mode="markers", name=role, showlegend=False, meta={"role": f"{role}_points"},
-            marker=dict(symbol=symbol, size=6, color=y, colorscale="Viridis", cmin=zrange[0], cmax=zrange[1],
-                        line=dict(color="white" if role == "train" else "#333", width=0.8)),
-            hovertemplate=f"{role}: %{{marker.color:.3g}}<extra></extra>"), **where)
-        return
+        return [dict(type="scatter", x=X[:, 0], y=X[:, 1], mode="markers", name=role, showlegend=False,
+                     meta={"role": f"{role}_points"},
+                     marker=dict(symbol=symbol, size=6, color=np.asarray(y, dtype=np.float32), colorscale="Viridis",
+                                 cmin=zrange[0], cmax=zrange[1],
+                                 line=dict(color="white" if role == "train" else "#333", width=0.8)),
+                     hovertemplate=f"{role}: %{{marker.color:.3g}}<extra></extra>")]
+    out = []
     for c in np.unique(y).astype(int):
         pick = y == c
-        label = plain(names[c]) if names is not None and c < len(names) else f"class {c}"
-        fig.add_trace(go.Scatter(
-            x=X[pick, 0], y=X[pick, 1], mode="markers", name=f"{role} {label}", showlegend=False,
-            meta={"role": f"{role}_points", "class": int(c)},
-            marker=dict(symbol=symbol, size=6 if role == "train" else 7, color=CLASS_COLORS[c % len(CLASS_COLORS)],
-                        line=dict(color="white" if role == "train" else CLASS_COLORS[c % len(CLASS_COLORS)],
-                                  width=0.8 if role == "train" else 1.4)),
-            hovertemplate=f"{role} point, {label}<extra></extra>"), **where)
+        color = CLASS_COLORS[c % len(CLASS_COLORS)]
+        out.append(dict(type="scatter", x=X[pick, 0], y=X[pick, 1], mode="markers", name=f"{role} class {c}",
+                        showlegend=False, meta={"role": f"{role}_points", "class": int(c)},
+                        marker=dict(symbol=symbol, size=6 if role == "train" else 7, color=color,
+                                    line=dict(color="white" if role == "train" else color,
+                                              width=0.8 if role == "train" else 1.4)),
+                        hovertemplate=f"{role} point, class {c}<extra></extra>"))
+    return out
 
 
 def boundary_figure(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, train: tuple[np.ndarray, np.ndarray],
@@ -94,43 +113,44 @@ def boundary_figure(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, train: tuple[
     so they compare. train/val = (X [m, 2], y); val drawn hollow when given. `title` is plain text (no λ needed:
     a quiz shows panels unlabelled); `axis_titles` are escaped (they may be a CSV's column names). The surface
     trace's meta is {"role": "boundary", **meta}."""
-    fig = go.Figure()
     info = {"role": "boundary", **(meta or {})}
+    z = np.asarray(z, dtype=np.float32)
+    xs, ys = np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)
+    data: list[dict] = []
     if kind == "binary" and np.nanmax(z) - np.nanmin(z) < 0.02:  # a flat field: Plotly draws no contour fill
-        fig.add_trace(go.Heatmap(x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False, meta=info,
-                                 opacity=0.85, hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
+        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False,
+                         meta=info, opacity=0.85, hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
     elif kind == "binary":
-        fig.add_trace(go.Contour(
-            x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False, meta=info,
-            contours=dict(start=0, end=1, size=0.1, coloring="fill", showlines=False), opacity=0.85,
-            hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
+        data.append(dict(type="contour", x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False,
+                         meta=info, contours=dict(start=0, end=1, size=0.1, coloring="fill", showlines=False),
+                         opacity=0.85, hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
         if np.nanmin(z) < 0.5 < np.nanmax(z):
-            fig.add_trace(go.Contour(
-                x=xs, y=ys, z=z, showscale=False, hoverinfo="skip", meta={"role": "boundary_line"},
-                contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
-                colorscale=[[0, "#222"], [1, "#222"]], line=dict(width=2)))
+            data.append(dict(type="contour", x=xs, y=ys, z=z, showscale=False, hoverinfo="skip",
+                             meta={"role": "boundary_line"}, contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
+                             colorscale=[[0, "#222"], [1, "#222"]], line=dict(width=2)))
     elif kind == "classes":
         k = max(n_classes, 2)
-        scale = [[v, CLASS_COLORS[min(int(i), k - 1) % len(CLASS_COLORS)]] for i in range(k)
-                 for v in (i / k, (i + 1) / k)]
-        fig.add_trace(go.Heatmap(x=xs, y=ys, z=z, zmin=-0.5, zmax=k - 0.5, colorscale=scale, showscale=False,
-                                 opacity=0.45, meta=info, hovertemplate="predicted class %{z}<extra></extra>"))
+        scale = [[v, CLASS_COLORS[i % len(CLASS_COLORS)]] for i in range(k) for v in (i / k, (i + 1) / k)]
+        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=-0.5, zmax=k - 0.5, colorscale=scale,
+                         showscale=False, opacity=0.45, meta=info,
+                         hovertemplate="predicted class %{z}<extra></extra>"))
     else:
         lo, hi = zrange if zrange is not None else (float(np.nanmin(z)), float(np.nanmax(z)))
-        fig.add_trace(go.Contour(x=xs, y=ys, z=z, zmin=lo, zmax=hi, colorscale="Viridis", ncontours=12,
-                                 contours=dict(coloring="fill", showlines=False), opacity=0.85, showscale=False,
-                                 meta=info, hovertemplate="prediction %{z:.3g}<extra></extra>"))
+        data.append(dict(type="contour", x=xs, y=ys, z=z, zmin=lo, zmax=hi, colorscale="Viridis", ncontours=12,
+                         contours=dict(coloring="fill", showlines=False), opacity=0.85, showscale=False,
+                         meta=info, hovertemplate="prediction %{z:.3g}<extra></extra>"))
         zrange = (lo, hi)
-    _points(fig, *train, kind, "train", zrange)
+    data += _points(*train, kind, "train", zrange)
     if val is not None:
-        _points(fig, *val, kind, "validation", zrange)
-    fig.update_xaxes(range=[xs[0], xs[-1]], title_text=plain(axis_titles[0]), showgrid=False, zeroline=False,
-                     constrain="domain")
-    fig.update_yaxes(range=[ys[0], ys[-1]], title_text=plain(axis_titles[1]), showgrid=False, zeroline=False)
-    fig.update_layout(height=height, font=FONT, template="plotly_white", showlegend=False,
-                      margin=dict(l=10, r=10, t=36 if title else 10, b=10),
-                      title=dict(text=plain(title), x=0, xanchor="left", font=dict(size=14)) if title else None)
-    return fig
+        data += _points(*val, kind, "validation", zrange)
+    axis = dict(showgrid=False, zeroline=False)
+    layout = dict(height=height, showlegend=False, margin=dict(l=10, r=10, t=36 if title else 10, b=10),
+                  xaxis=dict(axis, range=[float(xs[0]), float(xs[-1])], title=dict(text=plain(axis_titles[0])),
+                             constrain="domain"),
+                  yaxis=dict(axis, range=[float(ys[0]), float(ys[-1])], title=dict(text=plain(axis_titles[1]))))
+    if title:
+        layout["title"] = _title(title)
+    return _figure(data, layout)
 
 
 def fitted_figure(x: np.ndarray, curves: Mapping[float, np.ndarray], train: tuple[np.ndarray, np.ndarray],
@@ -142,31 +162,30 @@ def fitted_figure(x: np.ndarray, curves: Mapping[float, np.ndarray], train: tupl
     labels them A, B, …). probability=True: a binary classifier's P(class 1), the points at 0 and 1. yrange:
     fix the y-axis (the UI fixes it over every epoch, so the slider moves curves, not the axis). Each curve's
     meta is {"role": "fit", "wd": λ, **meta}."""
-    fig = go.Figure()
     colors = wd_colors(curves) if curves else {}
+    x = np.asarray(x, dtype=np.float32)
+    data = []
     for w, y in sorted(curves.items()):
         label = plain(names[w]) if names and w in names else wd_label(w)
-        fig.add_trace(go.Scatter(x=x, y=np.asarray(y, dtype=np.float32), mode="lines", name=label,
-                                 line=dict(color=colors[float(w)], width=2.4),
-                                 meta={"role": "fit", "wd": float(w), **(meta or {})},
-                                 hovertemplate=f"{label}<br>x = %{{x:.3g}}<br>prediction %{{y:.3g}}<extra></extra>"))
+        data.append(dict(type="scatter", x=x, y=np.asarray(y, dtype=np.float32), mode="lines", name=label,
+                         line=dict(color=colors[float(w)], width=2.4), meta={"role": "fit", "wd": float(w), **(meta or {})},
+                         hovertemplate=f"{label}<br>x = %{{x:.3g}}<br>prediction %{{y:.3g}}<extra></extra>"))
     for role, pts in (("train", train), ("validation", val)):
-        if pts is None:
-            continue
-        X, y = pts
-        fig.add_trace(go.Scatter(
-            x=np.ravel(X), y=np.ravel(y), mode="markers", name=f"{role} points", meta={"role": f"{role}_points"},
-            marker=dict(symbol="circle" if role == "train" else "diamond-open", size=8 if role == "train" else 8,
-                        color="#222" if role == "train" else "#888", line=dict(color="white", width=1)),
-            hovertemplate=f"{role}: x = %{{x:.3g}}, y = %{{y:.3g}}<extra></extra>"))
-    fig.update_xaxes(title_text=plain(axis_titles[0]), showline=True, linecolor="#bbb")
-    fig.update_yaxes(title_text="P(class 1)" if probability else plain(axis_titles[1]), showline=True,
-                     linecolor="#bbb", range=list(yrange) if yrange else None)
-    fig.update_layout(height=height, font=FONT, template="plotly_white", hovermode="closest",
-                      margin=dict(l=10, r=10, t=60 if title else 40, b=10),
-                      title=dict(text=plain(title), x=0, xanchor="left", font=dict(size=14)) if title else None,
-                      legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12)))
-    return fig
+        if pts is not None:
+            data.append(dict(type="scatter", x=np.ravel(pts[0]).astype(np.float32), y=np.ravel(pts[1]).astype(np.float32),
+                             mode="markers", name=f"{role} points", meta={"role": f"{role}_points"},
+                             marker=dict(symbol="circle" if role == "train" else "diamond-open", size=8,
+                                         color="#222" if role == "train" else "#888", line=dict(color="white", width=1)),
+                             hovertemplate=f"{role}: x = %{{x:.3g}}, y = %{{y:.3g}}<extra></extra>"))
+    layout = dict(height=height, hovermode="closest", margin=dict(l=10, r=10, t=60 if title else 40, b=10),
+                  legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12)),
+                  xaxis=dict(AXIS, title=dict(text=plain(axis_titles[0]))),
+                  yaxis=dict(AXIS, title=dict(text="P(class 1)" if probability else plain(axis_titles[1]))))
+    if yrange:
+        layout["yaxis"]["range"] = list(yrange)
+    if title:
+        layout["title"] = _title(title)
+    return _figure(data, layout)
 
 
 def weight_layers(names: Sequence[str], params: Sequence[np.ndarray]) -> list[tuple[str, np.ndarray]]:
@@ -176,14 +195,30 @@ def weight_layers(names: Sequence[str], params: Sequence[np.ndarray]) -> list[tu
     return [(f"layer {i}", np.asarray(p)) for i, p in enumerate(mats, 1)]
 
 
-def _rows_layout(fig: go.Figure, n: int, height_per_row: int, title: str, xtitle: str) -> None:
-    fig.update_layout(height=70 + height_per_row * n + (34 if title else 0), font=FONT, template="plotly_white",
-                      showlegend=False, bargap=0.05, margin=dict(l=10, r=10, t=58 if title else 24, b=10),
-                      title=dict(text=plain(title), x=0, xanchor="left", y=0.99, yref="container", yanchor="top",
-                                 font=dict(size=14)) if title else None)
-    fig.update_xaxes(showline=True, linecolor="#bbb")
-    fig.update_xaxes(title_text=xtitle, row=n, col=1)
-    fig.update_annotations(font_size=12, xanchor="left", x=0)
+def _rows(traces: list[dict], titles: list[str], height_per_row: int, title: str, xtitle: str, xaxis: dict,
+          yaxis: dict) -> go.Figure:
+    """Traces stacked one per row on one shared x-axis (what make_subplots(rows=n, shared_xaxes) lays out),
+    each row titled."""
+    n = max(len(traces), 1)
+    gap = 0.45 / n
+    size = (1 - gap * (n - 1)) / n
+    layout = dict(height=70 + height_per_row * n + (34 if title else 0), showlegend=False, bargap=0.05,
+                  margin=dict(l=10, r=10, t=58 if title else 24, b=10), annotations=[])
+    for i in range(n):
+        top = 1 - i * (size + gap)
+        suffix = "" if i == 0 else str(i + 1)
+        layout[f"yaxis{suffix}"] = dict(yaxis, domain=[max(0.0, top - size), top], anchor=f"x{suffix}")
+        layout[f"xaxis{suffix}"] = dict(AXIS, **xaxis, anchor=f"y{suffix}", **({} if i == 0 else {"matches": "x"}),
+                                        showticklabels=i == n - 1,
+                                        **({"title": dict(text=xtitle)} if i == n - 1 else {}))
+        if i < len(traces):
+            traces[i].update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        if i < len(titles):
+            layout["annotations"].append(dict(text=titles[i], x=0, xref="paper", xanchor="left", y=top, yref="paper",
+                                              yanchor="bottom", showarrow=False, font=dict(size=12)))
+    if title:
+        layout["title"] = _title(title)
+    return _figure(traces, layout)
 
 
 def weights_figure(weights: Mapping[float, np.ndarray], *, bound: float | None = None, bins: int = 41,
@@ -202,21 +237,19 @@ def weights_figure(weights: Mapping[float, np.ndarray], *, bound: float | None =
     edges = np.linspace(-bound, bound, bins + 1)
     centers = (edges[:-1] + edges[1:]) / 2
     colors = wd_colors(wds) if wds else {}
-    titles = [f"{plain(names[w]) if names and w in names else wd_label(w)}:  ‖w‖₂ = {np.linalg.norm(flat[w]):.3g}, "
-              f"max |w| = {np.abs(flat[w]).max() if flat[w].size else 0:.3g}" for w in wds]
-    fig = make_subplots(rows=max(len(wds), 1), cols=1, shared_xaxes=True, vertical_spacing=0.45 / max(len(wds), 1),
-                        subplot_titles=titles or None)
-    for i, w in enumerate(wds, 1):
+    titles, traces = [], []
+    for w in wds:
         v = np.clip(flat[w], -bound, bound)  # anything beyond the axis lands in its edge bin
         counts, _ = np.histogram(v, edges)
-        share = counts / max(v.size, 1)
-        fig.add_trace(go.Bar(x=centers, y=share.astype(np.float32), width=(edges[1] - edges[0]),
-                             marker=dict(color=colors[float(w)]), meta={"role": "hist", "wd": float(w), **(meta or {})},
-                             hovertemplate="w ≈ %{x:.3g}: %{y:.1%} of the weights<extra></extra>"), row=i, col=1)
-    fig.update_xaxes(range=[-bound, bound])
-    fig.update_yaxes(tickformat=".0%", nticks=3)
-    _rows_layout(fig, max(len(wds), 1), height_per_row, title, "weight value")
-    return fig
+        label = plain(names[w]) if names and w in names else wd_label(w)
+        titles.append(f"{label}:  ‖w‖₂ = {np.linalg.norm(flat[w]):.3g}, max |w| = "
+                      f"{np.abs(flat[w]).max() if flat[w].size else 0:.3g}")
+        traces.append(dict(type="bar", x=centers.astype(np.float32), y=(counts / max(v.size, 1)).astype(np.float32),
+                           width=float(edges[1] - edges[0]), marker=dict(color=colors[float(w)]),
+                           meta={"role": "hist", "wd": float(w), **(meta or {})},
+                           hovertemplate="w ≈ %{x:.3g}: %{y:.1%} of the weights<extra></extra>"))
+    return _rows(traces, titles, height_per_row, title, "weight value", dict(range=[-bound, bound]),
+                 dict(tickformat=".0%", nticks=3))
 
 
 def feature_weights_figure(weights: Mapping[float, np.ndarray], features: Sequence[str], *,
@@ -233,21 +266,17 @@ def feature_weights_figure(weights: Mapping[float, np.ndarray], features: Sequen
     bound = bound if bound > 0 and math.isfinite(bound) else 1.0
     labels = [plain(f) for f in features]
     colors = wd_colors(wds) if wds else {}
-    titles = [plain(names[w]) if names and w in names else wd_label(w) for w in wds]
-    fig = make_subplots(rows=max(len(wds), 1), cols=1, shared_xaxes=True, vertical_spacing=0.45 / max(len(wds), 1),
-                        subplot_titles=titles or None)
-    for i, w in enumerate(wds, 1):
-        fig.add_trace(go.Bar(x=list(range(len(labels))), y=bars[w].astype(np.float32), customdata=labels,
-                             marker=dict(color=colors[float(w)]), meta={"role": "feature", "wd": float(w), **(meta or {})},
-                             hovertemplate="%{customdata}: %{y:.3g}<extra></extra>"), row=i, col=1)
+    traces = [dict(type="bar", x=np.arange(len(labels)), y=bars[w].astype(np.float32), customdata=labels,
+                   marker=dict(color=colors[float(w)]), meta={"role": "feature", "wd": float(w), **(meta or {})},
+                   hovertemplate="%{customdata}: %{y:.3g}<extra></extra>") for w in wds]
     several = any(m.shape[0] > 1 for m in mats.values())
-    fig.update_yaxes(range=[0 if several else -1.05 * bound, 1.05 * bound], nticks=4)
+    xaxis = dict(range=[-0.6, len(labels) - 0.4])
     if len(labels) <= 30:
-        fig.update_xaxes(tickvals=list(range(len(labels))), ticktext=labels, tickangle=-45 if len(labels) > 8 else 0)
-    _rows_layout(fig, max(len(wds), 1), height_per_row, title,
-                 "feature" + (" (‖W[:, j]‖₂ over the outputs)" if several else " (hover a bar for its name)"
-                              if len(labels) > 30 else ""))
-    return fig
+        xaxis.update(tickvals=list(range(len(labels))), ticktext=labels, tickangle=-45 if len(labels) > 8 else 0)
+    xtitle = "feature" + (" (‖W[:, j]‖₂ over the outputs)" if several else
+                          " (hover a bar for its name)" if len(labels) > 30 else "")
+    return _rows(traces, [plain(names[w]) if names and w in names else wd_label(w) for w in wds], height_per_row,
+                 title, xtitle, xaxis, dict(range=[0 if several else -1.05 * bound, 1.05 * bound], nticks=4))
 
 
 def layer_columns(frame: pd.DataFrame, prefix: str = "l2_weight") -> list[str]:
@@ -260,28 +289,34 @@ def _by_epoch(frame: pd.DataFrame, column: str) -> dict[float, tuple[np.ndarray,
     """λ -> (epochs, mean over seeds of `column`), thinned to at most plots.MAX_POINTS epochs."""
     if frame is None or frame.empty or column not in frame:
         return {}
-    keep = set(_thin(np.sort(frame["epoch"].unique())).tolist())
-    drawn = frame[frame["epoch"].isin(keep)]
-    values = drawn.assign(v=drawn[column].replace([np.inf, -np.inf], np.nan))
-    mean = values.groupby(["weight_decay", "epoch"])["v"].mean()
-    return {float(w): (s.index.get_level_values("epoch").to_numpy(), s.to_numpy())
-            for w, s in mean.groupby(level="weight_decay")}
+    keep = _thin(np.sort(frame["epoch"].unique()))
+    drawn = frame[frame["epoch"].isin(keep)] if len(keep) < frame["epoch"].nunique() else frame
+    values = drawn[column].to_numpy(dtype=np.float64)
+    values = np.where(np.isfinite(values), values, np.nan)
+    mean = pd.Series(values, index=pd.MultiIndex.from_arrays([drawn["weight_decay"], drawn["epoch"]])) \
+        .groupby(level=[0, 1]).mean()
+    return {float(w): (s.index.get_level_values(1).to_numpy(), s.to_numpy().astype(np.float32))
+            for w, s in mean.groupby(level=0)}
 
 
-def _epoch_line(fig: go.Figure, epoch: int | None, **where) -> None:
-    if epoch is not None:
-        fig.add_vline(x=epoch, line=dict(color="#999", dash="dot", width=1.2), **where)
-
-
-def _curves_layout(fig: go.Figure, title: str, ytitle: str, epochs_total, height: int, legend: bool) -> None:
-    fig.update_layout(height=height, font=FONT, template="plotly_white", hovermode="closest", showlegend=legend,
-                      margin=dict(l=10, r=10, t=58 if legend else 34, b=10),
-                      title=dict(text=title, x=0, xanchor="left", y=0.99, yref="container", yanchor="top",
-                                 font=dict(size=14)),
-                      legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12)))
-    fig.update_xaxes(title_text="epoch", range=[0, epochs_total] if epochs_total else None, showline=True,
-                     linecolor="#bbb")
-    fig.update_yaxes(title_text=ytitle, showline=True, linecolor="#bbb")
+def _curves_layout(title: str, ytitle: str, epochs_total, height: int, legend: bool, columns: int = 1,
+                   epoch: int | None = None, log_y: bool = False) -> dict:
+    layout = dict(height=height, hovermode="closest", showlegend=legend, title=_title(title), shapes=[],
+                  margin=dict(l=10, r=10, t=58 if legend else 34, b=10),
+                  legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12)))
+    gap = 0.08
+    width = (1 - gap * (columns - 1)) / columns
+    for c in range(columns):
+        suffix = "" if c == 0 else str(c + 1)
+        left = c * (width + gap)
+        layout[f"xaxis{suffix}"] = dict(AXIS, title=dict(text="epoch"), domain=[left, left + width],
+                                        anchor=f"y{suffix}", **({"range": [0, epochs_total]} if epochs_total else {}))
+        layout[f"yaxis{suffix}"] = dict(AXIS, title=dict(text=ytitle), anchor=f"x{suffix}",
+                                        **({"type": "log", "exponentformat": "e"} if log_y else {}))
+        if epoch is not None:  # the slider's epoch, dotted
+            layout["shapes"].append(dict(type="line", x0=epoch, x1=epoch, xref=f"x{suffix}", y0=0, y1=1,
+                                         yref=f"y{suffix} domain", line=dict(color="#999", dash="dot", width=1.2)))
+    return layout
 
 
 def accuracy_figure(frame: pd.DataFrame, *, epoch: int | None = None, epochs_total: int | None = None,
@@ -289,23 +324,21 @@ def accuracy_figure(frame: pd.DataFrame, *, epoch: int | None = None, epochs_tot
     """Classification accuracy by epoch for every λ: validation (solid) and training (dotted, the whole training
     set after the epoch: train_eval_acc), means over seeds; a dotted vertical line at `epoch` (the slider's).
     meta: {"role": "acc", "panel": "val_acc" | "train_eval_acc", "wd": λ}."""
-    fig = go.Figure()
     val, train = _by_epoch(frame, "val_acc"), _by_epoch(frame, "train_eval_acc")
     colors = wd_colors(val) if val else {}
+    data = []
     for w in sorted(val):
         for column, series, dash, name in (("val_acc", val, "solid", wd_label(w)),
                                            ("train_eval_acc", train, "dot", f"{wd_label(w)} (training)")):
-            if w not in series:
-                continue
-            x, y = series[w]
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, legendgroup=wd_label(w),
-                                     showlegend=legend and column == "val_acc",
-                                     line=dict(color=colors[w], dash=dash, width=2.2 if dash == "solid" else 1.6),
-                                     meta={"role": "acc", "panel": column, "wd": w},
-                                     hovertemplate=f"{name}<br>epoch %{{x}}<br>{column} = %{{y:.3f}}<extra></extra>"))
-    _epoch_line(fig, epoch)
-    _curves_layout(fig, "Accuracy: validation (solid), training (dotted)", "accuracy", epochs_total, height, legend)
-    return fig
+            if w in series:
+                x, y = series[w]
+                data.append(dict(type="scatter", x=x, y=y, mode="lines", name=name, legendgroup=wd_label(w),
+                                 showlegend=legend and column == "val_acc",
+                                 line=dict(color=colors[w], dash=dash, width=2.2 if dash == "solid" else 1.6),
+                                 meta={"role": "acc", "panel": column, "wd": w},
+                                 hovertemplate=f"{name}<br>epoch %{{x}}<br>{column} = %{{y:.3f}}<extra></extra>"))
+    return _figure(data, _curves_layout("Accuracy: validation (solid), training (dotted)", "accuracy", epochs_total,
+                                        height, legend, epoch=epoch))
 
 
 def layer_norms_figure(frame: pd.DataFrame, layers: Sequence[str] | None = None, *, epoch: int | None = None,
@@ -316,22 +349,24 @@ def layer_norms_figure(frame: pd.DataFrame, layers: Sequence[str] | None = None,
     dotted line at `epoch`. meta: {"role": "layer_norm", "panel": column, "wd": λ}."""
     layers = list(layers) if layers is not None else layer_columns(frame)
     titles = [f"‖W‖₂ of layer {c[len('l2_weight'):]}" for c in layers]
-    fig = make_subplots(rows=1, cols=max(len(layers), 1), horizontal_spacing=0.08,
-                        subplot_titles=titles if len(layers) > 1 else None)
-    for col, column in enumerate(layers, 1):
+    data = []
+    for col, column in enumerate(layers):
         series = _by_epoch(frame, column)
         colors = wd_colors(series) if series else {}
+        suffix = "" if col == 0 else str(col + 1)
         for w in sorted(series):
             x, y = series[w]
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=wd_label(w), legendgroup=wd_label(w),
-                                     showlegend=legend and col == 1, line=dict(color=colors[w], width=2.2),
-                                     meta={"role": "layer_norm", "panel": column, "wd": w},
-                                     hovertemplate=f"{wd_label(w)}<br>epoch %{{x}}<br>{column} = %{{y:.4g}}"
-                                                   "<extra></extra>"), row=1, col=col)
-        _epoch_line(fig, epoch, row=1, col=col)
-    _curves_layout(fig, titles[0] if len(layers) == 1 else "Per-layer norms", "‖W‖₂", epochs_total, height, legend)
-    if len(layers) > 1:  # the legend above the panel titles
-        fig.update_layout(margin=dict(t=84 if legend else 58), legend=dict(y=1.12))
-    if log_y:
-        fig.update_yaxes(type="log", exponentformat="e")
-    return fig
+            data.append(dict(type="scatter", x=x, y=y, mode="lines", name=wd_label(w), legendgroup=wd_label(w),
+                             showlegend=legend and col == 0, line=dict(color=colors[w], width=2.2),
+                             xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+                             meta={"role": "layer_norm", "panel": column, "wd": w},
+                             hovertemplate=f"{wd_label(w)}<br>epoch %{{x}}<br>{column} = %{{y:.4g}}<extra></extra>"))
+    layout = _curves_layout(titles[0] if len(layers) == 1 else "Per-layer norms", "‖W‖₂", epochs_total, height,
+                            legend, max(len(layers), 1), epoch, log_y)
+    if len(layers) > 1:  # panel titles, and the legend above them
+        layout["annotations"] = [dict(text=t, x=sum(layout[f"xaxis{'' if i == 0 else i + 1}"]["domain"]) / 2,
+                                      xref="paper", xanchor="center", y=1.0, yref="paper", yanchor="bottom",
+                                      showarrow=False, font=dict(size=13)) for i, t in enumerate(titles)]
+        layout["margin"]["t"] = 84 if legend else 58
+        layout["legend"]["y"] = 1.12
+    return _figure(data, layout)
