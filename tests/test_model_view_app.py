@@ -96,3 +96,36 @@ def test_a_linear_model_shows_its_weight_per_feature():
     bars = charts(at, "feature")
     assert len(bars) == 1 and {m["wd"] for m in meta(bars[0], "feature")} == {0.0, 0.1}
     assert not charts(at, "boundary") and not charts(at, "hist")
+
+
+EVIL = '<a href="http://x.example">click</a>'
+
+
+def test_a_two_feature_table_draws_its_boundaries_with_its_column_names_as_plain_text():
+    from wdlab.testing import csv_table
+    rows = [[round((i % 17) / 4 - 2, 3), round((i * 7 % 13) / 3 - 2, 3), "yes" if (i % 17) / 4 - 2 + (i * 7 % 13) / 3 - 2
+             > 0 else "no"] for i in range(120)]
+    raw = csv_table([EVIL, "b & c", "label"], rows)
+    at = app("?preset=csv&optimizer=adam&wd=0,0.1&seeds=0&epochs=5&hidden=8")
+    at.file_uploader(key="upload_file").set_value(("t.csv", raw, "text/csv")).run()
+    at.selectbox(key="upload_target").set_value("label").run()
+    at.button(key="train").click().run()
+    at = finished(at)
+    panels = charts(at, "boundary")
+    assert sorted(meta(p, "boundary")[0]["wd"] for p in panels) == [0.0, 0.1]
+    titles = {p["layout"]["xaxis"]["title"]["text"] for p in panels}
+    assert titles == {"&lt;a href=\"http://x.example\"&gt;click&lt;/a&gt;"}       # shown as typed, never a link
+    assert {p["layout"]["yaxis"]["title"]["text"] for p in panels} == {"b &amp; c"}
+    assert not at.exception and not any(EVIL in m.value for m in at.markdown)
+
+
+def test_a_one_feature_regression_table_draws_a_fitted_curve_per_lambda():
+    from wdlab.testing import csv_table
+    raw = csv_table(["x", "y"], [[i / 10, round((i / 10) ** 2 + (i % 3) / 10, 3)] for i in range(30)])
+    at = app("?preset=csv&optimizer=adam&wd=0,0.01,0.1&seeds=0&epochs=5&hidden=8")
+    at.file_uploader(key="upload_file").set_value(("t.csv", raw, "text/csv")).run()
+    at.button(key="train").click().run()
+    at = finished(at)
+    fits = charts(at, "fit")
+    assert len(fits) == 1 and [m["wd"] for m in meta(fits[0], "fit")] == [0.0, 0.01, 0.1]
+    assert fits[0]["layout"]["xaxis"]["title"]["text"] == "x"

@@ -35,13 +35,21 @@ class Points:
     features: tuple[str, ...]
 
 
-def _points(job: Job) -> Points:
-    """The job's data as numpy, once per job (a table stays this visitor's: kept in its session only)."""
+def _points(job: Job, data: Any = None) -> Points | None:
+    """The job's data as numpy, once per job (a table stays this visitor's: kept in its session only). A
+    finished job on a table has let go of it: `data`, the table on screen, if it is the one the job trained on;
+    else None."""
     memo = st.session_state.get("_mv_points")
     if memo is not None and memo[0] is job:
         return memo[1]
     from ..modelview import model_data
-    d = model_data(job.cfg, job.data)
+    table = job.data
+    if table is None and job.cfg.preset == "csv":
+        from ..jobs import data_fingerprint
+        if data is None or len(job.key) < 3 or data_fingerprint(data) != job.key[2]:
+            return None
+        table = data
+    d = model_data(job.cfg, table)
     y = d.y_train.numpy().reshape(len(d.y_train), -1)[:, 0] if d.task != "classification" else d.y_train.numpy()
     yv = d.y_val.numpy().reshape(len(d.y_val), -1)[:, 0] if d.task != "classification" else d.y_val.numpy()
     points = Points(d.X_train.numpy(), y, d.X_val.numpy(), yv, d.task, d.n_classes,
@@ -50,7 +58,7 @@ def _points(job: Job) -> Points:
     return points
 
 
-def model_view(job: Job, frame: pd.DataFrame, key: str, live: bool = False) -> None:
+def model_view(job: Job, frame: pd.DataFrame, key: str, live: bool = False, data: Any = None) -> None:
     """The "see the model" section under a run's curves: pictures at the slider's epoch and the extra curves.
     Live: the slider's end is the latest snapshot taken; the pictures follow it unless the slider is moved back."""
     cfg = job.cfg
@@ -64,10 +72,10 @@ def model_view(job: Job, frame: pd.DataFrame, key: str, live: bool = False) -> N
         return
     playing = bool(st.session_state.get(f"{key}_mv_play"))
     # a fragment: moving the slider or a toggle redraws this section only; while playing it ticks by itself
-    st.fragment(_pictures, run_every=PLAY_SECONDS if playing else None)(job, shown_frame, key, group, live)
+    st.fragment(_pictures, run_every=PLAY_SECONDS if playing else None)(job, shown_frame, key, group, live, data)
 
 
-def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool) -> None:
+def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: Any = None) -> None:
     """The slider, the play button and the pictures at the chosen epoch (frame: the shown group's rows, as the
     curves above drew them)."""
     if st.session_state.pop(f"{key}_mv_switch", False):
@@ -98,8 +106,10 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool) -> Non
     ahead = f" — the latest so far, training goes on" if live and epoch < chosen else ""
     st.caption(f"Showing epoch {epoch}{ahead}.")
     members = _members(snaps, cfg, group, key)
-    points = _points(job)
-    if points.X.shape[1] in (1, 2):
+    points = _points(job, data)
+    if points is None:
+        st.caption("Upload the table this run was trained on again to see its models over its points.")
+    elif points.X.shape[1] in (1, 2):
         _function(job, points, members, epoch, frame, key)
     _weights(job, points, members, epoch, key)
     _curves(frame, cfg, key, epoch)
@@ -232,7 +242,7 @@ def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.Dat
                    "ignores the noise; with too much λ it flattens towards the mean.")
 
 
-def _weights(job: Job, points: Points, members: list, epoch: int, key: str) -> None:
+def _weights(job: Job, points: Points | None, members: list, epoch: int, key: str) -> None:
     """Histograms of every λ's weights at the epoch, on an axis fixed over the whole run (a linear model: a bar per
     feature)."""
     snaps, cfg = job.snapshots, job.cfg
@@ -254,7 +264,9 @@ def _weights(job: Job, points: Points, members: list, epoch: int, key: str) -> N
         now = {m.weight_decay: pick(p) for m in members if (p := snaps.params(epoch, m)) is not None}
         bound = _bound(job, members, pick, choice, taken)
         if linear:
-            fig = pm.feature_weights_figure({w: v[0] for w, v in now.items()}, points.features, bound=bound,
+            width = snaps.shapes[0][1] if snaps.shapes and len(snaps.shapes[0]) == 2 else 0
+            features = points.features if points is not None else tuple(f"x{i + 1}" for i in range(width))
+            fig = pm.feature_weights_figure({w: v[0] for w, v in now.items()}, features, bound=bound,
                                             title=f"Weight per feature at epoch {epoch}",
                                             meta={"epoch": int(epoch)})
         else:
