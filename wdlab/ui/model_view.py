@@ -262,7 +262,7 @@ def _weights(job: Job, points: Points | None, members: list, epoch: int, key: st
             mats = pm.weight_layers(snaps.names, params)
             return [w for n, w in mats if choice in ("all layers", n)]
         now = {m.weight_decay: pick(p) for m in members if (p := snaps.params(epoch, m)) is not None}
-        bound = _bound(job, members, pick, choice, taken)
+        bound = _bound(job, members, pick, choice, taken, 100.0 if linear else 99.5)  # bars: every one on the axis
         if linear:
             width = snaps.shapes[0][1] if snaps.shapes and len(snaps.shapes[0]) == 2 else 0
             features = points.features if points is not None else tuple(f"x{i + 1}" for i in range(width))
@@ -278,13 +278,16 @@ def _weights(job: Job, points: Points | None, members: list, epoch: int, key: st
     st.caption("**What to look for:** " + ("each bar is the model's weight on that input; decay pulls every bar "
                "toward 0, the ones the data does not support first." if linear else
                "decay pulls the weights toward 0 — the histogram narrows as λ grows (same axis for every λ and "
-               "every epoch). ‖w‖₂ here counts these weight matrices only, not the biases."))
+               "every epoch; the few largest weights beyond it are counted in its edge bins). ‖w‖₂ here counts these weight "
+               "matrices only, not the biases."))
 
 
-def _bound(job: Job, members: list, pick, choice: str, taken) -> float | None:
-    """The largest |w| of the chosen layers over every taken epoch and shown member: a fixed histogram axis."""
+def _bound(job: Job, members: list, pick, choice: str, taken, q: float = 99.5) -> float | None:
+    """A fixed histogram axis: the largest q-th percentile of |w| (the chosen layers') over every taken epoch and
+    shown member. The max would let a few large weights squeeze every other λ into one bar; the weights beyond
+    it are counted in the edge bins, and each row's title gives its max |w|."""
     name = f"_mv_bound_{id(job)}"
-    stamp = (tuple(members), choice, len(taken))
+    stamp = (tuple(members), choice, len(taken), q)
     memo = st.session_state.get(name)
     if memo is not None and memo[0] == stamp:
         return memo[1]
@@ -293,9 +296,10 @@ def _bound(job: Job, members: list, pick, choice: str, taken) -> float | None:
         for m in members:
             p = job.snapshots.params(e, m)
             if p is not None:
-                for a in pick(p):
-                    if a.size:
-                        best = max(best, float(np.nanmax(np.abs(a))))
+                flat = np.abs(np.concatenate([a.ravel() for a in pick(p)]))
+                flat = flat[np.isfinite(flat)]
+                if flat.size:
+                    best = max(best, float(np.percentile(flat, q)))
     st.session_state[name] = (stamp, best or None)
     return best or None
 
