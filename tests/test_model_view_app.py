@@ -129,3 +129,15 @@ def test_a_one_feature_regression_table_draws_a_fitted_curve_per_lambda():
     fits = charts(at, "fit")
     assert len(fits) == 1 and [m["wd"] for m in meta(fits[0], "fit")] == [0.0, 0.01, 0.1]
     assert fits[0]["layout"]["xaxis"]["title"]["text"] == "x"
+
+
+def test_a_diverged_member_says_so_in_its_panel_while_the_others_are_drawn():
+    # SGD multiplies the weights by (1 − lr·λ) per step: |1 − 1·5| = 4 > 1 blows λ = 5 up within a few epochs
+    at = finished(app("?preset=moons&optimizer=sgd&lr=1&wd=0,5&seeds=0&epochs=30&hidden=8"))
+    assert not at.exception
+    panels = charts(at, "boundary")
+    assert [meta(p, "boundary")[0]["wd"] for p in panels] == [0.0]
+    said = [t.value for t in at.text if t.value.startswith("λ = 5: diverged at epoch")]  # a plain-text note
+    assert len(said) == 1
+    at.select_slider(key="main_mv_epoch").set_value(0).run()   # before it blew up: both drawn
+    assert sorted(meta(p, "boundary")[0]["wd"] for p in charts(at, "boundary")) == [0.0, 5.0]
