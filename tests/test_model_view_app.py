@@ -1,35 +1,18 @@
 """The models in the app (AppTest): a boundary panel per λ at the slider's epoch, fitted curves, weights, play."""
-import json
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.testing import app
+from wdlab.testing import app, chart_specs, finished
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 MOONS = "?preset=moons&optimizer=adam&lr=0.01&wd=0,0.01,0.3&seeds=0&epochs=40&hidden=16"
 
 
-def finished(at: AppTest, timeout: float = 120) -> AppTest:
-    """AppTest never fires run_every: rerun until the run's finished view says it trained."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if at.success and any("Trained" in s.value or "Reused" in s.value for s in at.success):
-            return at
-        time.sleep(0.1)
-        at.run()
-    raise AssertionError("the sweep did not finish")
-
-
 def charts(at: AppTest, role: str) -> list[dict]:
     """The plotly charts holding a trace of `role`, as sent to the browser."""
-    out = []
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
-        if any((t.get("meta") or {}).get("role") == role for t in spec["data"]):
-            out.append(spec)
-    return out
+    return [spec for spec in chart_specs(at) if any((t.get("meta") or {}).get("role") == role for t in spec["data"])]
 
 
 def meta(spec: dict, role: str) -> list[dict]:
