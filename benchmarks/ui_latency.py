@@ -6,12 +6,11 @@ import argparse
 import importlib.util
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from wdlab.testing import ARGS, CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
+from wdlab.testing import ARGS, CHROMIUM, FIRST_CURVE_JS, start_server
 
 FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
     && [...document.querySelectorAll('[data-testid="stAlertContentSuccess"], [data-testid="stAlert"]')]
@@ -84,13 +83,12 @@ def main() -> None:
     # the app under test draws the models' pictures when it has the module (a checkout from before it: not)
     pictures = importlib.util.find_spec("wdlab.ui.model_view") is not None
 
+    import torch
     from playwright.sync_api import sync_playwright
 
+    from wdlab.config import DEFAULT_LIMITS
     from wdlab.params import from_query
     from wdlab.sweep import run_sweep
-
-    import torch
-    from wdlab.config import DEFAULT_LIMITS
     # The core gets the thread count the app gives each sweep (wdlab.ui.state.manager): a like-for-like yardstick.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // DEFAULT_LIMITS.max_concurrent_jobs))
     from wdlab.sweep import warm_up

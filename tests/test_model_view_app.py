@@ -86,8 +86,8 @@ EVIL = '<a href="http://x.example">click</a>'
 
 def test_a_two_feature_table_draws_its_boundaries_with_its_column_names_as_plain_text():
     from wdlab.testing import csv_table
-    rows = [[round((i % 17) / 4 - 2, 3), round((i * 7 % 13) / 3 - 2, 3), "yes" if (i % 17) / 4 - 2 + (i * 7 % 13) / 3 - 2
-             > 0 else "no"] for i in range(120)]
+    points = [((i % 17) / 4 - 2, (i * 7 % 13) / 3 - 2) for i in range(120)]
+    rows = [[round(a, 3), round(b, 3), "yes" if a + b > 0 else "no"] for a, b in points]
     raw = csv_table([EVIL, "b & c", "label"], rows)
     at = app("?preset=csv&optimizer=adam&wd=0,0.1&seeds=0&epochs=5&hidden=8")
     at.file_uploader(key="upload_file").set_value(("t.csv", raw, "text/csv")).run()

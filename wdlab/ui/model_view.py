@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from .. import plots, plots_model as pm
+from .. import plots
+from .. import plots_model as pm
 from ..config import SweepConfig
 from ..jobs import Job
-from . import results
+from . import model_weights, results
 from .state import shown
 from .text import note
 
@@ -35,11 +36,11 @@ class Points:
     features: tuple[str, ...]
 
 
-def _points(job: Job, data: Any = None) -> Points | None:
+def _points(job: Job, key: str, data: Any = None) -> Points | None:
     """The job's data as numpy, once per job (a table stays this visitor's: kept in its session only). A
     finished job on a table has let go of it: `data`, the table on screen, if it is the one the job trained on;
     else None."""
-    memo = st.session_state.get("_mv_points")
+    memo = st.session_state.get(f"_mv_points_{key}")
     if memo is not None and memo[0] is job:
         return memo[1]
     from ..modelview import model_data
@@ -54,7 +55,7 @@ def _points(job: Job, data: Any = None) -> Points | None:
     yv = d.y_val.numpy().reshape(len(d.y_val), -1)[:, 0] if d.task != "classification" else d.y_val.numpy()
     points = Points(d.X_train.numpy(), y, d.X_val.numpy(), yv, d.task, d.n_classes,
                     tuple(d.feature_names) or tuple(f"x{i + 1}" for i in range(d.in_dim)))
-    st.session_state["_mv_points"] = (job, points)
+    st.session_state[f"_mv_points_{key}"] = (job, points)
     return points
 
 
@@ -68,7 +69,7 @@ def model_view(job: Job, frame: pd.DataFrame, key: str, live: bool = False, data
     st.subheader("The models themselves")
     if snaps is None:
         st.caption("No parameter snapshots were kept for this run, so only the curves below are drawn.")
-        _curves(shown_frame, cfg, key, None)
+        model_weights.curves(shown_frame, cfg, key, None)
         return
     playing = bool(st.session_state.get(f"{key}_mv_play"))
     # a fragment: moving the slider or a toggle redraws this section only; while playing it ticks by itself
@@ -90,8 +91,9 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: 
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
     # its default is what it shows now (state.shown): a browser that lost the widget's state sends the default
     chosen = c1.select_slider("epoch (the pictures and the dotted line on the curves below)", options=epochs,
-                              value=st.session_state[slider], key=slider, help=f"The parameters are kept at {len(epochs)} epochs of {cfg.epochs}, "
-                                               "closer together early, where training changes the most.")
+                              value=st.session_state[slider], key=slider,
+                              help=f"The parameters are kept at {len(epochs)} epochs of {cfg.epochs}, closer "
+                                   "together early, where training changes the most.")
     playing = bool(st.session_state.get(f"{key}_mv_play"))
     c2.button("Pause" if playing else "Play", key=f"{key}_mv_playbtn", width="stretch",
               icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play,
@@ -101,18 +103,18 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: 
         note("caption", snaps.note, key=f"{key}_mv_note")
     if epoch is None:
         st.caption("The pictures appear once the first epoch is trained.")
-        _curves(frame, cfg, key, None)
+        model_weights.curves(frame, cfg, key, None)
         return
-    ahead = f" — the latest so far, training goes on" if live and epoch < chosen else ""
+    ahead = " — the latest so far, training goes on" if live and epoch < chosen else ""
     st.caption(f"Showing epoch {epoch}{ahead}.")
     members = _members(snaps, cfg, group, key)
-    points = _points(job, data)
+    points = _points(job, key, data)
     if points is None:
         st.caption("Upload the table this run was trained on again to see its models over its points.")
     elif points.X.shape[1] in (1, 2):
         _function(job, points, members, epoch, frame, key)
-    _weights(job, points, members, epoch, key)
-    _curves(frame, cfg, key, epoch)
+    model_weights.weights(job, points, members, epoch, key)
+    model_weights.curves(frame, cfg, key, epoch)
 
 
 def _advance(key: str, slider: str, epochs: list[int], taken) -> None:
@@ -240,90 +242,3 @@ def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.Dat
         st.caption("**What to look for:** without decay a wide net bends its curve through every training point "
                    "(and far off between them); with λ in the right range the curve follows the trend and "
                    "ignores the noise; with too much λ it flattens towards the mean.")
-
-
-def _weights(job: Job, points: Points | None, members: list, epoch: int, key: str) -> None:
-    """Histograms of every λ's weights at the epoch, on an axis fixed over the whole run (a linear model: a bar per
-    feature)."""
-    snaps, cfg = job.snapshots, job.cfg
-    linear = not cfg.hidden
-    layers = [n for n, _ in pm.weight_layers(snaps.names, [np.zeros(s) for s in snaps.shapes])]
-    choice = "all layers"
-    if not linear and len(layers) > 1:
-        options = ["all layers"] + layers
-        choice = st.radio("weights of", options, index=options.index(shown(f"{key}_mv_layer", "all layers"))
-                          if shown(f"{key}_mv_layer", "all layers") in options else 0, key=f"{key}_mv_layer",
-                          horizontal=True)
-    taken = snaps.taken()
-    stamp = (job.key, epoch, tuple(members), choice, len(taken))
-    fig = _memo(f"_mv_w_{key}", stamp)
-    if fig is None:
-        def pick(params):
-            mats = pm.weight_layers(snaps.names, params)
-            return [w for n, w in mats if choice in ("all layers", n)]
-        now = {m.weight_decay: pick(p) for m in members if (p := snaps.params(epoch, m)) is not None}
-        bound = _bound(job, members, pick, choice, taken, 100.0 if linear else 99.5)  # bars: every one on the axis
-        if linear:
-            width = snaps.shapes[0][1] if snaps.shapes and len(snaps.shapes[0]) == 2 else 0
-            features = points.features if points is not None else tuple(f"x{i + 1}" for i in range(width))
-            fig = pm.feature_weights_figure({w: v[0] for w, v in now.items()}, features, bound=bound,
-                                            title=f"Weight per feature at epoch {epoch}",
-                                            meta={"epoch": int(epoch)})
-        else:
-            fig = pm.weights_figure({w: np.concatenate([a.ravel() for a in v]) for w, v in now.items()},
-                                    bound=bound, title=f"Weights ({choice}) at epoch {epoch}",
-                                    meta={"epoch": int(epoch)})
-        st.session_state[f"_mv_w_{key}"] = (stamp, fig)
-    st.plotly_chart(fig, key=f"{key}_mv_weights", config=CHART)
-    st.caption("**What to look for:** " + ("each bar is the model's weight on that input; decay pulls every bar "
-               "toward 0, the ones the data does not support first." if linear else
-               "decay pulls the weights toward 0 — the histogram narrows as λ grows (same axis for every λ and "
-               "every epoch; the few largest weights beyond it are counted in its edge bins). ‖w‖₂ here counts these weight "
-               "matrices only, not the biases."))
-
-
-def _bound(job: Job, members: list, pick, choice: str, taken, q: float = 99.5) -> float | None:
-    """A fixed histogram axis: the largest q-th percentile of |w| (the chosen layers') over every taken epoch and
-    shown member. The max would let a few large weights squeeze every other λ into one bar; the weights beyond
-    it are counted in the edge bins, and each row's title gives its max |w|."""
-    name = f"_mv_bound_{id(job)}"
-    stamp = (tuple(members), choice, len(taken), q)
-    memo = st.session_state.get(name)
-    if memo is not None and memo[0] == stamp:
-        return memo[1]
-    best = 0.0
-    for e in taken:
-        for m in members:
-            p = job.snapshots.params(e, m)
-            if p is not None:
-                flat = np.abs(np.concatenate([a.ravel() for a in pick(p)]))
-                flat = flat[np.isfinite(flat)]
-                if flat.size:
-                    best = max(best, float(np.percentile(flat, q)))
-    st.session_state[name] = (stamp, best or None)
-    return best or None
-
-
-def _curves(frame: pd.DataFrame, cfg: SweepConfig, key: str, epoch: int | None) -> None:
-    """Accuracy by epoch (classification) and each layer's ‖W‖₂, the slider's epoch dotted on them."""
-    if frame is None or frame.empty:
-        return
-    stamp = (id(frame), len(frame), epoch)
-    figs = _memo(f"_mv_curves_{key}", stamp)
-    if figs is None:
-        figs = []
-        if "val_acc" in frame:
-            figs.append(("acc", pm.accuracy_figure(frame, epoch=epoch, epochs_total=cfg.epochs, height=360)))
-        for i, column in enumerate(pm.layer_columns(frame)):
-            figs.append((column, pm.layer_norms_figure(frame, [column], epoch=epoch, epochs_total=cfg.epochs,
-                                                       height=300, legend=False)))
-        st.session_state[f"_mv_curves_{key}"] = (stamp, figs)
-    if figs and figs[0][0] == "acc":
-        st.plotly_chart(figs[0][1], key=f"{key}_mv_acc", config=CHART)
-        figs = figs[1:]
-    for start in range(0, len(figs), 3):
-        for column, (name, fig) in zip(st.columns(min(3, len(figs))), figs[start:start + 3]):
-            column.plotly_chart(fig, key=f"{key}_mv_{name}", config=CHART)
-    if figs:
-        st.caption("**What to look for:** decay acts on every layer's weight matrix, each λ in its colour above "
-                   "(λ = 0 darkest); which layer's ‖W‖₂ it holds down most, and when, differs. Hover a line for its λ.")
