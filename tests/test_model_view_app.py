@@ -124,3 +124,19 @@ def test_a_diverged_member_says_so_in_its_panel_while_the_others_are_drawn():
     assert len(said) == 1
     at.select_slider(key="main_mv_epoch").set_value(0).run()   # before it blew up: both drawn
     assert sorted(meta(p, "boundary")[0]["wd"] for p in charts(at, "boundary")) == [0.0, 5.0]
+
+
+def test_while_training_the_panels_show_the_latest_snapshot():
+    at = app(MOONS.replace("epochs=40", "epochs=2000") + "&batch-size=10")
+    job = at.session_state["job"]
+    deadline = time.monotonic() + 120
+    seen = set()
+    while time.monotonic() < deadline and len(seen) < 2:   # AppTest never fires run_every: poll by hand
+        time.sleep(0.2)
+        at.run()
+        if not job.snapshot(with_frame=False).finished:
+            seen |= {meta(p, "boundary")[0]["epoch"] for p in charts(at, "boundary")}
+    assert len(seen) >= 2 and max(seen) < 2000                     # it followed training, before the end
+    taken = job.snapshots.taken()
+    assert all(e in job.snapshots.epochs for e in seen) and max(seen) <= taken[-1]
+    at.button(key="main_cancel").click().run()

@@ -54,7 +54,9 @@ def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptio
         return job
     manager().touch(job, owner())
     if not job.snapshot(with_frame=False).finished:
-        _live(slot, key, options, shared, pictures)
+        _live(slot, key, options, shared)
+        if pictures:  # a fragment of its own, polling less often than the curves: the pictures cost more to send
+            model_view.model_view(job, None, key, live=True)
         return job
     _finished(job, key, options, with_summary, slot, shared, source, pictures=pictures, data=data)
     return job
@@ -68,8 +70,7 @@ def _shared_frames(shared: tuple[str, ...]):
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = (),
-          pictures: bool = False) -> None:
+def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = ()) -> None:
     job: Job | None = st.session_state.get(slot)
     if job is None:
         return
@@ -93,11 +94,8 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
         manager().cancel(job, owner())
         st.rerun(scope="app")
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.
-    frame = _throttled(job, snap, key)
-    results.curves(frame, job.cfg, options, key, _shared_frames(shared))
+    results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared))
     results.diverged_notes(snap.diverged, job.cfg)
-    if pictures:
-        model_view.model_view(job, frame, key, live=True)
 
 
 def _throttled(job: Job, snap, key: str):

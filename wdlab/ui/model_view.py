@@ -19,6 +19,7 @@ from .state import shown
 from .text import note
 
 PLAY_SECONDS = 0.7          # one snapshot per tick while playing
+LIVE_SECONDS = 1.5          # while training, the pictures follow the latest snapshot this often
 PER_ROW = 4                 # boundary panels per row at desktop width (a phone stacks them)
 CHART = results.CHART_CONFIG
 
@@ -59,21 +60,26 @@ def _points(job: Job, key: str, data: Any = None) -> Points | None:
     return points
 
 
-def model_view(job: Job, frame: pd.DataFrame, key: str, live: bool = False, data: Any = None) -> None:
+def model_view(job: Job, frame: pd.DataFrame | None, key: str, live: bool = False, data: Any = None) -> None:
     """The "see the model" section under a run's curves: pictures at the slider's epoch and the extra curves.
-    Live: the slider's end is the latest snapshot taken; the pictures follow it unless the slider is moved back."""
+    Live (frame None: the job's rows as they come): the section polls on its own, every LIVE_SECONDS, and the
+    slider's end is the latest snapshot taken; the pictures follow it unless the slider is moved back."""
     cfg = job.cfg
     group = results._chosen(cfg, key)
-    shown_frame = plots.select_group(frame, group) if group is not None and not frame.empty else frame
+    shown_frame = None if frame is None else \
+        plots.select_group(frame, group) if group is not None and not frame.empty else frame
     snaps = getattr(job, "snapshots", None)
     st.subheader("The models themselves")
     if snaps is None:
-        st.caption("No parameter snapshots were kept for this run, so only the curves below are drawn.")
-        model_weights.curves(shown_frame, cfg, key, None)
+        st.caption("The pictures appear once training starts." if live else
+                   "No parameter snapshots were kept for this run, so only the curves below are drawn.")
+        if shown_frame is not None:
+            model_weights.curves(shown_frame, cfg, key, None)
         return
     playing = bool(st.session_state.get(f"{key}_mv_play"))
-    # a fragment: moving the slider or a toggle redraws this section only; while playing it ticks by itself
-    st.fragment(_pictures, run_every=PLAY_SECONDS if playing else None)(job, shown_frame, key, group, live, data)
+    # a fragment: moving the slider or a toggle redraws this section only; while playing (or training) it ticks
+    every = PLAY_SECONDS if playing else LIVE_SECONDS if live else None
+    st.fragment(_pictures, run_every=every)(job, shown_frame, key, group, live, data)
 
 
 def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: Any = None) -> None:
@@ -82,6 +88,9 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: 
     if st.session_state.pop(f"{key}_mv_switch", False):
         st.rerun(scope="app")  # play or pause: the section's fragment starts or stops ticking
     cfg, snaps = job.cfg, job.snapshots
+    if frame is None:  # live: the rows so far (the same object until a new epoch lands)
+        frame = job.frame()
+        frame = plots.select_group(frame, group) if group is not None and not frame.empty else frame
     taken = snaps.taken()
     epochs = list(snaps.epochs)
     slider = f"{key}_mv_epoch"
