@@ -88,6 +88,10 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: 
     if st.session_state.pop(f"{key}_mv_switch", False):
         st.rerun(scope="app")  # play or pause: the section's fragment starts or stops ticking
     cfg, snaps = job.cfg, job.snapshots
+    if live and job.snapshot(with_frame=False).elapsed < LIVE_SECONDS:
+        # a new sweep's first page run: its curves get the machine (and the browser) first; the next tick draws
+        st.caption("The pictures of the models follow in a moment.")
+        return
     if frame is None:  # live: the rows so far (the same object until a new epoch lands)
         frame = job.frame()
         frame = plots.select_group(frame, group) if group is not None and not frame.empty else frame

@@ -60,14 +60,15 @@ def weights(job: Job, points,  members: list, epoch: int, key: str) -> None:
 def _bound(job: Job, key: str, members: list, pick, choice: str, taken, q: float = 99.5) -> float | None:
     """A fixed histogram axis: the largest q-th percentile of |w| (the chosen layers') over every taken epoch and
     shown member. The max would let a few large weights squeeze every other λ into one bar; the weights beyond
-    it are counted in the edge bins, and each row's title gives its max |w|."""
+    it are counted in the edge bins, and each row's title gives its max |w|. Kept per view and grown with each
+    new snapshot (a live view sees them one by one)."""
     name = f"_mv_bound_{key}"
-    stamp = (job.key, tuple(members), choice, len(taken), q)
+    stamp = (job.key, tuple(members), choice, q)
     memo = st.session_state.get(name)
-    if memo is not None and memo[0] == stamp:
-        return memo[1]
-    best = 0.0
+    best, done = (memo[1], memo[2]) if memo is not None and memo[0] == stamp else (0.0, frozenset())
     for e in taken:
+        if e in done:
+            continue
         for m in members:
             p = job.snapshots.params(e, m)
             if p is not None:
@@ -75,7 +76,7 @@ def _bound(job: Job, key: str, members: list, pick, choice: str, taken, q: float
                 flat = flat[np.isfinite(flat)]
                 if flat.size:
                     best = max(best, float(np.percentile(flat, q)))
-    st.session_state[name] = (stamp, best or None)
+    st.session_state[name] = (stamp, best, frozenset(taken))
     return best or None
 
 
