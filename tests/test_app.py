@@ -192,7 +192,10 @@ def test_compare_page_runs_both_optimizers():
         time.sleep(0.2)
     at.run()
     compare = [s for s in chart_specs(at) if {t.get("name") for t in s["data"]} >= {"Adam with L2", "AdamW"}]
-    assert len(compare) == 2 and len(chart_specs(at)) == 6  # norm | val loss, then each run's loss | norm
+    roles = [{(t.get("meta") or {}).get("role") for t in s["data"]} for s in chart_specs(at)]
+    pictures = [r for r in roles if r & {"hist", "layer_norm"}]   # each run's models: weights, per-layer norms
+    assert len(compare) == 2 and len(roles) - len(pictures) == 6  # norm | val loss, then each run's loss | norm
+    assert sum("hist" in r for r in pictures) == 2
 
 
 def test_queue_position_and_full_queue_are_shown(monkeypatch):

@@ -92,7 +92,9 @@ def _comparison_page(server, browser):
         assert all(c["width"] > 300 for c in charts)
         tops = [c["top"] for c in charts]
         assert tops == sorted(tops) and len(set(round(t) for t in tops)) == len(tops)  # one above the other
-        ranges = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].slice(2)
+        # each run's loss and norm figures (the model pictures under each run are left out)
+        ranges = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+            .filter(el => (el._fullData || []).some(t => t.meta && t.meta.role === 'line'))
             .map(el => el._fullLayout.yaxis.range.map(v => Math.round(v * 1e6) / 1e6))""")
         assert ranges[0] == ranges[2] and ranges[1] == ranges[3]  # Adam+L2's and AdamW's loss, then norm
     finally:

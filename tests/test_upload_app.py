@@ -79,7 +79,11 @@ def test_a_good_file_is_previewed_trained_and_drawn_end_to_end():
     # a bad file afterwards: its message, and the run shown stays
     upload(at, b"\x00\x01" * 300, "oops.csv")
     assert "is binary data, not CSV text" in " ".join(notes_of(at, "error")) and not at.exception
-    assert len(at.get("plotly_chart")) == 6 and at.button(key="train").disabled  # loss | norm, 4 summaries
+    roles = [{(t.get("meta") or {}).get("role") for t in json.loads(c.proto.spec)["data"]}
+             for c in at.get("plotly_chart")]
+    pictures = [r for r in roles if r & {"hist", "layer_norm", "fit", "boundary"}]  # the models of the run shown
+    assert len(roles) - len(pictures) == 6 and at.button(key="train").disabled  # loss | norm, 4 summaries
+    assert any("hist" in r for r in pictures)
 
 
 def test_target_and_task_choices_reload_the_table():

@@ -73,4 +73,4 @@ def compare_page() -> None:
     st.caption("Both runs' figures share their y-scales, so their curves compare at a glance.")
     for i, name in enumerate(configs):
         st.subheader(f"{name}: training loss and ‖w‖₂")
-        live.job_view(slots[i], key=f"cmp{i}", options=options, with_summary=False, shared=slots)
+        live.job_view(slots[i], key=f"cmp{i}", options=options, with_summary=False, shared=slots, pictures=True)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ..config import ConfigError, SweepConfig
 from ..jobs import Job
-from . import code_view, results
+from . import code_view, model_view, results
 from .state import POLL_SECONDS, manager, owner
 from .text import note
 
@@ -35,8 +35,12 @@ def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
 
 
 def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptions | None = None,
-             with_summary: bool = True, shared: tuple[str, ...] = (), source: Any = None) -> Job | None:
+             with_summary: bool = True, shared: tuple[str, ...] = (), source: Any = None,
+             pictures: bool = False, data: Any = None) -> Job | None:
     """Show the job kept in st.session_state[slot]: live while it runs, then the full results.
+
+    pictures: the models themselves under the curves (boundaries or fitted curves, weights, more curves); data:
+    the visitor's table on screen (a finished job lets go of its own), whose points they draw if it is the job's.
 
     shared: the slots of runs compared with this one (this one included): their figures share one y-scale.
     source: how an uploaded table was read (codegen's CsvSource), for the "show me the code" script."""
@@ -46,13 +50,15 @@ def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptio
     options = options or results.ViewOptions()
     stopped = st.session_state.get(f"{slot}_stopped")
     if stopped is not None and stopped[0] is job:  # this visitor cancelled it: what it had then, marked cancelled
-        _finished(job, key, options, with_summary, slot, shared, source, stopped[1])
+        _finished(job, key, options, with_summary, slot, shared, source, stopped[1], pictures, data)
         return job
     manager().touch(job, owner())
     if not job.snapshot(with_frame=False).finished:
         _live(slot, key, options, shared)
+        if pictures:  # a fragment of its own, polling less often than the curves: the pictures cost more to send
+            model_view.model_view(job, None, key, live=True)
         return job
-    _finished(job, key, options, with_summary, slot, shared, source)
+    _finished(job, key, options, with_summary, slot, shared, source, pictures=pictures, data=data)
     return job
 
 
@@ -105,7 +111,8 @@ def _throttled(job: Job, snap, key: str):
 
 
 def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bool, slot: str = "job",
-              shared: tuple[str, ...] = (), source: Any = None, snap=None) -> None:
+              shared: tuple[str, ...] = (), source: Any = None, snap=None, pictures: bool = False,
+              data: Any = None) -> None:
     snap = snap or job.snapshot()
     if snap.status == "failed":
         note("error", f"This sweep could not run: {snap.error}")
@@ -115,6 +122,8 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
         return
     results.curves(snap.frame, job.cfg, options, key, _shared_frames(shared) if snap.status == "done" else None)
     results.diverged_notes(snap.diverged, job.cfg)
+    if pictures:
+        model_view.model_view(job, snap.frame, key, data=data)
     code_view.code_expander(job.cfg, snap.frame, key, source)
     if with_summary:
         results.curves_caption(job.cfg)
