@@ -11,6 +11,7 @@ from .params import to_query
 from .quiz import DOWN, SAME, UP, Direction, MultipleChoice, Option, Outcome, Point, Run, Scenario, WhichCurve
 from .quiz_grok import EverPasses, SinceFitted
 from .quiz_landscape import BestLambdaMoves
+from .scenarios_model import MODEL_BANK
 
 
 def d(metric: str, before: float, after: float, runs: tuple[int, int] = (0, 0), **why: str) -> Direction:
@@ -270,6 +271,7 @@ BANK += (
                  "so the measured best moved the other way or not at all — a flat landscape, not a rule."})),
         "On the Landscape page the same run is a map: switch its x axis to lr·λ to see which product is best."),
 )
+BANK += MODEL_BANK
 BY_ID: dict[str, Scenario] = {s.id: s for s in BANK}
 
 
@@ -303,12 +305,42 @@ def next_scenario(current: str | None, score: Score | None = None,
 def run_scenario(scenario: Scenario, limits=None, **kwargs) -> list[pd.DataFrame]:
     """Train the scenario's runs headless (the app runs them as jobs instead), each checked against `limits`
     first if given; kwargs go to run_sweep."""
+    return train_scenario(scenario, limits, **kwargs)[0]
+
+
+def train_scenario(scenario: Scenario, limits=None, **kwargs) -> tuple[list[pd.DataFrame], list]:
+    """(frames, models): each run's frame and, for a scenario whose questions read the model (quiz_model), its
+    parameter snapshots (else None), as quiz.grade takes them."""
     from .budget import validate
     from .sweep import run_sweep
+    pictures = any(getattr(q, "uses_models", False) for q in scenario.questions)
+    frames, models = [], []
     for r in scenario.runs:
         if limits is not None:
             validate(r.config, limits)
-    return [run_sweep(r.config, **kwargs).frame for r in scenario.runs]
+        result = run_sweep(r.config, keep_params=pictures, **kwargs)
+        frames.append(result.frame)
+        models.append(_Kept(r.config, result) if pictures else None)
+    return frames, models
+
+
+class _Kept:
+    """Stand-in for wdlab.snapshots until it lands: the initial and final parameters of every member."""
+
+    def __init__(self, cfg, result):
+        from .sweep import prepare
+        self.note = ""
+        self.cfg = cfg
+        self.final = {m: [t.double().numpy() for t in p] for m, p in result.params.items()}
+        models = prepare(cfg).models
+        self.initial = {m: [t.detach().double().numpy() for t in models[cfg.seeds.index(m.seed)].parameters()]
+                        for m in cfg.members}
+
+    def latest(self, epoch):
+        return self.cfg.epochs if epoch >= self.cfg.epochs else 0
+
+    def params(self, epoch, member):
+        return (self.final if epoch == self.cfg.epochs else self.initial if epoch == 0 else {}).get(member)
 
 
 @dataclass

@@ -1,0 +1,51 @@
+"""The quiz cards that show the model itself — its decision boundaries, fitted curves and weights — graded from them."""
+from __future__ import annotations
+
+from .config import SweepConfig
+from .quiz import DOWN, SAME, UP, Point, Run, Scenario
+from .quiz_model import FitsEveryPoint, PictureChange, WhichPanel
+
+# Measured (seed 0): the λ = 0 boundary keeps bending around noisy points as training goes on (length 9.9 at
+# epoch 50 → 14.9 at 400); λ = 0.01 and 0.1 settle early (9.1, 6.5); λ = 0.3 decays to a constant model.
+BOUNDARY = SweepConfig(preset="moons", hidden=(128, 128), optimizer="adam", lr=0.01, epochs=400,
+                       weight_decays=(0.0, 0.01, 0.1, 0.3), seeds=(0,))
+BOUNDARY_SETUP = ("Two noisy moons (200 training points), a 2-128-128-2 ReLU network, Adam + L2 (lr 0.01), 400 "
+                  "full-batch epochs; λ = 0, 0.01, 0.1 and 0.3. The reveal draws each λ's decision boundary over "
+                  "the points.")
+
+
+def change(what: str, before: tuple, after: tuple, **why: str) -> PictureChange:
+    """A picture-change question from (λ, epoch) to (λ, epoch); epoch None = the end; why keys up/down/same/any."""
+    keys = {"up": UP, "down": DOWN, "same": SAME, "any": "*"}
+    return PictureChange(what, Point(before[0]), Point(after[0]), before[1], after[1],
+                         {keys[k]: v for k, v in why.items()})
+
+
+MODEL_BANK: tuple[Scenario, ...] = (
+    Scenario(
+        "which-boundary", "Which boundary is λ = 0.3?", BOUNDARY_SETUP, (Run(BOUNDARY),),
+        (WhichPanel(0.3, (0.0, 0.01, 0.1, 0.3), why={
+            "D": "λ = 0.3 has the shortest boundary — here none at all: its penalty outweighed everything the "
+                 "200 points could offer, the weights were pulled to about 0 and the model predicts the same "
+                 "for every point of the plane.",
+            "*": "The largest λ usually bends least: bends need large weights, which decay penalises."}),
+         change("boundary", (0.0, 50), (0.0, None), up="Without decay nothing stops the network from bending its "
+                "boundary around each noisy point it still gets wrong: the longer it trains, the longer the "
+                "boundary."),
+         change("boundary", (0.1, 50), (0.1, None), same="With decay the boundary settled early: once the "
+                "penalty balances the data's pull, more epochs do not add bends.")),
+        "A boundary that bends around single points needs large weights; decay charges λ/2·‖w‖² for them, so "
+        "a decayed network keeps the smooth boundary the bulk of the data supports. Too much decay leaves no "
+        "boundary at all."),
+    Scenario(
+        "weight-spread", "The weights themselves: how wide do they spread?", BOUNDARY_SETUP.replace(
+            "decision boundary over the points", "weights as histograms"), (Run(BOUNDARY),),
+        (change("spread", (0.0, None), (0.01, None)),
+         change("spread", (0.0, 0), (0.0, None), up="Without decay the weights that fit the data, noise "
+                "included, keep growing: the histogram widens epoch after epoch."),
+         change("spread", (0.01, 0), (0.01, None), down="Even λ = 0.01 pulls the weights below where they "
+                "started: the initial weights were random, and every weight the data does not need is decayed "
+                "toward 0.", up="Here the data needed larger weights than the random start, even with decay.")),
+        "Weight decay adds λ·w to every weight's gradient: each weight is pulled toward 0 in proportion to its "
+        "size. The histogram narrows as λ grows — L2 shrinks all weights rather than zeroing a few."),
+)
