@@ -233,7 +233,7 @@ class PictureChange:
         answer, r = direction_of(a, b, self.tolerance)
         name = MEASURES[self.what].split(" (")[0]
         where_a, where_b = (f"{scenario.where(p)} at epoch {e}" for p, e in ((self.before, ea), (self.after, eb)))
-        by = f"a change of {r:+.1%}" if a else "up from nothing"   # from 0 (no boundary) a ratio says nothing
+        by = f"a change of {r:+.1%}" if a or not b else "up from nothing"   # from 0 (no boundary) a ratio says nothing
         fact = f"The {name} went from {fmt(a)} ({where_a}) to {fmt(b)} ({where_b}), {by}: {answer}."
         return Outcome(self, "graded", frozenset({answer}), answer, {where_a: a, where_b: b}, (fact,))
 
