@@ -8,12 +8,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .config import Member
+from .modelview import model_data, predict
 from .quiz import DIRECTIONS, ROUNDING, TOLERANCE, Frames, Outcome, Point, Unreadable, curve_letters, \
     direction_of, fmt
 from .quiz_grok import member_rows
 
-GRID = 121      # points per side of the plane the boundary is measured on (and drawn on: wdlab.plots_model)
-PAD = 0.5       # the plane reaches this far beyond the outermost point, in input units
+GRID = 121      # points per side of the plane the boundary is measured on: the panels' plane, finer than drawn
+PAD = 0.08      # the plane reaches this share of the points' range beyond them (as wdlab.plots_model.plane)
 MEASURES = {
     "boundary": "length of the decision boundary",
     "spread": "spread of the weights (standard deviation of every weight-matrix entry)",
@@ -24,9 +25,12 @@ Models = Sequence[Any]   # per run: wdlab.snapshots.Snapshots (params(epoch, mem
 
 # -- what the pictures show, measured -------------------------------------------------------------------------
 def plane(X: np.ndarray, n: int = GRID) -> tuple[np.ndarray, np.ndarray]:
-    """The grid the boundary is drawn and measured on: n × n points over the points' box, PAD wider each side."""
-    lo, hi = X.min(0) - PAD, X.max(0) + PAD
-    return np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+    """The axes of the plane a boundary panel draws (wdlab.plots_model.plane: the points' box, PAD of its size
+    wider each side), with n points each."""
+    lo, hi = X.min(0), X.max(0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return np.linspace(lo[0] - PAD * span[0], hi[0] + PAD * span[0], n), \
+        np.linspace(lo[1] - PAD * span[1], hi[1] + PAD * span[1], n)
 
 
 def contour_length(f: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float:
@@ -61,25 +65,9 @@ def contour_length(f: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float:
     return total
 
 
-def predict(cfg, in_dim: int, out_dim: int, params: Sequence[np.ndarray], X: np.ndarray) -> np.ndarray:
-    """The plain nn.Sequential with these parameters on X: class probabilities, or the regression outputs."""
-    import torch
-    from .models import build_mlp
-    from .data import DATASETS
-    net = build_mlp(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm).double()
-    with torch.no_grad():
-        for p, v in zip(net.parameters(), params):
-            p.copy_(torch.as_tensor(np.asarray(v, dtype=np.float64)).view(p.shape))
-        out = net(torch.as_tensor(np.asarray(X, dtype=np.float64)))
-        if DATASETS[cfg.preset].task == "classification":
-            out = out.softmax(-1)
-    return out.numpy()
-
-
 def points(cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(X_train, y_train, X_val, y_val) as the pictures draw them: the preset's data, seed 0."""
-    from .data import DATASETS
-    d = DATASETS[cfg.preset].make(0, cfg.val_fraction)
+    """(X_train, y_train, X_val, y_val) as the pictures draw them (wdlab.modelview.model_data), as numpy."""
+    d = model_data(cfg)
     return tuple(t.double().numpy() if t.is_floating_point() else t.numpy()
                  for t in (d.X_train, d.y_train, d.X_val, d.y_val))
 
@@ -93,9 +81,9 @@ def boundary_length(cfg, params) -> float:
     return contour_length(p - 0.5, xs, ys)
 
 
-def weight_spread(params, names: Sequence[str] | None = None) -> float:
+def weight_spread(params) -> float:
     """Standard deviation of every entry of the weight matrices (2-D parameters; biases and gains left out)."""
-    w = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in params if np.ndim(p) == 2])
+    w = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in params if np.ndim(p) == 2])  # as drawn
     return float(w.std())
 
 

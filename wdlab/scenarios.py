@@ -310,37 +310,23 @@ def run_scenario(scenario: Scenario, limits=None, **kwargs) -> list[pd.DataFrame
 
 def train_scenario(scenario: Scenario, limits=None, **kwargs) -> tuple[list[pd.DataFrame], list]:
     """(frames, models): each run's frame and, for a scenario whose questions read the model (quiz_model), its
-    parameter snapshots (else None), as quiz.grade takes them."""
-    from .budget import validate
+    parameter snapshots (else None), planned as the app's jobs plan them; quiz.grade takes both."""
+    from . import snapshots
+    from .budget import shape_of, validate
+    from .config import DEFAULT_LIMITS
     from .sweep import run_sweep
     pictures = any(getattr(q, "uses_models", False) for q in scenario.questions)
     frames, models = [], []
     for r in scenario.runs:
-        if limits is not None:
-            validate(r.config, limits)
-        result = run_sweep(r.config, keep_params=pictures, **kwargs)
-        frames.append(result.frame)
-        models.append(_Kept(r.config, result) if pictures else None)
+        est = validate(r.config, limits or DEFAULT_LIMITS)
+        snaps = None
+        if pictures:
+            shape = shape_of(r.config)
+            snaps = snapshots.plan(r.config, shape.in_dim, shape.out_dim,
+                                   snapshots.budget_bytes((limits or DEFAULT_LIMITS).max_sweep_mb, est.bytes))
+        frames.append(run_sweep(r.config, snapshots=snaps, **kwargs).frame)
+        models.append(snaps)
     return frames, models
-
-
-class _Kept:
-    """Stand-in for wdlab.snapshots until it lands: the initial and final parameters of every member."""
-
-    def __init__(self, cfg, result):
-        from .sweep import prepare
-        self.note = ""
-        self.cfg = cfg
-        self.final = {m: [t.double().numpy() for t in p] for m, p in result.params.items()}
-        models = prepare(cfg).models
-        self.initial = {m: [t.detach().double().numpy() for t in models[cfg.seeds.index(m.seed)].parameters()]
-                        for m in cfg.members}
-
-    def latest(self, epoch):
-        return self.cfg.epochs if epoch >= self.cfg.epochs else 0
-
-    def params(self, epoch, member):
-        return (self.final if epoch == self.cfg.epochs else self.initial if epoch == 0 else {}).get(member)
 
 
 @dataclass
