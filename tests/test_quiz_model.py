@@ -6,11 +6,22 @@ import pandas as pd
 import pytest
 import torch
 
-from wdlab.config import DEMO_LIMITS, Member, SweepConfig
 from wdlab.budget import validate
+from wdlab.config import DEMO_LIMITS, Member, SweepConfig
+from wdlab.data import DATASETS
+from wdlab.modelview import predict
 from wdlab.quiz import DOWN, SAME, UP, Point, Run, Scenario, explain, fmt, grade
-from wdlab.quiz_model import (GRID, NONE, FitsEveryPoint, PictureChange, WhichPanel, contour_length, plane,
-                              points, weight_spread)
+from wdlab.quiz_model import (
+    GRID,
+    NONE,
+    FitsEveryPoint,
+    PictureChange,
+    WhichPanel,
+    contour_length,
+    plane,
+    points,
+    weight_spread,
+)
 from wdlab.scenarios import BY_ID, train_scenario
 from wdlab.scenarios_model import MODEL_BANK
 
@@ -24,7 +35,8 @@ from wdlab.scenarios_model import MODEL_BANK
     (lambda X, Y: Y - 0.5 * np.sin(3 * X), 5.6539),           # a wave: ∫ √(1 + 2.25 cos² 3x) dx over [−2, 2]
     # hyperbolas (x − c)(y − c) = ±ε whose saddle is a cell's centre: that cell's four crossings paired both ways
     # (lengths: the branches' arcs summed on 400,001 points each)
-    (lambda X, Y: (X - 1 / 60) * (Y - 1 / 60) - 1e-4, 7.96599), (lambda X, Y: (X - 1 / 60) * (Y - 1 / 60) + 1e-3, 7.89270),
+    (lambda X, Y: (X - 1 / 60) * (Y - 1 / 60) - 1e-4, 7.96599),
+    (lambda X, Y: (X - 1 / 60) * (Y - 1 / 60) + 1e-3, 7.89270),
     (lambda X, Y: 0 * X, 0.0), (lambda X, Y: 1 + 0 * X, 0.0),  # constant: no boundary at all
 ])
 def test_contour_length_of_known_curves(f, length):
@@ -219,15 +231,28 @@ def test_the_picture_cards_run_within_the_demo_and_are_graded_from_their_paramet
         params = models[0].params(cfg.epochs, member(w, cfg))
         # the parameters read are that member's: they reproduce its measured training loss
         X, y, _, _ = points(cfg)
-        from wdlab.quiz_model import predict
-        p = predict(cfg, 2, 2, params, X)
-        loss = -np.log(p[np.arange(len(y)), y]).mean()
+        if DATASETS[cfg.preset].task == "classification":
+            p = predict(cfg, X.shape[1], 2, params, X)
+            loss = -np.log(p[np.arange(len(y)), y]).mean()
+        else:
+            loss = ((predict(cfg, X.shape[1], y.shape[1], params, X) - y) ** 2).mean()
         assert loss == pytest.approx(float(last[last.weight_decay == w].train_eval_loss.iloc[0]), rel=1e-4, abs=1e-6)
     for q, o in zip(s.questions, outcomes):
         if isinstance(q, WhichPanel):   # an independent measurement of each boundary orders the panels alike
             ind = {w: crofton(cfg, models[0].params(cfg.epochs, member(w, cfg))) for w in q.weight_decays}
             for w in q.weight_decays:
                 assert ind[w] == pytest.approx(o.values[f"λ = {w:g}"], rel=0.05, abs=0.05)
+        if isinstance(q, FitsEveryPoint):   # the largest miss, from an nn.Sequential built here
+            X, y, _, _ = points(cfg)
+            assert (cfg.hidden, cfg.activation) == ((256, 256), "tanh")   # the network built here
+            for w in q.weight_decays:
+                net = torch.nn.Sequential(torch.nn.Linear(1, 256), torch.nn.Tanh(), torch.nn.Linear(256, 256),
+                                          torch.nn.Tanh(), torch.nn.Linear(256, 1)).double()
+                with torch.no_grad():
+                    for p, v in zip(net.parameters(), models[0].params(cfg.epochs, member(w, cfg))):
+                        p.copy_(torch.as_tensor(v))
+                    out = net(torch.as_tensor(X)).numpy()
+                assert o.values[f"largest miss, λ = {w:g}"] == pytest.approx(np.abs(out - y).max(), rel=1e-5)
         if isinstance(q, PictureChange) and q.what == "spread":
             for (p, e), v in zip(((q.before, q.before_epoch), (q.after, q.after_epoch)), o.values.values()):
                 snap = models[0].params(models[0].latest(cfg.epochs if e is None else e), member(p.weight_decay, cfg))

@@ -1,7 +1,6 @@
 """Quiz questions read off the model itself (its parameter snapshots): boundary length, fitted misses, weight spread."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -9,8 +8,7 @@ import numpy as np
 
 from .config import Member
 from .modelview import model_data, predict
-from .quiz import DIRECTIONS, ROUNDING, TOLERANCE, Frames, Outcome, Point, Unreadable, curve_letters, \
-    direction_of, fmt
+from .quiz import DIRECTIONS, ROUNDING, TOLERANCE, Frames, Outcome, Point, Unreadable, curve_letters, direction_of, fmt
 from .quiz_grok import member_rows
 
 GRID = 121      # points per side of the plane the boundary is measured on: the panels' plane, finer than drawn
