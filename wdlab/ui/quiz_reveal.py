@@ -106,5 +106,8 @@ def reveal(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping
             st.markdown(f"**Q{i + 1}: the curves, lettered.** Your pick is the thick line; ✓ marks the right one.")
             st.plotly_chart(curve_figure(q, o, predictions[i], frames), key=f"quiz_curves_q{i}",
                             config=CHART_CONFIG)
+        elif getattr(q, "uses_models", False) and o.graded:
+            from . import quiz_pictures  # the model's pictures (wdlab.plots_model), only where a card needs them
+            quiz_pictures.draw(i, scenario, q, o, predictions[i], models)
     for paragraph in quiz.explain(scenario, outcomes, predictions).split("\n\n"):
         st.markdown(re.sub(r"^(Q\d+\.|Why:)", r"**\1**", paragraph))  # the core's own text, never a visitor's
