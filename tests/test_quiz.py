@@ -12,15 +12,21 @@ from wdlab.metrics import with_gap
 from wdlab.quiz import (DOWN, SAME, UP, Direction, MultipleChoice, Option, Point, Run, Scenario, WhichCurve,
                         direction_of, explain, fmt, grade, tolerance_rule)
 from wdlab.scenarios import (BANK, BY_ID, COURSE_OPTIONS, COURSE_QUESTION, Score, curve, d, explorer_query,
-                             from_query, next_scenario, run_scenario, share_query)
+                             from_query, next_scenario, share_query, train_scenario)
 from wdlab.budget import validate
 from wdlab.sweep import run_sweep
 
 
 @pytest.fixture(scope="module")
-def bank_frames():
-    """Every scenario's runs, trained once for this module, exactly as the explorer would train them."""
-    return {s.id: run_scenario(s, limits=DEMO_LIMITS) for s in BANK}
+def bank_runs():
+    """Every scenario's runs, trained once for this module, exactly as the explorer would train them: (frames,
+    parameter snapshots for the cards that read the model)."""
+    return {s.id: train_scenario(s, limits=DEMO_LIMITS) for s in BANK}
+
+
+@pytest.fixture(scope="module")
+def bank_frames(bank_runs):
+    return {sid: frames for sid, (frames, _) in bank_runs.items()}
 
 
 def measured(frames, p: Point, metric: str) -> float:
@@ -72,11 +78,11 @@ def test_bank_has_a_dozen_distinct_url_safe_scenarios():
 
 
 @pytest.mark.parametrize("sid", [s.id for s in BANK])
-def test_scenario_runs_within_demo_limits_and_every_question_is_graded(sid, bank_frames):
-    s, frames = BY_ID[sid], bank_frames[sid]
+def test_scenario_runs_within_demo_limits_and_every_question_is_graded(sid, bank_runs):
+    s, (frames, models) = BY_ID[sid], bank_runs[sid]
     for r in s.runs:
         validate(r.config, DEMO_LIMITS)
-    outcomes = grade(s, frames)
+    outcomes = grade(s, frames, models)
     assert len(outcomes) == len(s.questions)
     for q, o in zip(s.questions, outcomes):
         assert o.status == "graded", o.note
@@ -86,7 +92,7 @@ def test_scenario_runs_within_demo_limits_and_every_question_is_graded(sid, bank
     text = explain(s, outcomes)
     # every number the grader compared is in the text, as computed here from the frame
     for q, o in zip(s.questions, outcomes):
-        if hasattr(q, "grade"):  # questions on a curve's course (quiz_grok): tested against the frame there
+        if hasattr(q, "grade"):  # a curve's course (quiz_grok), the model's pictures (quiz_model): tested there
             assert all(fmt(v) in text for v in o.values.values()), o.values
             continue
         points = ([(q.metric, q.before), (q.metric, q.after)] if isinstance(q, Direction) else

@@ -261,9 +261,12 @@ def _change(scenario: Scenario, frames: Frames, metric: str, before: Point, afte
     return answer, {scenario.where(before): a, scenario.where(after): b}, fact
 
 
-def grade_question(scenario: Scenario, q: Question, frames: Frames) -> Outcome:
-    """Read the measured answer to q from the run(s) just shown."""
+def grade_question(scenario: Scenario, q: Question, frames: Frames, models=None) -> Outcome:
+    """Read the measured answer to q from the run(s) just shown (and, for questions on the model's pictures
+    (quiz_model), from their parameter snapshots: one per run)."""
     try:
+        if getattr(q, "uses_models", False):
+            return q.grade(scenario, frames, models)
         if hasattr(q, "grade"):
             return q.grade(scenario, frames)
         if isinstance(q, Direction):
@@ -298,11 +301,12 @@ def grade_question(scenario: Scenario, q: Question, frames: Frames) -> Outcome:
         return Outcome(q, e.args[0], note=e.args[1])
 
 
-def grade(scenario: Scenario, frames: Frames) -> list[Outcome]:
-    """One Outcome per question of the scenario, read from its runs' frames (in Scenario.runs order)."""
+def grade(scenario: Scenario, frames: Frames, models=None) -> list[Outcome]:
+    """One Outcome per question of the scenario, read from its runs' frames (in Scenario.runs order) and, for
+    questions on the model's pictures, its runs' parameter snapshots (`models`, one per run, or None)."""
     if not isinstance(frames, pd.DataFrame) and len(frames) != len(scenario.runs):
         raise ValueError(f"scenario {scenario.id!r} has {len(scenario.runs)} runs; got {len(frames)} frames")
-    return [grade_question(scenario, q, frames) for q in scenario.questions]
+    return [grade_question(scenario, q, frames, models) for q in scenario.questions]
 
 
 def curve_letters(finals: Mapping[float, float]) -> dict[float, str]:

@@ -11,6 +11,7 @@ from .params import to_query
 from .quiz import DOWN, SAME, UP, Direction, MultipleChoice, Option, Outcome, Point, Run, Scenario, WhichCurve
 from .quiz_grok import EverPasses, SinceFitted
 from .quiz_landscape import BestLambdaMoves
+from .scenarios_model import MODEL_BANK
 
 
 def d(metric: str, before: float, after: float, runs: tuple[int, int] = (0, 0), **why: str) -> Direction:
@@ -270,6 +271,7 @@ BANK += (
                  "so the measured best moved the other way or not at all — a flat landscape, not a rule."})),
         "On the Landscape page the same run is a map: switch its x axis to lr·λ to see which product is best."),
 )
+BANK += MODEL_BANK
 BY_ID: dict[str, Scenario] = {s.id: s for s in BANK}
 
 
@@ -303,12 +305,28 @@ def next_scenario(current: str | None, score: Score | None = None,
 def run_scenario(scenario: Scenario, limits=None, **kwargs) -> list[pd.DataFrame]:
     """Train the scenario's runs headless (the app runs them as jobs instead), each checked against `limits`
     first if given; kwargs go to run_sweep."""
-    from .budget import validate
+    return train_scenario(scenario, limits, **kwargs)[0]
+
+
+def train_scenario(scenario: Scenario, limits=None, **kwargs) -> tuple[list[pd.DataFrame], list]:
+    """(frames, models): each run's frame and, for a scenario whose questions read the model (quiz_model), its
+    parameter snapshots (else None), planned as the app's jobs plan them; quiz.grade takes both."""
+    from . import snapshots
+    from .budget import shape_of, validate
+    from .config import DEFAULT_LIMITS
     from .sweep import run_sweep
+    pictures = any(getattr(q, "uses_models", False) for q in scenario.questions)
+    frames, models = [], []
     for r in scenario.runs:
-        if limits is not None:
-            validate(r.config, limits)
-    return [run_sweep(r.config, **kwargs).frame for r in scenario.runs]
+        est = validate(r.config, limits or DEFAULT_LIMITS)
+        snaps = None
+        if pictures:
+            shape = shape_of(r.config)
+            snaps = snapshots.plan(r.config, shape.in_dim, shape.out_dim,
+                                   snapshots.budget_bytes((limits or DEFAULT_LIMITS).max_sweep_mb, est.bytes))
+        frames.append(run_sweep(r.config, snapshots=snaps, **kwargs).frame)
+        models.append(snaps)
+    return frames, models
 
 
 @dataclass

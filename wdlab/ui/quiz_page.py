@@ -109,7 +109,8 @@ def questions(scenario: Scenario, picks: dict[int, str] | None, outcomes, frames
                  disabled=picks is not None, horizontal=q.kind == "direction")
         if outcomes is not None:
             quiz_reveal.verdict(i, outcomes[i], picks[i], frames)
-    st.caption("**How answers are graded.** " + quiz.tolerance_rule())
+    rules = dict.fromkeys(q.rule() for q in scenario.questions if hasattr(q, "rule"))   # the pictures' rules, once
+    st.caption("**How answers are graded.** " + " ".join([quiz.tolerance_rule(), *rules]))
 
 
 def lock_controls(scenario: Scenario) -> None:
@@ -122,8 +123,9 @@ def lock_controls(scenario: Scenario) -> None:
                "Once locked in, the sweep trains and the answers are read from it.")
 
 
-def runs(scenario: Scenario) -> list | None:
-    """Start the scenario's runs once (shared and cached like any sweep); their frames once all are done."""
+def runs(scenario: Scenario) -> tuple[list, list] | None:
+    """Start the scenario's runs once (shared and cached like any sweep); once all are done, their frames and
+    parameter snapshots (None for a run that kept none)."""
     if st.session_state.get("quiz_run_for") != scenario.id:
         st.session_state["quiz_run_for"] = scenario.id
         for i, run in enumerate(scenario.runs):
@@ -132,7 +134,21 @@ def runs(scenario: Scenario) -> list | None:
     if any(j is None or j.cfg != r.config for j, r in zip(jobs, scenario.runs)):
         return None
     snaps = [j.snapshot() for j in jobs]
-    return [s.frame for s in snaps] if all(s.status == "done" for s in snaps) else None
+    if not all(s.status == "done" for s in snaps):
+        return None
+    return [s.frame for s in snaps], [s.snapshots for s in snaps]
+
+
+def graded(scenario: Scenario, ran: tuple[list, list]) -> list:
+    """The scenario's outcomes, computed once per finished set of runs (a picture question predicts on a grid:
+    not on every rerun of the page)."""
+    frames, models = ran
+    stamp = (scenario.id, tuple(id(f) for f in frames), tuple(id(m) for m in models))
+    memo = st.session_state.get("quiz_graded")
+    if memo is None or memo[0] != stamp:
+        memo = (stamp, quiz.grade(scenario, frames, models))
+        st.session_state["quiz_graded"] = memo
+    return memo[1]
 
 
 def run_views(scenario: Scenario) -> None:
@@ -206,8 +222,9 @@ def quiz_page() -> None:
         note("warning", f"Link: there is no scenario “{bad}”. Showing the first one; the scenarios are: "
              + ", ".join(x.id for x in BANK) + " (or pick one on the left).")  # the link's words stay text
     setup(scenario)
-    frames = runs(scenario) if picks is not None else None  # started only once the prediction is locked in
-    outcomes = quiz.grade(scenario, frames) if frames is not None else None
+    ran = runs(scenario) if picks is not None else None  # started only once the prediction is locked in
+    frames, models = ran if ran is not None else (None, None)
+    outcomes = graded(scenario, ran) if ran is not None else None
     if outcomes is not None:
         score().record_all(scenario, outcomes, picks)  # counts each question once, however often this reruns
     with st.sidebar:
@@ -222,5 +239,5 @@ def quiz_page() -> None:
                                                   "once it finishes."))
     run_views(scenario)
     if outcomes is not None:
-        quiz_reveal.reveal(scenario, outcomes, picks, frames)
+        quiz_reveal.reveal(scenario, outcomes, picks, frames, models)
         links(scenario)

@@ -81,18 +81,33 @@ def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380
                       # above the plot, not beside it: a phone has no room there
                       legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"))
     fig.update_layout(margin=dict(l=10, r=80, t=40 + 24 * math.ceil(len(q.weight_decays) / 2), b=10))
-    fig.update_xaxes(title_text="epoch", showline=True, linecolor="#bbb")
+    last = int(frame["epoch"].max())
+    fig.update_xaxes(title_text="epoch", showline=True, linecolor="#bbb", range=[0, last])
     fig.update_yaxes(title_text=q.metric, showline=True, linecolor="#bbb", exponentformat="e")
+    # an early spike (a big first step) would flatten the endings the question is about: the axis then holds the
+    # run after its first tenth, and its title says the spike is cut
+    rows = frame[frame["weight_decay"].isin(q.weight_decays)]
+    means = rows.groupby(["weight_decay", "epoch"])[q.metric].mean()
+    later = means[means.index.get_level_values("epoch") >= last / 10]
+    lo, hi, peak = float(later.min()), float(later.max()), float(means.max())
+    if math.isfinite(peak) and hi > lo and peak - lo > 5 * (hi - lo):
+        pad = 0.08 * (hi - lo)
+        fig.update_yaxes(range=[lo - pad, hi + pad], title_text=f"{q.metric} (early peak {quiz.fmt(peak)} cut)")
     return fig
 
 
-def reveal(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping[int, str], frames) -> None:
-    """Below the run: the lettered figures of which-curve questions, then the explanation with its numbers."""
+def reveal(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping[int, str], frames,
+           models=None) -> None:
+    """Below the run: the lettered figures of which-curve questions, the pictures of the model that decided the
+    questions about it, then the explanation with its numbers."""
     st.subheader("What happened, and why")
     for i, (q, o) in enumerate(zip(scenario.questions, outcomes)):
         if isinstance(q, WhichCurve) and o.graded:
             st.markdown(f"**Q{i + 1}: the curves, lettered.** Your pick is the thick line; ✓ marks the right one.")
             st.plotly_chart(curve_figure(q, o, predictions[i], frames), key=f"quiz_curves_q{i}",
                             config=CHART_CONFIG)
+        elif getattr(q, "uses_models", False) and o.graded:
+            from . import quiz_pictures  # the model's pictures (wdlab.plots_model), only where a card needs them
+            quiz_pictures.draw(i, scenario, q, o, predictions[i], models)
     for paragraph in quiz.explain(scenario, outcomes, predictions).split("\n\n"):
         st.markdown(re.sub(r"^(Q\d+\.|Why:)", r"**\1**", paragraph))  # the core's own text, never a visitor's
