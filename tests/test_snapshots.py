@@ -9,7 +9,8 @@ from wdlab import snapshots
 from wdlab.budget import count_params
 from wdlab.config import Limits, Member, SweepConfig
 from wdlab.jobs import JobManager
-from wdlab.modelview import grid_2d, model_data, network, predict, weights_only
+from wdlab.modelview import model_data, network, predict
+from wdlab.plots_model import plane, weight_layers
 from wdlab.reference import reference_run
 from wdlab.sweep import run_sweep
 
@@ -103,13 +104,13 @@ def test_predict_is_the_plain_networks_output():
     m = cfg.members[0]
     model = reference_run(cfg, m)["model"]
     data = model_data(cfg)
-    xs, ys, pts = grid_2d(data.X_train.numpy(), n=9)
+    xs, ys, pts = plane(data.X_train.numpy(), n=9)
     assert pts.shape == (81, 2) and xs[0] < data.X_train[:, 0].min() and ys[-1] > data.X_train[:, 1].max()
     got = predict(cfg, 2, 2, snaps.params(20, m), pts)
-    want = model(torch.as_tensor(pts)).softmax(-1).detach().numpy()
+    want = model(torch.as_tensor(pts, dtype=torch.float64)).softmax(-1).detach().numpy()
     assert np.abs(got - want).max() <= TOL and np.allclose(got.sum(1), 1)
-    layers = weights_only(snaps.names, snaps.params(20, m))
-    assert [(k, w.shape) for k, w in layers] == [(1, (6, 2)), (2, (2, 6))]
+    layers = weight_layers(snaps.names, snaps.params(20, m))
+    assert [(k, w.shape) for k, w in layers] == [("layer 1", (6, 2)), ("layer 2", (2, 6))]
 
 
 def test_model_data_is_what_the_first_seeds_models_trained_on():

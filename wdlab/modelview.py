@@ -1,4 +1,4 @@
-"""What a snapshot's network computes: its predictions on any inputs, the points to draw them over, its weights."""
+"""What a snapshot's network computes: its predictions on any inputs, and the points to draw them over."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -55,25 +55,3 @@ def predict(cfg: SweepConfig, in_dim: int, out_dim: int, params: Sequence[np.nda
         if task == "classification":
             out = out.softmax(-1)
     return out.numpy()
-
-
-def grid_2d(X: np.ndarray, n: int = 60, margin: float = 0.15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An n × n grid over the plane of 2-feature inputs X (their range widened by `margin` on each side):
-    (xs, ys, points [n·n, 2], row-major with y outer)."""
-    X = np.asarray(X, dtype=np.float64)
-    lo, hi = X.min(0), X.max(0)
-    pad = (hi - lo) * margin + 1e-9
-    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
-    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)
-    gx, gy = np.meshgrid(xs, ys)
-    return xs, ys, np.stack([gx.ravel(), gy.ravel()], 1)
-
-
-def weights_only(names: Sequence[str], params: Sequence[np.ndarray]) -> list[tuple[int, np.ndarray]]:
-    """(layer number from 1, weight matrix) of each Linear: the ≥ 2-D parameters, in order."""
-    out, layer = [], 0
-    for name, p in zip(names, params):
-        if np.ndim(p) >= 2:
-            layer += 1
-            out.append((layer, np.asarray(p)))
-    return out
