@@ -7,6 +7,7 @@ from wdlab.budget import validate
 from wdlab.cli import build_parser, config_from_args
 from wdlab.config import DEMO_LIMITS, SweepConfig, preset_config, preset_defaults
 from wdlab.data import DATASETS, SINE_NOISE, sine_truth
+from wdlab.modelview import predict
 from wdlab.errors import ConfigError
 from wdlab.params import from_query, to_query
 from wdlab.sweep import run_sweep
@@ -34,13 +35,18 @@ def test_sine_data_is_noisy_points_of_the_curve_and_the_curve_held_out():
 def test_sine_defaults_overfit_without_decay_and_fit_best_at_a_middle_lambda():
     cfg = SweepConfig(preset="sine", **preset_defaults("sine"))
     validate(cfg, DEMO_LIMITS)                                  # the defaults fit the hosted demo as they are
-    frame = run_sweep(cfg).frame
+    result = run_sweep(cfg, keep_params=True)
+    frame = result.frame
     val, train = final(frame, "val_loss"), final(frame, "train_loss")
     wds = sorted(val)
+    data = DATASETS["sine"].make(0, None)
+    fitted = predict(cfg, 1, 1, [p.numpy() for p in result.params[cfg.members[0]]], data.X_train.numpy())
+    assert cfg.members[0].weight_decay == 0.0
+    assert abs(fitted - data.y_train.numpy()).max() < SINE_NOISE / 2   # λ = 0 passes through every point
     best = min(wds, key=val.get)
     assert wds[0] == 0.0 and best not in (wds[0], wds[-1])      # the best fit at a middle λ ...
     assert val[best] < val[0.0] / 2 and val[best] < val[wds[-1]] / 2    # ... clearly better than both ends
-    assert train[0.0] < SINE_NOISE ** 2 / 4                     # λ = 0 follows the noise: near every point
+    assert train[0.0] < SINE_NOISE ** 2 / 10                    # λ = 0 fits the noise, not the curve
     assert train[best] > train[0.0]                             # the good fit leaves the noise in its residual
 
 
