@@ -126,8 +126,18 @@ def test_a_worker_that_dies_is_reported_and_what_it_sent_is_kept():
 def test_cancel_stops_the_workers_and_keeps_their_finished_epochs():
     cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"].replace(epochs=2000)
     cancel = threading.Event()
-    result = run_workers([cfg], workers=2, cancel=cancel,
-                         on_progress=lambda done, rows: cancel.set() if done >= 5 else None)
+    reached: dict = {}   # member -> the last epoch its rows reported
+
+    def progress(done, rows):
+        # cancel once every member has finished 5 epochs: the progress count is an average over the workers, so
+        # under load one worker can be 10 epochs in while the other is still starting
+        if rows is not None:
+            for *key, epoch in zip(rows["optimizer"], rows["lr"], rows["weight_decay"], rows["seed"], rows["epoch"]):
+                reached[tuple(key)] = max(reached.get(tuple(key), 0), epoch)
+        if len(reached) == len(cfg.members) and min(reached.values()) >= 5:
+            cancel.set()
+
+    result = run_workers([cfg], workers=2, cancel=cancel, on_progress=progress)
     (o,) = result.outcomes
     assert result.status == "cancelled" and o.status == "cancelled" and 5 <= o.epochs_done < 2000
     whole_until = run_sweep(cfg.replace(epochs=int(result.frame.epoch.max()))).frame
