@@ -105,26 +105,32 @@ def knobs(cfg: SweepConfig, data, plan) -> tuple[int | None, int | None]:
     return est.max_chunk_members, est.val_block_rows
 
 
-def run_one(spec: dict) -> dict:
-    """In this (fresh) process: the sweep's peak memory above the baseline, and its time."""
+def measured(cfg: SweepConfig, data=None, **knobs) -> dict:
+    """In this (fresh) process: train cfg with run_sweep's `knobs`, after a warm-up; its wall and CPU seconds,
+    its peak memory above the baseline and its status."""
     import torch
     torch.set_num_threads(1)
     from wdlab.data import DATASETS
+    from wdlab.memory import give_back
     from wdlab.sweep import run_sweep
-    cfg = SweepConfig(**spec["cfg"])
-    data = make_data(*spec["csv"]) if spec["csv"] else None
     if data is None:
         DATASETS[cfg.preset].make(0, cfg.val_fraction)  # loads sklearn etc. before the baseline
     run_sweep(cfg.replace(epochs=1, weight_decays=(0.0,), seeds=(0,), hidden=(2,)), data=data)  # warm-up
-    from wdlab.memory import give_back
     give_back()  # the free heap glibc keeps for reuse (memory.TRIM_THRESHOLD) is no part of the baseline
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     base = _status("VmRSS")
-    chunk, block = spec["knobs"]
     t0, c0 = time.perf_counter(), time.process_time()
-    # the table measures, it neither refuses nor plans (run_sweep validates nothing): the knobs are the row's own
-    run_sweep(cfg, data=data, max_chunk_members=chunk, val_block_rows=block)
-    return {"wall": time.perf_counter() - t0, "seconds": time.process_time() - c0, "peak": _status("VmHWM") - base}
+    result = run_sweep(cfg, data=data, **knobs)   # run_sweep validates nothing: the knobs are the caller's
+    return {"wall": time.perf_counter() - t0, "seconds": time.process_time() - c0, "peak": _status("VmHWM") - base,
+            "status": result.status}
+
+
+def run_one(spec: dict) -> dict:
+    """One row of the table: the sweep measured with the row's own knobs (the table neither refuses nor plans)."""
+    cfg = SweepConfig(**spec["cfg"])
+    chunk, block = spec["knobs"]
+    return measured(cfg, make_data(*spec["csv"]) if spec["csv"] else None, max_chunk_members=chunk,
+                    val_block_rows=block)
 
 
 def measure(rows: list) -> list[dict]:

@@ -88,26 +88,17 @@ def run(cfg: SweepConfig, table) -> dict:
 
 
 def one(spec: dict) -> dict:
-    import time
-
-    import torch
-    torch.set_num_threads(1)
-    from benchmarks.budget_table import _status, make_data
-    from wdlab.sweep import run_sweep
+    """In this (fresh) process: the sweep trained as the app trains it — in pieces near the budget, with the
+    snapshots its jobs keep — its time and peak memory."""
+    from benchmarks.budget_table import make_data, measured
+    from wdlab import snapshots
     cfg = SweepConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["cfg"].items()})
     data = make_data(*spec["table"], cfg.val_fraction) if spec["table"] else None
-    run_sweep(cfg.replace(epochs=1, weight_decays=(0.0,), seeds=(0,), hidden=(2,)), data=data)
-    from wdlab import snapshots
-    est = validate(cfg, DEMO_LIMITS, data)   # as the app trains it: in pieces near the budget, with snapshots
-    shape = shape_of(cfg, data)
-    knobs = dict(est.knobs(), snapshots=snapshots.plan(cfg, shape.in_dim, shape.out_dim, snapshots.budget_bytes(
-        DEMO_LIMITS.max_sweep_mb, est.bytes)))
-    Path("/proc/self/clear_refs").write_text("5")
-    base = _status("VmRSS")
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = run_sweep(cfg, data=data, **knobs)
-    return {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "peak": _status("VmHWM") - base,
-            "status": result.status}
+    est = validate(cfg, DEMO_LIMITS, data)
+    out = measured(cfg, data, **est.knobs(), snapshots=snapshots.for_sweep(cfg, DEMO_LIMITS.max_sweep_mb, est.bytes,
+                                                                           data))
+    out["cpu"] = out.pop("seconds")
+    return out
 
 
 def link(cfg: SweepConfig) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from . import snapshots as snapshot_plan
-from .budget import shape_of, validate
+from .budget import validate
 from .config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig
 from .metrics import FrameBuilder
 from .snapshots import Snapshots
@@ -296,9 +296,7 @@ class JobManager:
                 est = validate(job.cfg, self.limits, job.data)  # the engine trains what it is given
                 knobs = est.knobs()   # near the memory budget: in pieces (budget.plan)
                 if self.snapshots:
-                    shape = shape_of(job.cfg, job.data)
-                    snaps = snapshot_plan.plan(job.cfg, shape.in_dim, shape.out_dim,
-                                               snapshot_plan.budget_bytes(self.limits.max_sweep_mb, est.bytes))
+                    snaps = snapshot_plan.for_sweep(job.cfg, self.limits.max_sweep_mb, est.bytes, job.data)
                     with job._lock:
                         job.snapshots = snaps
                     knobs["snapshots"] = snaps

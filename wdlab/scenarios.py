@@ -312,18 +312,15 @@ def train_scenario(scenario: Scenario, limits=None, **kwargs) -> tuple[list[pd.D
     """(frames, models): each run's frame and, for a scenario whose questions read the model (quiz_model), its
     parameter snapshots (else None), planned as the app's jobs plan them; quiz.grade takes both."""
     from . import snapshots
-    from .budget import shape_of, validate
+    from .budget import validate
     from .config import DEFAULT_LIMITS
     from .sweep import run_sweep
     pictures = any(getattr(q, "uses_models", False) for q in scenario.questions)
     frames, models = [], []
     for r in scenario.runs:
-        est = validate(r.config, limits or DEFAULT_LIMITS)
-        snaps = None
-        if pictures:
-            shape = shape_of(r.config)
-            snaps = snapshots.plan(r.config, shape.in_dim, shape.out_dim,
-                                   snapshots.budget_bytes((limits or DEFAULT_LIMITS).max_sweep_mb, est.bytes))
+        lim = limits or DEFAULT_LIMITS
+        est = validate(r.config, lim)
+        snaps = snapshots.for_sweep(r.config, lim.max_sweep_mb, est.bytes) if pictures else None
         frames.append(run_sweep(r.config, snapshots=snaps, **kwargs).frame)
         models.append(snaps)
     return frames, models

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .budget import count_params
+from .budget import count_params, shape_of
 from .config import Member, SweepConfig
 
 SNAPSHOT_COUNT = 25    # epochs kept: enough for a slider to move smoothly, few enough to bound the memory
@@ -165,3 +165,10 @@ def budget_bytes(max_sweep_mb: float, sweep_bytes: float) -> float:
     """What a sweep's snapshots may take: SHARE of its memory budget, and no more than the sweep leaves of it."""
     total = max_sweep_mb * 1_000_000
     return max(0.0, min(SHARE * total, total - sweep_bytes))
+
+
+def for_sweep(cfg: SweepConfig, max_sweep_mb: float, sweep_bytes: float, data=None) -> Snapshots | None:
+    """The snapshots a sweep of cfg (on `data`, else its preset) keeps on a server whose per-sweep budget is
+    max_sweep_mb, the sweep itself estimated at sweep_bytes (wdlab.budget.validate): what the app's jobs keep."""
+    shape = shape_of(cfg, data)
+    return plan(cfg, shape.in_dim, shape.out_dim, budget_bytes(max_sweep_mb, sweep_bytes))
