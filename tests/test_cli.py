@@ -1,11 +1,8 @@
 """`wdlab run`: flags -> the same sweep as the API, CSV out, progress on stderr, one-line errors, Ctrl-C keeps work."""
 import io
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 
 import pandas as pd
 import pytest
@@ -13,7 +10,7 @@ import pytest
 from wdlab.cli import config_from_args, build_parser, main
 from wdlab.config import SweepConfig, preset_config
 from wdlab.sweep import run_sweep
-from wdlab.testing import ROOT
+from wdlab.testing import ROOT, interrupted_run
 
 SMALL = ["run", "--preset", "moons", "--hidden", "8", "4", "--epochs", "3", "--wd", "0", "1e-2", "--seeds", "0", "1"]
 
@@ -169,21 +166,9 @@ def test_the_out_file_is_never_left_half_written(tmp_path, capsys):
 def test_ctrl_c_writes_the_epochs_done_says_so_and_exits_130(tmp_path):
     target = tmp_path / "sweep.csv"
     # about 1.7e12 multiply-adds: half a minute or more, whatever the machine, so the signal comes mid-run
-    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", "--preset", "tutorial", "--hidden", "256", "256",
-                             "--epochs", "2000", "--batch-size", "50", "--wd", "0", "0.01", "--seeds", "0",
-                             "--out", str(target)],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    err: list[str] = []
-    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 300
-    while "epoch " not in "".join(err):  # training has started: the progress bar is drawn
-        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(120) == 130
-    reader.join(10)
-    text = "".join(err)
+    code, text = interrupted_run(["--preset", "tutorial", "--hidden", "256", "256", "--epochs", "2000",
+                                  "--batch-size", "50", "--wd", "0", "0.01", "--seeds", "0", "--out", str(target)])
+    assert code == 130
     assert "Traceback" not in text and "KeyboardInterrupt" not in text
     last = text.strip().splitlines()[-1]
     frame = pd.read_csv(target)

@@ -4,7 +4,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pandas as pd
@@ -13,7 +12,7 @@ import pytest
 from wdlab.cli import configs_from_args, build_parser
 from wdlab.config import SweepConfig
 from wdlab.grid import groups, run_local
-from wdlab.testing import ROOT, free_port
+from wdlab.testing import ROOT, free_port, interrupted_run
 
 ray = pytest.importorskip("ray") if not os.environ.get("WDLAB_REQUIRE_RAY") else __import__("ray")
 pytestmark = pytest.mark.ray
@@ -110,21 +109,10 @@ def test_the_cli_joins_a_real_head_node_and_gives_the_local_frame(tmp_path):
 def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp_path):
     target = tmp_path / "grid.csv"
     # a quick architecture and a slow one (about 1.7e12 multiply-adds): the signal comes while the slow one trains
-    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", "--backend", "ray", "--ray-cpus", "2",
-                             "--preset", "tutorial", "--hidden", "4", "--hidden", "256", "256", "--epochs", "2000",
-                             "--batch-size", "50", "--wd", "0", "0.01", "--seeds", "0", "--out", str(target)],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    err: list[str] = []
-    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 300
-    while "epoch " not in "".join(err):   # the bar is drawn: tasks report epochs
-        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(180) == 130, "".join(err)[-2000:]
-    reader.join(10)
-    text = "".join(err)
+    code, text = interrupted_run(["--backend", "ray", "--ray-cpus", "2", "--preset", "tutorial", "--hidden", "4",
+                                  "--hidden", "256", "256", "--epochs", "2000", "--batch-size", "50", "--wd", "0",
+                                  "0.01", "--seeds", "0", "--out", str(target)], timeout=180)
+    assert code == 130, text[-2000:]
     assert "Traceback" not in text and "wdlab: interrupted: wrote the" in text
     frame = pd.read_csv(target) if target.stat().st_size > 1 else pd.DataFrame(columns=["arch"])
     assert "256-256" not in set(frame.get("arch", []))          # the slow group was cancelled, not written

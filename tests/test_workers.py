@@ -1,6 +1,5 @@
 """Two-core mode (processes): frames equal to in-process row for row, divergence, failures, cancel, the CLI flag."""
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ import pytest
 from wdlab.config import SweepConfig
 from wdlab.grid import run_local
 from wdlab.sweep import run_sweep
-from wdlab.testing import ROOT
+from wdlab.testing import ROOT, interrupted_run
 from wdlab.workers import cpus, member_costs, run_workers, split
 
 # optimizer × lr grids over several λ and seeds; full batch (per-seed data), minibatches, LayerNorm, no bias decay
@@ -181,21 +180,10 @@ def test_workers_do_not_combine_with_ray_or_with_more_threads_than_cpus():
 
 def test_ctrl_c_stops_the_workers_writes_the_finished_epochs_and_leaves_no_process(tmp_path):
     target, mark = tmp_path / "sweep.csv", uuid.uuid4().hex
-    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", "--workers", "2", "--preset", "tutorial",
-                             "--hidden", "64", "--epochs", "2000", "--batch-size", "50", "--wd", "0", "0.01", "0.1",
-                             "--seeds", "0", "1", "--out", str(target)],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True, env=dict(os.environ, WDLAB_TEST_MARK=mark))
-    err: list[str] = []
-    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 300
-    while "epoch " not in "".join(err):   # the bar is drawn: the workers send rows
-        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(120) == 130, "".join(err)[-2000:]
-    reader.join(10)
-    text = "".join(err)
+    code, text = interrupted_run(["--workers", "2", "--preset", "tutorial", "--hidden", "64", "--epochs", "2000",
+                                  "--batch-size", "50", "--wd", "0", "0.01", "0.1", "--seeds", "0", "1", "--out",
+                                  str(target)], env={"WDLAB_TEST_MARK": mark})
+    assert code == 130, text[-2000:]
     assert "Traceback" not in text and "wdlab: interrupted: wrote the" in text
     frame = pd.read_csv(target)
     done = int(text.split("wdlab: interrupted: wrote the ")[1].split()[0])

@@ -195,6 +195,26 @@ def values(v) -> list:
     return list(v)
 
 
+# -- the CLI interrupted -------------------------------------------------------------------------------------
+def interrupted_run(argv: list[str], *, env: dict | None = None, timeout: float = 120) -> tuple[int, str]:
+    """`python -m wdlab run *argv`, sent Ctrl-C (SIGINT) once training has begun (its progress bar shows an
+    epoch; AssertionError if it ends or shows none within 300 s): its exit status and all it wrote to stderr."""
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", *argv], cwd=ROOT, stderr=subprocess.PIPE,
+                            text=True, env=None if env is None else dict(os.environ, **env))
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while "epoch " not in "".join(err):
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout)
+    reader.join(10)
+    return code, "".join(err)
+
+
 # -- a stand-in for the engine ------------------------------------------------------------------------------------
 class GatedRunner:
     """Stands in for run_sweep: emits one row per member and epoch, and holds each epoch until `gate` opens,
