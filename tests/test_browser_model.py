@@ -2,7 +2,6 @@
 them; screenshots at desktop width and at 390 px."""
 import pytest
 
-from wdlab.data import DATASETS
 from wdlab.testing import ARTIFACTS, idle, wait_final, watch_runs
 
 pytestmark = pytest.mark.browser
@@ -65,7 +64,6 @@ def test_moons_link_draws_a_boundary_per_lambda_and_the_slider_moves_them(server
         context.close()
 
 
-@pytest.mark.skipif("sine" not in DATASETS, reason="the sine preset (issue #13, another engineer's) is not merged here")
 def test_sine_link_draws_a_fitted_curve_per_lambda_and_the_slider_moves_them(server, page):
     page.goto(server + SINE)
     wait_final(page)

@@ -10,8 +10,6 @@ from wdlab.quiz_model import boundary_length, largest_miss, weight_spread
 from wdlab.scenarios import BY_ID
 from wdlab.testing import chart_specs
 
-pytest.importorskip("wdlab.plots_model", reason="the reveal draws with wdlab/plots_model.py (#13's pictures, "
-                    "merged from the model-view branch)")
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 REVEAL = "What happened, and why"
 
@@ -50,6 +48,16 @@ def test_the_boundary_is_measured_on_the_plane_the_panels_draw():
     assert len(xs) > len(dx)   # measured finer than drawn
 
 
+def traces(at, role: str) -> list[dict]:
+    """The page's Plotly traces drawn as `role` (their meta says what they are)."""
+    return [t for spec in chart_specs(at) for t in spec["data"] if t.get("meta", {}).get("role") == role]
+
+
+def first_seed(cfg):
+    """λ -> the card's member of that λ (its one optimizer, lr and first seed: the model the pictures draw)."""
+    return lambda w: Member(cfg.optimizers[0], cfg.lrs[0], w, cfg.seeds[0])
+
+
 def verdicts(at) -> dict[int, str]:
     return {int(e.value[3]): e.value for e in list(at.success) + list(at.error) if e.value[:3] in ("✓ Q", "✗ Q")}
 
@@ -63,11 +71,10 @@ def test_which_boundary_reveal_draws_the_lettered_panels_from_the_snapshots_and_
     snaps, cfg = job.snapshots, card.config
     assert snaps is not None and cfg.epochs in snaps.taken()
     # measured here from the job's own snapshots: each panel's boundary length, lettered longest first
-    member = lambda w: Member(cfg.optimizers[0], cfg.lrs[0], w, cfg.seeds[0])   # noqa: E731
+    member = first_seed(cfg)
     lengths = {w: boundary_length(cfg, snaps.params(cfg.epochs, member(w))) for w in cfg.weight_decays}
     order = sorted(lengths, key=lambda w: (-lengths[w], w))
-    panels = [t["meta"] for spec in chart_specs(at) for t in spec["data"] if t.get("meta", {}).get("role") == "boundary"
-              and "letter" in t["meta"]]
+    panels = [t["meta"] for t in traces(at, "boundary") if "letter" in t["meta"]]
     assert [p["wd"] for p in panels] == order and [p["letter"] for p in panels] == list("ABCD")
     assert [p["letter"] for p in panels if p["pick"]] == ["A"]
     target = chr(65 + order.index(0.3))
@@ -76,8 +83,7 @@ def test_which_boundary_reveal_draws_the_lettered_panels_from_the_snapshots_and_
     assert q1.startswith("✓" if target == "A" else "✗") and f"panel **{target}**" in q1
     assert f"{lengths[0.0]:.3g}" in q1
     # Q2 and Q3: two panels each, before and after, from the snapshots at the epochs read
-    pairs = [t["meta"] for spec in chart_specs(at) for t in spec["data"]
-             if t.get("meta", {}).get("role") == "boundary" and "side" in t["meta"]]
+    pairs = [t["meta"] for t in traces(at, "boundary") if "side" in t["meta"]]
     assert [(p["wd"], p["epoch"]) for p in pairs] == [(0.0, 44), (0.0, 400), (0.1, 44), (0.1, 400)]
     for p in pairs:
         assert p["length"] == pytest.approx(boundary_length(cfg, snaps.params(p["epoch"], member(p["wd"]))))
@@ -92,8 +98,8 @@ def test_weight_spread_reveal_draws_the_histograms_it_compared():
     card = BY_ID[sid]
     at = play(sid, ["goes down", "goes up", "goes up"])
     snaps, cfg = at.session_state["quiz_job0"].snapshots, card.config
-    member = lambda w: Member(cfg.optimizers[0], cfg.lrs[0], w, cfg.seeds[0])   # noqa: E731
-    hists = [t for spec in chart_specs(at) for t in spec["data"] if t.get("meta", {}).get("role") == "hist"]
+    member = first_seed(cfg)
+    hists = traces(at, "hist")
     assert len(hists) == 6 and {t["meta"]["question"] for t in hists} == {0, 1, 2}
     start, end = (weight_spread(snaps.params(e, member(0.01))) for e in (0, cfg.epochs))
     q3 = verdicts(at)[3]
@@ -106,9 +112,9 @@ def test_fit_every_point_reveal_draws_each_fitted_curve_and_names_its_largest_mi
     card = BY_ID[sid]
     at = play(sid, ["0", "goes down", "A"])
     snaps, cfg = at.session_state["quiz_job0"].snapshots, card.config
-    member = lambda w: Member(cfg.optimizers[0], cfg.lrs[0], w, cfg.seeds[0])   # noqa: E731
+    member = first_seed(cfg)
     miss = {w: largest_miss(cfg, snaps.params(cfg.epochs, member(w))) for w in cfg.weight_decays}
-    fits = [t for spec in chart_specs(at) for t in spec["data"] if t.get("meta", {}).get("role") == "fit"]
+    fits = traces(at, "fit")
     assert sorted(t["meta"]["wd"] for t in fits) == sorted(cfg.weight_decays)
     for t in fits:
         assert f"largest miss {miss[t['meta']['wd']]:.3g}" in t["name"]
