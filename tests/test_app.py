@@ -6,7 +6,8 @@ from streamlit.testing.v1 import AppTest
 
 from wdlab.config import DEFAULT_LIMITS, SweepConfig, preset_config
 from wdlab.params import from_query, to_query
-from wdlab.testing import app, chart_specs, finished, values
+from wdlab.testing import chart_specs, finished, values
+from wdlab.ui.apptest import app
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
 from wdlab.ui.text import notes_of
 

@@ -8,7 +8,8 @@ from wdlab.config import DEMO_LIMITS, SweepConfig, preset_config, preset_default
 from wdlab.budget import validate
 from wdlab.grokking import events
 from wdlab.params import from_query
-from wdlab.testing import app, finished, values
+from wdlab.testing import finished, values
+from wdlab.ui.apptest import app
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 

@@ -12,7 +12,8 @@ from wdlab.params import to_query
 from wdlab.plotscale import column_format, y_range
 from wdlab.ui.controls import normalize_wds, state_to_cfg, cfg_to_state
 from wdlab.ui.results import download_name, table_view
-from wdlab.testing import app as open_app, chart_specs, finished
+from wdlab.testing import chart_specs, finished
+from wdlab.ui.apptest import app as open_app
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")

@@ -4,7 +4,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.testing import app, chart_specs, finished
+from wdlab.testing import chart_specs, finished
+from wdlab.ui.apptest import app
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 MOONS = "?preset=moons&optimizer=adam&lr=0.01&wd=0,0.01,0.3&seeds=0&epochs=40&hidden=16"

@@ -4,7 +4,7 @@ import pytest
 
 from wdlab.config import preset_config
 from wdlab.data import DATASETS
-from wdlab.testing import app
+from wdlab.ui.apptest import app
 from wdlab.ui.controls import cfg_to_state
 from wdlab.ui.text import notes_of
 

@@ -10,7 +10,8 @@ from wdlab.csvdata import MAX_COLUMNS, CsvError, inspect_csv, load_csv
 from wdlab.jobs import JobManager
 from wdlab.sweep import run_sweep
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
-from wdlab.testing import app as open_app, csv_table as table, values
+from wdlab.testing import csv_table as table, values
+from wdlab.ui.apptest import app as open_app
 from wdlab.ui.upload import LINK_NOTICE
 from wdlab.ui.text import notes_of
 

@@ -155,18 +155,7 @@ def wait_final(page, timeout: float = 180) -> list:
     return charts(page)
 
 
-# -- AppTest ------------------------------------------------------------------------------------------------------
-def app(query: str = ""):
-    """The whole app (app.py) in AppTest, opened with `query` as its URL parameters."""
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(APP, default_timeout=60)
-    for part in query.lstrip("?").split("&"):
-        if part:
-            key, _, value = part.partition("=")
-            at.query_params[key] = value
-    return at.run()
-
-
+# -- AppTest helpers (the app opened in AppTest: wdlab/ui/apptest.py, as only wdlab/ui imports streamlit) ----------
 def finished(at, timeout: float = 120):
     """AppTest never fires run_every: rerun the page until the job's finished view is drawn (its success line,
     the cancelled note, or every model diverged); AssertionError after `timeout` s."""
