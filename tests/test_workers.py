@@ -60,6 +60,32 @@ def test_a_members_numbers_do_not_depend_on_who_shares_its_pass_even_in_float32(
     exact(part, expected)
 
 
+def test_every_segment_takes_the_fused_step_padded_and_a_member_still_does_not_depend_on_its_pass_mates():
+    """Layers whose sizes are no multiple of the vector width (6×12 weights, 1×6, biases of 6 and 1) are padded
+    per member with zeros in the flat buffer, so the fused Adam step takes them all and no element falls in its
+    scalar tail (which rounds differently): float32 rows stay bit-identical however the members are grouped, and
+    the padding stays zero."""
+    from wdlab.passes import Pass
+    from wdlab.sweep import plan_chunks, prepare
+    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizers=("adam", "sgd"),
+                      lrs=(0.01, 0.03), momentum=0.9, epochs=5, batch_size=96, weight_decays=(0.0, 0.1),
+                      seeds=(0, 1))
+    whole = run_sweep(cfg).frame
+    for chunk in (1, 3):
+        exact(run_sweep(cfg, max_chunk_members=chunk).frame, whole)
+    setup = prepare(cfg)
+    p = Pass(cfg, setup, plan_chunks(cfg, setup)[0])
+    assert sorted(type(o).__name__ for o in p.optimizers) == ["Adam", "SGD"]
+    assert all(o.defaults["fused"] for o in p.optimizers)          # one fused optimizer per kind, nothing else
+    padded = [s for s in p.net.segments if s.stride != s.per]
+    assert {s.shape for s in padded} >= {(6, 12), (1, 6), (6,), (1,)}
+    for _ in range(3):
+        assert p.train_epoch(None, None)
+    for s in padded:
+        pad = p.net.flat[s.offset:s.offset + p.net.M * s.stride].view(p.net.M, s.stride)[:, s.per:]
+        assert pad.abs().max().item() == 0.0
+
+
 def test_several_architectures_are_split_across_the_workers_and_gathered_as_in_process():
     base = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
     cfgs = [base.replace(hidden=(8,)), base.replace(hidden=(16, 8), epochs=4), base.replace(hidden=(4,))]

@@ -7,8 +7,6 @@ from . import eager
 from .optimizers import OPTIMIZERS
 from .stacked import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
 
-FUSED_ALIGN = 16   # elements: a multiple of every CPU vector width torch uses (AVX-512: 16 float32, 8 float64)
-
 
 class Pass:
     """Members `members` (consecutive indices of cfg.members) trained as one.
@@ -63,27 +61,26 @@ class Pass:
         return t.expand(len(self.rows), *t.shape[1:]) if t.shape[0] == 1 else t[self.sidx]
 
     def _optimizers(self):
-        """One engine optimizer per kind, one param group per lr; each param a contiguous slice of `flat`.
-        Segments whose per-member length is a multiple of FUSED_ALIGN go to the kind's fused step (if torch
-        has one), the others (small biases) to its plain step."""
+        """One engine optimizer per kind, one param group per lr; each param a contiguous slice of `flat`, a
+        multiple of ALIGN elements long (Segment.stride): the kind's fused step (if torch has one) then takes no
+        element in its scalar tail, which rounds differently, so a member's numbers do not depend on where it
+        sits in the buffer. The padding stays zero: zero gradient, zero state, no step."""
         net, slices, groups = self.net, [], {}
         start = 0
         for m in range(1, len(self.rows) + 1):
             if m == len(self.rows) or self.rows[m][:2] != self.rows[start][:2]:
                 kind, lr = self.rows[start][:2]
-                params: dict[bool, list] = {True: [], False: []}
+                params = []
                 for seg in net.segments:
-                    a, b = seg.offset + start * seg.per, seg.offset + m * seg.per
+                    a, b = seg.offset + start * seg.stride, seg.offset + m * seg.stride
                     p = net.flat[a:b]
                     p.grad = net.flat.grad[a:b]
-                    params[OPTIMIZERS[kind].fusable and seg.per % FUSED_ALIGN == 0].append(p)
+                    params.append(p)
                     slices.append((p, seg, start, m))
-                for fused, ps in params.items():
-                    if ps:
-                        groups.setdefault((kind, fused), []).append({"params": ps, "lr": lr})
+                groups.setdefault(kind, []).append({"params": params, "lr": lr})
                 start = m
         eager.allow()  # constructed and stepped without importing torch._dynamo (wdlab/eager.py)
-        opts = [OPTIMIZERS[kind].engine(g, self.cfg, fused) for (kind, fused), g in groups.items()]
+        opts = [OPTIMIZERS[kind].engine(g, self.cfg, OPTIMIZERS[kind].fusable) for kind, g in groups.items()]
         return opts, slices
 
     def _decay(self, dtype):
@@ -95,8 +92,9 @@ class Pass:
             decays = len(seg.shape) >= 2 or self.cfg.decay_bias
             for o, lr, w, _ in self.rows:
                 c = OPTIMIZERS[o].coupled
-                coupled.append(torch.full((seg.per,), w if decays and c else 0.0, dtype=torch.float64))
-                shrink.append(torch.full((seg.per,), 1 - lr * w if decays and not c else 1.0, dtype=torch.float64))
+                coupled.append(torch.full((seg.stride,), w if decays and c else 0.0, dtype=torch.float64))
+                shrink.append(torch.full((seg.stride,), 1 - lr * w if decays and not c else 1.0,
+                                         dtype=torch.float64))
         coupled_t, shrink_t = torch.cat(coupled), torch.cat(shrink)
         return (coupled_t.to(dtype) if coupled_t.any() else None,
                 shrink_t.to(dtype) if (shrink_t != 1).any() else None)
@@ -194,7 +192,7 @@ class Pass:
                     continue
                 for v in opt.state[p].values():
                     if torch.is_tensor(v) and v.shape == p.shape:
-                        v.view(b - a, seg.per)[inside] = 0
+                        v.view(b - a, seg.stride)[inside] = 0
 
     def flat_rows(self, members: list[int]) -> torch.Tensor:
         """[len(members), params]: these (global) members' parameters, each flattened in nn.Sequential order."""

@@ -11,18 +11,21 @@ from .activations import ACTIVATIONS
 
 FOLD_ROWS = 4       # layer 1 folds its bias into its product for batches of ≥ FOLD_ROWS × (inputs + 1) rows
 TALL_BATCH = 512    # weight gradients of layers widening from a batch this tall are taken as aᵀg (_backward)
+ALIGN = 16          # elements: a multiple of every CPU vector width torch uses (AVX-512: 16 float32, 8 float64)
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One parameter of the plain model (e.g. layer 2's weight), for all M members: flat[offset:offset + M·per]
-    holds it member after member, so member rows a..b of a segment are one contiguous slice."""
+    """One parameter of the plain model (e.g. layer 2's weight), for all M members: flat[offset:offset + M·stride]
+    holds it member after member, each member's `per` elements followed by zeros up to `stride` (a multiple of
+    ALIGN), so member rows a..b of a segment are one contiguous slice whose length is a multiple of ALIGN."""
 
     kind: str            # weight | bias | gain | shift (LayerNorm's weight and bias)
     layer: int           # 1-based: the Linear (or the LayerNorm after it)
     shape: tuple         # the parameter's own shape
     offset: int
     per: int             # elements per member
+    stride: int          # elements per member in the buffer: per rounded up to a multiple of ALIGN
 
     @property
     def column(self) -> str:
@@ -53,9 +56,10 @@ class StackedNet:
             layer += 0 if is_ln or name.endswith("bias") else 1
             kind = ("gain" if name.endswith("weight") else "shift") if is_ln else name.rsplit(".", 1)[1]
             stacked = torch.stack([dict(m.named_parameters())[name].detach() for m in models]).reshape(M, -1)
-            self.segments.append(Segment(kind, layer, tuple(p.shape), offset, p.numel()))
-            blocks.append(stacked.reshape(-1))
-            offset += stacked.numel()
+            stride = -(-p.numel() // ALIGN) * ALIGN
+            self.segments.append(Segment(kind, layer, tuple(p.shape), offset, p.numel(), stride))
+            blocks.append(F.pad(stacked, (0, stride - p.numel())).reshape(-1))
+            offset += M * stride
         self.flat = torch.cat(blocks).to(dtype)
         self.flat.grad = torch.zeros_like(self.flat)
         self.shapes = [s.shape for s in self.segments if s.kind == "weight"]           # (out, in) per Linear
@@ -75,7 +79,7 @@ class StackedNet:
         out = {"weight": [], "bias": [], "gain": [], "shift": []}
         for s in self.segments:
             shape = (self.M, *s.shape) if s.kind == "weight" else (self.M, 1, s.shape[0])
-            out[s.kind].append(buf[s.offset:s.offset + self.M * s.per].view(shape))
+            out[s.kind].append(self.rows(s, buf).view(shape))
         return out["weight"], out["bias"], out["gain"], out["shift"]
 
     # -- forward and gradient -------------------------------------------------------------------------------
@@ -226,8 +230,8 @@ class StackedNet:
 
     # -- members ----------------------------------------------------------------------------------------------
     def rows(self, seg: Segment, buf: torch.Tensor) -> torch.Tensor:
-        """Segment `seg` of `buf` (flat, its grad, or a same-shaped state) as [M, per]."""
-        return buf[seg.offset:seg.offset + self.M * seg.per].view(self.M, seg.per)
+        """Segment `seg` of `buf` (flat, its grad, or a same-shaped state) as [M, per] (without the padding)."""
+        return buf[seg.offset:seg.offset + self.M * seg.stride].view(self.M, seg.stride)[:, :seg.per]
 
     def zero_members(self, rows: list[int]) -> None:
         """Set members `rows` to zero in the buffer and its gradient."""
