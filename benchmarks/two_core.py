@@ -25,16 +25,25 @@ HOG = "while True: pass"
 
 
 def workloads():
+    """name -> (config, `wdlab run` flags or None, data or None): two small nets (per-step costs dominate: each
+    worker repeats them) and two of sweep_speed.py's compute-bound ones (its data; no CLI run)."""
     from wdlab.config import SweepConfig
+    try:
+        import sweep_speed
+    except ImportError:
+        from benchmarks import sweep_speed
+    big = {name: (cfg, None, make()) for name, (cfg, make) in sweep_speed.WORKLOADS.items()
+           if name.startswith(("regressor", "classifier"))}
     return {
         "course net 20-64-1, batch 50, 100 ep, adam": (SweepConfig(
             preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=100, batch_size=50,
             weight_decays=WDS, seeds=SEEDS), ["--preset", "tutorial", "--hidden", "64", "--optimizer", "adam",
-                                              "--lr", "0.01", "--epochs", "100", "--batch-size", "50"]),
+                                              "--lr", "0.01", "--epochs", "100", "--batch-size", "50"], None),
         "digits 64-128-10, batch 64, 40 ep, adamw": (SweepConfig(
             preset="digits", hidden=(128,), optimizer="adamw", lr=0.001, epochs=40, batch_size=64,
             weight_decays=WDS, seeds=SEEDS), ["--preset", "digits", "--hidden", "128", "--optimizer", "adamw",
-                                              "--lr", "0.001", "--epochs", "40", "--batch-size", "64"]),
+                                              "--lr", "0.001", "--epochs", "40", "--batch-size", "64"], None),
+        **big,
     }
 
 
@@ -52,18 +61,18 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def compare(cfg, repeats: int) -> tuple[float, float]:
+def compare(cfg, repeats: int, data=None) -> tuple[float, float]:
     """(median s in process on one thread, median s on 2 workers), runs interleaved so load changes hit both."""
     from wdlab.grid import run_local
     from wdlab.workers import run_workers
     one, two = [], []
     for _ in range(repeats):
-        one.append(timed(lambda: run_local([cfg])))
-        two.append(timed(lambda: run_workers([cfg], workers=2)))
+        one.append(timed(lambda: run_local([cfg], data=data)))
+        two.append(timed(lambda: run_workers([cfg], workers=2, data=data)))
     return statistics.median(one), statistics.median(two)
 
 
-def ceiling(cfg) -> float:
+def ceiling(cfg, data=None) -> float:
     """What 2 free cores could give: the whole sweep's CPU seconds over the costlier worker share's, each trained
     here on one thread (the shares repeat every step's fixed overhead, so this is below 2)."""
     from wdlab.sweep import run_sweep
@@ -71,9 +80,9 @@ def ceiling(cfg) -> float:
 
     def cpu(**kw):
         t = time.process_time()
-        run_sweep(cfg, **kw)
+        run_sweep(cfg, data=data, **kw)
         return time.process_time() - t
-    shares = [share[0].members for share in split([member_costs(cfg)], 2)]
+    shares = [share[0].members for share in split([member_costs(cfg, data)], 2)]
     return cpu() / max(cpu(members=m) for m in shares)
 
 
@@ -103,28 +112,28 @@ def run(repeats: int = 3, only: str | None = None, hog: bool = True, cli: bool =
     cold = timed(lambda: run_workers([cold_cfg], workers=2))   # starts the fork server: paid once per process
     run_sweep(cold_cfg)                                         # this process warm too
     print(f"  fork server start + first 2 workers (1-epoch sweep): {cold:.2f} s; later starts reuse the server")
-    for name, (cfg, flags) in workloads().items():
+    for name, (cfg, flags, data) in workloads().items():
         if only and only not in name:
             continue
         print(f"{name} (24 members = 8 λ × 3 seeds)")
         before = loadavg()
-        one, two = compare(cfg, repeats)
+        one, two = compare(cfg, repeats, data)
         print(f"  machine as it is (load {before}):   1 core {one:6.2f} s   2 workers {two:6.2f} s   "
               f"{one / two:4.2f}×  (target ≥ 1.7× idle)", flush=True)
-        print(f"  ceiling on 2 free cores (CPU-s of the whole sweep / of the costlier half): {ceiling(cfg):4.2f}×",
+        print(f"  ceiling on 2 free cores (CPU-s of the whole sweep / of the costlier half): {ceiling(cfg, data):4.2f}×",
               flush=True)
         if hog:
             proc = subprocess.Popen([sys.executable, "-c", HOG])   # one CPU-bound process beside the sweep
             try:
                 time.sleep(1)   # let the scheduler see it
                 before = loadavg()
-                one, two = compare(cfg, repeats)
+                one, two = compare(cfg, repeats, data)
             finally:
                 proc.kill()
                 proc.wait()
             print(f"  beside a busy-loop hog (load {before}): 1 core {one:6.2f} s   2 workers {two:6.2f} s   "
                   f"{one / two:4.2f}×  (target ≥ 1.0×)", flush=True)
-        if cli:
+        if cli and flags:
             before = loadavg()
             one, two = cli_times(flags)
             print(f"  whole processes, cold (load {before}): wdlab run {one:6.2f} s   --workers 2 {two:6.2f} s   "
