@@ -61,15 +61,24 @@ class Pass:
         return t.expand(len(self.rows), *t.shape[1:]) if t.shape[0] == 1 else t[self.sidx]
 
     def _optimizers(self):
-        """One engine optimizer per kind, one param group per lr; each param a contiguous slice of `flat`, a
-        multiple of ALIGN elements long (Segment.stride): the kind's fused step (if torch has one) then takes no
-        element in its scalar tail, which rounds differently, so a member's numbers do not depend on where it
-        sits in the buffer. The padding stays zero: zero gradient, zero state, no step."""
+        """One engine optimizer per kind, one param group per lr. With one kind and one lr the whole flat buffer
+        is its one parameter (one state, one fused call a step); else each param is a contiguous slice of
+        `flat` (a segment's rows of the group's members). Every param is a multiple of ALIGN elements long
+        (Segment.stride): the kind's fused step (if torch has one) then takes no element in its scalar tail,
+        which rounds differently, so a member's numbers do not depend on where it sits in the buffer. The
+        padding stays zero: zero gradient, zero state, no step."""
         net, slices, groups = self.net, [], {}
-        start = 0
+        runs, start = [], 0
         for m in range(1, len(self.rows) + 1):
             if m == len(self.rows) or self.rows[m][:2] != self.rows[start][:2]:
-                kind, lr = self.rows[start][:2]
+                runs.append((start, m))
+                start = m
+        for start, m in runs:
+            kind, lr = self.rows[start][:2]
+            if len(runs) == 1:
+                params = [net.flat]
+                slices.append((net.flat, None, start, m))
+            else:
                 params = []
                 for seg in net.segments:
                     a, b = seg.offset + start * seg.stride, seg.offset + m * seg.stride
@@ -77,8 +86,7 @@ class Pass:
                     p.grad = net.flat.grad[a:b]
                     params.append(p)
                     slices.append((p, seg, start, m))
-                groups.setdefault(kind, []).append({"params": params, "lr": lr})
-                start = m
+            groups.setdefault(kind, []).append({"params": params, "lr": lr})
         eager.allow()  # constructed and stepped without importing torch._dynamo (wdlab/eager.py)
         opts = [OPTIMIZERS[kind].engine(g, self.cfg, OPTIMIZERS[kind].fusable) for kind, g in groups.items()]
         return opts, slices
@@ -192,7 +200,11 @@ class Pass:
                     continue
                 for v in opt.state[p].values():
                     if torch.is_tensor(v) and v.shape == p.shape:
-                        v.view(b - a, seg.stride)[inside] = 0
+                        if seg is None:   # the whole buffer
+                            for whole in self.net.segments:
+                                self.net.rows(whole, v)[inside] = 0
+                        else:
+                            v.view(b - a, seg.stride)[inside] = 0
 
     def flat_rows(self, members: list[int]) -> torch.Tensor:
         """[len(members), params]: these (global) members' parameters, each flattened in nn.Sequential order."""

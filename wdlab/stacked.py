@@ -64,6 +64,7 @@ class StackedNet:
         self.flat.grad = torch.zeros_like(self.flat)
         self.shapes = [s.shape for s in self.segments if s.kind == "weight"]           # (out, in) per Linear
         self.weights, self.biases, self.gains, self.shifts = self._views(self.flat)
+        self._weights_t = [w.transpose(1, 2) for w in self.weights]   # views: follow the buffer's updates
         self.wgrads, self.bgrads, _, _ = self._views(self.flat.grad)
         self._leaf = self.flat.detach().requires_grad_(True) if self.autograd else None  # same storage
         self._buffers: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
@@ -72,6 +73,7 @@ class StackedNet:
         self._gw = [torch.empty(M, i, o, dtype=dtype) if o > i else None for o, i in self.shapes]
         o, i = self.shapes[0]
         self._w0 = torch.empty(M, o, i + 1, dtype=dtype)        # layer 1's [W | b] (see _linear)
+        self._w0_t = self._w0.transpose(1, 2)
         self._g0 = torch.empty(M, (i + 1) * o, dtype=dtype)                               # and its gradient
 
     def _views(self, buf: torch.Tensor):
@@ -114,13 +116,15 @@ class StackedNet:
         folded = k == 0 and a.shape[-1] == i + 1 and self.folds(a.shape[1])
         if k == 0 and a.shape[-1] == i + 1 and not folded:
             a = a[..., :i]
-        w = self._folded_weight() if folded else self.weights[k]
+        if folded:
+            self._folded_weight()
         if o == 1:
+            w = self._w0 if folded else self.weights[k]
             torch.bmm(w, a.transpose(1, 2), out=out.view(self.M, 1, a.shape[1]))
             return out if folded else out.add_(self.biases[k])
         if folded:
-            return torch.bmm(a, w.transpose(1, 2), out=out)
-        return torch.baddbmm(self.biases[k], a, w.transpose(1, 2), out=out)
+            return torch.bmm(a, self._w0_t, out=out)
+        return torch.baddbmm(self.biases[k], a, self._weights_t[k], out=out)
 
     def folds(self, batch: int) -> bool:
         """Whether layer 1 takes its bias in its product for a batch of this many rows (given a ones column):
