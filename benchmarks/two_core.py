@@ -2,7 +2,9 @@
 across 2 worker processes (one thread each), on the machine as it is and while a CPU-bound hog process runs.
 
 Prints, in one run, each side's median wall time, the ratio (targets: ≥ 1.7× on an idle machine, ≥ 1.0× beside
-the hog) and /proc/loadavg before each phase (the machine is shared: "idle" is whatever it is at the time).
+the hog) and /proc/loadavg before each phase. `--workers 2` (run_workers) measures the CPUs other work keeps busy
+and may choose one worker (the count printed); beside the hog, exactly 2 workers are timed too (the machine is
+shared: "idle" is whatever it is at the time).
 The ceiling line is what two free cores could give at best, from CPU times (immune to the load). The warm
 figures start the workers from a fork server already running (as a second sweep in the app or a
 benchmark would); the cold line adds that server's start (one `import torch`), as one `wdlab run --workers 2`
@@ -61,15 +63,24 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def compare(cfg, repeats: int, data=None) -> tuple[float, float]:
-    """(median s in process on one thread, median s on 2 workers), runs interleaved so load changes hit both."""
+def compare(cfg, repeats: int, data=None, forced: bool = False):
+    """(median s in process on one thread, median s of `--workers 2` (run_workers(adapt=True): measures the busy
+    CPUs and may choose 1 worker), the workers it chose, and with forced: median s of exactly 2 workers), runs
+    interleaved so load changes hit every side."""
     from wdlab.grid import run_local
     from wdlab.workers import run_workers
-    one, two = [], []
+    one, two, exact, used = [], [], [], []
+
+    def adaptive():
+        r = run_workers([cfg], workers=2, data=data, adapt=True)
+        used.append(1 if r.note.startswith("1 worker") else 2)
     for _ in range(repeats):
         one.append(timed(lambda: run_local([cfg], data=data)))
-        two.append(timed(lambda: run_workers([cfg], workers=2, data=data)))
-    return statistics.median(one), statistics.median(two)
+        two.append(timed(adaptive))
+        if forced:
+            exact.append(timed(lambda: run_workers([cfg], workers=2, data=data)))
+    return (statistics.median(one), statistics.median(two), "/".join(map(str, used)),
+            statistics.median(exact) if forced else None)
 
 
 def ceiling(cfg, data=None) -> float:
@@ -117,22 +128,24 @@ def run(repeats: int = 3, only: str | None = None, hog: bool = True, cli: bool =
             continue
         print(f"{name} (24 members = 8 λ × 3 seeds)")
         before = loadavg()
-        one, two = compare(cfg, repeats, data)
-        print(f"  machine as it is (load {before}):   1 core {one:6.2f} s   2 workers {two:6.2f} s   "
-              f"{one / two:4.2f}×  (target ≥ 1.7× idle)", flush=True)
-        print(f"  ceiling on 2 free cores (CPU-s of the whole sweep / of the costlier half): {ceiling(cfg, data):4.2f}×",
+        one, two, used, _ = compare(cfg, repeats, data)
+        print(f"  machine as it is (load {before}):   1 core {one:6.2f} s   --workers 2 {two:6.2f} s "
+              f"(chose {used})   {one / two:4.2f}×  (target ≥ 1.7× idle)", flush=True)
+        print("  ceiling on 2 free cores (CPU-s of the whole sweep / of the costlier half): "
+              f"{ceiling(cfg, data):4.2f}×",
               flush=True)
         if hog:
             proc = subprocess.Popen([sys.executable, "-c", HOG])   # one CPU-bound process beside the sweep
             try:
                 time.sleep(1)   # let the scheduler see it
                 before = loadavg()
-                one, two = compare(cfg, repeats, data)
+                one, two, used, exact = compare(cfg, repeats, data, forced=True)
             finally:
                 proc.kill()
                 proc.wait()
-            print(f"  beside a busy-loop hog (load {before}): 1 core {one:6.2f} s   2 workers {two:6.2f} s   "
-                  f"{one / two:4.2f}×  (target ≥ 1.0×)", flush=True)
+            print(f"  beside a busy-loop hog (load {before}): 1 core {one:6.2f} s   --workers 2 {two:6.2f} s "
+                  f"(chose {used})   {one / two:4.2f}×  (target ≥ 1.0×);   exactly 2 workers {exact:6.2f} s   "
+                  f"{one / exact:4.2f}×", flush=True)
         if cli and flags:
             before = loadavg()
             one, two = cli_times(flags)

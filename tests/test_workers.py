@@ -233,3 +233,66 @@ def _marked(mark: str) -> list[int]:
         except (OSError, ValueError):
             continue
     return found
+
+
+# ---- how many workers: the budget's time model and the CPUs other work keeps busy ---------------------------
+
+SMALL = SweepConfig(preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=100, batch_size=50,
+                    weight_decays=(0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1), seeds=(0, 1, 2))
+WIDE = SMALL.replace(hidden=(256, 256), epochs=10, batch_size=64, preset="digits")
+
+
+def test_the_time_model_splits_a_sweep_into_a_fixed_part_each_worker_repeats_and_a_part_per_member():
+    from wdlab.budget import seconds, shape_of
+    from wdlab.workers import fixed_seconds, predicted_seconds
+    for cfg in (SMALL, WIDE):
+        costs, fixed = [member_costs(cfg)], [fixed_seconds(cfg)]
+        whole = seconds(cfg, shape_of(cfg))
+        assert 0 < fixed[0] < whole
+        assert predicted_seconds(costs, fixed, 1, 0, 2) == pytest.approx(whole)
+        two = predicted_seconds(costs, fixed, 2, 0, 2)
+        assert whole / 2 < two < whole                                # each half pays the fixed part again
+        # beside one busy CPU, 3 processes share 2 cores: every process gets 2/3 of one
+        assert predicted_seconds(costs, fixed, 2, 1, 2) == pytest.approx(two * 1.5)
+    # the small net's fixed part is the larger share of its time (measured: 0.70 of the whole per half, wide 0.50)
+    share = lambda c: predicted_seconds([member_costs(c)], [fixed_seconds(c)], 2, 0, 2) / \
+        predicted_seconds([member_costs(c)], [fixed_seconds(c)], 1, 0, 2)  # noqa: E731
+    assert share(SMALL) > 2 / 3 > share(WIDE)
+
+
+def test_workers_are_chosen_by_what_finishes_first_given_the_busy_cpus():
+    from wdlab.workers import choose_workers, fixed_seconds
+    small, wide = ([member_costs(SMALL)], [fixed_seconds(SMALL)]), ([member_costs(WIDE)], [fixed_seconds(WIDE)])
+    assert choose_workers(*small, 2, 0.0, 2) == 2 and choose_workers(*wide, 2, 0.0, 2) == 2   # idle: both cores
+    assert choose_workers(*small, 2, 1.0, 2) == 1     # beside a hog: one core alone beats 2 × 2/3 for the small net
+    assert choose_workers(*wide, 2, 1.0, 2) == 2      # the wide net's halves are cheap enough to win at 2/3 a core
+    assert choose_workers(*wide, 1, 0.0, 2) == 1                                # never more than asked
+    one_member = SMALL.replace(weight_decays=(0.0,), seeds=(0,))
+    assert choose_workers([member_costs(one_member)], [fixed_seconds(one_member)], 2, 0.0, 2) == 1
+
+
+def test_busy_cpus_sees_a_busy_loop():
+    from wdlab.workers import busy_cpus
+    n = os.cpu_count()
+    assert 0.0 <= busy_cpus() <= n
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        deadline, seen = time.monotonic() + 60, 0.0
+        while (seen := busy_cpus()) < 0.7 and time.monotonic() < deadline:   # the loop takes a whole CPU
+            pass
+        assert 0.7 <= seen <= n
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def test_asked_for_two_workers_beside_a_busy_cpu_a_small_sweep_trains_in_this_process_and_says_so():
+    import torch
+    cfg = SMALL.replace(epochs=3)
+    here = run_local([cfg])
+    chosen = run_workers([cfg], workers=2, adapt=True, busy=1.0, threads=torch.get_num_threads())
+    assert chosen.note.startswith("1 worker of the 2 asked for: 1.0 of") and "this process" in chosen.note
+    exact(chosen.frame, here.frame)
+    idle = run_workers([cfg], workers=2, adapt=True, busy=0.0)
+    assert idle.note == "" and idle.status == "done"
+    exact(idle.frame, here.frame)

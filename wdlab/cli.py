@@ -75,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
     run.add_argument("--workers", type=_workers, default=1, metavar="N",
-                     help="train the sweep's members split across N worker processes of --threads torch threads "
-                          "each, at most one per CPU (default 1: in this process)")
+                     help="train the sweep's members split across up to N worker processes of --threads torch "
+                          "threads each, at most one per CPU (default 1: in this process); fewer when other work "
+                          "keeps CPUs busy and the time model says fewer finish sooner (said on stderr)")
     run.add_argument("--backend", choices=("local", "ray"), default="local",
                      help="local: train here; ray: one Ray task per group (architecture, optimizer, lr)")
     run.add_argument("--address", metavar="HOST:PORT", help="with --backend ray: join this Ray cluster "
@@ -215,6 +216,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "code":
         from .cli_code import code_main
         return code_main(args)
+    busy = None   # CPUs other work keeps busy, measured when there are workers to size
     try:
         cfgs = configs_from_args(args)
         cfg = cfgs[0]
@@ -228,7 +230,8 @@ def _main(argv: list[str] | None) -> int:
                 raise ConfigError(f"--workers {args.workers} × --threads {args.threads} asks for "
                                   f"{args.workers * args.threads} torch threads; this machine gives wdlab "
                                   f"{cpus()} CPUs (more threads than CPUs were measured 20–100× slower)")
-            from .workers import prestart
+            from .workers import busy_cpus, prestart
+            busy = busy_cpus()   # before the workers' server starts: its import of torch is no other work
             prestart()   # the workers' server imports torch while this process checks the rest
         if args.out:
             check_out(args.out)
@@ -280,7 +283,9 @@ def _main(argv: list[str] | None) -> int:
         elif args.workers > 1:
             from .workers import run_workers
             result = run_workers(cfgs, workers=args.workers, threads=args.threads, data=data, limits=DEFAULT_LIMITS,
-                                 on_progress=progress, cancel=cancel)
+                                 on_progress=progress, cancel=cancel, adapt=True, busy=busy)
+            if result.note and not args.quiet:
+                sys.stderr.write(f"wdlab: {result.note}\n")
         else:
             result = run_local(cfgs, data=data, limits=DEFAULT_LIMITS, on_progress=progress, cancel=cancel)
     finally:

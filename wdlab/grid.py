@@ -58,6 +58,7 @@ class GridResult:
     frame: Any                        # every finished group's rows, with `arch` when the grid has several
     outcomes: list[GroupOutcome]
     status: str                       # done | cancelled (some groups not finished) | failed (some failed)
+    note: str = ""                    # how it was trained, when that was a choice (e.g. the workers used)
 
     @property
     def failures(self) -> list[GroupOutcome]:

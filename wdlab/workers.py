@@ -35,6 +35,61 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
+def busy_cpus(sample: float = 0.1) -> float:
+    """CPUs other work keeps busy, measured over `sample` seconds from /proc/stat: the machine's CPUs minus those
+    idle (time the host took from this machine, steal, counts as busy); 0.0 where /proc/stat is unreadable."""
+    def read():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]   # user nice system idle iowait irq softirq steal
+        return v[3] + v[4], sum(v)
+    try:
+        idle0, total0 = read()
+        time.sleep(sample)
+        idle1, total1 = read()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    n = os.cpu_count() or 1
+    if total1 <= total0:
+        return 0.0
+    return max(0.0, n * (1 - (idle1 - idle0) / (total1 - total0)))
+
+
+def fixed_seconds(cfg: SweepConfig, data=None) -> float:
+    """The part of the sweep's estimated one-core seconds that does not shrink with its members (every step's
+    kernel calls, the per-epoch work): what each worker pays again. From the budget's estimates for all members
+    and for one, as fixed + members × per member."""
+    from .budget import seconds, shape_of
+    shape = shape_of(cfg, data)
+    M = len(cfg.members)
+    if M == 1:
+        return 0.0
+    whole, m = seconds(cfg, shape), cfg.members[0]
+    one = seconds(cfg.replace(optimizers=(m.optimizer,), lrs=(m.lr,), weight_decays=(m.weight_decay,),
+                              seeds=(m.seed,)), shape)
+    return min(max(0.0, (M * one - whole) / (M - 1)), whole)
+
+
+def predicted_seconds(costs: list[list[float]], fixed: list[float], k: int, busy: float, ncpu: int) -> float:
+    """Wall seconds of k workers by the budget's model: costs[arch][member] (member_costs), fixed[arch]
+    (fixed_seconds); each share pays the fixed part of every architecture it touches plus its members' own part
+    of the rest; with `busy` CPUs taken by other processes, each of the k + busy processes gets
+    min(1, ncpu / (k + busy)) of a CPU."""
+    per = [[c * (1 - f / sum(cs)) for c in cs] if sum(cs) else cs for cs, f in zip(costs, fixed)]
+    share = min(1.0, ncpu / (k + max(0, round(busy))))
+    return max(sum(fixed[p.arch] + sum(per[p.arch][m] for m in p.members) for p in pieces)
+               for pieces in split(costs, k)) / share
+
+
+def choose_workers(costs: list[list[float]], fixed: list[float], most: int, busy: float, ncpu: int) -> int:
+    """How many workers (1..most) finish first by predicted_seconds; ties go to fewer. Beside one CPU-bound
+    process, two workers each get 2/3 of a core where one alone gets a whole one: for a sweep whose fixed part
+    is a large share (a small net: each worker repeats every step's calls), one worker is the faster choice."""
+    times = {k: predicted_seconds(costs, fixed, k, busy, ncpu)
+             for k in range(1, max(1, min(most, sum(map(len, costs)))) + 1)}
+    best = min(times.values())
+    return min(k for k, t in times.items() if t <= best * 1.03)   # more processes only for a clear gain
+
+
 @dataclass(frozen=True)
 class Piece:
     """A run of consecutive members of one architecture: cfgs[arch].members[members]."""
@@ -158,10 +213,14 @@ class _Slot:
 
 def run_workers(cfgs: list[SweepConfig], *, workers: int = 2, data=None, limits: Limits = DEFAULT_LIMITS,
                 on_progress: GridProgress | None = None, cancel: threading.Event | None = None, threads: int = 1,
-                runner: str = "wdlab.sweep:run_sweep", poll: float = 0.1) -> GridResult:
-    """Train `cfgs` (one sweep per architecture, as run_local does) across `workers` processes; the same
+                runner: str = "wdlab.sweep:run_sweep", poll: float = 0.1, adapt: bool = False,
+                busy: float | None = None) -> GridResult:
+    """Train `cfgs` (one sweep per architecture, as run_local does) across at most `workers` processes; the same
     GridResult as run_local, one outcome per architecture. on_progress(epochs done over the architectures, rows)
-    as run_local calls it; `runner` ("module:function", run_sweep's signature) is what a worker calls."""
+    as run_local calls it; `runner` ("module:function", run_sweep's signature) is what a worker calls.
+    adapt=True (the CLI's --workers): as many workers as finish first (choose_workers) given the CPUs other work
+    keeps busy (`busy`, else measured now with busy_cpus), the result's note saying so when fewer than asked
+    (one: in this process when it has torch on `threads` threads already); adapt=False: exactly `workers`."""
     from .budget import validate
     from .metrics import FrameBuilder
     outcomes = [GroupOutcome(cfg, status="cancelled") for cfg in cfgs]
@@ -173,6 +232,19 @@ def run_workers(cfgs: list[SweepConfig], *, workers: int = 2, data=None, limits:
             live.append(a)
         except Exception as e:  # noqa: BLE001
             outcomes[a] = GroupOutcome(cfg, status="failed", error=f"{type(e).__name__}: {e}")
+    asked, note = workers, ""
+    if adapt and workers > 1 and live:
+        busy = busy_cpus() if busy is None else busy
+        workers = choose_workers(costs, [fixed_seconds(cfgs[a], data) for a in live], workers, busy, cpus())
+        if workers < asked:
+            note = (f"{workers} worker{'s' if workers > 1 else ''} of the {asked} asked for: {busy:.1f} of "
+                    f"{os.cpu_count()} CPUs busy with other work, and by the time model fewer processes finish "
+                    f"sooner")
+    if note and workers == 1 and _torch_threads() == threads:   # this process trains as fast as one worker would
+        from .grid import run_local
+        result = run_local(cfgs, data=data, limits=limits, on_progress=on_progress, cancel=cancel)
+        result.note = note + " (trained in this process)"
+        return result
     shares = [[Piece(live[p.arch], p.members) for p in share] for share in split(costs, workers)] if live else []
     slots = [[_Slot(p, GroupOutcome(cfgs[p.arch], status="cancelled")) for p in share] for share in shares]
     ctx = context()
@@ -223,7 +295,15 @@ def run_workers(cfgs: list[SweepConfig], *, workers: int = 2, data=None, limits:
              ([s.outcome for s in sorted(pieces, key=lambda s: s.piece.members.start) if s.piece.arch == a]
               if a in live else [out])]
     frame = combine(parts)
-    return GridResult(frame, outcomes, status_of(outcomes))
+    return GridResult(frame, outcomes, status_of(outcomes), note)
+
+
+def _torch_threads() -> int | None:
+    """This process's torch threads if it has imported torch already (else None: importing it here would cost
+    what a worker from the running fork server does not)."""
+    import sys
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else None
 
 
 def _take(slot: _Slot, msg, FrameBuilder) -> list[dict]:
@@ -279,4 +359,4 @@ def _merge(cfg: SweepConfig, pieces: list[_Slot]) -> GroupOutcome:
     return GroupOutcome(cfg, frame, diverged, status, "; ".join(errors), epochs)
 
 
-__all__ = ["run_workers", "split", "member_costs", "cpus", "Piece"]
+__all__ = ["run_workers", "split", "member_costs", "cpus", "Piece", "busy_cpus", "choose_workers"]
