@@ -3,7 +3,8 @@ the machine: prints, in one run, each workload's times, ratio, and the engine's 
 one-thread sgemm measured in the same run; then a 4 lr × 6 λ grid as one stacked sweep against 4 sweeps.
 
 Both sides train the same members and compute the same numbers each epoch (train loss, train-eval loss,
-val loss, ‖w‖). FLOPs ≈ 6 · params · samples seen · members (forward + backward). One torch thread.
+val loss, ‖w‖). FLOPs ≈ 6 · params · samples seen · members (forward + backward), the count the targets use;
+"+eval of" also counts the forward passes over the training and held-out sets each epoch. One torch thread.
 `--check` adds an untimed float64 run of both sides and prints their max |diff| (rounding only).
 Then two sections of their own modules: whole processes (`benchmarks/process_speed.py`: `wdlab run` against the
 plain loop as fresh processes) and the two-core mode (`benchmarks/two_core.py`: 2 worker processes against one
@@ -122,13 +123,17 @@ def timed(fn, *args, **kw) -> tuple[float, dict]:
     return time.perf_counter() - t, out
 
 
-def flops(cfg: SweepConfig, data) -> float:
+def flops(cfg: SweepConfig, data, evaluation: bool = False) -> float:
+    """Training FLOPs (the issue's count: 6 · params · samples seen · members); with evaluation, plus the forward
+    passes over the whole training and held-out sets each epoch (2 · params · rows) that both sides compute for
+    train_eval_loss and val_loss."""
     spec = DATASETS[cfg.preset]
     if data is not None:
-        n, d_in, d_out = len(data.X_train), data.in_dim, data.out_dim
+        n, nv, d_in, d_out = len(data.X_train), len(data.X_val), data.in_dim, data.out_dim
     else:
-        n, d_in, d_out = spec.sizes(cfg.val_fraction)[0], spec.in_dim, spec.out_dim
-    return 6.0 * count_params(d_in, cfg.hidden, d_out, cfg.norm) * n * cfg.epochs * len(cfg.members)
+        (n, nv), d_in, d_out = spec.sizes(cfg.val_fraction), spec.in_dim, spec.out_dim
+    per_epoch = 6.0 * n + (2.0 * (n + nv) if evaluation else 0.0)
+    return count_params(d_in, cfg.hidden, d_out, cfg.norm) * per_epoch * cfg.epochs * len(cfg.members)
 
 
 def main() -> None:
@@ -153,7 +158,8 @@ def main() -> None:
         return backward_vs_autograd(args)
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; sgemm re-measured beside each workload")
     print(f"{'workload (24 members = 8 λ × 3 seeds)':46s} {'loop s':>7s} {'engine s':>9s} {'ratio':>6s} "
-          f"{'engine GFLOP/s':>15s} {'sgemm':>6s} {'loop of':>8s} {'engine of':>10s}  target (of sgemm)"
+          f"{'engine GFLOP/s':>15s} {'sgemm':>6s} {'loop of':>8s} {'engine of':>10s} {'+eval of':>9s}  "
+          "target (of sgemm)"
           + ("   f64 max|diff|" if args.check else ""))
     for name, (cfg, make) in WORKLOADS.items():
         if args.only and args.only not in name:
@@ -168,7 +174,8 @@ def main() -> None:
         lt, et, pk = statistics.median(loop_t), statistics.median(eng_t), statistics.median(peaks)
         rate, loop_rate = flops(cfg, data) / et / 1e9, flops(cfg, data) / lt / 1e9
         line = (f"{name:46s} {lt:7.2f} {et:9.2f} {lt / et:5.1f}x {rate:15.1f} {pk:6.0f} {loop_rate / pk:8.0%} "
-                f"{rate / pk:10.0%}  {target_line(name, loop_rate, rate, pk)}")
+                f"{rate / pk:10.0%} {flops(cfg, data, True) / et / 1e9 / pk:9.0%}  "
+                f"{target_line(name, loop_rate, rate, pk)}")
         if args.check:
             cfg64 = cfg.replace(dtype="float64")
             line += f"   {max_difference(plain_loop(cfg64, data), engine(cfg64, data)):.1e}"
