@@ -296,3 +296,17 @@ def test_asked_for_two_workers_beside_a_busy_cpu_a_small_sweep_trains_in_this_pr
     idle = run_workers([cfg], workers=2, adapt=True, busy=0.0)
     assert idle.note == "" and idle.status == "done"
     exact(idle.frame, here.frame)
+
+
+def test_the_cli_beside_a_busy_loop_takes_one_worker_for_a_small_sweep_says_so_and_writes_the_same_csv():
+    flags = [f for f in FLAGS if f != "--quiet"]
+    one = run_cli(*FLAGS)
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        beside = run_cli(*flags, "--workers", "2")
+    finally:
+        hog.kill()
+        hog.wait()
+    assert beside.returncode == 0, beside.stderr
+    assert "wdlab: 1 worker of the 2 asked for: " in beside.stderr and "CPUs busy with other work" in beside.stderr
+    assert beside.stdout == one.stdout

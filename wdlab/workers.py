@@ -16,6 +16,7 @@ import importlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -63,9 +64,11 @@ def fixed_seconds(cfg: SweepConfig, data=None) -> float:
     M = len(cfg.members)
     if M == 1:
         return 0.0
+    from .optimizers import OPTIMIZERS
     whole, m = seconds(cfg, shape), cfg.members[0]
     one = seconds(cfg.replace(optimizers=(m.optimizer,), lrs=(m.lr,), weight_decays=(m.weight_decay,),
-                              seeds=(m.seed,)), shape)
+                              seeds=(m.seed,), momentum=cfg.momentum if OPTIMIZERS[m.optimizer].momentum else 0.0),
+                  shape)
     return min(max(0.0, (M * one - whole) / (M - 1)), whole)
 
 
@@ -301,7 +304,6 @@ def run_workers(cfgs: list[SweepConfig], *, workers: int = 2, data=None, limits:
 def _torch_threads() -> int | None:
     """This process's torch threads if it has imported torch already (else None: importing it here would cost
     what a worker from the running fork server does not)."""
-    import sys
     torch = sys.modules.get("torch")
     return torch.get_num_threads() if torch is not None else None
 
