@@ -11,8 +11,10 @@ from wdlab.testing import ARTIFACTS, charts, chart_lines as lines, idle, wait_fi
 pytestmark = pytest.mark.browser
 EPOCHS = 1000  # with 256 hidden units: seconds of training even on an idle machine, so partial redraws happen
 LINK = f"?preset=tutorial&optimizer=adamw&wd=0,0.001,0.01,0.1&seeds=0&epochs={EPOCHS}&hidden=256"
-LINES_DRAWN_JS = """n => [...document.querySelectorAll('.js-plotly-plot')].some(el => !!el._fullData
-    && el._fullData.filter(t => t.meta && t.meta.role === 'line' && t.meta.panel === 'l2_norm').length === n)"""
+# Some figure's ‖w‖ lines are exactly these λ values (sorted).
+NORM_WDS_JS = """wds => [...document.querySelectorAll('.js-plotly-plot')].some(el => !!el._fullData
+    && JSON.stringify(el._fullData.filter(t => t.meta && t.meta.role === 'line' && t.meta.panel === 'l2_norm')
+                      .map(t => t.meta.wd).sort((a, b) => a - b)) === JSON.stringify(wds))"""
 
 
 def test_share_link_draws_curves_while_training_then_the_final_figure(server, page):
@@ -73,13 +75,14 @@ def test_change_a_control_and_run_again(server, browser):
     expect(differ).to_have_count(0, timeout=60_000)  # the run shown is now the SGD one
     wait_final(page)
     idle(page)
-    try:  # the browser swaps the old figure for the new one: wait for the new one's lines
-        page.wait_for_function(LINES_DRAWN_JS, arg=3, timeout=30_000)
+    try:  # the browser swaps the old figure for the new one (for a moment there may be one chart): wait for
+        # a norm figure with one line per λ, rather than read the charts mid-swap
+        page.wait_for_function(NORM_WDS_JS, arg=[0.0, 0.01, 0.3], timeout=30_000)
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "browser_run_again_failed.png"), full_page=True)
-        raise
-    assert sorted(t["wd"] for t in lines(charts(page)[1], "l2_norm")) == [0.0, 0.01, 0.3]
+        seen = [sorted(t["wd"] for t in lines(c, "l2_norm")) for c in charts(page)]
+        raise AssertionError(f"no norm figure with λ = 0, 0.01, 0.3; the charts' norm lines: {seen}") from None
     assert _query(page.url)["optimizer"] == ["sgd,adam"] and "epochs=22" in page.url
     context.close()
 
