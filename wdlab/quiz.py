@@ -106,8 +106,7 @@ class WhichCurve:
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         n = len(self.weight_decays)
-        where = ["highest"] + [f"{('second', 'third')[i - 1] if i < 3 else f'{i + 1}th'} highest"
-                               for i in range(1, n - 1)] + ["lowest"]
+        where = ranked(n, "highest", "lowest")
         return tuple((chr(65 + i), f"{chr(65 + i)} — the curve that ends {where[i]}") for i in range(n))
 
     def prompt(self, scenario: "Scenario") -> str:
@@ -307,6 +306,12 @@ def grade(scenario: Scenario, frames: Frames, models=None) -> list[Outcome]:
     if not isinstance(frames, pd.DataFrame) and len(frames) != len(scenario.runs):
         raise ValueError(f"scenario {scenario.id!r} has {len(scenario.runs)} runs; got {len(frames)} frames")
     return [grade_question(scenario, q, frames, models) for q in scenario.questions]
+
+
+def ranked(n: int, word: str, last: str) -> list[str]:
+    """Names of n places in order: `word`, "second <word>", "third <word>", "4th <word>", …, then `last`."""
+    return [word] + [f"{('second', 'third')[i - 1] if i < 3 else f'{i + 1}th'} {word}" for i in range(1, n - 1)] + \
+        [last]
 
 
 def curve_letters(finals: Mapping[float, float]) -> dict[float, str]:

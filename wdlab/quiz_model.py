@@ -8,7 +8,19 @@ import numpy as np
 
 from .config import Member
 from .modelview import model_data, predict
-from .quiz import DIRECTIONS, ROUNDING, TOLERANCE, Frames, Outcome, Point, Unreadable, curve_letters, direction_of, fmt
+from .quiz import (
+    DIRECTIONS,
+    ROUNDING,
+    TOLERANCE,
+    Frames,
+    Outcome,
+    Point,
+    Unreadable,
+    curve_letters,
+    direction_of,
+    fmt,
+    ranked,
+)
 from .quiz_grok import member_rows
 
 GRID = 121      # points per side of the plane the boundary is measured on: the panels' plane, finer than drawn
@@ -139,8 +151,7 @@ class WhichPanel:
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         n = len(self.weight_decays)
-        where = ["longest"] + [f"{('second', 'third')[i - 1] if i < 3 else f'{i + 1}th'} longest"
-                               for i in range(1, n - 1)] + ["shortest (or none at all)"]
+        where = ranked(n, "longest", "shortest (or none at all)")
         return tuple((chr(65 + i), f"{chr(65 + i)} — the {where[i]} boundary") for i in range(n))
 
     def prompt(self, scenario) -> str:
