@@ -55,6 +55,13 @@ def busy_cpus(sample: float = 0.1) -> float:
     return max(0.0, n * (1 - (idle1 - idle0) / (total1 - total0)))
 
 
+def _only(cfg: SweepConfig, optimizer: str, **narrower) -> SweepConfig:
+    """cfg with one optimizer (momentum kept only for one that takes it), and any other fields narrowed."""
+    from .optimizers import OPTIMIZERS
+    return cfg.replace(optimizers=(optimizer,), momentum=cfg.momentum if OPTIMIZERS[optimizer].momentum else 0.0,
+                       **narrower)
+
+
 def fixed_seconds(cfg: SweepConfig, data=None) -> float:
     """The part of the sweep's estimated one-core seconds that does not shrink with its members (every step's
     kernel calls, the per-epoch work): what each worker pays again. From the budget's estimates for all members
@@ -64,11 +71,8 @@ def fixed_seconds(cfg: SweepConfig, data=None) -> float:
     M = len(cfg.members)
     if M == 1:
         return 0.0
-    from .optimizers import OPTIMIZERS
     whole, m = seconds(cfg, shape), cfg.members[0]
-    one = seconds(cfg.replace(optimizers=(m.optimizer,), lrs=(m.lr,), weight_decays=(m.weight_decay,),
-                              seeds=(m.seed,), momentum=cfg.momentum if OPTIMIZERS[m.optimizer].momentum else 0.0),
-                  shape)
+    one = seconds(_only(cfg, m.optimizer, lrs=(m.lr,), weight_decays=(m.weight_decay,), seeds=(m.seed,)), shape)
     return min(max(0.0, (M * one - whole) / (M - 1)), whole)
 
 
@@ -104,11 +108,10 @@ class Piece:
 def member_costs(cfg: SweepConfig, data=None) -> list[float]:
     """Each member's estimated seconds on one core (the budget's model, which prices optimizers differently)."""
     from .budget import seconds, shape_of
-    from .optimizers import OPTIMIZERS
     shape = shape_of(cfg, data)
     per = {}
     for o in cfg.optimizers:
-        alone = cfg.replace(optimizers=(o,), momentum=cfg.momentum if OPTIMIZERS[o].momentum else 0.0)
+        alone = _only(cfg, o)
         per[o] = seconds(alone, shape) / len(alone.members)
     return [per[m.optimizer] for m in cfg.members]
 
@@ -243,7 +246,7 @@ def run_workers(cfgs: list[SweepConfig], *, workers: int = 2, data=None, limits:
             note = (f"{workers} worker{'s' if workers > 1 else ''} of the {asked} asked for: {busy:.1f} of "
                     f"{os.cpu_count()} CPUs busy with other work, and by the time model fewer processes finish "
                     f"sooner")
-    if note and workers == 1 and _torch_threads() == threads:   # this process trains as fast as one worker would
+    if workers == 1 < asked and _torch_threads() == threads:   # this process trains as fast as one worker would
         from .grid import run_local
         result = run_local(cfgs, data=data, limits=limits, on_progress=on_progress, cancel=cancel)
         result.note = note + " (trained in this process)"
