@@ -23,7 +23,6 @@ import time
 
 WDS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)   # 8 λ × 3 seeds = 24 members
 SEEDS = (0, 1, 2)
-HOG = "while True: pass"
 
 
 def workloads():
@@ -135,14 +134,11 @@ def run(repeats: int = 3, only: str | None = None, hog: bool = True, cli: bool =
               f"{ceiling(cfg, data):4.2f}×",
               flush=True)
         if hog:
-            proc = subprocess.Popen([sys.executable, "-c", HOG])   # one CPU-bound process beside the sweep
-            try:
+            from wdlab.testing import busy_loop
+            with busy_loop():   # one CPU-bound process beside the sweep
                 time.sleep(1)   # let the scheduler see it
                 before = loadavg()
                 one, two, used, exact = compare(cfg, repeats, data, forced=True)
-            finally:
-                proc.kill()
-                proc.wait()
             print(f"  beside a busy-loop hog (load {before}): 1 core {one:6.2f} s   --workers 2 {two:6.2f} s "
                   f"(chose {used})   {one / two:4.2f}×  (target ≥ 1.0×);   exactly 2 workers {exact:6.2f} s   "
                   f"{one / exact:4.2f}×", flush=True)

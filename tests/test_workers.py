@@ -13,7 +13,7 @@ import pytest
 from wdlab.config import SweepConfig
 from wdlab.grid import run_local
 from wdlab.sweep import run_sweep
-from wdlab.testing import ROOT, interrupted_run
+from wdlab.testing import ROOT, busy_loop, interrupted_run
 from wdlab.workers import cpus, member_costs, run_workers, split
 
 # optimizer × lr grids over several λ and seeds; full batch (per-seed data), minibatches, LayerNorm, no bias decay
@@ -275,15 +275,11 @@ def test_busy_cpus_sees_a_busy_loop():
     from wdlab.workers import busy_cpus
     n = os.cpu_count()
     assert 0.0 <= busy_cpus() <= n
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
+    with busy_loop():
         deadline, seen = time.monotonic() + 60, 0.0
         while (seen := busy_cpus()) < 0.7 and time.monotonic() < deadline:   # the loop takes a whole CPU
             pass
         assert 0.7 <= seen <= n
-    finally:
-        hog.kill()
-        hog.wait()
 
 
 def test_asked_for_two_workers_beside_a_busy_cpu_a_small_sweep_trains_in_this_process_and_says_so():
@@ -302,12 +298,8 @@ def test_the_cli_beside_a_busy_loop_takes_one_worker_for_a_small_sweep_says_so_a
     flags = ["--preset", "tutorial", "--hidden", "64", "--optimizer", "adam", "--lr", "0.01", "--epochs", "20",
              "--batch-size", "50", "--wd", "0", "1e-3", "1e-1", "--seeds", "0", "1"]   # by the model 2 workers: 1.3×
     one = run_cli(*flags, "--quiet")
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
+    with busy_loop():
         beside = run_cli(*flags, "--workers", "2")
-    finally:
-        hog.kill()
-        hog.wait()
     assert beside.returncode == 0, beside.stderr
     assert "wdlab: 1 worker of the 2 asked for: " in beside.stderr and "CPUs busy with other work" in beside.stderr
     assert beside.stdout == one.stdout

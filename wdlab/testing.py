@@ -185,6 +185,17 @@ def values(v) -> list:
 
 
 # -- the CLI interrupted -------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def busy_loop():
+    """One CPU-bound process (a Python busy loop) running for the duration of the block, then killed."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield hog
+    finally:
+        hog.kill()
+        hog.wait()
+
+
 def interrupted_run(argv: list[str], *, env: dict | None = None, timeout: float = 120) -> tuple[int, str]:
     """`python -m wdlab run *argv`, sent Ctrl-C (SIGINT) once training has begun (its progress bar shows an
     epoch; AssertionError if it ends or shows none within 300 s): its exit status and all it wrote to stderr."""
