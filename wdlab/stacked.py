@@ -116,15 +116,11 @@ class StackedNet:
         folded = k == 0 and a.shape[-1] == i + 1 and self.folds(a.shape[1])
         if k == 0 and a.shape[-1] == i + 1 and not folded:
             a = a[..., :i]
-        if folded:
-            self._folded_weight()
+        w, w_t = (self._folded_weight(), self._w0_t) if folded else (self.weights[k], self._weights_t[k])
         if o == 1:
-            w = self._w0 if folded else self.weights[k]
             torch.bmm(w, a.transpose(1, 2), out=out.view(self.M, 1, a.shape[1]))
             return out if folded else out.add_(self.biases[k])
-        if folded:
-            return torch.bmm(a, self._w0_t, out=out)
-        return torch.baddbmm(self.biases[k], a, self._weights_t[k], out=out)
+        return torch.bmm(a, w_t, out=out) if folded else torch.baddbmm(self.biases[k], a, w_t, out=out)
 
     def folds(self, batch: int) -> bool:
         """Whether layer 1 takes its bias in its product for a batch of this many rows (given a ones column):
