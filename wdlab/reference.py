@@ -1,18 +1,32 @@
 """The plain way: one nn.Module and one torch.optim optimizer per member, as the course's code trains.
 
 The yardstick the engine is tested and benchmarked against; it shares nothing with the engine but the
-dataset registry, build_mlp (an nn.Sequential of nn.Linear [→ nn.LayerNorm] → activation) and the
-optimizer registry's `reference` builder (torch.optim with weight_decay=λ, as a plain loop builds it).
+dataset registry, the activation registry's module and the optimizer registry's `reference` builder (torch.optim
+with weight_decay=λ, as a plain loop builds it). Its model is written out here (plain_model) rather than taken
+from wdlab.models, which the engine builds its members from: a change there must show up as a difference.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
 
+from .activations import ACTIVATIONS
 from .config import Member, SweepConfig
 from .data import DATASETS, Data
-from .models import build_mlp
 from .optimizers import OPTIMIZERS
+
+
+def plain_model(in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str, norm: str) -> nn.Sequential:
+    """Linear → [LayerNorm →] activation per hidden width, then the output Linear, built in that order."""
+    layers: list[nn.Module] = []
+    width = in_dim
+    for h in hidden:
+        layers.append(nn.Linear(width, h))
+        if norm == "layernorm":
+            layers.append(nn.LayerNorm(h))
+        layers.append(ACTIVATIONS[activation].module())
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, out_dim))
 
 
 def make_reference_optimizer(cfg: SweepConfig, model: nn.Module, member: Member) -> torch.optim.Optimizer:
@@ -35,7 +49,7 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
         if data is None and not spec.per_seed:
             data = spec.make(0, cfg.val_fraction)
         in_dim, out_dim = (data.in_dim, data.out_dim) if data is not None else (spec.in_dim, spec.out_dim)
-        model = build_mlp(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm).to(dtype)
+        model = plain_model(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm).to(dtype)
         if data is None:
             data = spec.make(member.seed, cfg.val_fraction)
     cast = (lambda t: t.to(dtype) if t.is_floating_point() else t)
