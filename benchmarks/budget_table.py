@@ -1,4 +1,4 @@
-"""Prints wdlab.budget's estimates against measurements: peak memory and time of sweeps of many shapes.
+"""Prints wdlab.engine.budget's estimates against measurements: peak memory and time of sweeps of many shapes.
 
 Each shape runs in a fresh subprocess on one torch thread: after imports, its data and a warm-up, the peak-RSS
 mark is reset (/proc/self/clear_refs) and the baseline RSS read; the sweep then runs and its peak is VmHWM minus
@@ -18,8 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from wdlab.budget import COST, PAGE_SECONDS, Shape, estimate, peak_bytes, seconds, shape_of, work_units
-from wdlab.config import SweepConfig
+from wdlab.engine.budget import COST, PAGE_SECONDS, Shape, estimate, peak_bytes, seconds, shape_of, work_units
+from wdlab.settings.config import SweepConfig
 
 WD8 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0)
 # (label, SweepConfig keywords, CSV (rows, features, task) or None, knobs: None = one piece, "plan:MB" = as
@@ -87,7 +87,7 @@ def _status(key: str) -> int:
 def make_data(rows: int, features: int, task: str, val_fraction: float | None = None):
     """A CSV-sized Data without a file (its load is the caller's memory, not the sweep's)."""
     import torch
-    from wdlab.data import Data
+    from wdlab.registry.datasets import Data
     g = torch.Generator().manual_seed(0)
     n_val = max(1, round(rows * (0.2 if val_fraction is None else val_fraction)))
     X = torch.randn(rows, features, generator=g)
@@ -110,9 +110,9 @@ def measured(cfg: SweepConfig, data=None, **knobs) -> dict:
     its peak memory above the baseline and its status."""
     import torch
     torch.set_num_threads(1)
-    from wdlab.data import DATASETS
+    from wdlab.registry.datasets import DATASETS
     from wdlab.memory import give_back
-    from wdlab.sweep import run_sweep
+    from wdlab.engine.sweep import run_sweep
     if data is None:
         DATASETS[cfg.preset].make(0, cfg.val_fraction)  # loads sklearn etc. before the baseline
     run_sweep(cfg.replace(epochs=1, weight_decays=(0.0,), seeds=(0,), hidden=(2,)), data=data)  # warm-up

@@ -16,9 +16,9 @@ import time
 import pandas as pd
 import torch
 
-from wdlab.config import SweepConfig, preset_defaults
-from wdlab.grokking import criteria, events
-from wdlab.sweep import run_sweep
+from wdlab.settings.config import SweepConfig, preset_defaults
+from wdlab.frame.grokking import criteria, events
+from wdlab.engine.sweep import run_sweep
 
 
 def main() -> int:

@@ -10,10 +10,10 @@ import time
 
 import torch
 
-from wdlab.config import SweepConfig
-from wdlab.landscape import summary_lines
-from wdlab.optimizers import OPTIMIZERS
-from wdlab.sweep import run_sweep
+from wdlab.settings.config import SweepConfig
+from wdlab.frame.landscape import summary_lines
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.engine.sweep import run_sweep
 
 CFG = SweepConfig(preset="moons", hidden=(32,), optimizers=("adam", "adamw"), lrs=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
                   weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0), seeds=(0, 1), epochs=300)

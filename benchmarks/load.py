@@ -20,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from wdlab.testing import ARGS as BASE_ARGS
-from wdlab.testing import CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
+from support import ARGS as BASE_ARGS
+from support import CHROMIUM, FIRST_CURVE_JS, ROOT, start_server
 
 ARGS = [*BASE_ARGS,
         # each visitor is a foreground tab on its own machine: no page here may be throttled as hidden
@@ -124,7 +124,7 @@ async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
 async def crowd(base: str, configs: list, timeout_s: float) -> list[dict]:
     from playwright.async_api import async_playwright
 
-    from wdlab.params import to_query
+    from wdlab.settings.params import to_query
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -172,7 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     n = max(1, min(args.visitors, 16))
 
-    from wdlab.config import SweepConfig
+    from wdlab.settings.config import SweepConfig
     # A default sweep each; distinct links differ in lr and epochs, so each visitor's figure is recognisably its own.
     configs = [SweepConfig() if args.same else SweepConfig(lr=0.01 + 0.001 * i, epochs=100 + i) for i in range(n)]
     if args.worst:

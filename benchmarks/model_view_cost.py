@@ -15,7 +15,7 @@ def page(query: str, pictures: bool, key: str) -> None:
     """One job of `query` under its own view key, drawn by live.job_view as the explorer draws it."""
     import streamlit as st
 
-    from wdlab.params import from_query
+    from wdlab.settings.params import from_query
     from wdlab.ui import live
     slot = f"job_{key}"
     if slot not in st.session_state:

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from wdlab.testing import ROOT
+from support import ROOT
 
 WDS = ("0", "1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2", "1e-1")   # 8 λ × 3 seeds = 24 members
 FLAGS = ["--preset", "tutorial", "--batch-size", "50", "--epochs", "50", "--optimizer", "adam", "--lr", "0.01",
@@ -23,7 +23,7 @@ FLAGS = ["--preset", "tutorial", "--batch-size", "50", "--epochs", "50", "--opti
 PLAIN = f"""
 import torch
 torch.set_num_threads(1)
-from wdlab.config import SweepConfig
+from wdlab.settings.config import SweepConfig
 from wdlab.reference import reference_run
 cfg = SweepConfig(preset="tutorial", batch_size=50, epochs=50, optimizer="adam", lr=0.01,
                   weight_decays=({', '.join(WDS)},), seeds=(0, 1, 2))

@@ -10,9 +10,9 @@ import time
 
 import torch
 
-from wdlab.config import SweepConfig
-from wdlab.grid import groups, run_local
-from wdlab.ray_backend import LOCAL, run_ray
+from wdlab.settings.config import SweepConfig
+from wdlab.run.grid import groups, run_local
+from wdlab.run.ray_backend import LOCAL, run_ray
 
 ARCHS = ((16,), (32,), (64,), (32, 32))
 GRID = [SweepConfig(preset="tutorial", hidden=h, optimizer=o, lr=lr, epochs=20, batch_size=50,

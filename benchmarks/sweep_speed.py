@@ -19,11 +19,11 @@ import time
 
 import torch
 
-from wdlab.budget import count_params
-from wdlab.config import SweepConfig
-from wdlab.data import DATASETS, Data
+from wdlab.engine.budget import count_params
+from wdlab.settings.config import SweepConfig
+from wdlab.registry.datasets import DATASETS, Data
 from wdlab.reference import reference_run
-from wdlab.sweep import run_sweep
+from wdlab.engine.sweep import run_sweep
 
 WDS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)   # 8 λ × 3 seeds = 24 members
 SEEDS = (0, 1, 2)
@@ -210,8 +210,8 @@ def backward_vs_autograd(args) -> None:
     """The engine with its hand-written backward, and with autograd through the same views of the same buffer."""
     import functools
 
-    import wdlab.passes
-    from wdlab.stacked import StackedNet
+    import wdlab.engine.chunks
+    from wdlab.engine.stacked import StackedNet
     print(f"{'workload':46s} {'hand s':>7s} {'autograd s':>10s} {'hand buys':>9s}")
     for name, (cfg, make) in WORKLOADS.items():
         if args.only and args.only not in name:
@@ -221,11 +221,11 @@ def backward_vs_autograd(args) -> None:
         hand, auto = [], []
         for _ in range(args.repeats):
             hand.append(timed(run_sweep, cfg, data=data)[0])
-            wdlab.passes.StackedNet = functools.partial(StackedNet, autograd=True)
+            wdlab.engine.chunks.StackedNet = functools.partial(StackedNet, autograd=True)
             try:
                 auto.append(timed(run_sweep, cfg, data=data)[0])
             finally:
-                wdlab.passes.StackedNet = StackedNet
+                wdlab.engine.chunks.StackedNet = StackedNet
         h, a = statistics.median(hand), statistics.median(auto)
         print(f"{name:46s} {h:7.2f} {a:10.2f} {a / h:8.2f}x", flush=True)
 

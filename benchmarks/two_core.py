@@ -28,7 +28,7 @@ SEEDS = (0, 1, 2)
 def workloads():
     """name -> (config, `wdlab run` flags or None, data or None): two small nets (per-step costs dominate: each
     worker repeats them) and two of sweep_speed.py's compute-bound ones (its data; no CLI run)."""
-    from wdlab.config import SweepConfig
+    from wdlab.settings.config import SweepConfig
     try:
         import sweep_speed
     except ImportError:
@@ -66,8 +66,8 @@ def compare(cfg, repeats: int, data=None, forced: bool = False):
     """(median s in process on one thread, median s of `--workers 2` (run_workers(adapt=True): measures the busy
     CPUs and may choose 1 worker), the workers it chose, and with forced: median s of exactly 2 workers), runs
     interleaved so load changes hit every side."""
-    from wdlab.grid import run_local
-    from wdlab.workers import run_workers
+    from wdlab.run.grid import run_local
+    from wdlab.run.workers import run_workers
     one, two, exact, used = [], [], [], []
 
     def adaptive():
@@ -85,8 +85,8 @@ def compare(cfg, repeats: int, data=None, forced: bool = False):
 def ceiling(cfg, data=None) -> float:
     """What 2 free cores could give: the whole sweep's CPU seconds over the costlier worker share's, each trained
     here on one thread (the shares repeat every step's fixed overhead, so this is below 2)."""
-    from wdlab.sweep import run_sweep
-    from wdlab.workers import member_costs, split
+    from wdlab.engine.sweep import run_sweep
+    from wdlab.run.workers import member_costs, split
 
     def cpu(**kw):
         t = time.process_time()
@@ -98,7 +98,7 @@ def ceiling(cfg, data=None) -> float:
 
 def cli_times(flags: list[str]) -> tuple[float, float]:
     """Whole `wdlab run` processes (imports, fork server and all): one core, then --workers 2."""
-    from wdlab.testing import ROOT
+    from support import ROOT
     base = [sys.executable, "-m", "wdlab", "run", *flags, "--wd", *map(str, WDS), "--seeds", *map(str, SEEDS),
             "--quiet"]
     out = []
@@ -113,8 +113,8 @@ def cli_times(flags: list[str]) -> tuple[float, float]:
 def run(repeats: int = 3, only: str | None = None, hog: bool = True, cli: bool = True) -> None:
     import torch
 
-    from wdlab.sweep import run_sweep
-    from wdlab.workers import cpus, prestart, run_workers
+    from wdlab.engine.sweep import run_sweep
+    from wdlab.run.workers import cpus, prestart, run_workers
     torch.set_num_threads(1)
     print(f"two-core mode: {cpus()} CPUs, one torch thread per process, median of {repeats}")
     cold_cfg = next(iter(workloads().values()))[0].replace(epochs=1)
@@ -134,7 +134,7 @@ def run(repeats: int = 3, only: str | None = None, hog: bool = True, cli: bool =
               f"{ceiling(cfg, data):4.2f}×",
               flush=True)
         if hog:
-            from wdlab.testing import busy_loop
+            from support import busy_loop
             with busy_loop():   # one CPU-bound process beside the sweep
                 time.sleep(1)   # let the scheduler see it
                 before = loadavg()

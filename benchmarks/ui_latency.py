@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from wdlab.testing import ARGS, CHROMIUM, FIRST_CURVE_JS, start_server
+from support import ARGS, CHROMIUM, FIRST_CURVE_JS, start_server
 
 FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
     && [...document.querySelectorAll('[data-testid="stAlertContentSuccess"], [data-testid="stAlert"]')]
@@ -86,12 +86,12 @@ def main() -> None:
     import torch
     from playwright.sync_api import sync_playwright
 
-    from wdlab.config import DEFAULT_LIMITS
-    from wdlab.params import from_query
-    from wdlab.sweep import run_sweep
+    from wdlab.settings.config import DEFAULT_LIMITS
+    from wdlab.settings.params import from_query
+    from wdlab.engine.sweep import run_sweep
     # The core gets the thread count the app gives each sweep (wdlab.ui.state.manager): a like-for-like yardstick.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // DEFAULT_LIMITS.max_concurrent_jobs))
-    from wdlab.sweep import warm_up
+    from wdlab.engine.sweep import warm_up
     warm_up()  # the app pre-pays the first-optimizer import at start-up; so does the yardstick
     proc, base = start_server()
     try:

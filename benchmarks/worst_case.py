@@ -1,4 +1,4 @@
-"""Finds the largest sweeps the demo accepts (by wdlab.budget's estimate), then trains them and prints their time.
+"""Finds the largest sweeps the demo accepts (by wdlab.engine.budget's estimate), then trains them and prints their time.
 
 Searches presets and table shapes × hidden layouts × activation × precision × batch × validation split, each at
 the most epochs the demo's limits allow, for the longest and the most memory-hungry sweep; `--run` trains each
@@ -17,8 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from wdlab.budget import Shape, plan, shape_of, validate
-from wdlab.config import DEMO_LIMITS, SweepConfig
+from wdlab.engine.budget import Shape, plan, shape_of, validate
+from wdlab.settings.config import DEMO_LIMITS, SweepConfig
 from wdlab.errors import ConfigError
 
 WD8 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0)
@@ -91,7 +91,7 @@ def one(spec: dict) -> dict:
     """In this (fresh) process: the sweep trained as the app trains it — in pieces near the budget, with the
     snapshots its jobs keep — its time and peak memory."""
     from benchmarks.budget_table import make_data, measured
-    from wdlab import snapshots
+    from wdlab.engine import snapshots
     cfg = SweepConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["cfg"].items()})
     data = make_data(*spec["table"], cfg.val_fraction) if spec["table"] else None
     est = validate(cfg, DEMO_LIMITS, data)
@@ -102,7 +102,7 @@ def one(spec: dict) -> dict:
 
 
 def link(cfg: SweepConfig) -> str:
-    from wdlab.params import to_query
+    from wdlab.settings.params import to_query
     return "?" + "&".join(f"{k}={v}" for k, v in to_query(cfg).items())
 
 

@@ -1,8 +1,14 @@
 """Shared fixtures: torch on one thread, a gated fake runner, clean Streamlit caches, a server and a browser."""
+import os
+from pathlib import Path
+
 import pytest
 import torch
 
-from wdlab.testing import GatedRunner, chromium, streamlit_server
+# The runners the worker and Ray tests name ("support:runner_…") are imported by child processes: give them tests/.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
+
+from support import GatedRunner, chromium, streamlit_server
 
 # Two OpenMP threads per process on shared cores were measured 20-100x slower than one when another process
 # competes (they spin while waiting for each other); the members tested here are small, so one thread it is.

@@ -4,10 +4,10 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.config import DEFAULT_LIMITS, SweepConfig, preset_config
-from wdlab.params import from_query, to_query
-from wdlab.testing import chart_specs, finished, values
-from wdlab.ui.apptest import app
+from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig, preset_config
+from wdlab.settings.params import from_query, to_query
+from support import chart_specs, finished, values
+from support import app
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
 from wdlab.ui.text import notes_of
 
@@ -201,7 +201,7 @@ def test_compare_page_runs_both_optimizers():
 
 def test_queue_position_and_full_queue_are_shown(monkeypatch):
     import wdlab.ui.state as state
-    from wdlab.config import Limits
+    from wdlab.settings.config import Limits
     monkeypatch.setattr(state, "limits", lambda: Limits(max_concurrent_jobs=1, max_queued_jobs=1))
     busy = app("?epochs=2000&wd=0,0.1&hidden=8")
     job = busy.session_state["job"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from wdlab.testing import ARTIFACTS, charts, chart_lines as lines, idle, wait_final
+from support import ARTIFACTS, charts, chart_lines as lines, idle, wait_final
 
 pytestmark = pytest.mark.browser
 EPOCHS = 1000  # with 256 hidden units: seconds of training even on an idle machine, so partial redraws happen

@@ -4,7 +4,7 @@ import urllib.parse
 
 import pytest
 
-from wdlab.testing import ARTIFACTS, idle, watch_runs
+from support import ARTIFACTS, idle, watch_runs
 
 pytestmark = pytest.mark.browser
 HOSTS = ("wdlab-login.example", "wdlab-help.example", "wdlab-answers.example", "127.0.0.1:9", "wdlab-col.example",

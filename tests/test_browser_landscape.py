@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from wdlab.testing import ARTIFACTS
+from support import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 # 4,000 minibatch steps of 24 members 64 wide: seconds of training even on an idle machine

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from wdlab.testing import streamlit_server, ARTIFACTS, idle, wait_final
+from support import streamlit_server, ARTIFACTS, idle, wait_final
 
 pytestmark = pytest.mark.browser
 SHORT = "?preset=moons&optimizer=adamw&wd=0,0.01,0.1,1&seeds=0,1&epochs=20&hidden=16"

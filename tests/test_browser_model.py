@@ -2,7 +2,7 @@
 them; screenshots at desktop width and at 390 px."""
 import pytest
 
-from wdlab.testing import ARTIFACTS, idle, wait_final, watch_runs
+from support import ARTIFACTS, idle, wait_final, watch_runs
 
 pytestmark = pytest.mark.browser
 MOONS = "?preset=moons&optimizer=adam&lr=0.01&wd=0,0.001,0.01,0.1,0.3&seeds=0&epochs=300&hidden=64,64"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wdlab.testing import ARTIFACTS, chromium, idle
+from support import ARTIFACTS, chromium, idle
 
 pytestmark = pytest.mark.browser
 SCENARIO = "pure-noise"   # two direction questions and one "which curve"; 2 seeds × 3 λ, 100 epochs

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from wdlab.testing import CSV_GOOD, start_server, stop
+from support import CSV_GOOD, start_server, stop
 
 pytestmark = pytest.mark.browser
 

@@ -1,8 +1,8 @@
 """Your CSV in a real browser: Chromium uploads a too-large, a binary and a good file, trains it, sees the curves."""
 import pytest
 
-from wdlab.config import DEFAULT_LIMITS
-from wdlab.testing import ARTIFACTS, chart_lines as lines, charts, wait_final
+from wdlab.settings.config import DEFAULT_LIMITS
+from support import ARTIFACTS, chart_lines as lines, charts, wait_final
 
 pytestmark = pytest.mark.browser
 LINK = "?preset=csv&optimizer=adamw&wd=0,0.01,0.1&seeds=0&epochs=30&hidden=16"

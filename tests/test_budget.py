@@ -2,11 +2,11 @@
 pieces near the memory limit, shown beside Train; the server's memory plan stays within its total."""
 import pytest
 
-from wdlab.budget import MB, NEAR, Shape, estimate, memory_plan, peak_bytes, plan, seconds, shape_of, validate
-from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, SweepConfig
+from wdlab.engine.budget import MB, NEAR, Shape, estimate, memory_plan, peak_bytes, plan, seconds, shape_of, validate
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, SweepConfig
 from wdlab.errors import ConfigError
-from wdlab.sweep import run_sweep
-from wdlab.ui.apptest import app
+from wdlab.engine.sweep import run_sweep
+from support import app
 from wdlab.ui.text import notes_of
 
 WD8 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0)

@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wdlab.config import SweepConfig
-from wdlab.sweep import run_sweep
+from wdlab.settings.config import SweepConfig
+from wdlab.engine.sweep import run_sweep
 
 CASES = {
     "tutorial full batch (per-seed data), adamw": SweepConfig(

@@ -7,10 +7,10 @@ import sys
 import pandas as pd
 import pytest
 
-from wdlab.cli import config_from_args, build_parser, main
-from wdlab.config import SweepConfig, preset_config
-from wdlab.sweep import run_sweep
-from wdlab.testing import ROOT, interrupted_run
+from wdlab.cli.main import config_from_args, build_parser, main
+from wdlab.settings.config import SweepConfig, preset_config
+from wdlab.engine.sweep import run_sweep
+from support import ROOT, interrupted_run
 
 SMALL = ["run", "--preset", "moons", "--hidden", "8", "4", "--epochs", "3", "--wd", "0", "1e-2", "--seeds", "0", "1"]
 
@@ -180,9 +180,9 @@ def test_ctrl_c_writes_the_epochs_done_says_so_and_exits_130(tmp_path):
 def test_threads_flag_sets_torchs_thread_count(capsys, monkeypatch):
     import torch
     seen = []
-    import wdlab.sweep
-    real = wdlab.sweep.run_sweep
-    monkeypatch.setattr(wdlab.sweep, "run_sweep", lambda *a, **k: (seen.append(torch.get_num_threads()), real(*a, **k))[1])
+    import wdlab.engine.sweep
+    real = wdlab.engine.sweep.run_sweep
+    monkeypatch.setattr(wdlab.engine.sweep, "run_sweep", lambda *a, **k: (seen.append(torch.get_num_threads()), real(*a, **k))[1])
     before = torch.get_num_threads()
     try:
         assert run_main(SMALL + ["--threads", "2"], capsys)[0] == 0
@@ -193,7 +193,7 @@ def test_threads_flag_sets_torchs_thread_count(capsys, monkeypatch):
 
 
 def test_backend_ray_without_ray_says_how_to_get_it_in_one_line():
-    code = ("import sys; sys.modules['ray'] = None\nfrom wdlab.cli import main\n"
+    code = ("import sys; sys.modules['ray'] = None\nfrom wdlab.cli.main import main\n"
             "sys.exit(main(['run', '--backend', 'ray', '--epochs', '1', '--wd', '0', '--hidden', '2', '--quiet']))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and out.stdout == "" and out.stderr.count("\n") == 1
@@ -206,8 +206,8 @@ def test_ray_flags_without_the_ray_backend_are_refused(capsys):
 
 
 def test_summary_prints_the_best_lambda_per_optimizer_and_lr(capsys):
-    from wdlab.landscape import summary_lines
-    from wdlab.optimizers import OPTIMIZERS
+    from wdlab.frame.landscape import summary_lines
+    from wdlab.registry.optimizers import OPTIMIZERS
     code, out, err = run_main(["run", "--preset", "moons", "--hidden", "8", "--epochs", "5", "--lr", "0.01", "0.1",
                                "--optimizer", "adam", "adamw", "--wd", "0", "0.1", "--summary", "--quiet"], capsys)
     frame = pd.read_csv(io.StringIO(out))

@@ -6,11 +6,11 @@ import sys
 import pandas as pd
 import pytest
 
-from wdlab.cli import main
-from wdlab.config import SweepConfig
-from wdlab.csvdata import MB, CsvError, load_csv
-from wdlab.sweep import run_sweep
-from wdlab.testing import CSV_BAD as BAD, CSV_GOOD as GOOD
+from wdlab.cli.main import main
+from wdlab.settings.config import SweepConfig
+from wdlab.data.tables import MB, CsvError, load_csv
+from wdlab.engine.sweep import run_sweep
+from support import CSV_BAD as BAD, CSV_GOOD as GOOD
 
 
 def one_error_line(capsys):

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wdlab.cli import main
-from wdlab.codegen import member_script
-from wdlab.codegen_data import csv_source
-from wdlab.config import SweepConfig
-from wdlab.csvdata import load_csv
-from wdlab.sweep import run_sweep
+from wdlab.cli.main import main
+from wdlab.codegen.script import member_script
+from wdlab.codegen.data import csv_source
+from wdlab.settings.config import SweepConfig
+from wdlab.data.tables import load_csv
+from wdlab.engine.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_LOSS = 0.988277792930603

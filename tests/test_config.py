@@ -1,10 +1,10 @@
 """SweepConfig validation (messages that say what is allowed), its normal form, limits and demo mode."""
 import pytest
 
-from wdlab.budget import check_limits, count_params, validate
-from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
-from wdlab.data import DATASETS
-from wdlab.models import build_mlp
+from wdlab.engine.budget import check_limits, count_params, validate
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
+from wdlab.registry.datasets import DATASETS
+from wdlab.engine.models import build_mlp
 
 
 @pytest.mark.parametrize("changes,field,allowed", [

@@ -6,13 +6,13 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
-from wdlab.csvdata import MAX_COLUMNS, MAX_ROWS, MB, CsvError, inspect_csv, load_csv, read_file
-from wdlab.params import from_query
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
+from wdlab.data.tables import MAX_COLUMNS, MAX_ROWS, MB, CsvError, inspect_csv, load_csv, read_file
+from wdlab.settings.params import from_query
 from wdlab.reference import reference_run
-from wdlab.testing import CSV_BAD as BAD, CSV_GOOD as GOOD, CSV_NUMS as NUMS, csv_table as table, good_rows
-from wdlab.budget import validate
-from wdlab.sweep import run_sweep
+from support import CSV_BAD as BAD, CSV_GOOD as GOOD, CSV_NUMS as NUMS, csv_table as table, good_rows
+from wdlab.engine.budget import validate
+from wdlab.engine.sweep import run_sweep
 
 
 @pytest.mark.parametrize("raw,target,task,kind", [b[1:] for b in BAD], ids=[b[0] for b in BAD])

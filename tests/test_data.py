@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from wdlab.data import DATA_SEED, DATASETS, TUTORIAL
-from wdlab.models import build_mlp
+from wdlab.registry.datasets import DATA_SEED, DATASETS, TUTORIAL
+from wdlab.engine.models import build_mlp
 
 BUILT_IN = [name for name, spec in DATASETS.items() if name != "csv"]   # csv: a table the visitor brings
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.config import DEFAULT_LIMITS, DEMO_LIMITS, demo_mode, heartbeat_seconds, preset_config
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, demo_mode, heartbeat_seconds, preset_config
 from wdlab.ui.text import notes_of
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -100,7 +100,7 @@ def test_without_secrets_or_demo_the_full_limits_apply_and_nothing_breaks(monkey
 
 
 def test_the_host_can_set_how_many_sweeps_train_at_once():
-    from wdlab.config import concurrent_jobs
+    from wdlab.settings.config import concurrent_jobs
     assert concurrent_jobs(DEMO_LIMITS, {"WDLAB_CONCURRENT_JOBS": "3"}).max_concurrent_jobs == 3
     assert concurrent_jobs(DEMO_LIMITS, {"WDLAB_CONCURRENT_JOBS": "3"}).max_epochs == DEMO_LIMITS.max_epochs
     for bad in ("0", "9", "two", "-1", ""):

@@ -1,12 +1,12 @@
-"""wdlab.eager: torch.optim's own update without importing torch._dynamo, bit for bit equal to opt.step()."""
+"""wdlab.engine.eager: torch.optim's own update without importing torch._dynamo, bit for bit equal to opt.step()."""
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from wdlab import eager
-from wdlab.testing import ROOT
+from wdlab.engine import eager
+from support import ROOT
 
 CASES = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
          ("Adam", dict(lr=0.01, weight_decay=0.1)), ("AdamW", dict(lr=0.01, weight_decay=0.1)),
@@ -37,7 +37,7 @@ def test_the_eager_step_leaves_gradient_mode_as_it_was():
 
 
 def test_a_process_that_steps_every_optimizer_never_imports_torch_dynamo():
-    code = ("import sys, torch\nfrom wdlab import eager\n"
+    code = ("import sys, torch\nfrom wdlab.engine import eager\n"
             "for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop):\n"
             "    p = torch.nn.Parameter(torch.ones(3)); p.grad = torch.ones(3)\n"
             "    eager.allow(); o = cls([p], lr=0.1); eager.step(o); o.zero_grad()\n"

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-from wdlab.config import Limits, SweepConfig
-from wdlab.data import Data
-from wdlab.jobs import JobManager
-from wdlab.sweep import SweepResult, run_sweep
-from wdlab.testing import GatedRunner, chromium, streamlit_server
+from wdlab.settings.config import Limits, SweepConfig
+from wdlab.registry.datasets import Data
+from wdlab.run.jobs import JobManager
+from wdlab.engine.sweep import SweepResult, run_sweep
+from support import GatedRunner, chromium, streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 import torch.nn as nn
 
-from wdlab import params
-from wdlab.config import Member, SweepConfig
-from wdlab.data import DATASETS
-from wdlab.optimizers import OPTIMIZERS
+from wdlab.settings import params
+from wdlab.settings.config import Member, SweepConfig
+from wdlab.registry.datasets import DATASETS
+from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.reference import reference_run
-from wdlab.stacked import StackedNet, member_losses_and_grad
-from wdlab.sweep import plan_chunks, prepare, run_sweep
+from wdlab.engine.stacked import StackedNet, member_losses_and_grad
+from wdlab.engine.sweep import plan_chunks, prepare, run_sweep
 
 TOL = 1e-12
 COLUMNS = ("train_loss", "train_eval_loss", "val_loss", "l2_norm")

@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
-from wdlab import cli, params
-from wdlab.config import DEFAULT_LIMITS, SweepConfig, preset_defaults, with_preset_defaults
-from wdlab.data import DATASETS
-from wdlab.grokking import GROKKED, MEMORISED, criteria, events
+from wdlab.cli import main as cli
+from wdlab.settings import params
+from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig, preset_defaults, with_preset_defaults
+from wdlab.registry.datasets import DATASETS
+from wdlab.frame.grokking import GROKKED, MEMORISED, criteria, events
 from wdlab.reference import reference_run
-from wdlab.sweep import run_sweep
+from wdlab.engine.sweep import run_sweep
 
 F64 = dict(dtype="float64")
 
@@ -102,7 +103,7 @@ def test_a_link_naming_the_preset_gets_its_defaults_and_its_warnings_name_them()
 
 
 def test_the_default_sweep_fits_the_default_limits():
-    from wdlab.budget import validate
+    from wdlab.engine.budget import validate
     validate(SweepConfig(preset="modular-addition", **preset_defaults("modular-addition")), DEFAULT_LIMITS)
 
 
@@ -162,14 +163,14 @@ def test_default_sweep_groks_every_decayed_member_and_not_the_undecayed_one():
 # ---- quiz questions on the course of a run -----------------------------------------------------------------
 
 def grok_card(*questions, epochs=5, wds=(0.0, 0.5)):
-    from wdlab.quiz import Run, Scenario
+    from wdlab.quiz.cards import Run, Scenario
     cfg = SweepConfig(preset="modular-addition-p23", epochs=epochs, weight_decays=wds)
     return Scenario("grok-card", "t", "t", (Run(cfg),), tuple(questions))
 
 
 def test_ever_passes_reads_steps_one_to_n_averaged_over_seeds():
-    from wdlab.quiz import Point, grade
-    from wdlab.quiz_grok import EverPasses
+    from wdlab.quiz.cards import Point, grade
+    from wdlab.quiz.grok import EverPasses
     card = grok_card(EverPasses("val_acc", 0.5, Point(0.0)), EverPasses("val_acc", 0.5, Point(0.5)))
     f = frame_of({0.0: ([0] * 6, [.9, .1, .4, .5, .3, .2], [1] * 6),       # epoch 0 does not count; 0.5 is not "past"
                   0.5: ([0] * 6, [0, .1, .2, .3, .6, .7], [1] * 6)})
@@ -184,8 +185,8 @@ def test_ever_passes_reads_steps_one_to_n_averaged_over_seeds():
 
 
 def test_since_fitted_compares_the_end_with_the_step_training_accuracy_hit_100_percent():
-    from wdlab.quiz import Point, grade
-    from wdlab.quiz_grok import SinceFitted
+    from wdlab.quiz.cards import Point, grade
+    from wdlab.quiz.grok import SinceFitted
     card = grok_card(SinceFitted(Point(0.0)), SinceFitted(Point(0.5)))
     f = frame_of({0.0: ([0, .9, 1, 1, 1, 1], [0] * 6, [1, 5, 10, 12, 13, 14]),
                   0.5: ([0, 1, .9, 1, 1, 1], [0] * 6, [1, 10, 12, 11, 9, 8])})
@@ -201,8 +202,8 @@ def test_since_fitted_compares_the_end_with_the_step_training_accuracy_hit_100_p
 
 
 def test_grokking_questions_are_not_graded_on_a_diverged_or_unfinished_run():
-    from wdlab.quiz import Point, grade
-    from wdlab.quiz_grok import EverPasses, SinceFitted
+    from wdlab.quiz.cards import Point, grade
+    from wdlab.quiz.grok import EverPasses, SinceFitted
     card = grok_card(EverPasses("val_acc", 0.5, Point(0.5)), SinceFitted(Point(0.5)))
     f = frame_of({0.0: ([1] * 6, [0] * 6, [1] * 6), 0.5: ([1] * 6, [0] * 6, [1] * 6)})
     f.loc[(f.weight_decay == 0.5) & (f.epoch == 5), "diverged"] = True
@@ -212,29 +213,29 @@ def test_grokking_questions_are_not_graded_on_a_diverged_or_unfinished_run():
 
 
 def test_grokking_questions_are_checked_when_declared():
-    from wdlab.quiz import Point
-    from wdlab.quiz_grok import EverPasses
+    from wdlab.quiz.cards import Point
+    from wdlab.quiz.grok import EverPasses
     with pytest.raises(ValueError, match="not swept"):
         grok_card(EverPasses("val_acc", 0.5, Point(0.3)))
     with pytest.raises(ValueError, match="not available"):
-        from wdlab.quiz import Run, Scenario
+        from wdlab.quiz.cards import Run, Scenario
         Scenario("x", "t", "t", (Run(SweepConfig(preset="tutorial", epochs=3, weight_decays=(0.0,))),),
                  (EverPasses("val_acc", 0.5, Point(0.0)),))
 
 
 @pytest.fixture(scope="module")
 def grok_frame():
-    from wdlab.config import DEMO_LIMITS
-    from wdlab.scenarios import BY_ID
+    from wdlab.settings.config import DEMO_LIMITS
+    from wdlab.quiz.bank import BY_ID
     cfg = BY_ID["grokking-no-decay"].config
     assert cfg == BY_ID["grokking-norm"].config
-    from wdlab.budget import validate
+    from wdlab.engine.budget import validate
     return run_sweep(cfg, **validate(cfg, DEMO_LIMITS).knobs()).frame
 
 
 def test_the_bank_grokking_cards_are_graded_from_the_run(grok_frame):
-    from wdlab.quiz import explain, fmt, grade
-    from wdlab.scenarios import BY_ID
+    from wdlab.quiz.cards import explain, fmt, grade
+    from wdlab.quiz.bank import BY_ID
     f = grok_frame
     acc = lambda w: f[(f.weight_decay == w) & (f.epoch >= 1)].val_acc  # noqa: E731
     card = BY_ID["grokking-no-decay"]
@@ -253,8 +254,8 @@ def test_the_bank_grokking_cards_are_graded_from_the_run(grok_frame):
 
 
 def test_the_small_variant_fits_the_demo_and_groks_within_it():
-    from wdlab.config import DEMO_LIMITS
-    from wdlab.budget import validate
+    from wdlab.settings.config import DEMO_LIMITS
+    from wdlab.engine.budget import validate
     cfg = SweepConfig(preset="modular-addition-p23", **preset_defaults("modular-addition-p23"))
     result = run_sweep(cfg, **validate(cfg, DEMO_LIMITS).knobs())
     ev = events(result.frame)

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from wdlab.config import DEMO_LIMITS, SweepConfig, preset_config, preset_defaults
-from wdlab.budget import validate
-from wdlab.grokking import events
-from wdlab.params import from_query
-from wdlab.testing import finished, values
-from wdlab.ui.apptest import app
+from wdlab.settings.config import DEMO_LIMITS, SweepConfig, preset_config, preset_defaults
+from wdlab.engine.budget import validate
+from wdlab.frame.grokking import events
+from wdlab.settings.params import from_query
+from support import finished, values
+from support import app
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 
@@ -41,7 +41,7 @@ def test_a_grokking_link_draws_accuracy_and_norm_with_the_grok_steps_starred():
     assert [t["meta"]["wd"] for t in grok] == [0.3]                      # λ = 0 never groks
     cfg = SweepConfig(preset="modular-addition-p23", **dict(preset_defaults("modular-addition-p23"), epochs=400,
                                                               weight_decays=(0.0, 0.3)))
-    from wdlab.sweep import run_sweep
+    from wdlab.engine.sweep import run_sweep
     ev = events(run_sweep(cfg).frame).set_index("weight_decay")           # the same numbers, trained again
     assert values(grok[0]["x"]) == [ev.loc[0.3, "grokked"]]
     assert values(grok[0]["y"])[0] >= 0.9

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from wdlab.config import DEMO_LIMITS, ConfigError
-from wdlab.params import BY_KEY
-from wdlab.budget import validate
+from wdlab.settings.config import DEMO_LIMITS, ConfigError
+from wdlab.settings.params import BY_KEY
+from wdlab.engine.budget import validate
 from wdlab.ui.text import notes_of
 
 STREAMLIT_MAX_PARAMS = 1000  # "Ignoring query string with N parameters because it exceeds the 1000 parameter limit"

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
-from wdlab.testing import GatedRunner
-from wdlab.config import Limits, SweepConfig
-from wdlab.data import Data
-from wdlab.jobs import JobManager, QueueFull
-from wdlab.sweep import run_sweep
+from support import GatedRunner
+from wdlab.settings.config import Limits, SweepConfig
+from wdlab.registry.datasets import Data
+from wdlab.run.jobs import JobManager, QueueFull
+from wdlab.engine.sweep import run_sweep
 
 CFG = SweepConfig(epochs=3, weight_decays=(0.0, 0.1))
 

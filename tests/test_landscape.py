@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wdlab.landscape import best_per_lr, cells, movement, sentence, summary_lines, top_cells
+from wdlab.frame.landscape import best_per_lr, cells, movement, sentence, summary_lines, top_cells
 
 LRS, WDS, SEEDS = (0.001, 0.01, 0.1), (0.0, 1e-3, 1e-2, 1e-1), (0, 1)
 
@@ -83,7 +83,7 @@ def test_top_cells_are_the_best_tenth_of_each_map_and_summary_lines_name_both_un
 
 
 def test_each_map_draws_one_square_cell_per_lr_and_lambda_with_the_best_starred_and_outlined():
-    from wdlab.plots_landscape import landscape_figure
+    from wdlab.plots.landscape import landscape_figure
     c = cells(synthetic(coupled))
     fig = landscape_figure(c, "adam", "Adam+L2", range_=(c.value.min(), c.value.max()), selected=("adam", 0.01, 1e-2))
     roles = {t.meta["role"]: t for t in fig.data}
@@ -101,8 +101,8 @@ def test_each_map_draws_one_square_cell_per_lr_and_lambda_with_the_best_starred_
 
 
 def test_the_halve_the_lr_question_reads_the_best_lambda_off_the_map():
-    from wdlab.quiz import grade
-    from wdlab.scenarios import BY_ID
+    from wdlab.quiz.cards import grade
+    from wdlab.quiz.bank import BY_ID
     card = BY_ID["landscape-halve-lr"]
     best = {("adam", 0.01): 1e-2, ("adam", 0.02): 1e-2, ("adamw", 0.01): 1e-1, ("adamw", 0.02): 1e-2}
     rows = [dict(optimizer=o, lr=lr, weight_decay=w, seed=0, epoch=e, diverged=False,

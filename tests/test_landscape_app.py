@@ -66,8 +66,8 @@ def test_the_axis_switch_draws_lr_times_lambda():
 
 
 def test_the_default_map_fits_the_hosted_demo_and_a_bigger_one_gets_a_message(monkeypatch):
-    from wdlab.budget import validate
-    from wdlab.config import DEMO_LIMITS
+    from wdlab.engine.budget import validate
+    from wdlab.settings.config import DEMO_LIMITS
     from wdlab.ui.text import notes_of
     from wdlab.ui.landscape_page import DEFAULT
     validate(DEFAULT, DEMO_LIMITS)                       # trains on the shared demo server as it is

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wdlab import plots
-from wdlab.config import DEFAULT_LIMITS, SweepConfig
-from wdlab.params import to_query
-from wdlab.plotscale import column_format, y_range
+from wdlab.plots import curves as plots
+from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
+from wdlab.settings.params import to_query
+from wdlab.plots.scale import column_format, y_range
 from wdlab.ui.controls import normalize_wds, state_to_cfg, cfg_to_state
 from wdlab.ui.results import download_name, table_view
-from wdlab.testing import chart_specs, finished
-from wdlab.ui.apptest import app as open_app
+from support import chart_specs, finished
+from support import app as open_app
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
@@ -168,7 +168,7 @@ def test_one_number_format_per_table_column():
 
 
 def test_the_csv_preview_lists_the_target_first():
-    from wdlab.csvdata import inspect_csv
+    from wdlab.data.tables import inspect_csv
     from wdlab.ui.upload import columns_frame
     raw = ("".join(f"f{i}," for i in range(12)) + "price\n" + "\n".join(
         ",".join(str((r * 7 + i) % 5) for i in range(12)) + f",{r}" for r in range(20))).encode()

@@ -4,8 +4,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.testing import chart_specs, finished
-from wdlab.ui.apptest import app
+from support import chart_specs, finished
+from support import app
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 MOONS = "?preset=moons&optimizer=adam&lr=0.01&wd=0,0.01,0.3&seeds=0&epochs=40&hidden=16"
@@ -86,7 +86,7 @@ EVIL = '<a href="http://x.example">click</a>'
 
 
 def test_a_two_feature_table_draws_its_boundaries_with_its_column_names_as_plain_text():
-    from wdlab.testing import csv_table
+    from support import csv_table
     points = [((i % 17) / 4 - 2, (i * 7 % 13) / 3 - 2) for i in range(120)]
     rows = [[round(a, 3), round(b, 3), "yes" if a + b > 0 else "no"] for a, b in points]
     raw = csv_table([EVIL, "b & c", "label"], rows)
@@ -104,7 +104,7 @@ def test_a_two_feature_table_draws_its_boundaries_with_its_column_names_as_plain
 
 
 def test_a_one_feature_regression_table_draws_a_fitted_curve_per_lambda():
-    from wdlab.testing import csv_table
+    from support import csv_table
     raw = csv_table(["x", "y"], [[i / 10, round((i / 10) ** 2 + (i % 3) / 10, 3)] for i in range(30)])
     at = app("?preset=csv&optimizer=adam&wd=0,0.01,0.1&seeds=0&epochs=5&hidden=8")
     at.file_uploader(key="upload_file").set_value(("t.csv", raw, "text/csv")).run()

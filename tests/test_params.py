@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wdlab.config import DEMO_LIMITS, OPTIMIZERS, ConfigError, SweepConfig, preset_config
-from wdlab.data import DATASETS
-from wdlab.params import MAX_NAMED, BY_ATTR, BY_KEY, MAX_LIST, PARAMS, from_query, to_query
-from wdlab.budget import validate
+from wdlab.settings.config import DEMO_LIMITS, OPTIMIZERS, ConfigError, SweepConfig, preset_config
+from wdlab.registry.datasets import DATASETS
+from wdlab.settings.params import MAX_NAMED, BY_ATTR, BY_KEY, MAX_LIST, PARAMS, from_query, to_query
+from wdlab.engine.budget import validate
 
 PRESETS = [name for name in DATASETS if name != "csv"]
 LANDING = preset_config("tutorial")  # a link without a preset: the tutorial's own settings for what it leaves out

@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wdlab import plots
-from wdlab.config import SweepConfig
-from wdlab.sweep import run_sweep
+from wdlab.plots import curves as plots
+from wdlab.settings.config import SweepConfig
+from wdlab.engine.sweep import run_sweep
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wdlab import plots_model as pm
+from wdlab.plots import model as pm
 
 
 def traces(fig, role):

@@ -3,14 +3,14 @@ the hosted demo; the CLI, a link and the config apply a preset's defaults where 
 import pytest
 import torch
 
-from wdlab.budget import validate
-from wdlab.cli import build_parser, config_from_args
-from wdlab.config import DEMO_LIMITS, SweepConfig, preset_config, preset_defaults
-from wdlab.data import DATASETS, SINE_NOISE, sine_truth
-from wdlab.modelview import predict
+from wdlab.engine.budget import validate
+from wdlab.cli.main import build_parser, config_from_args
+from wdlab.settings.config import DEMO_LIMITS, SweepConfig, preset_config, preset_defaults
+from wdlab.registry.datasets import DATASETS, SINE_NOISE, sine_truth
+from wdlab.engine.predict import predict
 from wdlab.errors import ConfigError
-from wdlab.params import from_query, to_query
-from wdlab.sweep import run_sweep
+from wdlab.settings.params import from_query, to_query
+from wdlab.engine.sweep import run_sweep
 
 COURSE_LOSS = 0.988277792930603  # what ../shared/seed/tutorial.py prints with torch 2.13.0
 

@@ -2,9 +2,9 @@
 another pick replaces them, except the fields the visitor changed by hand, until "Use X's own settings"."""
 import pytest
 
-from wdlab.config import preset_config
-from wdlab.data import DATASETS
-from wdlab.ui.apptest import app
+from wdlab.settings.config import preset_config
+from wdlab.registry.datasets import DATASETS
+from support import app
 from wdlab.ui.controls import cfg_to_state
 from wdlab.ui.text import notes_of
 

@@ -6,15 +6,15 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from wdlab import params
-from wdlab.config import DEMO_LIMITS, SweepConfig
-from wdlab.metrics import with_gap
-from wdlab.quiz import (DOWN, SAME, UP, Direction, MultipleChoice, Option, Point, Run, Scenario, WhichCurve,
+from wdlab.settings import params
+from wdlab.settings.config import DEMO_LIMITS, SweepConfig
+from wdlab.frame.schema import with_gap
+from wdlab.quiz.cards import (DOWN, SAME, UP, Direction, MultipleChoice, Option, Point, Run, Scenario, WhichCurve,
                         direction_of, explain, fmt, grade, tolerance_rule)
-from wdlab.scenarios import (BANK, BY_ID, COURSE_OPTIONS, COURSE_QUESTION, Score, curve, d, explorer_query,
+from wdlab.quiz.bank import (BANK, BY_ID, COURSE_OPTIONS, COURSE_QUESTION, Score, curve, d, explorer_query,
                              from_query, next_scenario, share_query, train_scenario)
-from wdlab.budget import validate
-from wdlab.sweep import run_sweep
+from wdlab.engine.budget import validate
+from wdlab.engine.sweep import run_sweep
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import urllib.parse
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab import scenarios
-from wdlab.params import from_query
-from wdlab.scenarios import BANK, BY_ID, next_scenario
+from wdlab.quiz import bank as scenarios
+from wdlab.settings.params import from_query
+from wdlab.quiz.bank import BANK, BY_ID, next_scenario
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
@@ -169,13 +169,13 @@ def bank(monkeypatch):
 
 
 def card(sid: str, cfg, *questions):
-    from wdlab.quiz import Run, Scenario
+    from wdlab.quiz.cards import Run, Scenario
     return Scenario(sid, sid, "A test card.", (Run(cfg),), questions)
 
 
 def test_a_diverged_run_is_not_graded_and_not_counted(bank):
-    from wdlab.config import SweepConfig
-    from wdlab.scenarios import d
+    from wdlab.settings.config import SweepConfig
+    from wdlab.quiz.bank import d
     cfg = SweepConfig(optimizer="sgd", lr=1.0, epochs=10, weight_decays=(0.0, 50.0), hidden=(8,), seeds=(0,))
     bank(card("blows-up", cfg, d("train_loss", 0.0, 50.0)))
     at = revealed(lock_in(quiz("blows-up"), "blows-up", ["goes up"]))
@@ -185,8 +185,8 @@ def test_a_diverged_run_is_not_graded_and_not_counted(bank):
 
 
 def test_a_cancelled_run_can_be_started_again(bank):
-    from wdlab.config import SweepConfig
-    from wdlab.scenarios import d
+    from wdlab.settings.config import SweepConfig
+    from wdlab.quiz.bank import d
     cfg = SweepConfig(epochs=2000, weight_decays=(0.0, 0.1), hidden=(8,), seeds=(0,))
     bank(card("long-run", cfg, d("l2_norm", 0.0, 0.1)))
     at = lock_in(quiz("long-run"), "long-run", ["goes down"])

@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 import torch
 
-from wdlab.budget import validate
-from wdlab.config import DEMO_LIMITS, Member, SweepConfig
-from wdlab.data import DATASETS
-from wdlab.modelview import predict
-from wdlab.quiz import DOWN, SAME, UP, Point, Run, Scenario, explain, fmt, grade
-from wdlab.quiz_model import (
+from wdlab.engine.budget import validate
+from wdlab.settings.config import DEMO_LIMITS, Member, SweepConfig
+from wdlab.registry.datasets import DATASETS
+from wdlab.engine.predict import predict
+from wdlab.quiz.cards import DOWN, SAME, UP, Point, Run, Scenario, explain, fmt, grade
+from wdlab.quiz.pictures import (
     GRID,
     NONE,
     FitsEveryPoint,
@@ -22,8 +22,8 @@ from wdlab.quiz_model import (
     points,
     weight_spread,
 )
-from wdlab.scenarios import BY_ID, train_scenario
-from wdlab.scenarios_model import MODEL_BANK
+from wdlab.quiz.bank import BY_ID, train_scenario
+from wdlab.quiz.bank_pictures import MODEL_BANK
 
 # --- the measurements ---------------------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ def test_the_plane_covers_every_point_with_a_margin():
 # --- grading from given parameters -------------------------------------------------------------------------------
 
 class Snaps:
-    """Parameters by (epoch, member), answering like wdlab.snapshots.Snapshots."""
+    """Parameters by (epoch, member), answering like wdlab.engine.snapshots.Snapshots."""
 
     def __init__(self, by_epoch: dict, note: str = ""):
         self.by_epoch, self.note = by_epoch, note

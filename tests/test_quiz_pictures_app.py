@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.config import Member
-from wdlab.quiz_model import boundary_length, largest_miss, weight_spread
-from wdlab.scenarios import BY_ID
-from wdlab.testing import chart_specs
+from wdlab.settings.config import Member
+from wdlab.quiz.pictures import boundary_length, largest_miss, weight_spread
+from wdlab.quiz.bank import BY_ID
+from support import chart_specs
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 REVEAL = "What happened, and why"
@@ -39,8 +39,8 @@ def play(sid: str, picks: list[str], timeout: float = 240) -> AppTest:
 
 
 def test_the_boundary_is_measured_on_the_plane_the_panels_draw():
-    from wdlab import plots_model
-    from wdlab.quiz_model import plane, points
+    from wdlab.plots import model as plots_model
+    from wdlab.quiz.pictures import plane, points
     X, _, Xv, _ = points(BY_ID["which-boundary"].config)
     xs, ys = plane(np.concatenate([X, Xv]))
     dx, dy, _ = plots_model.plane(np.concatenate([X, Xv]))

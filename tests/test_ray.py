@@ -9,10 +9,10 @@ import time
 import pandas as pd
 import pytest
 
-from wdlab.cli import configs_from_args, build_parser
-from wdlab.config import SweepConfig
-from wdlab.grid import groups, run_local
-from wdlab.testing import ROOT, free_port, interrupted_run
+from wdlab.cli.main import configs_from_args, build_parser
+from wdlab.settings.config import SweepConfig
+from wdlab.run.grid import groups, run_local
+from support import ROOT, free_port, interrupted_run
 
 ray = pytest.importorskip("ray") if not os.environ.get("WDLAB_REQUIRE_RAY") else __import__("ray")
 pytestmark = pytest.mark.ray
@@ -33,7 +33,7 @@ def equal_frames(a: pd.DataFrame, b: pd.DataFrame):
 @pytest.fixture(scope="module")
 def local_ray():
     """One local Ray of 2 CPUs for the tests that do not start their own."""
-    from wdlab.ray_backend import LOCAL
+    from wdlab.run.ray_backend import LOCAL
     ray.init(**LOCAL, num_cpus=2, logging_level="warning", log_to_driver=False,
              runtime_env={"py_modules": [str(ROOT / "wdlab")]})
     yield
@@ -41,7 +41,7 @@ def local_ray():
 
 
 def test_a_mixed_grid_on_a_local_ray_equals_the_in_process_frame(local_ray):
-    from wdlab.ray_backend import run_ray
+    from wdlab.run.ray_backend import run_ray
     seen = []
     here = run_local(MIXED)
     there = run_ray(MIXED, on_progress=lambda done, _: seen.append(done))
@@ -52,9 +52,9 @@ def test_a_mixed_grid_on_a_local_ray_equals_the_in_process_frame(local_ray):
 
 
 def test_a_failing_group_is_named_and_the_others_rows_are_kept(local_ray):
-    from wdlab.ray_backend import run_ray
+    from wdlab.run.ray_backend import run_ray
     cfgs = [MIXED[0], MIXED[0].replace(hidden=(3,)), MIXED[6]]
-    result = run_ray(cfgs, runner="wdlab.testing:runner_failing_on_width_3")
+    result = run_ray(cfgs, runner="support:runner_failing_on_width_3")
     assert result.status == "failed" and [o.status for o in result.outcomes] == ["done", "failed", "done"]
     assert "made to fail" in result.outcomes[1].error
     equal_frames(result.frame, run_local([MIXED[0], MIXED[6]]).frame.assign())
@@ -63,7 +63,7 @@ def test_a_failing_group_is_named_and_the_others_rows_are_kept(local_ray):
 def test_each_task_runs_on_the_threads_its_cpus_give(local_ray):
     import torch
 
-    from wdlab.ray_backend import _train_group  # noqa: F401 (what the task runs)
+    from wdlab.run.ray_backend import _train_group  # noqa: F401 (what the task runs)
 
     @ray.remote(num_cpus=2)
     def threads():
@@ -121,7 +121,7 @@ def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp
 
 
 def test_tune_reports_every_epoch_of_every_member():
-    from wdlab.tune import epoch_metrics, train
+    from wdlab.run.tune import epoch_metrics, train
     reports = []
     result = train({"preset": "moons", "hidden": "8", "epochs": 4, "wd": "0,0.1", "seeds": "0,1"}, reports.append)
     assert [r["epoch"] for r in reports] == [1, 2, 3, 4]
@@ -134,7 +134,7 @@ def test_tune_reports_every_epoch_of_every_member():
 def test_a_tune_scheduler_stops_a_bad_lr_group_early(local_ray, tmp_path):
     from ray import tune
 
-    from wdlab.tune import trainable
+    from wdlab.run.tune import trainable
     tuner = tune.Tuner(
         trainable,
         param_space={"preset": "moons", "hidden": "8", "epochs": 40, "wd": "0,0.01", "optimizer": "sgd",
@@ -153,5 +153,5 @@ def test_several_architectures_in_process_add_an_arch_column():
     assert [c.hidden for c in cfgs] == [(8,), (16, 8)] and len(groups(cfgs)) == 2
     frame = run_local(cfgs).frame
     assert frame.columns[0] == "arch" and list(frame.arch.unique()) == ["8", "16-8"]
-    from wdlab.sweep import run_sweep
+    from wdlab.engine.sweep import run_sweep
     equal_frames(frame[frame.arch == "16-8"].drop(columns="arch"), run_sweep(cfgs[1]).frame)

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from wdlab import snapshots
-from wdlab.budget import count_params
-from wdlab.config import Limits, Member, SweepConfig
-from wdlab.jobs import JobManager
-from wdlab.modelview import model_data, network, predict
-from wdlab.plots_model import plane, weight_layers
+from wdlab.engine import snapshots
+from wdlab.engine.budget import count_params
+from wdlab.settings.config import Limits, Member, SweepConfig
+from wdlab.run.jobs import JobManager
+from wdlab.engine.predict import model_data, network, predict
+from wdlab.plots.model import plane, weight_layers
 from wdlab.reference import reference_run
-from wdlab.sweep import run_sweep
+from wdlab.engine.sweep import run_sweep
 
 TOL = 1e-12
 
@@ -114,7 +114,7 @@ def test_predict_is_the_plain_networks_output():
 
 
 def test_model_data_is_what_the_first_seeds_models_trained_on():
-    from wdlab.sweep import prepare
+    from wdlab.engine.sweep import prepare
     for cfg in (SweepConfig(preset="tutorial", seeds=(4, 7), epochs=1), SweepConfig(preset="moons", seeds=(2, 3))):
         data, setup = model_data(cfg), prepare(cfg)
         assert torch.equal(data.X_train, setup.X[0]) and torch.equal(data.y_val, setup.yv[0])

@@ -8,12 +8,12 @@ import pytest
 import torch
 import torch.nn as nn
 
-from wdlab.config import Member, SweepConfig
-from wdlab.data import DATASETS
-from wdlab.metrics import FrameBuilder
-from wdlab.models import build_mlp
+from wdlab.settings.config import Member, SweepConfig
+from wdlab.registry.datasets import DATASETS
+from wdlab.frame.schema import FrameBuilder
+from wdlab.engine.models import build_mlp
 from wdlab.reference import reference_run
-from wdlab.sweep import run_sweep
+from wdlab.engine.sweep import run_sweep
 
 F64 = dict(dtype="float64")
 TOL = 1e-12       # float64: the engine and per-member torch.optim agree to a few ulps

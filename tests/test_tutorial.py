@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from wdlab.config import SweepConfig
-from wdlab.sweep import run_sweep
+from wdlab.settings.config import SweepConfig
+from wdlab.engine.sweep import run_sweep
 
 COURSE_LOSS = 0.988277792930603  # what ../shared/seed/tutorial.py prints with torch 2.13.0
 

@@ -5,13 +5,13 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wdlab.config import DEFAULT_LIMITS, SweepConfig
-from wdlab.csvdata import MAX_COLUMNS, CsvError, inspect_csv, load_csv
-from wdlab.jobs import JobManager
-from wdlab.sweep import run_sweep
+from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
+from wdlab.data.tables import MAX_COLUMNS, CsvError, inspect_csv, load_csv
+from wdlab.run.jobs import JobManager
+from wdlab.engine.sweep import run_sweep
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
-from wdlab.testing import csv_table as table, values
-from wdlab.ui.apptest import app as open_app
+from support import csv_table as table, values
+from support import app as open_app
 from wdlab.ui.upload import LINK_NOTICE
 from wdlab.ui.text import notes_of
 

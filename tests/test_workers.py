@@ -10,11 +10,11 @@ from io import StringIO
 import pandas as pd
 import pytest
 
-from wdlab.config import SweepConfig
-from wdlab.grid import run_local
-from wdlab.sweep import run_sweep
-from wdlab.testing import ROOT, busy_loop, interrupted_run
-from wdlab.workers import cpus, member_costs, run_workers, split
+from wdlab.settings.config import SweepConfig
+from wdlab.run.grid import run_local
+from wdlab.engine.sweep import run_sweep
+from support import ROOT, busy_loop, interrupted_run
+from wdlab.run.workers import cpus, member_costs, run_workers, split
 
 # optimizer × lr grids over several λ and seeds; full batch (per-seed data), minibatches, LayerNorm, no bias decay
 GRIDS = {
@@ -65,8 +65,8 @@ def test_every_segment_takes_the_fused_step_padded_and_a_member_still_does_not_d
     per member with zeros in the flat buffer, so the fused Adam step takes them all and no element falls in its
     scalar tail (which rounds differently): float32 rows stay bit-identical however the members are grouped, and
     the padding stays zero."""
-    from wdlab.passes import Pass
-    from wdlab.sweep import plan_chunks, prepare
+    from wdlab.engine.chunks import Pass
+    from wdlab.engine.sweep import plan_chunks, prepare
     cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizers=("adam", "sgd"),
                       lrs=(0.01, 0.03), momentum=0.9, epochs=5, batch_size=96, weight_decays=(0.0, 0.1),
                       seeds=(0, 1))
@@ -128,7 +128,7 @@ def test_a_diverging_member_is_reported_at_its_epoch_and_the_others_stay_exact()
 
 def test_a_failing_worker_is_named_with_its_members_and_the_other_workers_rows_are_kept():
     cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
-    result = run_workers([cfg], workers=2, runner="wdlab.testing:runner_failing_past_member_0")
+    result = run_workers([cfg], workers=2, runner="support:runner_failing_past_member_0")
     (o,) = result.outcomes
     first = split([member_costs(cfg)], 2)[0][0].members
     assert result.status == "failed" and o.status == "failed"
@@ -138,7 +138,7 @@ def test_a_failing_worker_is_named_with_its_members_and_the_other_workers_rows_a
 
 def test_a_worker_that_dies_is_reported_and_what_it_sent_is_kept():
     cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
-    result = run_workers([cfg], workers=2, runner="wdlab.testing:runner_dying_past_member_0")
+    result = run_workers([cfg], workers=2, runner="support:runner_dying_past_member_0")
     (o,) = result.outcomes
     assert o.status == "failed" and "ended unexpectedly (exit code 3)" in o.error
     whole = run_sweep(cfg).frame
@@ -243,8 +243,8 @@ WIDE = SMALL.replace(hidden=(256, 256), epochs=10, batch_size=64, preset="digits
 
 
 def test_the_time_model_splits_a_sweep_into_a_fixed_part_each_worker_repeats_and_a_part_per_member():
-    from wdlab.budget import seconds, shape_of
-    from wdlab.workers import fixed_seconds, predicted_seconds
+    from wdlab.engine.budget import seconds, shape_of
+    from wdlab.run.workers import fixed_seconds, predicted_seconds
     for cfg in (SMALL, WIDE):
         costs, fixed = [member_costs(cfg)], [fixed_seconds(cfg)]
         whole = seconds(cfg, shape_of(cfg))
@@ -261,7 +261,7 @@ def test_the_time_model_splits_a_sweep_into_a_fixed_part_each_worker_repeats_and
 
 
 def test_workers_are_chosen_by_what_finishes_first_given_the_busy_cpus():
-    from wdlab.workers import choose_workers, fixed_seconds
+    from wdlab.run.workers import choose_workers, fixed_seconds
     small, wide = ([member_costs(SMALL)], [fixed_seconds(SMALL)]), ([member_costs(WIDE)], [fixed_seconds(WIDE)])
     assert choose_workers(*small, 2, 0.0, 2) == 2 and choose_workers(*wide, 2, 0.0, 2) == 2   # idle: both cores
     assert choose_workers(*small, 2, 1.0, 2) == 1     # beside a hog: one core alone beats 2 × 2/3 for the small net
@@ -272,7 +272,7 @@ def test_workers_are_chosen_by_what_finishes_first_given_the_busy_cpus():
 
 
 def test_busy_cpus_sees_a_busy_loop():
-    from wdlab.workers import busy_cpus
+    from wdlab.run.workers import busy_cpus
     n = os.cpu_count()
     assert 0.0 <= busy_cpus() <= n
     with busy_loop():

@@ -3,17 +3,17 @@
 The yardstick the engine is tested and benchmarked against; it shares nothing with the engine but the
 dataset registry, the activation registry's module and the optimizer registry's `reference` builder (torch.optim
 with weight_decay=λ, as a plain loop builds it). Its model is written out here (plain_model) rather than taken
-from wdlab.models, which the engine builds its members from: a change there must show up as a difference.
+from wdlab.engine.models, which the engine builds its members from: a change there must show up as a difference.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
 
-from .activations import ACTIVATIONS
-from .config import Member, SweepConfig
-from .data import DATASETS, Data
-from .optimizers import OPTIMIZERS
+from wdlab.registry.activations import ACTIVATIONS
+from wdlab.settings.config import Member, SweepConfig
+from wdlab.registry.datasets import DATASETS, Data
+from wdlab.registry.optimizers import OPTIMIZERS
 
 
 def plain_model(in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str, norm: str) -> nn.Sequential:

@@ -6,10 +6,10 @@ import streamlit as st
 
 def pages() -> list:
     """The app's pages for st.navigation. Register a new page (e.g. the quiz) by adding its st.Page here."""
-    from .compare import compare_page
-    from .explorer import explorer_page
-    from .landscape_page import landscape_page
-    from .quiz_page import quiz_page
+    from wdlab.ui.compare import compare_page
+    from wdlab.ui.explorer import explorer_page
+    from wdlab.ui.landscape_page import landscape_page
+    from wdlab.ui.quiz_page import quiz_page
 
     return [
         st.Page(explorer_page, title="Explorer", icon=":material/monitoring:", url_path="explorer", default=True),

@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ..codegen import member_script, script_name
-from ..config import SweepConfig
-from ..params import to_query
-from ..plots import group_label, wd_label
-from .state import shown_index
+from wdlab.codegen.script import member_script, script_name
+from wdlab.settings.config import SweepConfig
+from wdlab.settings.params import to_query
+from wdlab.plots.curves import group_label, wd_label
+from wdlab.ui.state import shown_index
 
 
 def final_train_loss(frame: pd.DataFrame, w: float, s: int, optimizer: str | None = None,

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import plots
-from ..config import SweepConfig
-from ..budget import validate
-from . import live, results
-from .state import limits, shown
-from .text import note
+from wdlab.plots import curves as plots
+from wdlab.settings.config import SweepConfig
+from wdlab.engine.budget import validate
+from wdlab.ui import live
+from wdlab.ui import results
+from wdlab.ui.state import limits, shown
+from wdlab.ui.text import note
 
 # The ready-made comparison: the course's data and net, the same λ grid, only the optimizer differs.
 READY = SweepConfig(preset="tutorial", optimizer="adam", lr=0.01, epochs=100,

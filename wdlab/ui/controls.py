@@ -5,14 +5,14 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from ..config import (ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_config,
+from wdlab.settings.config import (ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_config,
                       preset_defaults)
-from ..data import DATASETS
-from ..params import BY_ATTR
-from ..budget import validate
-from . import presets
-from .state import shown, shown_index
-from .text import note
+from wdlab.registry.datasets import DATASETS
+from wdlab.settings.params import BY_ATTR
+from wdlab.engine.budget import validate
+from wdlab.ui import presets
+from wdlab.ui.state import shown, shown_index
+from wdlab.ui.text import note
 
 PREFIX = "cfg_"
 SAVED = "_controls_saved"   # not a widget key: Streamlit never drops it

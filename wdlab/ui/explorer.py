@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..config import ConfigError
-from ..data import DATASETS
-from ..params import from_query, to_query
-from ..budget import plan, validate
-from . import controls, live, results, upload
-from .controls import OPTIMIZER_CHOICES
-from .state import limits, manager, owner
-from .text import note
+from wdlab.settings.config import ConfigError
+from wdlab.registry.datasets import DATASETS
+from wdlab.settings.params import from_query, to_query
+from wdlab.engine.budget import plan, validate
+from wdlab.ui import controls
+from wdlab.ui import live
+from wdlab.ui import results
+from wdlab.ui import upload
+from wdlab.ui.controls import OPTIMIZER_CHOICES
+from wdlab.ui.state import limits, manager, owner
+from wdlab.ui.text import note
 
 INTRO = ("Train one small network per **weight_decay** value λ, all at once with `torch.optim`, and watch the "
          "**training loss** and the **L2 norm of the weights** side by side. Pick the settings on the left and "

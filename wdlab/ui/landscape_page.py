@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..budget import validate
-from ..config import SweepConfig
-from ..data import DATASETS
-from ..landscape import RULE, best_per_lr, cells, movement, sentence
-from ..optimizers import OPTIMIZERS
-from ..params import from_query, to_query
-from ..plots import curves_figure, select_group
-from ..plots_landscape import landscape_figure
-from . import controls, live
-from .results import CHART_CONFIG
-from .state import POLL_SECONDS, limits, manager, owner
-from .text import note
+from wdlab.engine.budget import validate
+from wdlab.settings.config import SweepConfig
+from wdlab.registry.datasets import DATASETS
+from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.settings.params import from_query, to_query
+from wdlab.plots.curves import curves_figure, select_group
+from wdlab.plots.landscape import landscape_figure
+from wdlab.ui import controls
+from wdlab.ui import live
+from wdlab.ui.results import CHART_CONFIG
+from wdlab.ui.state import POLL_SECONDS, limits, manager, owner
+from wdlab.ui.text import note
 
 SLOT = "landscape_job"
 # Fits the hosted demo: 2 optimizers × 3 lrs × 4 λ × 1 seed = 24 members on the moons, 150 full-batch epochs.

@@ -7,11 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from ..config import ConfigError, SweepConfig
-from ..jobs import Job
-from . import code_view, model_view, results
-from .state import POLL_SECONDS, manager, owner
-from .text import note
+from wdlab.settings.config import ConfigError, SweepConfig
+from wdlab.run.jobs import Job
+from wdlab.ui import code_view
+from wdlab.ui import model_view
+from wdlab.ui import results
+from wdlab.ui.state import POLL_SECONDS, manager, owner
+from wdlab.ui.text import note
 
 
 def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:

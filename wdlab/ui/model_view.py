@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from .. import plots
-from .. import plots_model as pm
-from ..config import SweepConfig
-from ..jobs import Job
-from . import model_weights, results
-from .state import shown
-from .text import note
+from wdlab.plots import curves as plots
+from wdlab.plots import model as pm
+from wdlab.settings.config import SweepConfig
+from wdlab.run.jobs import Job
+from wdlab.ui import model_weights
+from wdlab.ui import results
+from wdlab.ui.state import shown
+from wdlab.ui.text import note
 
 PLAY_SECONDS = 0.7          # one snapshot per tick while playing
 LIVE_SECONDS = 1.5          # while training, the pictures follow the latest snapshot this often
@@ -44,10 +45,10 @@ def _points(job: Job, key: str, data: Any = None) -> Points | None:
     memo = st.session_state.get(f"_mv_points_{key}")
     if memo is not None and memo[0] is job:
         return memo[1]
-    from ..modelview import model_data
+    from wdlab.engine.predict import model_data
     table = job.data
     if table is None and job.cfg.preset == "csv":
-        from ..jobs import data_fingerprint
+        from wdlab.run.jobs import data_fingerprint
         if data is None or len(job.key) < 3 or data_fingerprint(data) != job.key[2]:
             return None
         table = data
@@ -183,7 +184,7 @@ def _metric(frame: pd.DataFrame, member, epoch: int, column: str) -> float | Non
 
 def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.DataFrame, key: str) -> None:
     """2-D inputs: a panel per λ over the input plane; 1-D inputs: every λ's fitted curve over the points."""
-    from ..modelview import predict
+    from wdlab.engine.predict import predict
     snaps, cfg = job.snapshots, job.cfg
     show_val = st.toggle("validation points", shown(f"{key}_mv_val", False), key=f"{key}_mv_val",
                          help="Training points are filled; the held-out points are drawn hollow on top.")

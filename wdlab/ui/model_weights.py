@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from .. import plots_model as pm
-from ..config import SweepConfig
-from ..jobs import Job
-from .results import CHART_CONFIG as CHART
-from .state import shown
+from wdlab.plots import model as pm
+from wdlab.settings.config import SweepConfig
+from wdlab.run.jobs import Job
+from wdlab.ui.results import CHART_CONFIG as CHART
+from wdlab.ui.state import shown
 
 
 def _memo(name: str, stamp):

@@ -5,8 +5,8 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from ..config import preset_config
-from ..data import DATASETS
+from wdlab.settings.config import preset_config
+from wdlab.registry.datasets import DATASETS
 
 LOADED = "_controls_loaded"   # the widget values the app itself last put there (a link, a dataset pick, a reset)
 OWN = "_controls_own"         # the fields the visitor changed by hand since: a dataset pick keeps them
@@ -32,7 +32,7 @@ def remember(values: Mapping[str, Any], own=()) -> None:
 
 def apply_preset(keep=()) -> None:
     """The selectbox's on_change: the picked preset's settings, the visitor's own values kept."""
-    from .controls import PREFIX, cfg_to_state, current_state
+    from wdlab.ui.controls import PREFIX, cfg_to_state, current_state
     current = current_state()
     target = cfg_to_state(preset_config(current["preset"]))
     new, own = switch(current, st.session_state.get(LOADED, {}), st.session_state.get(OWN, ()), target, keep)
@@ -50,7 +50,7 @@ def reset_to_preset(keep=()) -> None:
 
 def differing(keep=()) -> list[str]:
     """The visitor's own fields whose value is not the current preset's (what the note names)."""
-    from .controls import cfg_to_state, current_state
+    from wdlab.ui.controls import cfg_to_state, current_state
     current = current_state()
     target = cfg_to_state(preset_config(current["preset"]))
     skip = {WIDGET.get(k, k) for k in keep}

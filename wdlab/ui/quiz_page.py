@@ -6,15 +6,18 @@ import urllib.parse
 
 import streamlit as st
 
-from .. import quiz, scenarios
-from ..config import SweepConfig
-from ..data import DATASETS
-from ..optimizers import OPTIMIZERS
-from ..quiz import Scenario
-from ..scenarios import BANK, BY_ID, Score
-from . import live, quiz_reveal, results
-from .state import manager, owner, shown_index
-from .text import note
+from wdlab.quiz import cards as quiz
+from wdlab.quiz import bank as scenarios
+from wdlab.settings.config import SweepConfig
+from wdlab.registry.datasets import DATASETS
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.quiz.cards import Scenario
+from wdlab.quiz.bank import BANK, BY_ID, Score
+from wdlab.ui import live
+from wdlab.ui import quiz_reveal
+from wdlab.ui import results
+from wdlab.ui.state import manager, owner, shown_index
+from wdlab.ui.text import note
 
 SLOTS = ("quiz_job0", "quiz_job1")   # one background job per run of the scenario shown
 INTRO = ("Each card sets up a sweep and asks what it will do. Lock in your prediction first; the sweep then trains "

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from .. import plots_model as pm
-from ..modelview import predict
-from ..quiz import Outcome, Point, curve_letters, fmt
-from ..quiz_model import FitsEveryPoint, PictureChange, WhichPanel, member_of, points
-from .results import CHART_CONFIG
+from wdlab.plots import model as pm
+from wdlab.engine.predict import predict
+from wdlab.quiz.cards import Outcome, Point, curve_letters, fmt
+from wdlab.quiz.pictures import FitsEveryPoint, PictureChange, WhichPanel, member_of, points
+from wdlab.ui.results import CHART_CONFIG
 
 
 def _snapshot(scenario, models, p: Point, epoch: int | None):

@@ -9,9 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from .. import plots, quiz
-from ..quiz import METRICS, Direction, Outcome, Scenario, WhichCurve
-from .results import CHART_CONFIG
+from wdlab.plots import curves as plots
+from wdlab.quiz import cards as quiz
+from wdlab.quiz.cards import METRICS, Direction, Outcome, Scenario, WhichCurve
+from wdlab.ui.results import CHART_CONFIG
 
 
 def _change(frames, metric: str, before, after, tol: float) -> tuple[str, str]:
@@ -107,7 +108,7 @@ def reveal(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping
             st.plotly_chart(curve_figure(q, o, predictions[i], frames), key=f"quiz_curves_q{i}",
                             config=CHART_CONFIG)
         elif getattr(q, "uses_models", False) and o.graded:
-            from . import quiz_pictures  # the model's pictures (wdlab.plots_model), only where a card needs them
+            from wdlab.ui import quiz_pictures  # the model's pictures (wdlab.plots.model), only where a card needs them
             quiz_pictures.draw(i, scenario, q, o, predictions[i], models)
     for paragraph in quiz.explain(scenario, outcomes, predictions).split("\n\n"):
         st.markdown(re.sub(r"^(Q\d+\.|Why:)", r"**\1**", paragraph))  # the core's own text, never a visitor's

@@ -7,13 +7,14 @@ from typing import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from .. import grokking as grokking_rules
-from .. import grokplot, plots
-from ..config import SweepConfig
-from ..data import DATASETS
-from ..metrics import DEFINITIONS
-from .state import shown, shown_index
-from .tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
+from wdlab.frame import grokking as grokking_rules
+from wdlab.plots import grokking as grokplot
+from wdlab.plots import curves as plots
+from wdlab.settings.config import SweepConfig
+from wdlab.registry.datasets import DATASETS
+from wdlab.frame.schema import DEFINITIONS
+from wdlab.ui.state import shown, shown_index
+from wdlab.ui.tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
 
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 BANDS = {"minmax": "min–max", "std": "±1 std"}

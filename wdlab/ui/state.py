@@ -8,9 +8,9 @@ from typing import Any, Sequence
 
 import streamlit as st
 
-from ..config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
-from ..jobs import JobManager, new_watcher_id
-from ..uploads import UploadStore
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
+from wdlab.run.jobs import JobManager, new_watcher_id
+from wdlab.run.uploads import UploadStore
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
 

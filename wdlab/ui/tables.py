@@ -7,10 +7,10 @@ import urllib.parse
 import pandas as pd
 import streamlit as st
 
-from .. import plots
-from ..config import SweepConfig
-from ..params import to_query
-from ..plotscale import column_format
+from wdlab.plots import curves as plots
+from wdlab.settings.config import SweepConfig
+from wdlab.settings.params import to_query
+from wdlab.plots.scale import column_format
 
 
 def _member(key: tuple) -> tuple:

@@ -7,14 +7,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ..config import Limits
-from ..codegen_data import csv_source
-from ..csvdata import (AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv,
+from wdlab.settings.config import Limits
+from wdlab.codegen.data import csv_source
+from wdlab.data.tables import (AUTO_CLASSES, MAX_COLUMNS, MAX_LEVELS, MIN_ROWS, CsvError, CsvSummary, inspect_csv, load_csv,
                        upload_cap)
-from ..data import DATASETS, Data
-from ..uploads import UploadsFull
-from .state import owner, session_id, shown_index, uploads
-from .text import note
+from wdlab.registry.datasets import DATASETS, Data
+from wdlab.run.uploads import UploadsFull
+from wdlab.ui.state import owner, session_id, shown_index, uploads
+from wdlab.ui.text import note
 
 KEY = "upload_"          # widget keys: upload_file, upload_target, upload_task
 TASKS = {"auto": "auto", "regression": "regression", "classification": "classification"}

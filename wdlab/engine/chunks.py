@@ -1,0 +1,216 @@
+"""One stacked pass: a run of consecutive members in one StackedNet, stepped by torch.optim with their own λ."""
+from __future__ import annotations
+
+import torch
+
+from wdlab.engine import eager
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.engine.stacked import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
+
+
+class Pass:
+    """Members `members` (consecutive indices of cfg.members) trained as one.
+
+    Members sharing (optimizer, lr) are consecutive, so each such group is one contiguous slice of every
+    segment of the flat buffer: one torch.optim optimizer per kind with weight_decay=0 and one param group
+    per lr (weight_decay is applied by hand where torch applies it: coupled `grad += λ·w`, decoupled
+    `w *= 1 − lr·λ`, both before the step). A lone member trains beside an identical twin whose numbers are
+    dropped: for a batch of one, torch's bmm takes another kernel (gemv for a 1-wide output) that rounds
+    differently in float32, and a member's numbers must not depend on how many members share its pass.
+    """
+
+    def __init__(self, cfg, setup, members: range):
+        self.cfg, self.setup, self.members = cfg, setup, members
+        self.task = setup.task
+        rows = [cfg.members[m] for m in members]
+        self.real = len(rows)
+        if self.real == 1:
+            rows = rows * 2
+        self.rows = rows
+        seed_index = {s: i for i, s in enumerate(cfg.seeds)}
+        self.sidx = torch.tensor([seed_index[r.seed] for r in rows])
+        dtype = getattr(torch, cfg.dtype)
+        self.net = StackedNet([setup.models[i] for i in self.sidx.tolist()], cfg.activation, dtype)
+        self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments))
+        self.optimizers, self.slices = self._optimizers()
+        self.decay, self.shrink = self._decay(dtype)
+        self.frozen: list[int] = []
+        n = setup.n_train
+        self.batch = min(cfg.batch_size or n, n)
+        self.inputs = self._inputs(setup)
+        self.X, self.y = self.per_member(self.inputs[0]), self.per_member(setup.y)
+        self.Xv, self.yv = self.per_member(self.inputs[1]), self.per_member(setup.yv)
+        self.last_train: tuple[torch.Tensor, torch.Tensor] | None = None
+        # Full batch: the evaluation of the training set after an epoch is exactly the next step's forward
+        # (same weights, same rows, same kernels): that step reuses it instead of computing it again.
+        self.primed = False
+
+    def _inputs(self, setup) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and held-out inputs as the net takes them: with a ones column (the hand-written path
+        folds layer 1's bias into its product for tall batches: StackedNet.folds), made once per setup and
+        shared by its passes."""
+        if self.net.autograd:
+            return setup.X, setup.Xv
+        cached = getattr(setup, "_with_ones", None)
+        if cached is None:
+            cached = setup._with_ones = (with_ones(setup.X), with_ones(setup.Xv))
+        return cached
+
+    def per_member(self, t: torch.Tensor) -> torch.Tensor:
+        """Seed-stacked [S or 1, ...] -> member-stacked [M, ...] (a view when the data is shared)."""
+        return t.expand(len(self.rows), *t.shape[1:]) if t.shape[0] == 1 else t[self.sidx]
+
+    def _optimizers(self):
+        """One engine optimizer per kind, one param group per lr. With one kind and one lr the whole flat buffer
+        is its one parameter (one state, one fused call a step); else each param is a contiguous slice of
+        `flat` (a segment's rows of the group's members). Every param is a multiple of ALIGN elements long
+        (Segment.stride): the kind's fused step (if torch has one) then takes no element in its scalar tail,
+        which rounds differently, so a member's numbers do not depend on where it sits in the buffer. The
+        padding stays zero: zero gradient, zero state, no step."""
+        net, slices, groups = self.net, [], {}
+        runs, start = [], 0
+        for m in range(1, len(self.rows) + 1):
+            if m == len(self.rows) or self.rows[m][:2] != self.rows[start][:2]:
+                runs.append((start, m))
+                start = m
+        for start, m in runs:
+            kind, lr = self.rows[start][:2]
+            if len(runs) == 1:
+                params = [net.flat]
+                slices.append((net.flat, None, start, m))
+            else:
+                params = []
+                for seg in net.segments:
+                    a, b = seg.offset + start * seg.stride, seg.offset + m * seg.stride
+                    p = net.flat[a:b]
+                    p.grad = net.flat.grad[a:b]
+                    params.append(p)
+                    slices.append((p, seg, start, m))
+            groups.setdefault(kind, []).append({"params": params, "lr": lr})
+        eager.allow()  # constructed and stepped without importing torch._dynamo (wdlab/eager.py)
+        opts = [OPTIMIZERS[kind].engine(g, self.cfg, OPTIMIZERS[kind].fusable) for kind, g in groups.items()]
+        return opts, slices
+
+    def _decay(self, dtype):
+        """Per element of flat: λ where a coupled member's parameter decays (else 0), and 1 − lr·λ where a
+        decoupled one's does (else 1) — the factor computed in Python floats, as torch does. Which parameters
+        decay is decided by shape: all of them with decay_bias, else only ≥ 2-D weights (nanoGPT's rule)."""
+        coupled, shrink = [], []
+        for seg in self.net.segments:
+            decays = len(seg.shape) >= 2 or self.cfg.decay_bias
+            for o, lr, w, _ in self.rows:
+                c = OPTIMIZERS[o].coupled
+                coupled.append(torch.full((seg.stride,), w if decays and c else 0.0, dtype=torch.float64))
+                shrink.append(torch.full((seg.stride,), 1 - lr * w if decays and not c else 1.0,
+                                         dtype=torch.float64))
+        coupled_t, shrink_t = torch.cat(coupled), torch.cat(shrink)
+        return (coupled_t.to(dtype) if coupled_t.any() else None,
+                shrink_t.to(dtype) if (shrink_t != 1).any() else None)
+
+    def _loss_and_grad(self, out, y):
+        return member_losses_and_grad(out, y, self.task)
+
+    def train_epoch(self, order: torch.Tensor | None, cancel) -> bool:
+        """One epoch of steps (order: [S, n] row order per seed, None = full batch); False if cancelled."""
+        net = self.net
+        if order is None:
+            batches = [(self.X, self.y)]
+        else:
+            S = self.setup.X.shape[0]
+            pick = torch.arange(S)[:, None] if S > 1 else torch.zeros(order.shape[0], 1, dtype=torch.long)
+            # one gather per epoch; the minibatches are then views
+            Xp, yp = self.per_member(self.inputs[0][pick, order]), self.per_member(self.setup.y[pick, order])
+            batches = [(Xp[:, i:i + self.batch], yp[:, i:i + self.batch]) for i in range(0, Xp.shape[1], self.batch)]
+        loss_sum = torch.zeros(len(self.rows), dtype=torch.float64)
+        correct = torch.zeros(len(self.rows), dtype=torch.long)
+        for xb, yb in batches:
+            if cancel is not None and cancel.is_set():
+                return False
+            if self.primed and order is None:
+                losses, out = net.loss_grad_of_last(yb, self._loss_and_grad)
+            else:
+                losses, out = net.loss_grad(xb, yb, self._loss_and_grad)
+            self.primed = False
+            if self.frozen:  # diverged members stay at zero: no gradient, so no decay or step moves them
+                net.zero_members(self.frozen)
+            with torch.no_grad():
+                if self.decay is not None:
+                    net.flat.grad.addcmul_(net.flat, self.decay)   # torch: grad = grad.add(param, alpha=λ)
+                if self.shrink is not None:
+                    net.flat.mul_(self.shrink)                     # torch: param.mul_(1 - lr·λ)
+            for opt in self.optimizers:
+                eager.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/eager.py)
+            loss_sum += losses.double()
+            if self.task == "classification":
+                correct += member_correct(out, yb)
+        self.last_train = (loss_sum / len(batches), correct)
+        return True
+
+    def _evaluate(self, X, y, block: int | None):
+        """[M] loss and correct count of the current weights on X (all its rows), in row blocks."""
+        n = X.shape[1]
+        block = n if block is None else max(1, block)
+        if block >= n:
+            out = self.net.forward(X, keep=True)
+            loss = member_losses(out, y, self.task).double()
+            correct = member_correct(out, y) if self.task == "classification" else None
+            return loss, correct
+        loss = torch.zeros(len(self.rows), dtype=torch.float64)
+        correct = torch.zeros(len(self.rows), dtype=torch.long)
+        for i in range(0, n, block):
+            out = self.net.forward(X[:, i:i + block], keep=True)
+            loss += member_losses(out, y[:, i:i + block], self.task, reduce="sum").double()
+            if self.task == "classification":
+                correct += member_correct(out, y[:, i:i + block])
+        return loss / n, correct if self.task == "classification" else None
+
+    def evaluate(self, epoch: int, block: int | None) -> dict[str, list]:
+        """This epoch's numbers of the real members: column -> list in member order."""
+        with torch.no_grad():
+            val_loss, val_correct = self._evaluate(self.Xv, self.yv, block)
+            eval_loss, eval_correct = self._evaluate(self.X, self.y, block)   # last: its forward stays primed
+            self.primed = self.batch >= self.X.shape[1] and not self.net.autograd and \
+                (block is None or block >= self.X.shape[1])
+            train_loss, train_correct = self.last_train if epoch else (eval_loss, eval_correct)
+            stats = {"train_loss": train_loss, "train_eval_loss": eval_loss, "val_loss": val_loss}
+            sq = self.net.sq_norms()
+            stats["l2_norm"] = sum(sq.values()).sqrt()
+            for name, v in sq.items():
+                stats[name] = v.sqrt()
+            if self.task == "classification":
+                n, nv = self.X.shape[1], self.Xv.shape[1]
+                stats.update(train_acc=train_correct.double() / n, train_eval_acc=eval_correct.double() / n,
+                             val_acc=val_correct.double() / nv)
+        return {c: v[:self.real].tolist() for c, v in stats.items()}
+
+    def freeze(self, members: set[int]) -> None:
+        """Freeze these (global) members at zero, in the buffer and in each optimizer's state."""
+        rows = [m - self.members.start for m in sorted(members) if m in self.members]
+        if not rows:
+            return
+        self.primed = False  # the primed forward saw the members before they were zeroed
+        if self.real == 1:
+            rows = [0, 1]
+        self.frozen = sorted(set(self.frozen) | set(rows))
+        self.net.zero_members(rows)
+        for opt in self.optimizers:
+            for p, seg, a, b in self.slices:
+                inside = [r - a for r in rows if a <= r < b]
+                if not inside or p not in opt.state:
+                    continue
+                for v in opt.state[p].values():
+                    if torch.is_tensor(v) and v.shape == p.shape:
+                        if seg is None:   # the whole buffer
+                            for whole in self.net.segments:
+                                self.net.rows(whole, v)[inside] = 0
+                        else:
+                            v.view(b - a, seg.stride)[inside] = 0
+
+    def flat_rows(self, members: list[int]) -> torch.Tensor:
+        """[len(members), params]: these (global) members' parameters, each flattened in nn.Sequential order."""
+        local = [m - self.members.start for m in members]
+        with torch.no_grad():
+            return torch.cat([self.net.rows(seg, self.net.flat)[local] for seg in self.net.segments], dim=1)
+
+    def member_params(self, m: int) -> list[torch.Tensor]:
+        return self.net.member_params(m - self.members.start)

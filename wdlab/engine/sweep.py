@@ -1,0 +1,208 @@
+"""Trains every member of a sweep (optimizer × lr × weight_decay × seed) at once, faithful to torch.optim."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+import torch
+
+from wdlab import memory
+from wdlab.frame import schema as metrics
+from wdlab.settings.config import Member, SweepConfig
+from wdlab.registry.datasets import DATASETS, Data
+from wdlab.engine.chunks import Pass
+from wdlab.engine.snapshots import Snapshots
+
+# torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
+# their seeded init and data draws.
+_RNG_LOCK = threading.Lock()
+memory.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in member groups
+# on_epoch(epoch, rows): rows = {column: [value per member]} of that epoch's new rows, plain Python values
+EpochListener = Callable[[int, dict], None]
+CACHE_BYTES = 8 * 2**20    # one layer's activations of one pass stay within this (measured: README, Speed)
+
+
+@dataclass
+class SweepResult:
+    config: SweepConfig
+    frame: pd.DataFrame
+    status: str                                   # "done" | "cancelled"
+    diverged: dict[Member, int] = field(default_factory=dict)  # member -> the epoch it diverged at
+    seconds: float = 0.0
+    epochs_done: int = 0
+    # member -> final parameters in nn.Sequential order; only with keep_params=True, for members that did not
+    # diverge
+    params: dict[Member, list[torch.Tensor]] = field(default_factory=dict)
+    snapshots: Snapshots | None = None            # what run_sweep(snapshots=) was given, filled in
+
+
+@dataclass
+class Setup:
+    """What every pass shares: the per-seed initial models and the data stacked per seed (or once, shared)."""
+
+    models: list            # per seed: nn.Sequential built under torch.manual_seed(seed)
+    X: torch.Tensor         # [S or 1, n, in] training inputs
+    y: torch.Tensor
+    Xv: torch.Tensor
+    yv: torch.Tensor
+    task: str
+
+    @property
+    def n_train(self) -> int:
+        return self.X.shape[1]
+
+
+def prepare(cfg: SweepConfig, data: Data | None = None) -> Setup:
+    """Per-seed initial models and data, drawn exactly as a standalone run under torch.manual_seed(seed)."""
+    from wdlab.engine.models import build_mlp
+    spec = DATASETS[cfg.preset]
+    vf = cfg.val_fraction
+    models, datas = [], []
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
+        shared = data if data is not None else (None if spec.per_seed else spec.make(0, vf))
+        for seed in cfg.seeds:
+            torch.manual_seed(seed)
+            d = shared
+            in_dim, out_dim = (d.in_dim, d.out_dim) if d is not None else (spec.in_dim, spec.out_dim)
+            models.append(build_mlp(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm))
+            if d is None:
+                d = spec.make(seed, vf)  # the course's order: model first, then its data
+            datas.append(d)
+    dtype = getattr(torch, cfg.dtype)
+    stacked = [torch.stack([getattr(d, name) for d in (datas[:1] if shared is not None else datas)])
+               for name in ("X_train", "y_train", "X_val", "y_val")]
+    X, y, Xv, yv = (t.to(dtype) if t.is_floating_point() else t for t in stacked)
+    return Setup(models, X, y, Xv, yv, datas[0].task)
+
+
+def plan_chunks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = None,
+                members: range | None = None) -> list[range]:
+    """Consecutive ranges of `members` (default: all), one per pass: at most max_chunk_members each, and few
+    enough members that one layer's activations (members × batch × width) stay within CACHE_BYTES; as equal in
+    size as possible."""
+    members = range(len(cfg.members)) if members is None else members
+    M = len(members)
+    batch = min(cfg.batch_size or setup.n_train, setup.n_train)
+    width = max((*cfg.hidden, setup.X.shape[2]))
+    per_member = batch * width * setup.X.element_size()
+    limit = max(1, min(M, max_chunk_members or M, CACHE_BYTES // per_member))
+    n = math.ceil(M / limit)
+    bounds = [members.start + round(i * M / n) for i in range(n + 1)]
+    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochListener | None = None,
+              cancel: threading.Event | None = None, keep_params: bool = False,
+              max_chunk_members: int | None = None, val_block_rows: int | None = None,
+              snapshots: Snapshots | None = None, members: range | None = None) -> SweepResult:
+    """Train every member (or only `members`: consecutive indices of cfg.members, a worker's slice); call
+    on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained in member groups, `epoch` is
+    the sweep's share done, counted in epochs, and rows are the group's).
+
+    Member (optimizer, lr, λ, s) equals a standalone nn.Sequential + torch.optim run built under
+    torch.manual_seed(s), seeing batches in the order of torch.randperm(n, generator=Generator().manual_seed(s)).
+    Members train in passes of at most max_chunk_members (fewer if one layer's activations would outgrow the
+    cache); the held-out and training sets are evaluated in blocks of at most val_block_rows rows. A member
+    whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
+    `snapshots` (wdlab.engine.snapshots.plan) receives the parameters of the members it keeps at the epochs it wants,
+    as each epoch ends, before on_epoch hears of it. The caller validates cfg against its limits first (wdlab.engine.budget).
+    """
+    start = time.perf_counter()
+    members = range(len(cfg.members)) if members is None else members
+    if not members or members.step != 1 or members.start < 0 or members.stop > len(cfg.members):
+        raise ValueError(f"members must be a non-empty run of 0..{len(cfg.members) - 1}, got {members}")
+    setup = prepare(cfg, data)
+    M = len(members)
+    size = max(1, max_chunk_members or M)
+    builder, result = None, SweepResult(cfg, None, "done", snapshots=snapshots)
+    firsts = range(members.start, members.stop, size)
+    for g, first in enumerate(firsts):  # member groups one after another: only one group's buffers at a time
+        listen = on_epoch if on_epoch is None or len(firsts) == 1 else \
+            (lambda e, rows, g=g: on_epoch((g * cfg.epochs + e) // len(firsts), rows))  # the share done, in epochs
+        builder = _train_group(cfg, setup, range(first, min(first + size, members.stop)), builder, result, listen,
+                               cancel, keep_params, val_block_rows)
+        if result.status == "cancelled":
+            break
+    result.frame, result.seconds = builder.frame(), time.perf_counter() - start
+    if size < M:  # groups' rows in the engine's order: epoch by epoch, members in sweep order
+        result.frame = result.frame.sort_values("epoch", kind="stable", ignore_index=True)
+    return result
+
+
+def _train_group(cfg: SweepConfig, setup: Setup, group: range, builder, result: SweepResult, on_epoch, cancel,
+                 keep_params: bool, val_block_rows: int | None):
+    """Train the members `group` (consecutive indices of cfg.members) in cache-sized passes, every epoch; add
+    their rows to `builder` (made here for the first group) and their outcome to `result`."""
+    members = cfg.members
+    passes = [Pass(cfg, setup, chunk) for chunk in plan_chunks(cfg, setup, members=group)]
+    cols = metrics.columns(passes[0].layer_columns, setup.task == "classification")
+    builder = builder or metrics.FrameBuilder(cols)
+    alive = set(group)
+    gens = [torch.Generator().manual_seed(s) for s in cfg.seeds]
+    for epoch in range(cfg.epochs + 1):
+        if epoch:  # epoch 0 reports the initial weights
+            order = setup_order(cfg, setup, gens)
+            if not all(p.train_epoch(order, cancel) for p in passes):
+                result.status = "cancelled"
+                break
+        local = merge([p.evaluate(epoch, val_block_rows) for p in passes])
+        stats = {c: dict(zip(group, v)) for c, v in local.items()}   # member index -> value
+        newly = {m for m in alive if not all(math.isfinite(stats[c][m])
+                                             for c in ("train_loss", "train_eval_loss", "val_loss"))}
+        if result.snapshots is not None:
+            keep(result.snapshots, epoch, passes, members, alive - newly, newly)
+        rows = metrics.epoch_rows(epoch, members, stats, sorted(alive), newly, cols)
+        builder.add(rows)
+        if on_epoch is not None:
+            on_epoch(epoch, rows)
+        result.epochs_done = epoch if result.status != "cancelled" else result.epochs_done
+        for m in newly:
+            result.diverged[members[m]] = epoch
+        alive -= newly
+        for p in passes:
+            p.freeze(newly)
+        if not alive:
+            break
+    if keep_params:
+        result.params.update({members[m]: p.member_params(m) for p in passes for m in p.members if m in alive})
+    return builder
+
+
+def keep(snapshots: Snapshots, epoch: int, passes: list[Pass], members: list[Member], alive: set[int],
+         newly: set[int]) -> None:
+    """Hand this epoch's parameters of the kept, still finite members to `snapshots` (if it wants the epoch)."""
+    for m in newly:
+        snapshots.diverged(members[m], epoch)
+    if not snapshots.wants(epoch):
+        return
+    for p in passes:
+        kept = [m for m in p.members if m in alive and snapshots.keeps(members[m])]
+        if kept:
+            snapshots.put(epoch, [members[m] for m in kept], p.flat_rows(kept))
+
+
+def setup_order(cfg: SweepConfig, setup: Setup, gens: list[torch.Generator]) -> torch.Tensor | None:
+    """This epoch's row order per seed ([S, n], drawn as a plain loop draws it), or None for a full batch."""
+    if cfg.batch_size is None or cfg.batch_size >= setup.n_train:
+        return None
+    return torch.stack([torch.randperm(setup.n_train, generator=g) for g in gens])
+
+
+def merge(parts: list[dict[str, list]]) -> dict[str, list]:
+    """Per-pass stats (column -> values of its members, in member order) joined in member order."""
+    return {c: [v for part in parts for v in part[c]] for c in parts[0]}
+
+
+def warm_up() -> None:
+    """Import torch and torch.optim once, before any worker needs them (wdlab/eager.py: no torch._dynamo)."""
+    from wdlab.engine import eager
+    eager.allow()
+
+
+def set_threads(n: int) -> None:
+    """torch's intra-op threads for this process (before the first torch op of the workers)."""
+    torch.set_num_threads(n)

@@ -1,0 +1,34 @@
+"""Plotly figures from plain dicts, unvalidated (Plotly's validation costs ~40 ms a panel): the shared helpers."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import plotly.graph_objects as go
+
+from wdlab.plots.curves import FONT
+
+AXIS = dict(showline=True, linecolor="#bbb")
+
+
+def plain(text) -> str:
+    """Visitor text (a CSV's column names) for a Plotly string: Plotly renders tags (<a href>, <b>, <br>) and
+    entities in every text, so & < > are written as entities and show as themselves."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict:
+    import plotly.io as pio
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, not validated: Plotly's validation cost ~40 ms a panel (a
+    live view redraws every panel at each new snapshot); the dicts here are written to its schema, and the
+    tests read them back."""
+    layout = {"template": _template(), "font": FONT, **layout}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _title(text: str) -> dict:
+    return dict(text=plain(text), x=0, xanchor="left", y=0.99, yref="container", yanchor="top", font=dict(size=14))

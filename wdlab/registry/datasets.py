@@ -1,0 +1,302 @@
+"""Dataset registry: name -> seeded, offline generator, incl. the course's own data."""
+from __future__ import annotations
+
+import math
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from wdlab.errors import ConfigError
+
+if TYPE_CHECKING:  # torch is imported where data is made: validating a config needs no torch
+    import torch
+
+TASKS = ("regression", "classification")
+DATA_SEED = 0  # data that is not the course's is drawn and split once, with this seed, for every member
+
+
+@dataclass(frozen=True)
+class Data:
+    """Tensors of one dataset (float32; regression targets [n, 1], class targets [n] int64)."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    task: str                      # "regression" | "classification"
+    n_classes: int = 0
+    feature_names: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()    # what loading did (rows dropped, columns skipped, ...)
+
+    @property
+    def in_dim(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def out_dim(self) -> int:
+        return self.n_classes if self.task == "classification" else self.y_train.shape[1]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A named dataset. `make(seed, val_fraction)` returns Data.
+
+    per_seed: the data is drawn from the global RNG right after the model is built under
+    torch.manual_seed(seed), exactly as the course's code does, so each seed has its own data.
+    Otherwise the data is the same for every seed (drawn with DATA_SEED).
+    """
+
+    name: str
+    title: str
+    description: str
+    task: str
+    in_dim: int
+    out_dim: int
+    n_total: int                   # training + held-out rows at the default split
+    default_val_fraction: float
+    make: Callable[[int, float], Data]
+    per_seed: bool = False
+    fixed_train: int | None = None  # generated sets keep this many training rows whatever the split
+    # settings (SweepConfig attributes) the preset brings: applied where the user set nothing else (the CLI's
+    # flags, a link's parameters, the app's widgets when the preset is picked)
+    defaults: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    view: str = ""                  # "grokking": the explorer also draws accuracy by step with grok marks
+
+    def sizes(self, val_fraction: float | None) -> tuple[int, int]:
+        vf = self.default_val_fraction if val_fraction is None else val_fraction
+        if self.fixed_train is not None:
+            return self.fixed_train, max(1, round(self.fixed_train * vf / (1 - vf)))
+        n_val = max(1, round(self.n_total * vf))
+        return self.n_total - n_val, n_val
+
+
+def not_a_file(path: str) -> str | None:
+    """What keeps `path` from being read as a table (a folder, a pipe, a device), or None. A FIFO or a device
+    would block or never end: they are refused before anything opens them. A missing path is for open() to say."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode):
+        return f"{path} is a folder; pass a CSV file"
+    if not stat.S_ISREG(mode):
+        return f"{path} is not a regular file (a pipe, socket or device); pass a CSV file"
+    return None
+
+
+def _standardize(train: torch.Tensor, *others: torch.Tensor):
+    import torch
+    mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    return [(t - mean) / std for t in (train, *others)]
+
+
+def _tutorial(seed: int, vf: float) -> Data:
+    import torch
+    # The course's data: X = randn(1000, 20), y = randn(1000, 1) right after the model, then a held-out set.
+    n_train, n_val = TUTORIAL.sizes(vf)
+    X, y = torch.randn(n_train, 20), torch.randn(n_train, 1)
+    Xv, yv = torch.randn(n_val, 20), torch.randn(n_val, 1)
+    return Data(X, y, Xv, yv, "regression", feature_names=tuple(f"x{i}" for i in range(20)),
+                notes=("targets are pure noise: nothing to learn, everything fitted is memorised",))
+
+
+def _highdim(seed: int, vf: float) -> Data:
+    import torch
+    # Few samples, many features (d2l's example): y = 0.05 + Σ 0.01·xᵢ + N(0, 0.01²).
+    n_train, n_val = HIGHDIM.sizes(vf)
+    g = torch.Generator().manual_seed(DATA_SEED)
+    X = torch.randn(n_train + n_val, 200, generator=g)
+    y = 0.05 + X.sum(1, keepdim=True) * 0.01 + 0.01 * torch.randn(n_train + n_val, 1, generator=g)
+    return Data(X[:n_train], y[:n_train], X[n_train:], y[n_train:], "regression",
+                feature_names=tuple(f"x{i}" for i in range(200)))
+
+
+SINE_INTERVAL = (-3.0, 3.0)
+SINE_NOISE = 0.3      # standard deviation of the noise on the training targets (the held-out ones have none)
+
+
+def sine_truth(x):
+    """The smooth function the `sine` preset samples (a tensor or an array of x): what a good fit draws."""
+    import torch
+    return torch.sin(1.5 * torch.as_tensor(x))
+
+
+def _sine(seed: int, vf: float) -> Data:
+    import torch
+    # 20 training x drawn uniformly on the interval, y = sin(1.5x) + N(0, 0.3²); held out, the function itself
+    # (no noise) on an even grid of 200 x over the same interval: its loss is the mean squared distance of the
+    # fitted curve from sin(1.5x), evenly over x, with no noise in the measurement.
+    n_train, n_val = SINE.sizes(vf)
+    g = torch.Generator().manual_seed(DATA_SEED)
+    lo, hi = SINE_INTERVAL
+    x = lo + (hi - lo) * torch.rand(n_train, 1, generator=g)
+    y = sine_truth(x) + SINE_NOISE * torch.randn(n_train, 1, generator=g)
+    xv = torch.linspace(lo, hi, n_val)[:, None]
+    return Data(x, y, xv, sine_truth(xv), "regression", feature_names=("x",),
+                notes=(f"held out: sin(1.5x) itself on {n_val} evenly spaced x, without noise; a perfect fit has "
+                       f"validation loss 0 and training loss ≈ {SINE_NOISE ** 2:g} (the noise)",))
+
+
+def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor], spec_name: str):
+    def make(seed: int, vf: float) -> Data:
+        import torch
+        n_train, n_val = DATASETS[spec_name].sizes(vf)
+        g = torch.Generator().manual_seed(DATA_SEED)
+        n = n_train + n_val
+        labels = torch.arange(n) % 2
+        labels = labels[torch.randperm(n, generator=g)]
+        t = torch.rand(n, generator=g)
+        X = points(t, labels, g)
+        Xtr, Xv = _standardize(X[:n_train], X[n_train:])
+        return Data(Xtr, labels[:n_train], Xv, labels[n_train:], "classification", 2, ("x1", "x2"))
+    return make
+
+
+def _moons(t, labels, g):
+    import torch
+    angle = t * math.pi
+    x = torch.where(labels == 0, torch.cos(angle), 1 - torch.cos(angle))
+    y = torch.where(labels == 0, torch.sin(angle), 0.5 - torch.sin(angle))
+    return torch.stack([x, y], 1) + 0.3 * torch.randn(len(t), 2, generator=g)
+
+
+def _spirals(t, labels, g):
+    import torch
+    r = 0.2 + 2.8 * t
+    angle = 3.5 * math.pi * t + math.pi * labels
+    return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) + 0.25 * torch.randn(len(t), 2, generator=g)
+
+
+def _sklearn(loader_name: str, task: str, spec_name: str):
+    def make(seed: int, vf: float) -> Data:
+        import torch
+        import sklearn.datasets  # ships these small tables inside the package: offline
+        bunch = getattr(sklearn.datasets, loader_name)()
+        X = torch.tensor(bunch.data, dtype=torch.float32)
+        n_train, n_val = DATASETS[spec_name].sizes(vf)
+        perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(DATA_SEED))
+        tr, va = perm[n_val:], perm[:n_val]
+        Xtr, Xv = _standardize(X[tr], X[va])
+        names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{i}" for i in range(X.shape[1])]))
+        if task == "classification":
+            y = torch.tensor(bunch.target, dtype=torch.int64)
+            return Data(Xtr, y[tr], Xv, y[va], task, int(y.max()) + 1, names)
+        y = torch.tensor(bunch.target, dtype=torch.float32)[:, None]
+        ytr, yv = _standardize(y[tr], y[va])
+        return Data(Xtr, ytr, Xv, yv, task, 0, names, ("target standardized with training statistics",))
+    return make
+
+
+def _modular(p: int, spec_name: str):
+    def make(seed: int, vf: float) -> Data:
+        import torch
+        # every pair (a, b) once, as two one-hot blocks [a | b] (2p inputs); class (a + b) mod p; one fixed split
+        n_train, n_val = DATASETS[spec_name].sizes(vf)
+        a, b = torch.arange(p).repeat_interleave(p), torch.arange(p).repeat(p)
+        X = torch.zeros(p * p, 2 * p)
+        X[torch.arange(p * p), a] = 1.0
+        X[torch.arange(p * p), p + b] = 1.0
+        y = (a + b) % p
+        perm = torch.randperm(p * p, generator=torch.Generator().manual_seed(DATA_SEED))
+        tr, va = perm[n_val:], perm[:n_val]
+        names = tuple(f"a={i}" for i in range(p)) + tuple(f"b={i}" for i in range(p))
+        return Data(X[tr], y[tr], X[va], y[va], "classification", p, names, notes=
+                    (f"all {p * p} pairs (a, b), {n_train} of them for training: the rest can only be right "
+                     "if the network found the rule",))
+    return make
+
+
+def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, Any], note: str,
+                  size: str = "") -> DatasetSpec:
+    return DatasetSpec(
+        name, f"Grokking: (a + b) mod {p}{size}",
+        f"Every pair (a, b) of 0…{p - 1} as two one-hot blocks, class (a + b) mod {p}; a fixed "
+        f"{val_fraction:.0%} of the pairs is held out. With weight decay the network first memorises its "
+        f"training pairs, then, hundreds of steps later, generalizes. {note}",
+        "classification", 2 * p, p, p * p, val_fraction, _modular(p, name), defaults=defaults, view="grokking")
+
+
+# Measured on this machine (README, benchmarks/grokking.py): 2p-128-p, x², AdamW lr 0.01, full batch. Training
+# accuracy passes 99 % within ~40 steps for every λ; validation accuracy reaches 90 % only with decay, later for
+# smaller λ; λ = 0 stays far below 50 %.
+_GROK = dict(hidden=(128,), activation="quadratic", optimizer="adamw", lr=0.01, batch_size=None, seeds=(0,))
+MODULAR = (
+    _modular_spec(31, "modular-addition", 0.2, dict(_GROK, epochs=2000, weight_decays=(0.0, 0.05, 0.1, 0.15)),
+                  "Its own settings: 62-128-31, x², AdamW lr 0.01, 2000 steps, λ = 0, 0.05, 0.1, 0.15."),
+    _modular_spec(23, "modular-addition-p23", 0.2, dict(_GROK, epochs=500, weight_decays=(0.0, 0.2, 0.25)),
+                  "The small variant (fits the hosted demo): 46-128-23, x², AdamW lr 0.01, 500 steps.", " (small)"),
+    _modular_spec(59, "modular-addition-p59", 0.5, dict(_GROK, hidden=(256,), epochs=1500,
+                                                        weight_decays=(0.0, 0.3, 0.5)),
+                  "The large variant (minutes): half the pairs held out, 118-256-59, x², AdamW lr 0.01, 1500 steps.",
+                  " (large)"),
+)
+
+
+def _csv(seed: int, vf: float) -> Data:
+    raise ConfigError("preset csv trains on your own table: pass it as data (CLI: --data FILE.csv --target COLUMN; "
+                      "app: upload it)", "preset")
+
+
+TUTORIAL = DatasetSpec(
+    "tutorial", "The course's data (pure noise)",
+    "1000 × 20 standard-normal inputs with standard-normal targets, drawn right after the model as in the "
+    "course's code; a held-out set of the same noise is drawn after it.",
+    "regression", 20, 1, 1250, 0.2, _tutorial, per_seed=True, fixed_train=1000,
+    # the course's run (20-64-1 ReLU, Adam lr 0.01, full batch, seed 0) with its λ = 1e-4 among the app's λ grid,
+    # trained 100 steps rather than the course's 5 so the norms have time to part; at epochs=5 the λ = 1e-4
+    # member ends at the course's printed loss (tests/test_presets.py)
+    defaults=dict(hidden=(64,), activation="relu", optimizer="adam", lr=0.01, epochs=100, batch_size=None,
+                  weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 1e-1), seeds=(0,)))
+HIGHDIM = DatasetSpec(
+    "highdim-linear", "High-dimensional linear regression (20 samples, 200 features)",
+    "y = 0.05 + Σ 0.01·xᵢ + noise: far more features than samples, so without decay a model fits the noise.",
+    "regression", 200, 1, 120, 100 / 120, _highdim, fixed_train=20,
+    defaults=dict(hidden=(), optimizer="adam", lr=0.01, epochs=100, batch_size=None,
+                  weight_decays=(0.0, 0.01, 0.1, 1.0, 3.0), seeds=(0,)))
+# Measured (README, Presets): without decay the 256-256 tanh net at lr 0.02 passes through every noisy point
+# (training loss 0.0006-0.0017 for seeds 0-2, the noise is 0.09; largest miss 0.08) and ends 0.14-0.28 from the
+# curve; λ = 0.001-0.01 fits it (0.021-0.043); λ = 0.1 flattens it (0.13-0.48). At lr 0.01 λ = 0 only came near
+# the points (training loss 0.010-0.016). 4 members: about 4 s, within the hosted demo.
+SINE = DatasetSpec(
+    "sine", "Noisy sine (20 points, 1-D regression)",
+    "20 noisy samples of y = sin(1.5x) on [-3, 3] (noise σ = 0.3); held out, the curve itself at 200 evenly "
+    "spaced x. Without decay a wide net passes through every point and wiggles between them; a middle λ draws the "
+    "sine; a large one flattens it.",
+    "regression", 1, 1, 220, 200 / 220, _sine, fixed_train=20,
+    defaults=dict(hidden=(256, 256), activation="tanh", optimizer="adam", lr=0.02, epochs=500, batch_size=None,
+                  weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,)))
+# The other presets' own settings, each measured (README, Presets): the net, the epochs (and lr, λ) change.
+_NET = dict(activation="relu", optimizer="adam", lr=0.01, batch_size=None, weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 0.1),
+            seeds=(0,))
+DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
+    TUTORIAL,
+    HIGHDIM,
+    SINE,
+    DatasetSpec("moons", "Two moons (noisy 2-D classification)",
+                "Two interleaved half circles with heavy noise; 200 training points.",
+                "classification", 2, 2, 400, 0.5, _two_class(_moons, "moons"), fixed_train=200,
+                defaults=dict(_NET, hidden=(64, 64), epochs=300)),
+    DatasetSpec("spirals", "Two spirals (2-D classification)",
+                "Two interleaved noisy spirals; 300 training points. Needs a hidden layer.",
+                "classification", 2, 2, 600, 0.5, _two_class(_spirals, "spirals"), fixed_train=300,
+                defaults=dict(_NET, hidden=(64, 64), epochs=500)),
+    DatasetSpec("digits", "Handwritten digits (8×8, 10 classes)",
+                "scikit-learn's bundled digits: 1797 images of 64 pixels, standardized.",
+                "classification", 64, 10, 1797, 0.25, _sklearn("load_digits", "classification", "digits"),
+                defaults=dict(_NET, hidden=(64,), epochs=100)),
+    DatasetSpec("diabetes", "Diabetes progression (regression)",
+                "scikit-learn's bundled diabetes table: 442 patients, 10 features, target standardized.",
+                "regression", 10, 1, 442, 0.25, _sklearn("load_diabetes", "regression", "diabetes"),
+                defaults=dict(_NET, hidden=(64, 64), lr=0.001, epochs=300, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
+    DatasetSpec("breast-cancer", "Breast cancer (binary classification)",
+                "scikit-learn's bundled Wisconsin table: 569 tumours, 30 features, standardized.",
+                "classification", 30, 2, 569, 0.25, _sklearn("load_breast_cancer", "classification", "breast-cancer"),
+                defaults=dict(_NET, hidden=(64,), epochs=100, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
+    *MODULAR,
+    # Sizes are placeholders: a CSV's Data (wdlab.data.tables.load_csv) is passed to run_sweep / validate.
+    DatasetSpec("csv", "Your CSV",
+                "A table you bring: numeric columns (and text columns with few values) predict the column you name.",
+                "regression", 1, 1, 1000, 0.2, _csv),
+)}
