@@ -210,8 +210,8 @@ def backward_vs_autograd(args) -> None:
     """The engine with its hand-written backward, and with autograd through the same views of the same buffer."""
     import functools
 
-    import wdlab.engine.chunks
-    from wdlab.engine.stacked import StackedNet
+    import wdlab.engine.stack
+    from wdlab.engine.net import StackedNet
     print(f"{'workload':46s} {'hand s':>7s} {'autograd s':>10s} {'hand buys':>9s}")
     for name, (cfg, make) in WORKLOADS.items():
         if args.only and args.only not in name:
@@ -221,11 +221,11 @@ def backward_vs_autograd(args) -> None:
         hand, auto = [], []
         for _ in range(args.repeats):
             hand.append(timed(run_sweep, cfg, data=data)[0])
-            wdlab.engine.chunks.StackedNet = functools.partial(StackedNet, autograd=True)
+            wdlab.engine.stack.StackedNet = functools.partial(StackedNet, autograd=True)
             try:
                 auto.append(timed(run_sweep, cfg, data=data)[0])
             finally:
-                wdlab.engine.chunks.StackedNet = StackedNet
+                wdlab.engine.stack.StackedNet = StackedNet
         h, a = statistics.median(hand), statistics.median(auto)
         print(f"{name:46s} {h:7.2f} {a:10.2f} {a / h:8.2f}x", flush=True)
 

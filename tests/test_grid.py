@@ -12,8 +12,8 @@ from wdlab.settings.config import Member, SweepConfig
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.reference import reference_run
-from wdlab.engine.stacked import StackedNet, member_losses_and_grad
-from wdlab.engine.sweep import plan_chunks, prepare, run_sweep
+from wdlab.engine.net import StackedNet, member_losses_and_grad
+from wdlab.engine.sweep import plan_stacks, prepare, run_sweep
 
 TOL = 1e-12
 COLUMNS = ("train_loss", "train_eval_loss", "val_loss", "l2_norm")
@@ -46,7 +46,7 @@ def test_every_member_of_a_mixed_optimizer_and_lr_grid_equals_its_own_torch_opti
     cfg = SweepConfig(norm=norm, decay_bias=decay_bias, batch_size=batch_size, **GRID)
     assert len(cfg.members) == 4 * 2 * 2 * 2
     res = run_sweep(cfg, keep_params=True)
-    assert len(plan_chunks(cfg, prepare(cfg), None)) == 1      # all 32 members in one stacked pass
+    assert len(plan_stacks(cfg, prepare(cfg), None)) == 1      # all 32 members in one stacked pass
     assert_members_match(cfg, res)
 
 
@@ -54,7 +54,7 @@ def test_chunked_passes_and_row_blocks_change_no_number():
     cfg = SweepConfig(norm="none", batch_size=300, **GRID)
     whole = run_sweep(cfg, keep_params=True)
     for chunk, block in [(1, None), (5, 77), (7, 1000)]:
-        assert len(plan_chunks(cfg, prepare(cfg), chunk)) == math.ceil(32 / chunk)
+        assert len(plan_stacks(cfg, prepare(cfg), chunk)) == math.ceil(32 / chunk)
         part = run_sweep(cfg, keep_params=True, max_chunk_members=chunk, val_block_rows=block)
         assert_members_match(cfg, part)
         diff = (part.frame[list(COLUMNS)] - whole.frame[list(COLUMNS)]).abs().max().max()
@@ -64,12 +64,12 @@ def test_chunked_passes_and_row_blocks_change_no_number():
 def test_chunks_follow_members_batch_and_width_not_a_constant():
     small = SweepConfig(hidden=(64,), weight_decays=tuple(i / 10 for i in range(8)), seeds=(0, 1, 2))
     wide = small.replace(hidden=(1024,))
-    assert len(plan_chunks(small, prepare(small), None)) == 1               # 24 × 1000 × 64 floats: one pass
-    wide_chunks = plan_chunks(wide, prepare(wide), None)
+    assert len(plan_stacks(small, prepare(small), None)) == 1               # 24 × 1000 × 64 floats: one pass
+    wide_chunks = plan_stacks(wide, prepare(wide), None)
     assert len(wide_chunks) > 1 and sum(len(c) for c in wide_chunks) == 24  # 24 × 1000 × 1024: split
     assert max(len(c) for c in wide_chunks) - min(len(c) for c in wide_chunks) <= 1
-    assert len(plan_chunks(wide.replace(batch_size=50), prepare(wide), None)) == 1  # a small batch fits again
-    assert all(len(c) <= 5 for c in plan_chunks(small, prepare(small), 5))
+    assert len(plan_stacks(wide.replace(batch_size=50), prepare(wide), None)) == 1  # a small batch fits again
+    assert all(len(c) <= 5 for c in plan_stacks(small, prepare(small), 5))
 
 
 def test_a_diverging_lr_group_is_frozen_and_the_other_groups_stay_exact():

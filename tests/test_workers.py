@@ -65,8 +65,8 @@ def test_every_segment_takes_the_fused_step_padded_and_a_member_still_does_not_d
     per member with zeros in the flat buffer, so the fused Adam step takes them all and no element falls in its
     scalar tail (which rounds differently): float32 rows stay bit-identical however the members are grouped, and
     the padding stays zero."""
-    from wdlab.engine.chunks import Pass
-    from wdlab.engine.sweep import plan_chunks, prepare
+    from wdlab.engine.stack import Stack
+    from wdlab.engine.sweep import plan_stacks, prepare
     cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizers=("adam", "sgd"),
                       lrs=(0.01, 0.03), momentum=0.9, epochs=5, batch_size=96, weight_decays=(0.0, 0.1),
                       seeds=(0, 1))
@@ -74,7 +74,7 @@ def test_every_segment_takes_the_fused_step_padded_and_a_member_still_does_not_d
     for chunk in (1, 3):
         exact(run_sweep(cfg, max_chunk_members=chunk).frame, whole)
     setup = prepare(cfg)
-    p = Pass(cfg, setup, plan_chunks(cfg, setup)[0])
+    p = Stack(cfg, setup, plan_stacks(cfg, setup)[0])
     assert sorted(type(o).__name__ for o in p.optimizers) == ["Adam", "SGD"]
     assert all(o.defaults["fused"] for o in p.optimizers)          # one fused optimizer per kind, nothing else
     padded = [s for s in p.net.segments if s.stride != s.per]

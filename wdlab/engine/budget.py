@@ -156,7 +156,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     params = G * P * e * (3 + adamw) + gw                             # flat, grad, decay (, AdamW's shrink)
     build = G * P * max(32 if e == 4 else 36, 3 * e + 16 + e if adamw else 0)
     rows_y = lambda rows: rows * (d + ycols) * e  # noqa: E731
-    # the hand-written path trains on a copy of the inputs with a ones column (passes.Pass._inputs)
+    # the hand-written path trains on a copy of the inputs with a ones column (stack.Stack._inputs)
     ones = 0 if cfg.norm == "layernorm" else 1
     rows_1 = lambda rows: rows * (d + ones + ycols) * e  # noqa: E731
     stacked = (rows_y(n + nv) + ones * (n + nv) * (d + 1) * e) * (S if shape.per_seed else 1)
@@ -212,7 +212,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     """The sweep's work counted in COST's units (what seconds() multiplies)."""
     members = len(cfg.members)
     G = min(chunk or members, members)
-    groups = -(-members // G)
+    stacks = -(-members // G)
     G = 2 if G == 1 else G
     n, nv = shape.n_train, shape.n_val
     dims = (shape.in_dim, *cfg.hidden, shape.out_dim)
@@ -229,15 +229,15 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     ops_epoch = 12 + 6 * len(layers) * (blocks / cfg.epochs) + 4 * len(layers)
     P = count_params(shape.in_dim, cfg.hidden, shape.out_dim)
     return {
-        "op": groups * (steps * ops_step + cfg.epochs * ops_epoch),
-        "mac": groups * G * (rows_seen * (fwd + bwd) + rows_eval * fwd),
-        "act": groups * G * (rows_seen * 2 * hid + rows_eval * hid),
-        "elem": groups * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
+        "op": stacks * (steps * ops_step + cfg.epochs * ops_epoch),
+        "mac": stacks * G * (rows_seen * (fwd + bwd) + rows_eval * fwd),
+        "act": stacks * G * (rows_seen * 2 * hid + rows_eval * hid),
+        "elem": stacks * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
                               + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))
                               + cfg.epochs * 3 * P),                  # each epoch's norms: passes over the weights
-        "opt": groups * G * P * steps,
+        "opt": stacks * G * P * steps,
         "row": members * (cfg.epochs + 1),
-        "epoch": groups * (cfg.epochs + 1),
+        "epoch": stacks * (cfg.epochs + 1),
     }
 
 

@@ -14,16 +14,16 @@ from wdlab import memory
 from wdlab.frame import schema as metrics
 from wdlab.settings.config import Member, SweepConfig
 from wdlab.registry.datasets import DATASETS, Data
-from wdlab.engine.chunks import Pass
+from wdlab.engine.stack import Stack
 from wdlab.engine.snapshots import Snapshots
 
 # torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
 # their seeded init and data draws.
 _RNG_LOCK = threading.Lock()
-memory.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in member groups
+memory.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in chunks
 # on_epoch(epoch, rows): rows = {column: [value per member]} of that epoch's new rows, plain Python values
 EpochListener = Callable[[int, dict], None]
-CACHE_BYTES = 8 * 2**20    # one layer's activations of one pass stay within this (measured: README, Speed)
+CACHE_BYTES = 8 * 2**20    # one layer's activations of one stack stay within this (measured: README, Speed)
 
 
 @dataclass
@@ -42,7 +42,7 @@ class SweepResult:
 
 @dataclass
 class Setup:
-    """What every pass shares: the per-seed initial models and the data stacked per seed (or once, shared)."""
+    """What every stack shares: the per-seed initial models and the data stacked per seed (or once, shared)."""
 
     models: list            # per seed: nn.Sequential built under torch.manual_seed(seed)
     X: torch.Tensor         # [S or 1, n, in] training inputs
@@ -79,9 +79,9 @@ def prepare(cfg: SweepConfig, data: Data | None = None) -> Setup:
     return Setup(models, X, y, Xv, yv, datas[0].task)
 
 
-def plan_chunks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = None,
+def plan_stacks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = None,
                 members: range | None = None) -> list[range]:
-    """Consecutive ranges of `members` (default: all), one per pass: at most max_chunk_members each, and few
+    """Consecutive ranges of `members` (default: all), one per stack: at most max_chunk_members each, and few
     enough members that one layer's activations (members × batch × width) stay within CACHE_BYTES; as equal in
     size as possible."""
     members = range(len(cfg.members)) if members is None else members
@@ -100,12 +100,12 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
               max_chunk_members: int | None = None, val_block_rows: int | None = None,
               snapshots: Snapshots | None = None, members: range | None = None) -> SweepResult:
     """Train every member (or only `members`: consecutive indices of cfg.members, a worker's slice); call
-    on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained in member groups, `epoch` is
-    the sweep's share done, counted in epochs, and rows are the group's).
+    on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained in chunks, `epoch` is
+    the sweep's share done, counted in epochs, and rows are the chunk's).
 
     Member (optimizer, lr, λ, s) equals a standalone nn.Sequential + torch.optim run built under
     torch.manual_seed(s), seeing batches in the order of torch.randperm(n, generator=Generator().manual_seed(s)).
-    Members train in passes of at most max_chunk_members (fewer if one layer's activations would outgrow the
+    Members train in stacks of at most max_chunk_members (fewer if one layer's activations would outgrow the
     cache); the held-out and training sets are evaluated in blocks of at most val_block_rows rows. A member
     whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
     `snapshots` (wdlab.engine.snapshots.plan) receives the parameters of the members it keeps at the epochs it wants,
@@ -120,41 +120,41 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
     size = max(1, max_chunk_members or M)
     builder, result = None, SweepResult(cfg, None, "done", snapshots=snapshots)
     firsts = range(members.start, members.stop, size)
-    for g, first in enumerate(firsts):  # member groups one after another: only one group's buffers at a time
+    for g, first in enumerate(firsts):  # chunks one after another: only one chunk's buffers at a time
         listen = on_epoch if on_epoch is None or len(firsts) == 1 else \
             (lambda e, rows, g=g: on_epoch((g * cfg.epochs + e) // len(firsts), rows))  # the share done, in epochs
-        builder = _train_group(cfg, setup, range(first, min(first + size, members.stop)), builder, result, listen,
+        builder = _train_chunk(cfg, setup, range(first, min(first + size, members.stop)), builder, result, listen,
                                cancel, keep_params, val_block_rows)
         if result.status == "cancelled":
             break
     result.frame, result.seconds = builder.frame(), time.perf_counter() - start
-    if size < M:  # groups' rows in the engine's order: epoch by epoch, members in sweep order
+    if size < M:  # chunks' rows in the engine's order: epoch by epoch, members in sweep order
         result.frame = result.frame.sort_values("epoch", kind="stable", ignore_index=True)
     return result
 
 
-def _train_group(cfg: SweepConfig, setup: Setup, group: range, builder, result: SweepResult, on_epoch, cancel,
+def _train_chunk(cfg: SweepConfig, setup: Setup, chunk: range, builder, result: SweepResult, on_epoch, cancel,
                  keep_params: bool, val_block_rows: int | None):
-    """Train the members `group` (consecutive indices of cfg.members) in cache-sized passes, every epoch; add
-    their rows to `builder` (made here for the first group) and their outcome to `result`."""
+    """Train the members `chunk` (consecutive indices of cfg.members) in cache-sized stacks, every epoch; add
+    their rows to `builder` (made here for the first chunk) and their outcome to `result`."""
     members = cfg.members
-    passes = [Pass(cfg, setup, chunk) for chunk in plan_chunks(cfg, setup, members=group)]
-    cols = metrics.columns(passes[0].layer_columns, setup.task == "classification")
+    stacks = [Stack(cfg, setup, rows) for rows in plan_stacks(cfg, setup, members=chunk)]
+    cols = metrics.columns(stacks[0].layer_columns, setup.task == "classification")
     builder = builder or metrics.FrameBuilder(cols)
-    alive = set(group)
+    alive = set(chunk)
     gens = [torch.Generator().manual_seed(s) for s in cfg.seeds]
     for epoch in range(cfg.epochs + 1):
         if epoch:  # epoch 0 reports the initial weights
             order = setup_order(cfg, setup, gens)
-            if not all(p.train_epoch(order, cancel) for p in passes):
+            if not all(st.train_epoch(order, cancel) for st in stacks):
                 result.status = "cancelled"
                 break
-        local = merge([p.evaluate(epoch, val_block_rows) for p in passes])
-        stats = {c: dict(zip(group, v)) for c, v in local.items()}   # member index -> value
+        local = merge([p.evaluate(epoch, val_block_rows) for p in stacks])
+        stats = {c: dict(zip(chunk, v)) for c, v in local.items()}   # member index -> value
         newly = {m for m in alive if not all(math.isfinite(stats[c][m])
                                              for c in ("train_loss", "train_eval_loss", "val_loss"))}
         if result.snapshots is not None:
-            keep(result.snapshots, epoch, passes, members, alive - newly, newly)
+            keep(result.snapshots, epoch, stacks, members, alive - newly, newly)
         rows = metrics.epoch_rows(epoch, members, stats, sorted(alive), newly, cols)
         builder.add(rows)
         if on_epoch is not None:
@@ -163,23 +163,23 @@ def _train_group(cfg: SweepConfig, setup: Setup, group: range, builder, result: 
         for m in newly:
             result.diverged[members[m]] = epoch
         alive -= newly
-        for p in passes:
+        for p in stacks:
             p.freeze(newly)
         if not alive:
             break
     if keep_params:
-        result.params.update({members[m]: p.member_params(m) for p in passes for m in p.members if m in alive})
+        result.params.update({members[m]: p.member_params(m) for p in stacks for m in p.members if m in alive})
     return builder
 
 
-def keep(snapshots: Snapshots, epoch: int, passes: list[Pass], members: list[Member], alive: set[int],
+def keep(snapshots: Snapshots, epoch: int, stacks: list[Stack], members: list[Member], alive: set[int],
          newly: set[int]) -> None:
     """Hand this epoch's parameters of the kept, still finite members to `snapshots` (if it wants the epoch)."""
     for m in newly:
         snapshots.diverged(members[m], epoch)
     if not snapshots.wants(epoch):
         return
-    for p in passes:
+    for p in stacks:
         kept = [m for m in p.members if m in alive and snapshots.keeps(members[m])]
         if kept:
             snapshots.put(epoch, [members[m] for m in kept], p.flat_rows(kept))
@@ -193,7 +193,7 @@ def setup_order(cfg: SweepConfig, setup: Setup, gens: list[torch.Generator]) -> 
 
 
 def merge(parts: list[dict[str, list]]) -> dict[str, list]:
-    """Per-pass stats (column -> values of its members, in member order) joined in member order."""
+    """Per-stack stats (column -> values of its members, in member order) joined in member order."""
     return {c: [v for part in parts for v in part[c]] for c in parts[0]}
 
 

@@ -26,7 +26,7 @@ class QueueFull(ConfigError):
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class JobStatus:
     """What a page shows of a job at one instant (a consistent copy, safe to read without the lock)."""
 
     status: str                    # queued | running | done | cancelled | failed
@@ -94,7 +94,7 @@ class Job:
                 self._frame, self._frame_epoch = self._rows.frame(), self.epochs_done
             return self._frame if self._frame is not None else pd.DataFrame()
 
-    def snapshot(self, with_frame: bool = True) -> Snapshot:
+    def snapshot(self, with_frame: bool = True) -> JobStatus:
         """The job's state; with_frame=False skips assembling the rows (a cheap progress check)."""
         frame = self.frame() if with_frame else pd.DataFrame()
         with self._lock:
@@ -104,7 +104,7 @@ class Job:
             eta = None
             if self.status == "running" and self.epochs_done > 0:
                 eta = elapsed / self.epochs_done * (total - self.epochs_done)
-            return Snapshot(self.status, frame, self.epochs_done, total, self.position, elapsed, eta,
+            return JobStatus(self.status, frame, self.epochs_done, total, self.position, elapsed, eta,
                             self.error, dict(self.diverged), self.snapshots)
 
     def nbytes(self) -> int:

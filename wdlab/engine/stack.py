@@ -1,14 +1,14 @@
-"""One stacked pass: a run of consecutive members in one StackedNet, stepped by torch.optim with their own λ."""
+"""One stack: a run of consecutive members of a chunk in one StackedNet, stepped by torch.optim with their own λ."""
 from __future__ import annotations
 
 import torch
 
 from wdlab.engine import eager
 from wdlab.registry.optimizers import OPTIMIZERS
-from wdlab.engine.stacked import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
+from wdlab.engine.net import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
 
 
-class Pass:
+class Stack:
     """Members `members` (consecutive indices of cfg.members) trained as one.
 
     Members sharing (optimizer, lr) are consecutive, so each such group is one contiguous slice of every
@@ -16,7 +16,7 @@ class Pass:
     per lr (weight_decay is applied by hand where torch applies it: coupled `grad += λ·w`, decoupled
     `w *= 1 − lr·λ`, both before the step). A lone member trains beside an identical twin whose numbers are
     dropped: for a batch of one, torch's bmm takes another kernel (gemv for a 1-wide output) that rounds
-    differently in float32, and a member's numbers must not depend on how many members share its pass.
+    differently in float32, and a member's numbers must not depend on how many members share its stack.
     """
 
     def __init__(self, cfg, setup, members: range):
@@ -48,7 +48,7 @@ class Pass:
     def _inputs(self, setup) -> tuple[torch.Tensor, torch.Tensor]:
         """The training and held-out inputs as the net takes them: with a ones column (the hand-written path
         folds layer 1's bias into its product for tall batches: StackedNet.folds), made once per setup and
-        shared by its passes."""
+        shared by its stacks."""
         if self.net.autograd:
             return setup.X, setup.Xv
         cached = getattr(setup, "_with_ones", None)
