@@ -23,7 +23,7 @@ _RNG_LOCK = threading.Lock()
 memory.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in chunks
 # on_epoch(epoch, rows): rows = {column: [value per member]} of that epoch's new rows, plain Python values
 EpochListener = Callable[[int, dict], None]
-CACHE_BYTES = 8 * 2**20    # one layer's activations of one stack stay within this (measured: README, Speed)
+CACHE_BYTES = 8 * 2**20    # one layer's activations of one stack stay within this (measured: docs/SPEED.md)
 
 
 @dataclass
