@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from wdlab.engine import norm as layernorm
 from wdlab.registry.activations import ACTIVATIONS
 
 FOLD_ROWS = 4       # layer 1 folds its bias into its product for batches of ≥ FOLD_ROWS × (inputs + 1) rows
@@ -32,14 +33,25 @@ class Segment:
         return f"l2_{'gain' if self.kind == 'shift' else self.kind}{self.layer}"
 
 
+@dataclass
+class Work:
+    """A forward's buffers for one batch size, [M, batch, width] each: per layer its Linear's output z, per
+    hidden layer its activation a and, with LayerNorm, (x̂, mean, 1/std, LayerNorm's output): x̂ [M, batch,
+    width], mean and 1/std [M, batch, 1]."""
+
+    z: list[torch.Tensor]
+    a: list[torch.Tensor]
+    ln: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]
+
+
 class StackedNet:
     """M members' nn.Sequential models trained as one. Layer k of every member is a view into `flat`: a
     weight [M, out, in], a bias [M, 1, out] (and LayerNorm's gain and shift [M, 1, out]); `flat.grad` holds
     the gradient in the same layout.
 
     Two ways to the gradient, equal to rounding: autograd through the same views, or a hand-written backward
-    of the aten kernels autograd itself calls (baddbmm, bmm, the activation's backward) into buffers reused
-    from step to step — written for Linear → activation layers only; LayerNorm layers take autograd.
+    of the aten kernels autograd itself calls (baddbmm, bmm, LayerNorm's and the activation's backward) into
+    buffers reused from step to step.
     """
 
     def __init__(self, models: list[nn.Sequential], activation: str, dtype: torch.dtype, autograd: bool = False):
@@ -47,7 +59,7 @@ class StackedNet:
         self.M, self.act = M, ACTIVATIONS[activation]
         self.act_module = self.act.module()
         self.norm = any(isinstance(m, nn.LayerNorm) for m in models[0])
-        self.autograd = autograd or self.norm
+        self.autograd = autograd
         self.segments: list[Segment] = []
         blocks, offset, layer = [], 0, 0
         for name, p in models[0].named_parameters():
@@ -65,9 +77,9 @@ class StackedNet:
         self.shapes = [s.shape for s in self.segments if s.kind == "weight"]           # (out, in) per Linear
         self.weights, self.biases, self.gains, self.shifts = self._views(self.flat)
         self._weights_t = [w.transpose(1, 2) for w in self.weights]   # views: follow the buffer's updates
-        self.wgrads, self.bgrads, _, _ = self._views(self.flat.grad)
+        self.wgrads, self.bgrads, self.ggrads, self.sgrads = self._views(self.flat.grad)
         self._leaf = self.flat.detach().requires_grad_(True) if self.autograd else None  # same storage
-        self._buffers: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
+        self._buffers: dict[int, Work] = {}
         self._input: torch.Tensor | None = None
         self._last: torch.Tensor | None = None
         self._gw = [torch.empty(M, i, o, dtype=dtype) if o > i else None for o, i in self.shapes]
@@ -95,13 +107,15 @@ class StackedNet:
             if self.autograd:
                 x = x[..., :self.shapes[0][1]]
                 return self._graph(x, self.weights, self.biases, self.gains, self.shifts)
-            z_bufs, a_bufs = self._work(x.shape[1], keep)
+            work = self._work(x.shape[1], keep)
             self._input, a = x, x
             for k in range(len(self.shapes)):
-                z = self._linear(k, a, z_bufs[k])
-                if k < len(a_bufs):
+                z = self._linear(k, a, work.z[k])
+                if k < len(work.a):
+                    if self.norm:   # LayerNorm's output into its own buffer: the backward needs z and x̂ too
+                        z = layernorm.forward(z, self.gains[k], self.shifts[k], *work.ln[k])
                     # in place where the backward needs only the output (ReLU, tanh): one pass less over memory
-                    a = self.act.forward(z, a_bufs[k] if self.act.reads_z else z)
+                    a = self.act.forward(z, work.a[k] if self.act.reads_z else z)
             self._last = z
             return z
 
@@ -167,20 +181,24 @@ class StackedNet:
             a = self.act_module(z)
         return a
 
-    def _work(self, batch: int, keep: bool = True) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Pre-activation and activation buffers [M, batch, width] per layer, kept per batch size if `keep`."""
+    def _work(self, batch: int, keep: bool = True) -> "Work":
+        """The forward's buffers for a batch of this many rows, kept per batch size if `keep`."""
         if batch in self._buffers:
             return self._buffers[batch]
         new = lambda o: torch.empty(self.M, batch, o, dtype=self.flat.dtype)  # noqa: E731
-        work = ([new(o) for o, _ in self.shapes], [new(o) for o, _ in self.shapes[:-1]])
+        hidden = [o for o, _ in self.shapes[:-1]]
+        ln = [(new(o), new(1), new(1), new(o)) for o in hidden] if self.norm else []
+        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], ln)
         if keep:
             self._buffers[batch] = work
         return work
 
     def _backward(self, grad_out: torch.Tensor) -> None:
         """The hand-written backward of the last forward into flat.grad; grad_out is used as scratch."""
-        z_bufs, a_bufs = self._work(grad_out.shape[1])
-        acts = a_bufs if self.act.reads_z else z_bufs           # where the forward left each activation
+        work = self._work(grad_out.shape[1])
+        a_bufs = work.a
+        pre = [ln[3] for ln in work.ln] if self.norm else work.z     # each activation's input
+        acts = a_bufs if self.act.reads_z else pre              # where the forward left each activation
         g = grad_out
         with torch.no_grad():
             for k in range(len(self.shapes) - 1, -1, -1):
@@ -210,7 +228,11 @@ class StackedNet:
                         torch.mul(g, self.weights[k], out=g_prev)
                     else:
                         torch.bmm(g, self.weights[k], out=g_prev)
-                    g = self.act.backward(g_prev, z_bufs[k - 1], acts[k - 1])
+                    g = self.act.backward(g_prev, pre[k - 1], acts[k - 1])
+                    if self.norm:
+                        xhat, mean, rstd, _ = work.ln[k - 1]
+                        g = layernorm.backward(g, work.z[k - 1], xhat, mean, rstd, self.gains[k - 1],
+                                               self.ggrads[k - 1], self.sgrads[k - 1])
 
     def _wgrad_via_gw(self, k: int, batch: int) -> bool:
         o, i = self.shapes[k]
