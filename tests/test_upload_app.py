@@ -9,7 +9,7 @@ from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.data.tables import MAX_COLUMNS, CsvError, inspect_csv, load_csv
 from wdlab.run.jobs import JobManager
 from wdlab.engine.sweep import run_sweep
-from wdlab.ui.controls import cfg_to_state, state_to_cfg
+from wdlab.ui.fields import cfg_to_state, state_to_cfg
 from support import csv_table as table, values
 from support import app as open_app
 from wdlab.ui.upload import LINK_NOTICE
