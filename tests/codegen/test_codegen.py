@@ -15,7 +15,7 @@ from wdlab.settings.config import SweepConfig
 from wdlab.data.tables import load_csv
 from wdlab.engine.sweep import run_sweep
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COURSE_LOSS = 0.988277792930603
 FINAL = re.compile(r"^Final training loss: (\S+)$")
 EPOCH = re.compile(r"^epoch (\d+)/\d+: training loss (\S+), validation loss (\S+)$")
