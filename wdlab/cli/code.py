@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wdlab.cli.main import config_from_args, data_from_args
+from wdlab.cli.args import config_from_args, data_from_args
+from wdlab.engine.budget import validate
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_KEY
@@ -13,7 +14,7 @@ from wdlab.settings.params import BY_KEY
 def code_main(args: argparse.Namespace) -> int:
     """Print the script for --member (one of the --wd values, one of the --seeds; with several optimizers or lrs
     also --member-optimizer / --member-lr); 2 and one line if wrong."""
-    from wdlab.engine.budget import validate
+    # pandas comes with these: imported once the command is known to be `code`
     from wdlab.codegen.script import member_script
     from wdlab.codegen.data import csv_source
     from wdlab.data.tables import CsvError, read_file
