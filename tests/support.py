@@ -340,3 +340,20 @@ def app(query: str = ""):
             key, _, value = part.partition("=")
             at.query_params[key] = value
     return at.run()
+
+
+# -- a quiz scenario trained headless -------------------------------------------------------------------------------
+def train_scenario(scenario, limits=None) -> tuple[list, list]:
+    """(frames, models): each run's frame and, for a scenario whose questions read the model (quiz_model), its
+    parameter snapshots (else None), planned as the app's jobs plan them (run.train.prepare); quiz.grade takes
+    both. The app runs them as jobs instead."""
+    from wdlab.run.train import prepare, train
+    from wdlab.settings.config import DEFAULT_LIMITS
+    pictures = any(getattr(q, "uses_models", False) for q in scenario.questions)
+    frames, models = [], []
+    for r in scenario.runs:
+        work = prepare(r.config, limits=limits or DEFAULT_LIMITS, snapshots=pictures)
+        work.check()
+        frames.append(train(work).frame)
+        models.append(work.plans[0].snapshots)
+    return frames, models
