@@ -7,7 +7,8 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
-from wdlab.data.tables import MAX_COLUMNS, MAX_ROWS, MB, CsvError, inspect_csv, load_csv, read_file
+from wdlab.data.reading import MAX_COLUMNS, MAX_ROWS, MB, CsvError, read_file
+from wdlab.data.tables import inspect_csv, load_csv
 from wdlab.settings.params import from_query
 from wdlab.reference import reference_run
 from support import CSV_BAD as BAD, CSV_GOOD as GOOD, CSV_NUMS as NUMS, csv_table as table, good_rows

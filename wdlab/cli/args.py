@@ -132,7 +132,9 @@ def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
         return None
     if not args.target:
         raise ConfigError("--data needs --target COLUMN: the column to predict", "target")
-    from wdlab.data.tables import load_csv, read_file  # pandas: only for a CSV
+    # deferred: pandas, only for a CSV
+    from wdlab.data.reading import read_file
+    from wdlab.data.tables import load_csv
     vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
     raw = read_file(args.data, DEFAULT_LIMITS)
     return load_csv(raw, args.target, args.task, val_fraction=vf, limits=DEFAULT_LIMITS)

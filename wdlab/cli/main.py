@@ -126,7 +126,7 @@ def _main(argv: list[str] | None) -> int:
     if problem:  # before the table's imports: a pipe or a device is refused at once
         sys.stderr.write(f"wdlab: error: {problem}\n")
         return 2
-    from wdlab.data.tables import CsvError  # the table's errors (imports pandas: after every flag is known good)
+    from wdlab.data.reading import CsvError  # the table's errors (deferred: pandas, after every flag is known good)
     try:
         data = data_from_args(args, cfg)
         if work is None:

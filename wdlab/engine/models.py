@@ -7,7 +7,7 @@ from wdlab.registry.activations import ACTIVATIONS
 def build_mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str = "relu", norm: str = "none"):
     """Linear → [LayerNorm →] act → … → Linear, built in the usual order (so torch.manual_seed(s) fixes its
     init; LayerNorm draws nothing: its gain starts at 1, its bias at 0)."""
-    import torch.nn as nn
+    import torch.nn as nn  # deferred: the predictions' module imports this one at start-up, before any torch
 
     layers: list[nn.Module] = []
     width = in_dim

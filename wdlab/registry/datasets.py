@@ -85,7 +85,7 @@ def not_a_file(path: str) -> str | None:
     return None
 
 
-def _standardize(train: torch.Tensor, *others: torch.Tensor):
+def standardize(train: torch.Tensor, *others: torch.Tensor):
     import torch
     mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)
     std = torch.where(std > 0, std, torch.ones_like(std))
@@ -149,7 +149,7 @@ def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], t
         labels = labels[torch.randperm(n, generator=g)]
         t = torch.rand(n, generator=g)
         X = points(t, labels, g)
-        Xtr, Xv = _standardize(X[:n_train], X[n_train:])
+        Xtr, Xv = standardize(X[:n_train], X[n_train:])
         return Data(Xtr, labels[:n_train], Xv, labels[n_train:], "classification", 2, ("x1", "x2"))
     return make
 
@@ -178,13 +178,13 @@ def _sklearn(loader_name: str, task: str, spec_name: str):
         n_train, n_val = DATASETS[spec_name].sizes(vf)
         perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(DATA_SEED))
         tr, va = perm[n_val:], perm[:n_val]
-        Xtr, Xv = _standardize(X[tr], X[va])
+        Xtr, Xv = standardize(X[tr], X[va])
         names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{i}" for i in range(X.shape[1])]))
         if task == "classification":
             y = torch.tensor(bunch.target, dtype=torch.int64)
             return Data(Xtr, y[tr], Xv, y[va], task, int(y.max()) + 1, names)
         y = torch.tensor(bunch.target, dtype=torch.float32)[:, None]
-        ytr, yv = _standardize(y[tr], y[va])
+        ytr, yv = standardize(y[tr], y[va])
         return Data(Xtr, ytr, Xv, yv, task, 0, names, ("target standardized with training statistics",))
     return make
 
