@@ -132,9 +132,8 @@ def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
         return None
     if not args.target:
         raise ConfigError("--data needs --target COLUMN: the column to predict", "target")
-    # deferred: pandas, only for a CSV
-    from wdlab.data.reading import read_file
-    from wdlab.data.tables import load_csv
+    from wdlab.data.reading import read_file  # deferred: pandas, only for a CSV
+    from wdlab.data.tables import load_csv  # deferred: pandas
     vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
     raw = read_file(args.data, DEFAULT_LIMITS)
     return load_csv(raw, args.target, args.task, val_fraction=vf, limits=DEFAULT_LIMITS)

@@ -178,7 +178,7 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr.write(f"wdlab: member optimizer={o} lr={lr:g} weight_decay={w:g} seed={s}{where} diverged at "
                          f"epoch {epoch}\n")
     if args.summary and not result.frame.empty:
-        from wdlab.frame.landscape import summary_lines  # imports pandas: not at --help time
+        from wdlab.frame.landscape import summary_lines  # deferred: pandas, not at --help time
         metric = "val_acc" if "val_acc" in result.frame else "val_loss"
         for line in summary_lines(result.frame, {n: s.label for n, s in OPTIMIZERS.items()}, metric):
             sys.stderr.write(f"wdlab: {line}\n")

@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-import pandas as pd
-
 from wdlab.settings.config import SweepConfig
 from wdlab.settings.params import to_query
 from wdlab.quiz.cards import DOWN, SAME, UP, Direction, MultipleChoice, Option, Outcome, Point, Run, Scenario, WhichCurve

@@ -30,7 +30,7 @@ class RayMissing(RuntimeError):
 
 def _ray():
     try:
-        import ray
+        import ray  # deferred: an optional extra, only for --backend ray
     except ImportError:
         raise RayMissing(INSTALL) from None
     return ray
@@ -43,8 +43,8 @@ def _package_dir() -> str:
 
 def train_group(cfg: SweepConfig, knobs: dict, data, gid: int, tally, sweep: str):
     """In a Ray worker: one group's sweep, on the torch threads its CPUs allow; epochs reported to `tally`."""
-    import ray
-    import torch  # in the Ray worker only: the driver imports neither torch nor (until it trains) Ray
+    import ray  # deferred: in the Ray worker
+    import torch  # deferred: in the Ray worker only; the driver imports no torch
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
     torch.set_num_threads(max(1, int(cpus)))
     module, _, name = sweep.partition(":")

@@ -50,7 +50,7 @@ class Rows:
         """One epoch's rows (plain columns) of sweep `sweep`'s part that starts at member `first`."""
         part = self._parts.get((sweep, first))
         if part is None:
-            from wdlab.frame.schema import FrameBuilder  # pandas: not before rows arrive
+            from wdlab.frame.schema import FrameBuilder  # deferred: pandas, not before rows arrive
             part = FrameBuilder(list(rows))
             with self._lock:
                 self._parts[(sweep, first)] = part
@@ -64,7 +64,7 @@ class Rows:
     def frame(self):
         """The rows so far (a DataFrame): an `arch` column first when architectures differ, per architecture epoch
         by epoch, members in sweep order; every column once, in the engine's order, `diverged` last."""
-        import pandas as pd  # not before rows are read
+        import pandas as pd  # deferred: not before rows are read
         with self._lock:
             parts = sorted(self._parts.items())
         frames = [(s, p if isinstance(p, pd.DataFrame) else p.frame()) for (s, _), p in parts]
@@ -147,17 +147,17 @@ class InProcess(Backend):
         self.sweep = sweep
 
     def set_threads(self, n: int) -> None:
-        from wdlab.engine import sweep as engine  # torch: loaded where sweeps train
+        from wdlab.engine import sweep as engine  # deferred: torch, loaded where sweeps train
         engine.set_threads(n)
 
     def warm_up(self) -> None:
-        from wdlab.engine import sweep as engine  # torch: loaded where sweeps train
+        from wdlab.engine import sweep as engine  # deferred: torch, loaded where sweeps train
         engine.warm_up()
 
     def run(self, work, on_progress, cancel):
         sweep = self.sweep
         if sweep is None:
-            from wdlab.engine.sweep import run_sweep as sweep  # torch: loaded where sweeps train
+            from wdlab.engine.sweep import run_sweep as sweep  # deferred: torch, where sweeps train
         outcomes, before = [], 0
         for i, plan in enumerate(work.plans):
             if cancel is not None and cancel.is_set():

@@ -77,8 +77,8 @@ def train_trial(settings: Mapping[str, Any], report, limits: Limits = DEFAULT_LI
 
 def trainable(config: dict) -> None:
     """The Tune function trainable (`tune.Tuner(trainable, param_space=...)`)."""
-    import torch  # in the trial's process, which Ray started
-    from ray import tune
+    import torch  # deferred: in the trial's process, which Ray started
+    from ray import tune  # deferred: Ray is an optional extra
     cpus = _assigned_cpus()
     torch.set_num_threads(max(1, int(cpus)))
     train_trial(config, tune.report)
@@ -86,7 +86,7 @@ def trainable(config: dict) -> None:
 
 def _assigned_cpus() -> float:
     try:
-        import ray  # inside a trial Ray is there; outside one it may not be installed
+        import ray  # deferred: inside a trial Ray is there; outside one it may not be installed
         return ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
     except Exception:  # noqa: BLE001 — outside a Ray worker: one thread
         return 1

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import wait
 
 from wdlab.registry.optimizers import OPTIMIZERS
@@ -159,7 +160,6 @@ def prestart() -> None:
     """Start the fork server now (it imports torch in the background while this process loads the rest)."""
     ctx = context()
     if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
         forkserver.ensure_running()
 
 
@@ -174,7 +174,7 @@ def _work(shares, cfgs, data, knobs, sweep, threads, conn, stop) -> None:
 
 
 def _train(shares, cfgs, data, knobs, sweep, threads, conn, stop) -> None:
-    import torch  # in the worker process only: the parent imports no torch
+    import torch  # deferred: in the worker process only; the parent imports no torch
     torch.set_num_threads(threads)
     module, _, name = sweep.partition(":")
     run = getattr(importlib.import_module(module), name)
