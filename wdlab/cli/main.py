@@ -14,7 +14,8 @@ import threading
 import time
 
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, SweepConfig, with_preset_defaults
-from wdlab.registry.datasets import DATASETS, TASKS, not_a_file
+from wdlab.registry.dataset_spec import TASKS, not_a_file
+from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
 
 # One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         extra = {"action": "append"} if p.key == "hidden" else {}
         more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
-                         help=f"{p.help} — {p.allowed()}{more} (default: the preset's own; the tutorial's "
+                         help=f"{p.full_help()} — {p.allowed()}{more} (default: the preset's own; the tutorial's "
                               f"{p.format(getattr(defaults, p.attr))})",
                          **extra)
     run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")

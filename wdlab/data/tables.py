@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from wdlab.settings.config import DEFAULT_LIMITS, Limits
-from wdlab.registry.datasets import DATA_SEED, TASKS, Data, _standardize, not_a_file
+from wdlab.registry.dataset_spec import DATA_SEED, TASKS, Data, not_a_file, standardize
 
 MB = 1_000_000         # what the messages call a megabyte (Streamlit's browser-side MB)
 MAX_COLUMNS = 500      # columns read from one file
@@ -142,7 +142,7 @@ def load_csv(raw: bytes, target: str, task: str | None = None, *, val_fraction: 
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_val = max(1, round(n * val_fraction))
     va, tr = perm[:n_val], perm[n_val:]
-    Xtr, Xv = (x.float() for x in _standardize(X[tr], X[va]))
+    Xtr, Xv = (x.float() for x in standardize(X[tr], X[va]))
     notes.append(f"{n - n_val} training and {n_val} validation rows (seeded split); {len(names)} features "
                  "standardized with training statistics")
     labels = (t.numeric.get(target, t.df[target]))[keep]
@@ -156,7 +156,7 @@ def load_csv(raw: bytes, target: str, task: str | None = None, *, val_fraction: 
         notes.append(f"classes: {', '.join(shown[:12])}{', …' if len(shown) > 12 else ''}")
         return Data(Xtr, codes[tr], Xv, codes[va], task, len(classes), tuple(names), tuple(notes))
     y = torch.tensor(labels.to_numpy(np.float64))[:, None]
-    ytr, yv = _standardize(y[tr], y[va])
+    ytr, yv = standardize(y[tr], y[va])
     notes.append(f"target standardized with training statistics (mean {float(y[tr].mean()):.4g}, std "
                  f"{float(y[tr].std()):.4g}): a loss of 1 is the loss of predicting the mean")
     return Data(Xtr, ytr.float(), Xv, yv.float(), task, 0, tuple(names), tuple(notes))
