@@ -1,7 +1,7 @@
 """wdlab's Streamlit entry point: page setup and navigation; the pages live in wdlab/ui/."""
 import streamlit as st
 
-from wdlab.ui import pages
+from wdlab.ui.pages import pages
 from wdlab.ui.state import demo_notice, manager
 from wdlab.ui.text import style
 

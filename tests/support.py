@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from wdlab.data.tables import MAX_COLUMNS, MAX_ROWS
+from wdlab.data.reading import MAX_COLUMNS, MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -16,7 +16,7 @@ def code_main(args: argparse.Namespace) -> int:
     from wdlab.engine.budget import validate
     from wdlab.codegen.script import member_script
     from wdlab.codegen.data import csv_source
-    from wdlab.data.tables import CsvError, read_file
+    from wdlab.data.reading import CsvError, read_file
 
     try:
         cfg = config_from_args(args)

@@ -140,7 +140,8 @@ def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
         return None
     if not args.target:
         raise ConfigError("--data needs --target COLUMN: the column to predict", "target")
-    from wdlab.data.tables import load_csv, read_file
+    from wdlab.data.reading import read_file
+    from wdlab.data.tables import load_csv
     vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
     raw = read_file(args.data, DEFAULT_LIMITS)
     return load_csv(raw, args.target, args.task, val_fraction=vf, limits=DEFAULT_LIMITS)
@@ -246,7 +247,7 @@ def _main(argv: list[str] | None) -> int:
     if problem:  # before the table's imports: a pipe or a device is refused at once
         sys.stderr.write(f"wdlab: error: {problem}\n")
         return 2
-    from wdlab.data.tables import CsvError  # the table's errors (imports pandas: after every flag is known good)
+    from wdlab.data.reading import CsvError  # the table's errors (deferred: pandas, after every flag is known good)
     try:
         data = data_from_args(args, cfg)
         if data is not None:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE
 from wdlab.registry.datasets import DATASETS
-from wdlab.settings.config import SweepConfig
+from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,16 @@ def csv_source(raw: bytes, file_name: str, target: str, task: str | None = None,
                limits=None, data=None) -> CsvSource:
     """Read the table as load_csv does and record every choice it made; CsvError if it cannot be trained on.
     `data`: what load_csv already returned for these arguments (else it is loaded here, for its checks)."""
-    from wdlab.data import tables as c
+    from wdlab.data import reading, tables  # deferred: reading a table needs pandas and torch; codegen stays light
 
-    limits = limits or c.DEFAULT_LIMITS
+    limits = limits or DEFAULT_LIMITS
     if data is None:
-        data = c.load_csv(raw, target, task, val_fraction=val_fraction, limits=limits)  # its checks, or CsvError
+        data = tables.load_csv(raw, target, task, val_fraction=val_fraction, limits=limits)  # its checks, or CsvError
     task = None if task == "auto" else task
-    t = c._parse(raw, limits)
-    target = c._find_target(t.df, target, [])
-    task = c._choose_task(t, target, task, [])
-    used = [i for i in (c._describe(t, col) for col in t.df.columns if col != target) if i.role != "skipped"]
+    t = reading.parse(raw, limits)
+    target = tables.find_target(t.df, target, [])
+    task = tables.choose_task(t, target, task, [])
+    used = [i for i in (reading.describe(t, col) for col in t.df.columns if col != target) if i.role != "skipped"]
     comma = tuple(col for col in t.numeric if pd.to_numeric(t.df[col], errors="coerce").notna().sum()
                   < t.df[col].notna().sum())
     return CsvSource(file_name, t.sep, tuple(t.df.columns), tuple(i.name for i in used),

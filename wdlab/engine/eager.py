@@ -33,7 +33,7 @@ def allow() -> None:
     global _done
     if _done:
         return
-    import torch.optim  # noqa: F401  (loads the optimizers' modules)
+    import torch.optim  # noqa: F401  (deferred: loads the optimizers' modules when first asked, not at import)
     seen: set = set()
     for name, module in list(sys.modules.items()):
         if not name.startswith("torch.optim") or module is None:
@@ -55,7 +55,7 @@ def raw_step(cls):
 def step(opt) -> None:
     """opt.step() without the torch._dynamo graph breaks: the same update, gradients off as _use_grad sets.
     Step hooks (none in wdlab) are not called."""
-    import torch
+    import torch  # deferred with torch.optim above: importing this module loads neither
     allow()
     with torch.set_grad_enabled(bool(opt.defaults.get("differentiable", False))):
         raw_step(type(opt))(opt)

@@ -8,7 +8,7 @@ from wdlab.registry.norms import NORMS
 def build_mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str = "relu", norm: str = "none"):
     """Linear → [norm →] act → … → Linear, built in the usual order (so torch.manual_seed(s) fixes its init;
     LayerNorm draws nothing: its gain starts at 1, its bias at 0)."""
-    import torch.nn as nn
+    import torch.nn as nn  # deferred: the predictions' module imports this one at start-up, before any torch
 
     layers: list[nn.Module] = []
     width = in_dim

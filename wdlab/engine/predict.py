@@ -5,8 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
-from wdlab.settings.config import SweepConfig
+from wdlab.engine.models import build_mlp
 from wdlab.registry.datasets import DATASETS, Data
+from wdlab.settings.config import SweepConfig
 
 
 def model_data(cfg: SweepConfig, data: Data | None = None) -> Data:
@@ -14,11 +15,10 @@ def model_data(cfg: SweepConfig, data: Data | None = None) -> Data:
     as the sweep draws it, so the points are those the first seed's models saw)."""
     if data is not None:
         return data
-    import torch
+    import torch  # deferred: the quiz and the pages import this module before anything trains
     spec = DATASETS[cfg.preset]
     with torch.random.fork_rng(devices=[]):
         if spec.per_seed:  # the course's order: the model is built first, then its data drawn
-            from wdlab.engine.models import build_mlp
             torch.manual_seed(cfg.seeds[0])
             build_mlp(spec.in_dim, cfg.hidden, spec.out_dim, cfg.activation, cfg.norm)
             return spec.make(cfg.seeds[0], cfg.val_fraction)
@@ -27,8 +27,7 @@ def model_data(cfg: SweepConfig, data: Data | None = None) -> Data:
 
 def network(cfg: SweepConfig, in_dim: int, out_dim: int, params: Sequence[np.ndarray]):
     """The plain nn.Sequential (wdlab.engine.models.build_mlp) holding these parameters, in their dtype."""
-    import torch
-    from wdlab.engine.models import build_mlp
+    import torch  # deferred, as in model_data
     with torch.random.fork_rng(devices=[]):   # its own init is overwritten: it must not move anyone's RNG
         model = build_mlp(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm)
     dtype = torch.float64 if np.asarray(params[0]).dtype == np.float64 else torch.float32
@@ -46,7 +45,7 @@ def predict(cfg: SweepConfig, in_dim: int, out_dim: int, params: Sequence[np.nda
             task: str | None = None) -> np.ndarray:
     """The network with these parameters on X [n, in_dim]: class probabilities [n, C] for classification (the
     softmax of its outputs, as nn.CrossEntropyLoss reads them), its outputs [n, out_dim] for regression."""
-    import torch
+    import torch  # deferred, as in model_data
     task = task or DATASETS[cfg.preset].task
     model = network(cfg, in_dim, out_dim, params)
     dtype = next(model.parameters()).dtype

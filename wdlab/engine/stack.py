@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 
 from wdlab.engine import eager
-from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.engine.net import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
+from wdlab.registry.optimizers import OPTIMIZERS
 
 
 class Stack:

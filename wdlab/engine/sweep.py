@@ -11,11 +11,13 @@ import pandas as pd
 import torch
 
 from wdlab import memory
-from wdlab.frame import schema as metrics
-from wdlab.settings.config import Member, SweepConfig
-from wdlab.registry.datasets import DATASETS, Data
-from wdlab.engine.stack import Stack
+from wdlab.engine import eager
+from wdlab.engine.models import build_mlp
 from wdlab.engine.snapshots import Snapshots
+from wdlab.engine.stack import Stack
+from wdlab.frame import schema as metrics
+from wdlab.registry.datasets import DATASETS, Data
+from wdlab.settings.config import Member, SweepConfig
 
 # torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
 # their seeded init and data draws.
@@ -58,7 +60,6 @@ class Setup:
 
 def prepare(cfg: SweepConfig, data: Data | None = None) -> Setup:
     """Per-seed initial models and data, drawn exactly as a standalone run under torch.manual_seed(seed)."""
-    from wdlab.engine.models import build_mlp
     spec = DATASETS[cfg.preset]
     vf = cfg.val_fraction
     models, datas = [], []
@@ -198,8 +199,7 @@ def merge(parts: list[dict[str, list]]) -> dict[str, list]:
 
 
 def warm_up() -> None:
-    """Import torch and torch.optim once, before any worker needs them (wdlab/eager.py: no torch._dynamo)."""
-    from wdlab.engine import eager
+    """Import torch and torch.optim once, before any worker needs them (wdlab/engine/eager.py: no torch._dynamo)."""
     eager.allow()
 
 

@@ -11,8 +11,8 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from wdlab.frame.schema import final_rows, with_gap
-from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.plots.scale import y_range
+from wdlab.registry.optimizers import OPTIMIZERS
 
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
 PANELS = (("train_loss", "Training loss"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
@@ -60,7 +60,7 @@ def _finite(s: pd.Series) -> pd.Series:
     return s.replace([np.inf, -np.inf], np.nan)
 
 
-def _thin(epochs: np.ndarray) -> np.ndarray:
+def thin(epochs: np.ndarray) -> np.ndarray:
     """Epochs to draw: all of them, or every k-th plus the last, to keep a curve ≤ MAX_POINTS."""
     if len(epochs) <= MAX_POINTS:
         return epochs
@@ -93,7 +93,7 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
         return fig
     colors = wd_colors(frame["weight_decay"].unique())
     n_seeds = frame["seed"].nunique()
-    keep = set(_thin(np.sort(frame["epoch"].unique())).tolist())
+    keep = set(thin(np.sort(frame["epoch"].unique())).tolist())
     drawn = frame[frame["epoch"].isin(keep)]
     for w, group in drawn.groupby("weight_decay", sort=True):
         color, label = colors[float(w)], wd_label(w)

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from wdlab.frame.grokking import GROKKED, MEMORISED, events
-from wdlab.plots.curves import FONT, _thin, wd_colors, wd_label
+from wdlab.plots.curves import FONT, thin, wd_colors, wd_label
 
 TITLES = {"acc": "Accuracy: validation (solid), train (dotted)", "norm": "L2 norm of the weights ‖w‖₂"}
 
@@ -29,7 +29,7 @@ def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height
                         horizontal_spacing=0.08)
     if frame is not None and not frame.empty and "val_acc" in frame:
         colors = wd_colors(frame["weight_decay"].unique())
-        keep = set(_thin(np.sort(frame["epoch"].unique())).tolist())
+        keep = set(thin(np.sort(frame["epoch"].unique())).tolist())
         ev = events(frame)
         for w, group in frame.groupby("weight_decay", sort=True):
             color, label = colors[float(w)], wd_label(w)

@@ -6,8 +6,8 @@ from typing import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from wdlab.plots.style import AXIS, _figure, _title, plain  # noqa: F401 (plain: the escaping the pictures use)
 from wdlab.plots.curves import wd_colors, wd_label
+from wdlab.plots.style import AXIS, build_figure, plain, title_layout  # noqa: F401 (plain: the escaping the pictures use)
 
 # the weights and per-layer curves live beside these; one import gives every picture of the models
 from wdlab.plots.weights import (  # noqa: F401
@@ -132,8 +132,8 @@ def boundary_figure(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, train: tuple[
                              constrain="domain"),
                   yaxis=dict(axis, range=[float(ys[0]), float(ys[-1])], title=dict(text=plain(axis_titles[1]))))
     if title:
-        layout["title"] = _title(title)
-    return _figure(data, layout)
+        layout["title"] = title_layout(title)
+    return build_figure(data, layout)
 
 
 def fitted_figure(x: np.ndarray, curves: Mapping[float, np.ndarray], train: tuple[np.ndarray, np.ndarray],
@@ -170,5 +170,5 @@ def fitted_figure(x: np.ndarray, curves: Mapping[float, np.ndarray], train: tupl
     if yrange:
         layout["yaxis"]["range"] = list(yrange)
     if title:
-        layout["title"] = _title(title)
-    return _figure(data, layout)
+        layout["title"] = title_layout(title)
+    return build_figure(data, layout)

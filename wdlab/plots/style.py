@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from wdlab.plots.curves import FONT
 
@@ -18,11 +19,10 @@ def plain(text) -> str:
 
 @lru_cache(maxsize=1)
 def _template() -> dict:
-    import plotly.io as pio
     return pio.templates["plotly_white"].to_plotly_json()
 
 
-def _figure(data: list[dict], layout: dict) -> go.Figure:
+def build_figure(data: list[dict], layout: dict) -> go.Figure:
     """A figure from plain trace and layout dicts, not validated: Plotly's validation cost ~40 ms a panel (a
     live view redraws every panel at each new snapshot); the dicts here are written to its schema, and the
     tests read them back."""
@@ -30,5 +30,5 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def _title(text: str) -> dict:
+def title_layout(text: str) -> dict:
     return dict(text=plain(text), x=0, xanchor="left", y=0.99, yref="container", yanchor="top", font=dict(size=14))

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from wdlab.plots.style import AXIS, _figure, _title, plain
-from wdlab.plots.curves import _thin, wd_colors, wd_label
+from wdlab.plots.curves import thin, wd_colors, wd_label
+from wdlab.plots.style import AXIS, build_figure, plain, title_layout
 
 
 def weight_layers(names: Sequence[str], params: Sequence[np.ndarray]) -> list[tuple[str, np.ndarray]]:
@@ -42,8 +42,8 @@ def _rows(traces: list[dict], titles: list[str], height_per_row: int, title: str
             layout["annotations"].append(dict(text=titles[i], x=0, xref="paper", xanchor="left", y=top, yref="paper",
                                               yanchor="bottom", showarrow=False, font=dict(size=12)))
     if title:
-        layout["title"] = _title(title)
-    return _figure(traces, layout)
+        layout["title"] = title_layout(title)
+    return build_figure(traces, layout)
 
 
 def weights_figure(weights: Mapping[float, np.ndarray], *, bound: float | None = None, bins: int = 41,
@@ -114,7 +114,7 @@ def _by_epoch(frame: pd.DataFrame, column: str) -> dict[float, tuple[np.ndarray,
     """λ -> (epochs, mean over seeds of `column`), thinned to at most plots.MAX_POINTS epochs."""
     if frame is None or frame.empty or column not in frame:
         return {}
-    keep = _thin(np.sort(frame["epoch"].unique()))
+    keep = thin(np.sort(frame["epoch"].unique()))
     drawn = frame[frame["epoch"].isin(keep)] if len(keep) < frame["epoch"].nunique() else frame
     values = drawn[column].to_numpy(dtype=np.float64)
     values = np.where(np.isfinite(values), values, np.nan)
@@ -126,7 +126,7 @@ def _by_epoch(frame: pd.DataFrame, column: str) -> dict[float, tuple[np.ndarray,
 
 def _curves_layout(title: str, ytitle: str, epochs_total, height: int, legend: bool, columns: int = 1,
                    epoch: int | None = None, log_y: bool = False) -> dict:
-    layout = dict(height=height, hovermode="closest", showlegend=legend, title=_title(title), shapes=[],
+    layout = dict(height=height, hovermode="closest", showlegend=legend, title=title_layout(title), shapes=[],
                   margin=dict(l=10, r=10, t=58 if legend else 34, b=10),
                   legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12)))
     gap = 0.08
@@ -162,7 +162,7 @@ def accuracy_figure(frame: pd.DataFrame, *, epoch: int | None = None, epochs_tot
                                  line=dict(color=colors[w], dash=dash, width=2.2 if dash == "solid" else 1.6),
                                  meta={"role": "acc", "panel": column, "wd": w},
                                  hovertemplate=f"{name}<br>epoch %{{x}}<br>{column} = %{{y:.3f}}<extra></extra>"))
-    return _figure(data, _curves_layout("Accuracy: validation (solid), training (dotted)", "accuracy", epochs_total,
+    return build_figure(data, _curves_layout("Accuracy: validation (solid), training (dotted)", "accuracy", epochs_total,
                                         height, legend, epoch=epoch))
 
 
@@ -194,4 +194,4 @@ def layer_norms_figure(frame: pd.DataFrame, layers: Sequence[str] | None = None,
                                       showarrow=False, font=dict(size=13)) for i, t in enumerate(titles)]
         layout["margin"]["t"] = 84 if legend else 58
         layout["legend"]["y"] = 1.12
-    return _figure(data, layout)
+    return build_figure(data, layout)

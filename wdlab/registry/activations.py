@@ -41,47 +41,47 @@ def register(spec: ActivationSpec) -> ActivationSpec:
 
 
 def _relu():
-    import torch.nn as nn
+    import torch.nn as nn  # deferred: settings need no torch
     return nn.ReLU()
 
 
 def _tanh():
-    import torch.nn as nn
+    import torch.nn as nn  # deferred: settings need no torch
     return nn.Tanh()
 
 
 def _gelu():
-    import torch.nn as nn
+    import torch.nn as nn  # deferred: settings need no torch
     return nn.GELU()
 
 
 def _relu_fwd(z, out):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.clamp_min(z, 0, out=out)
 
 
 def _relu_bwd(g, z, a):  # ReLU differentiates through its output
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.ops.aten.threshold_backward.grad_input(g, a, 0, grad_input=g)
 
 
 def _tanh_fwd(z, out):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.tanh(z, out=out)
 
 
 def _tanh_bwd(g, z, a):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.ops.aten.tanh_backward.grad_input(g, a, grad_input=g)
 
 
 def _gelu_fwd(z, out):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.ops.aten.gelu.out(z, approximate="none", out=out)
 
 
 def _gelu_bwd(g, z, a):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.ops.aten.gelu_backward.grad_input(g, z, approximate="none", grad_input=z)
 
 
@@ -89,7 +89,7 @@ class _Quadratic:
     """x ↦ x², elementwise: the activation of Gromov's modular-arithmetic networks (autograd: 2·x·grad)."""
 
     def __new__(cls):
-        import torch.nn as nn
+        import torch.nn as nn  # deferred: settings need no torch
 
         class Quadratic(nn.Module):
             def forward(self, x):
@@ -98,7 +98,7 @@ class _Quadratic:
 
 
 def _quad_fwd(z, out):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.mul(z, z, out=out)
 
 

@@ -95,7 +95,7 @@ def not_a_file(path: str) -> str | None:
 
 
 def standardize(train: torch.Tensor, *others: torch.Tensor):
-    import torch
+    import torch  # deferred: settings need no torch
     mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)
     std = torch.where(std > 0, std, torch.ones_like(std))
     return [(t - mean) / std for t in (train, *others)]

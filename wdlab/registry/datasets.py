@@ -21,7 +21,7 @@ def register(spec: DatasetSpec) -> DatasetSpec:
 
 
 def _tutorial(seed: int, vf: float) -> Data:
-    import torch
+    import torch  # deferred: settings need no torch
     # The course's data: X = randn(1000, 20), y = randn(1000, 1) right after the model, then a held-out set.
     n_train, n_val = TUTORIAL.sizes(vf)
     X, y = torch.randn(n_train, 20), torch.randn(n_train, 1)
@@ -37,7 +37,7 @@ def _tutorial_code(n_train: int, n_val: int) -> list[str]:
 
 
 def _highdim(seed: int, vf: float) -> Data:
-    import torch
+    import torch  # deferred: settings need no torch
     # Few samples, many features (d2l's example): y = 0.05 + Σ 0.01·xᵢ + N(0, 0.01²).
     n_train, n_val = HIGHDIM.sizes(vf)
     g = torch.Generator().manual_seed(DATA_SEED)
@@ -62,12 +62,12 @@ SINE_NOISE = 0.3      # standard deviation of the noise on the training targets 
 
 def sine_truth(x):
     """The smooth function the `sine` preset samples (a tensor or an array of x): what a good fit draws."""
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.sin(1.5 * torch.as_tensor(x))
 
 
 def _sine(seed: int, vf: float) -> Data:
-    import torch
+    import torch  # deferred: settings need no torch
     # 20 training x drawn uniformly on the interval, y = sin(1.5x) + N(0, 0.3²); held out, the function itself
     # (no noise) on an even grid of 200 x over the same interval: its loss is the mean squared distance of the
     # fitted curve from sin(1.5x), evenly over x, with no noise in the measurement.
@@ -95,7 +95,7 @@ def _sine_code(n_train: int, n_val: int) -> list[str]:
 
 def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor], spec_name: str):
     def make(seed: int, vf: float) -> Data:
-        import torch
+        import torch  # deferred: settings need no torch
         n_train, n_val = DATASETS[spec_name].sizes(vf)
         g = torch.Generator().manual_seed(DATA_SEED)
         n = n_train + n_val
@@ -123,7 +123,7 @@ def _two_class_code(shape: Callable[[int], list[str]], spec_name: str):
 
 
 def _moons(t, labels, g):
-    import torch
+    import torch  # deferred: settings need no torch
     angle = t * math.pi
     x = torch.where(labels == 0, torch.cos(angle), 1 - torch.cos(angle))
     y = torch.where(labels == 0, torch.sin(angle), 0.5 - torch.sin(angle))
@@ -138,7 +138,7 @@ def _moons_code(n: int) -> list[str]:
 
 
 def _spirals(t, labels, g):
-    import torch
+    import torch  # deferred: settings need no torch
     r = 0.2 + 2.8 * t
     angle = 3.5 * math.pi * t + math.pi * labels
     return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) + 0.25 * torch.randn(len(t), 2, generator=g)
@@ -153,8 +153,8 @@ def _spirals_code(n: int) -> list[str]:
 
 def _sklearn(loader_name: str, task: str, spec_name: str):
     def make(seed: int, vf: float) -> Data:
-        import torch
-        import sklearn.datasets  # ships these small tables inside the package: offline
+        import torch  # deferred: settings need no torch
+        import sklearn.datasets  # deferred: ships these small tables inside the package: offline
         bunch = getattr(sklearn.datasets, loader_name)()
         X = torch.tensor(bunch.data, dtype=torch.float32)
         n_train, n_val = DATASETS[spec_name].sizes(vf)
@@ -198,7 +198,7 @@ def _sklearn_spec(name: str, title: str, description: str, task: str, in_dim: in
 
 def _modular(p: int, spec_name: str):
     def make(seed: int, vf: float) -> Data:
-        import torch
+        import torch  # deferred: settings need no torch
         # every pair (a, b) once, as two one-hot blocks [a | b] (2p inputs); class (a + b) mod p; one fixed split
         n_train, n_val = DATASETS[spec_name].sizes(vf)
         a, b = torch.arange(p).repeat_interleave(p), torch.arange(p).repeat(p)

@@ -42,13 +42,13 @@ def register(spec: NormSpec) -> NormSpec:
 
 
 def _layernorm(width: int):
-    import torch.nn as nn
+    import torch.nn as nn  # deferred: settings need no torch
     return nn.LayerNorm(width)
 
 
 def _layernorm_stacked(z, gain, shift):  # nn.LayerNorm's own kernel, then each member's affine
-    import torch
-    import torch.nn.functional as F
+    import torch  # deferred: settings need no torch
+    import torch.nn.functional as F  # deferred: settings need no torch
     return torch.addcmul(shift, F.layer_norm(z, z.shape[-1:]), gain)
 
 

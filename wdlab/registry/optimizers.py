@@ -67,12 +67,12 @@ def register(spec: OptimizerSpec) -> OptimizerSpec:
 
 
 def _sgd_engine(groups, cfg, fused=False):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=cfg.momentum, fused=fused or None)
 
 
 def _sgd_reference(groups, lr, weight_decay, cfg):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.optim.SGD(groups, lr=lr, momentum=cfg.momentum, weight_decay=weight_decay)
 
 
@@ -81,27 +81,27 @@ def _sgd_code(cfg) -> str:
 
 
 def _adam_engine(groups, cfg, fused=False):  # AdamW with weight_decay=0 is exactly Adam: both step with this
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.optim.Adam(groups, lr=groups[0]["lr"], fused=fused or None)
 
 
 def _adam_reference(groups, lr, weight_decay, cfg):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
 
 
 def _adamw_reference(groups, lr, weight_decay, cfg):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
 
 
 def _rmsprop_engine(groups, cfg, fused=False):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.optim.RMSprop(groups, lr=groups[0]["lr"])  # no fused RMSprop in torch 2.13
 
 
 def _rmsprop_reference(groups, lr, weight_decay, cfg):
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.optim.RMSprop(groups, lr=lr, weight_decay=weight_decay)
 
 

@@ -232,7 +232,6 @@ SweepConfig.__init__ = _init
 def preset_defaults(preset: Any) -> dict[str, Any]:
     """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer;
     what it does not name takes SweepConfig's own default (preset_config)."""
-    from wdlab.registry.datasets import DATASETS
     spec = DATASETS.get(preset) if isinstance(preset, str) else None
     out = dict(spec.defaults) if spec is not None else {}
     for one, many in (("optimizer", "optimizers"), ("lr", "lrs")):  # a one-value grid, as SweepConfig keeps it

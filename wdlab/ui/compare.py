@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from wdlab.engine.budget import validate
 from wdlab.plots import curves as plots
 from wdlab.settings.config import SweepConfig
-from wdlab.engine.budget import validate
-from wdlab.ui import live
-from wdlab.ui import results
+from wdlab.ui import live, results
 from wdlab.ui.state import limits, shown
 from wdlab.ui.text import note
 

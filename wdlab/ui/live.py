@@ -7,11 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from wdlab.settings.config import ConfigError, SweepConfig
 from wdlab.run.jobs import Job
-from wdlab.ui import code_view
-from wdlab.ui import model_view
-from wdlab.ui import results
+from wdlab.settings.config import ConfigError, SweepConfig
+from wdlab.ui import code_view, model_view, results
 from wdlab.ui.state import POLL_SECONDS, manager, owner
 from wdlab.ui.text import note
 

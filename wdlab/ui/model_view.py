@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from wdlab.engine.predict import model_data, predict
 from wdlab.plots import curves as plots
 from wdlab.plots import model as pm
+from wdlab.run.jobs import Job, data_fingerprint
 from wdlab.settings.config import SweepConfig
-from wdlab.run.jobs import Job
-from wdlab.ui import model_weights
-from wdlab.ui import results
+from wdlab.ui import model_weights, results
 from wdlab.ui.state import shown
 from wdlab.ui.text import note
 
@@ -45,10 +45,8 @@ def _points(job: Job, key: str, data: Any = None) -> Points | None:
     memo = st.session_state.get(f"_mv_points_{key}")
     if memo is not None and memo[0] is job:
         return memo[1]
-    from wdlab.engine.predict import model_data
     table = job.data
     if table is None and job.cfg.preset == "csv":
-        from wdlab.run.jobs import data_fingerprint
         if data is None or len(job.key) < 3 or data_fingerprint(data) != job.key[2]:
             return None
         table = data
@@ -66,7 +64,7 @@ def model_view(job: Job, frame: pd.DataFrame | None, key: str, live: bool = Fals
     Live (frame None: the job's rows as they come): the section polls on its own, every LIVE_SECONDS, and the
     slider's end is the latest snapshot taken; the pictures follow it unless the slider is moved back."""
     cfg = job.cfg
-    group = results._chosen(cfg, key)
+    group = results.chosen_group(cfg, key)
     shown_frame = None if frame is None else \
         plots.select_group(frame, group) if group is not None and not frame.empty else frame
     snaps = getattr(job, "snapshots", None)
@@ -184,7 +182,6 @@ def _metric(frame: pd.DataFrame, member, epoch: int, column: str) -> float | Non
 
 def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.DataFrame, key: str) -> None:
     """2-D inputs: a panel per λ over the input plane; 1-D inputs: every λ's fitted curve over the points."""
-    from wdlab.engine.predict import predict
     snaps, cfg = job.snapshots, job.cfg
     show_val = st.toggle("validation points", shown(f"{key}_mv_val", False), key=f"{key}_mv_val",
                          help="Training points are filled; the held-out points are drawn hollow on top.")

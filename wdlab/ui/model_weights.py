@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from wdlab.plots import model as pm
-from wdlab.settings.config import SweepConfig
 from wdlab.run.jobs import Job
+from wdlab.settings.config import SweepConfig
 from wdlab.ui.results import CHART_CONFIG as CHART
 from wdlab.ui.state import shown
 

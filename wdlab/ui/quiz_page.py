@@ -1,21 +1,18 @@
 """The Quiz page: predict a scenario's outcome, lock it in, watch the sweep train, see it graded from the run."""
 from __future__ import annotations
 
-import re
 import urllib.parse
 
 import streamlit as st
 
-from wdlab.quiz import cards as quiz
 from wdlab.quiz import bank as scenarios
-from wdlab.settings.config import SweepConfig
+from wdlab.quiz import cards as quiz
+from wdlab.quiz.bank import BANK, BY_ID, Score
+from wdlab.quiz.cards import Scenario
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.optimizers import OPTIMIZERS
-from wdlab.quiz.cards import Scenario
-from wdlab.quiz.bank import BANK, BY_ID, Score
-from wdlab.ui import live
-from wdlab.ui import quiz_reveal
-from wdlab.ui import results
+from wdlab.settings.config import SweepConfig
+from wdlab.ui import live, quiz_reveal, results
 from wdlab.ui.state import manager, owner, shown_index
 from wdlab.ui.text import note
 

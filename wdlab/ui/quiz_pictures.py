@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from wdlab.plots import model as pm
 from wdlab.engine.predict import predict
+from wdlab.plots import model as pm
 from wdlab.quiz.cards import Outcome, Point, curve_letters, fmt
 from wdlab.quiz.pictures import FitsEveryPoint, PictureChange, WhichPanel, member_of, points
 from wdlab.ui.results import CHART_CONFIG

@@ -108,7 +108,9 @@ def reveal(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping
             st.plotly_chart(curve_figure(q, o, predictions[i], frames), key=f"quiz_curves_q{i}",
                             config=CHART_CONFIG)
         elif getattr(q, "uses_models", False) and o.graded:
-            from wdlab.ui import quiz_pictures  # the model's pictures (wdlab.plots.model), only where a card needs them
+            from wdlab.ui import (
+                quiz_pictures,  # deferred: the model's pictures (plots.model), only where a card needs them
+            )
             quiz_pictures.draw(i, scenario, q, o, predictions[i], models)
     for paragraph in quiz.explain(scenario, outcomes, predictions).split("\n\n"):
         st.markdown(re.sub(r"^(Q\d+\.|Why:)", r"**\1**", paragraph))  # the core's own text, never a visitor's

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from wdlab.frame import grokking as grokking_rules
-from wdlab.plots import grokking as grokplot
-from wdlab.plots import curves as plots
-from wdlab.settings.config import SweepConfig
-from wdlab.registry.datasets import DATASETS
 from wdlab.frame.schema import DEFINITIONS
+from wdlab.plots import curves as plots
+from wdlab.plots import grokking as grokplot
+from wdlab.registry.datasets import DATASETS
+from wdlab.settings.config import SweepConfig
 from wdlab.ui.state import shown, shown_index
 from wdlab.ui.tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
 
@@ -171,7 +171,7 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
             epochs_done: int | None = None) -> None:
     """Final metrics against λ (of the chosen (optimizer, lr) group of a grid, after a figure comparing every
     group), the best λ by validation loss, the table and the CSV of the whole frame."""
-    group = _chosen(cfg, key)
+    group = chosen_group(cfg, key)
     whole = frame
     if group is not None:
         st.subheader("Across the grid: every optimizer and learning rate")
@@ -214,7 +214,7 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
                     "`l2_weight…`, `l2_bias…` (and `l2_gain…` with LayerNorm).")
 
 
-def _chosen(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
+def chosen_group(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
     """The group picked in curves() (the same key), without drawing the selector again."""
     groups = [(o, lr) for o in cfg.optimizers for lr in cfg.lrs]
     if len(groups) == 1:

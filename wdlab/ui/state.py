@@ -7,10 +7,12 @@ import threading
 from typing import Any, Sequence
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
 from wdlab.run.jobs import JobManager, new_watcher_id
 from wdlab.run.uploads import UploadStore
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
 
@@ -68,13 +70,11 @@ def manager() -> JobManager:
 
 
 def _alive(session: str) -> bool:
-    from streamlit.runtime import Runtime
     return not Runtime.exists() or Runtime.instance().is_active_session(session)  # AppTest: no runtime, no reaping
 
 
 def _forget_files(session: str) -> None:
     """Streamlit's own copy of the session's uploaded bytes, which its reconnect cache never frees."""
-    from streamlit.runtime import Runtime
     if Runtime.exists():
         Runtime.instance().uploaded_file_mgr.remove_session_files(session)
 
@@ -97,7 +97,6 @@ def uploads() -> UploadStore:
 
 def session_id() -> str:
     """Streamlit's id of this browser session (what tells the upload store the tab has gone)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx is not None else owner()
 

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from wdlab.plots import curves as plots
+from wdlab.plots.scale import column_format
 from wdlab.settings.config import SweepConfig
 from wdlab.settings.params import to_query
-from wdlab.plots.scale import column_format
 
 
 def _member(key: tuple) -> tuple:

@@ -14,7 +14,7 @@ from wdlab.engine.budget import validate
 from wdlab.ui.text import notes_of
 
 STREAMLIT_MAX_PARAMS = 1000  # "Ignoring query string with N parameters because it exceeds the 1000 parameter limit"
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KEYS = sorted(BY_KEY)
 NASTY = ["nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e309", "-1", "-0.1", "-1e-4", "0", "", " ", "true",
          "full", "default", "linear", "9" * 400, "1e-400", "９", "٣", "0x10", "1_000", "None", "[]", "1,,,2",

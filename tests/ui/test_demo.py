@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, demo_mode, heartbeat_seconds, preset_config
 from wdlab.ui.text import notes_of
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 GREEDY = {"epochs": "2000", "hidden": "512", "seeds": "0,1,2,3,4", "wd": "0,1e-5,1e-4,1e-3,1e-2,0.1,0.3,1,3",
           "optimizer": "adamw"}
 

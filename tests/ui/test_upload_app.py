@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
-from wdlab.data.tables import MAX_COLUMNS, CsvError, inspect_csv, load_csv
+from wdlab.data.reading import MAX_COLUMNS, CsvError
+from wdlab.data.tables import inspect_csv, load_csv
 from wdlab.run.jobs import JobManager
 from wdlab.engine.sweep import run_sweep
 from wdlab.ui.controls import cfg_to_state, state_to_cfg

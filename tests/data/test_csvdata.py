@@ -7,7 +7,8 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, ConfigError, Limits, SweepConfig
-from wdlab.data.tables import MAX_COLUMNS, MAX_ROWS, MB, CsvError, inspect_csv, load_csv, read_file
+from wdlab.data.reading import MAX_COLUMNS, MAX_ROWS, MB, CsvError, read_file
+from wdlab.data.tables import inspect_csv, load_csv
 from wdlab.settings.params import from_query
 from wdlab.reference import reference_run
 from support import CSV_BAD as BAD, CSV_GOOD as GOOD, CSV_NUMS as NUMS, csv_table as table, good_rows
@@ -44,7 +45,7 @@ def test_file_over_the_size_cap_is_refused_in_memory_and_on_disk_before_reading(
 def test_one_upload_limit_in_bytes_agrees_with_streamlits_config():
     import tomllib
     from pathlib import Path
-    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
     mb = config["server"]["maxUploadSize"]  # Streamlit's browser: mb × 10⁶ bytes (its server allows mb × 2²⁰)
     assert mb * 1_000_000 == DEFAULT_LIMITS.max_upload_bytes == DEFAULT_LIMITS.max_upload_mb * MB
     for lim in (DEFAULT_LIMITS, DEMO_LIMITS):  # the widget's MB setting is the exact byte limit

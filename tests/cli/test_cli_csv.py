@@ -8,7 +8,8 @@ import pytest
 
 from wdlab.cli.main import main
 from wdlab.settings.config import SweepConfig
-from wdlab.data.tables import MB, CsvError, load_csv
+from wdlab.data.reading import MB, CsvError
+from wdlab.data.tables import load_csv
 from wdlab.engine.sweep import run_sweep
 from support import CSV_BAD as BAD, CSV_GOOD as GOOD
 

@@ -12,7 +12,7 @@ from wdlab.data.tables import load_csv
 from wdlab.engine.sweep import run_sweep
 from support import run_script
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COURSE_LOSS = 0.988277792930603
 
 

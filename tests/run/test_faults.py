@@ -15,7 +15,7 @@ from wdlab.run.jobs import JobManager
 from wdlab.engine.sweep import SweepResult, run_sweep
 from support import GatedRunner, chromium, streamlit_server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def upload(n=2000, seed=0) -> Data:

@@ -1,0 +1,18 @@
+"""The app's pages for st.navigation: add a page by writing wdlab/ui/<page>.py and one st.Page line here."""
+from __future__ import annotations
+
+import streamlit as st
+
+from wdlab.ui.compare import compare_page
+from wdlab.ui.explorer import explorer_page
+from wdlab.ui.landscape_page import landscape_page
+from wdlab.ui.quiz_page import quiz_page
+
+
+def pages() -> list:
+    return [
+        st.Page(explorer_page, title="Explorer", icon=":material/monitoring:", url_path="explorer", default=True),
+        st.Page(compare_page, title="Adam+L2 vs AdamW", icon=":material/compare_arrows:", url_path="adam-vs-adamw"),
+        st.Page(landscape_page, title="Landscape", icon=":material/grid_on:", url_path="landscape"),
+        st.Page(quiz_page, title="Quiz", icon=":material/quiz:", url_path="quiz"),
+    ]
