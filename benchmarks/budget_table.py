@@ -112,7 +112,7 @@ def measured(cfg: SweepConfig, data=None, **knobs) -> dict:
     import torch
     torch.set_num_threads(1)
     from wdlab.registry.datasets import DATASETS
-    from wdlab.memory import give_back
+    from wdlab.heap import give_back
     from wdlab.engine.sweep import run_sweep
     if data is None:
         DATASETS[cfg.preset].make(0, cfg.val_fraction)  # loads sklearn etc. before the baseline

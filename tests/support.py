@@ -1,6 +1,6 @@
 """What the tests and benchmarks share: Debian's Chromium, a `streamlit run` on loopback, AppTest helpers.
 
-Nothing here runs in the app; it lives in the package so that tests and benchmarks import one copy of it
+Nothing here runs in the app; it lives beside the tests so that tests and benchmarks import one copy of it
 (`from support import ...`) instead of each other's modules.
 """
 from __future__ import annotations

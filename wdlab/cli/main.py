@@ -20,7 +20,7 @@ from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
 
 # One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
 # threads in one process ran a sweep 20–100× slower than one thread whenever another process competed for the
-# cores (the threads spin while waiting for each other; README "Threads"); one thread never collapsed, and
+# cores (the threads spin while waiting for each other; docs/CLI.md, Threads); one thread never collapsed, and
 # the members wdlab trains are small enough that a second thread gains little even on an idle machine.
 DEFAULT_THREADS = 1
 INTERRUPTED = 130  # the shell's status for a run ended by Ctrl-C (128 + SIGINT)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from wdlab.engine import eager
+from wdlab.engine import optim_step
 from wdlab.engine.net import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
 from wdlab.registry.optimizers import OPTIMIZERS
 
@@ -87,7 +87,7 @@ class Stack:
                     params.append(p)
                     slices.append((p, seg, start, m))
             groups.setdefault(kind, []).append({"params": params, "lr": lr})
-        eager.allow()  # constructed and stepped without importing torch._dynamo (wdlab/eager.py)
+        optim_step.allow()  # constructed and stepped without importing torch._dynamo (wdlab/engine/optim_step.py)
         opts = [OPTIMIZERS[kind].engine(g, self.cfg, OPTIMIZERS[kind].fusable) for kind, g in groups.items()]
         return opts, slices
 
@@ -139,7 +139,7 @@ class Stack:
                 if self.shrink is not None:
                     net.flat.mul_(self.shrink)                     # torch: param.mul_(1 - lr·λ)
             for opt in self.optimizers:
-                eager.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/eager.py)
+                optim_step.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/engine/optim_step.py)
             loss_sum += losses.double()
             if self.task == "classification":
                 correct += member_correct(out, yb)

@@ -241,7 +241,7 @@ def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, An
         code=_modular_code(p))
 
 
-# Measured on this machine (README, benchmarks/grokking.py): 2p-128-p, x², AdamW lr 0.01, full batch. Training
+# Measured on this machine (docs/PRESETS.md, benchmarks/grokking.py): 2p-128-p, x², AdamW lr 0.01, full batch. Training
 # accuracy passes 99 % within ~40 steps for every λ; validation accuracy reaches 90 % only with decay, later for
 # smaller λ; λ = 0 stays far below 50 %.
 _GROK = dict(hidden=(128,), activation="quadratic", optimizer="adamw", lr=0.01, batch_size=None, seeds=(0,))
@@ -278,7 +278,7 @@ HIGHDIM = DatasetSpec(
     "regression", 200, 1, 120, 100 / 120, _highdim, fixed_train=20, code=_highdim_code,
     defaults=dict(hidden=(), optimizer="adam", lr=0.01, epochs=100, batch_size=None,
                   weight_decays=(0.0, 0.01, 0.1, 1.0, 3.0), seeds=(0,)))
-# Measured (README, Presets): without decay the 256-256 tanh net at lr 0.02 passes through every noisy point
+# Measured (docs/PRESETS.md): without decay the 256-256 tanh net at lr 0.02 passes through every noisy point
 # (training loss 0.0006-0.0017 for seeds 0-2, the noise is 0.09; largest miss 0.08) and ends 0.14-0.28 from the
 # curve; λ = 0.001-0.01 fits it (0.021-0.043); λ = 0.1 flattens it (0.13-0.48). At lr 0.01 λ = 0 only came near
 # the points (training loss 0.010-0.016). 4 members: about 4 s, within the hosted demo.
@@ -290,7 +290,7 @@ SINE = DatasetSpec(
     "regression", 1, 1, 220, 200 / 220, _sine, fixed_train=20, code=_sine_code,
     defaults=dict(hidden=(256, 256), activation="tanh", optimizer="adam", lr=0.02, epochs=500, batch_size=None,
                   weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,)))
-# The other presets' own settings, each measured (README, Presets): the net, the epochs (and lr, λ) change.
+# The other presets' own settings, each measured (docs/PRESETS.md): the net, the epochs (and lr, λ) change.
 _NET = dict(activation="relu", optimizer="adam", lr=0.01, batch_size=None, weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 0.1),
             seeds=(0,))
 DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
