@@ -1,6 +1,6 @@
 """What the tests and benchmarks share: Debian's Chromium, a `streamlit run` on loopback, AppTest helpers.
 
-Nothing here runs in the app; it lives in the package so that tests and benchmarks import one copy of it
+Nothing here runs in the app; it lives beside the tests so that tests and benchmarks import one copy of it
 (`from support import ...`) instead of each other's modules.
 """
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -357,3 +358,22 @@ def train_scenario(scenario, limits=None) -> tuple[list, list]:
         frames.append(train(work).frame)
         models.append(work.plans[0].snapshots)
     return frames, models
+
+
+# -- exported scripts ("Show me the code") ------------------------------------------------------------------------
+FINAL = re.compile(r"^Final training loss: (\S+)$")
+EPOCH = re.compile(r"^epoch (\d+)/\d+: training loss (\S+), validation loss (\S+)$")
+
+
+def run_script(code: str, cwd: Path) -> tuple[list[tuple[int, float, float]], float]:
+    """Run the script as its own process (no wdlab on the path); (per-epoch lines, final training loss)."""
+    path = cwd / "member.py"
+    path.write_text(code)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(path)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.strip().splitlines()
+    final = FINAL.match(lines[-1])
+    assert final, f"the last line is {lines[-1]!r}"
+    epochs = [(int(m[1]), float(m[2]), float(m[3])) for m in map(EPOCH.match, lines[:-1]) if m]
+    return epochs, float(final[1])

@@ -57,6 +57,8 @@ def synth(finals: dict, seeds=(0,), epochs=3, classification=False, diverged=Non
                 cols["l2_layer1"].append(1.0)
                 cols["diverged"].append(e == stop and stop < epochs)
     df = pd.DataFrame(cols)
+    df.insert(0, "optimizer", "adam")
+    df.insert(1, "lr", 0.01)
     return df.astype({"seed": "int64", "epoch": "int64", "diverged": bool})
 
 

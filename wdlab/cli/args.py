@@ -9,13 +9,14 @@ import copy
 
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, SweepConfig, preset_config, preset_defaults, \
     with_preset_defaults
-from wdlab.registry.datasets import DATASETS, TASKS
+from wdlab.registry.dataset_spec import TASKS
+from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
 from wdlab.run.workers import cpus
 
 # One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
 # threads in one process ran a sweep 20–100× slower than one thread whenever another process competed for the
-# cores (the threads spin while waiting for each other; README "Threads"); one thread never collapsed, and
+# cores (the threads spin while waiting for each other; docs/CLI.md, Threads); one thread never collapsed, and
 # the members wdlab trains are small enough that a second thread gains little even on an idle machine.
 DEFAULT_THREADS = 1
 
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         extra = {"action": "append"} if p.key == "hidden" else {}
         more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
-                         help=f"{p.help} — {p.allowed()}{more} (default: the preset's own; the tutorial's "
+                         help=f"{p.full_help()} — {p.allowed()}{more} (default: the preset's own; the tutorial's "
                               f"{p.format(getattr(defaults, p.attr))})",
                          **extra)
     run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")

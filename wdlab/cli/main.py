@@ -14,7 +14,7 @@ import time
 from wdlab.cli.args import build_parser, configs_from_args, data_from_args
 from wdlab.cli.code import code_main
 from wdlab.engine.budget import validate
-from wdlab.registry.datasets import not_a_file
+from wdlab.registry.dataset_spec import not_a_file
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.run.grid import describe, groups, total_epochs
 from wdlab.run.ray_backend import Ray, RayMissing

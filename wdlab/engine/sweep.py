@@ -10,8 +10,8 @@ from typing import Callable
 import pandas as pd
 import torch
 
-from wdlab import memory
-from wdlab.engine import eager
+from wdlab import heap
+from wdlab.engine import optim_step
 from wdlab.engine.models import build_mlp
 from wdlab.engine.snapshots import Snapshots
 from wdlab.engine.stack import Stack
@@ -22,10 +22,10 @@ from wdlab.settings.config import Member, SweepConfig
 # torch.manual_seed sets one process-wide generator: sweeps running in other threads must not interleave
 # their seeded init and data draws.
 _RNG_LOCK = threading.Lock()
-memory.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in chunks
+heap.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in chunks
 # on_epoch(epoch, rows): rows = {column: [value per member]} of that epoch's new rows, plain Python values
 EpochListener = Callable[[int, dict], None]
-CACHE_BYTES = 8 * 2**20    # one layer's activations of one stack stay within this (measured: README, Speed)
+CACHE_BYTES = 8 * 2**20    # one layer's activations of one stack stay within this (measured: docs/SPEED.md)
 
 
 @dataclass
@@ -204,8 +204,8 @@ def merge(parts: list[dict[str, list]]) -> dict[str, list]:
 
 
 def warm_up() -> None:
-    """Import torch and torch.optim once, before any worker needs them (wdlab/engine/eager.py: no torch._dynamo)."""
-    eager.allow()
+    """Import torch and torch.optim once, before any worker needs them (wdlab/engine/optim_step.py: no torch._dynamo)."""
+    optim_step.allow()
 
 
 def set_threads(n: int) -> None:

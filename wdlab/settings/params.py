@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from wdlab.settings.config import ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_config
+from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
+from wdlab.registry.norms import NORMS
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.settings.config import DTYPES, ConfigError, Limits, SweepConfig, preset_config
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
 MAX_TEXT = 2000      # characters of one parameter value
@@ -20,7 +23,14 @@ class Param:
     attr: str                      # SweepConfig attribute
     kind: str                      # choice | choices | int | float | ints | floats | bool | batch | fraction
     help: str
-    choices: tuple[str, ...] = ()
+    # a tuple, or a registry (name -> spec) read whenever it is used: entries registered at run time are listed
+    choices: tuple[str, ...] | Mapping[str, Any] = field(default=(), hash=False)
+
+    def full_help(self) -> str:
+        """help, then each registry entry's own help (e.g. every optimizer's rule)."""
+        if not isinstance(self.choices, Mapping):
+            return self.help
+        return self.help + ": " + "; ".join(f"{n} = {spec.help}" for n, spec in self.choices.items())
 
     def allowed(self) -> str:
         return {
@@ -107,12 +117,11 @@ def _fmt(v: Any) -> str:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("preset", "preset", "choice", "dataset", tuple(DATASETS)),
+    Param("preset", "preset", "choice", "dataset", DATASETS),
     Param("hidden", "hidden", "ints", "hidden layer widths (empty = a linear model)"),
-    Param("activation", "activation", "choice", "activation between layers", tuple(ACTIVATIONS)),
+    Param("activation", "activation", "choice", "activation between layers", ACTIVATIONS),
     Param("norm", "norm", "choice", "normalization after each hidden Linear, before its activation", NORMS),
-    Param("optimizer", "optimizers", "choices", "torch.optim optimizers, one model each: "
-          + "; ".join(f"{o.name} = {o.describe()}" for o in OPTIMIZERS.values()), tuple(OPTIMIZERS)),
+    Param("optimizer", "optimizers", "choices", "torch.optim optimizers, one model each", OPTIMIZERS),
     Param("lr", "lrs", "floats", "learning rates, one model each"),
     Param("momentum", "momentum", "float", "SGD momentum"),
     Param("epochs", "epochs", "int", "training epochs"),

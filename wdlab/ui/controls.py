@@ -18,8 +18,6 @@ PREFIX = "cfg_"
 SAVED = "_controls_saved"   # not a widget key: Streamlit never drops it
 WD_GRID = ("0", "1e-05", "3e-05", "0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1")
 LR_GRID = ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1")
-OPTIMIZER_CHOICES = {name: spec.label for name, spec in OPTIMIZERS.items()}   # what the registry holds
-PRESETS = tuple(DATASETS)  # "csv" (Your CSV) last: choosing it shows the uploader on the page
 
 
 LABELS = {"preset": "dataset", "hidden": "hidden widths", "activation": "activation", "norm": "normalization",
@@ -207,7 +205,8 @@ def sweep_controls(limits: Limits, keep: tuple[str, ...] = ()) -> tuple[SweepCon
             for message in messages:
                 note("error", message, key=f"field-{field}")  # may quote what the visitor typed: plain text
 
-    st.selectbox("Experiment (dataset)", PRESETS, shown_index(PRESETS, k("preset")), key=k("preset"),
+    names = tuple(DATASETS)  # read when drawn: a dataset registered at run time is listed; "csv" comes last
+    st.selectbox("Experiment (dataset)", names, shown_index(names, k("preset")), key=k("preset"),
                  format_func=lambda n: DATASETS[n].title, on_change=presets.apply_preset, args=(keep,),
                  help="--preset. Picking one loads its own settings, except those you changed yourself")
     preset = st.session_state[k("preset")]
@@ -231,8 +230,8 @@ def sweep_controls(limits: Limits, keep: tuple[str, ...] = ()) -> tuple[SweepCon
                    help=f"--wd. Pick from the log grid or type any exact value (e.g. 0.25 or 3e-4) and press Enter "
                         f"(at most {limits.max_wd_values} values).")
     problems("weight_decays")
-    st.multiselect("Optimizers (one model each)", tuple(OPTIMIZER_CHOICES), shown(k("optimizer")),
-                   key=k("optimizer"), format_func=OPTIMIZER_CHOICES.get, select_all=False,
+    st.multiselect("Optimizers (one model each)", tuple(OPTIMIZERS), shown(k("optimizer")),
+                   key=k("optimizer"), format_func=lambda o: OPTIMIZERS[o].label, select_all=False,
                    help="--optimizer: several train side by side in the same sweep")
     for name in st.session_state[k("optimizer")] or []:
         st.caption(OPTIMIZERS[name].describe())
@@ -252,9 +251,9 @@ def sweep_controls(limits: Limits, keep: tuple[str, ...] = ()) -> tuple[SweepCon
     c1.number_input("epochs", min_value=1, value=shown(k("epochs")), step=10, key=k("epochs"),
                     help=f"--epochs: 1 to {limits.max_epochs}")
     problems("epochs", c1)
-    c2.selectbox("normalization", NORMS, shown_index(NORMS, k("norm")), key=k("norm"),
-                 format_func={"none": "none", "layernorm": "LayerNorm"}.get,
-                 help="--norm: LayerNorm after each hidden Linear, before the activation")
+    c2.selectbox("normalization", tuple(NORMS), shown_index(tuple(NORMS), k("norm")), key=k("norm"),
+                 format_func=lambda n: NORMS[n].label,
+                 help="--norm: " + "; ".join(f"{s.label}: {s.help}" for s in NORMS.values()))
     problems("norm", c2)
     c1.text_input("hidden widths", shown(k("hidden")), key=k("hidden"),
                   help=f"--hidden: comma-separated widths, e.g. 64 or 128,64 (≤ {limits.max_layers} layers, "
@@ -262,7 +261,7 @@ def sweep_controls(limits: Limits, keep: tuple[str, ...] = ()) -> tuple[SweepCon
     problems("hidden", c1)
     c2.selectbox("activation", tuple(ACTIVATIONS), shown_index(tuple(ACTIVATIONS), k("activation")),
                  key=k("activation"), format_func=lambda a: ACTIVATIONS[a].label,
-                 help="--activation")
+                 help="--activation: " + "; ".join(f"{s.label} = {s.help}" for s in ACTIVATIONS.values()))
     problems("activation", c2)
     c1.text_input("batch size", shown(k("batch_size")), key=k("batch_size"),
                   help="--batch-size: a whole number, or full (the whole set)")

@@ -5,13 +5,13 @@ import streamlit as st
 
 from wdlab.settings.config import ConfigError
 from wdlab.registry.datasets import DATASETS
+from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.params import from_query, to_query
 from wdlab.engine.budget import plan, validate
 from wdlab.ui import controls
 from wdlab.ui import live
 from wdlab.ui import results
 from wdlab.ui import upload
-from wdlab.ui.controls import OPTIMIZER_CHOICES
 from wdlab.ui.state import limits, manager, owner
 from wdlab.ui.text import note
 
@@ -74,7 +74,7 @@ def explorer_page() -> None:
         pieces = f" (trained {est.max_chunk_members} models at a time)" if est.max_chunk_members else ""
         grid = "".join(f"{len(v)} {name} × " for v, name in ((cfg.optimizers, "optimizers"), (cfg.lrs, "lrs"))
                        if len(v) > 1)
-        opts = " / ".join(OPTIMIZER_CHOICES[o] for o in cfg.optimizers)
+        opts = " / ".join(OPTIMIZERS[o].label for o in cfg.optimizers)
         lrs = ", ".join(f"{lr:g}" for lr in cfg.lrs)
         with c2:
             note("caption", f"{grid}{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} "
