@@ -11,7 +11,7 @@ PKG = Path(__file__).resolve().parents[2] / "wdlab"
 # The documented direction (docs/ARCHITECTURE.md): a part may import its own modules and any part of a lower layer,
 # never one of its own layer or above.
 LAYERS = [
-    ("errors", "memory"),
+    ("errors", "heap"),
     ("registry",),
     ("settings",),
     ("data",),

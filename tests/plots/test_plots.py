@@ -18,7 +18,7 @@ def traces(fig, role, panel=None):
 
 
 def synthetic(epochs=3, wds=(0.0, 0.01), seeds=(0,)):
-    rows = [dict(weight_decay=w, seed=s, epoch=e, train_loss=1 / (e + 1) + w, train_eval_loss=1 / (e + 2) + w, val_loss=1 + w - s / 10,
+    rows = [dict(optimizer="adam", lr=0.01, weight_decay=w, seed=s, epoch=e, train_loss=1 / (e + 1) + w, train_eval_loss=1 / (e + 2) + w, val_loss=1 + w - s / 10,
                  l2_norm=3 - w * e, diverged=False) for w in wds for s in seeds for e in range(epochs + 1)]
     return pd.DataFrame(rows)
 

@@ -12,7 +12,8 @@ from wdlab.frame.schema import with_gap
 from wdlab.quiz.cards import (DOWN, SAME, UP, Direction, MultipleChoice, Option, Point, Run, Scenario, WhichCurve,
                         direction_of, explain, fmt, grade, tolerance_rule)
 from wdlab.quiz.bank import (BANK, BY_ID, COURSE_OPTIONS, COURSE_QUESTION, Score, curve, d, explorer_query,
-                             from_query, next_scenario, share_query, train_scenario)
+                             from_query, next_scenario, share_query)
+from support import train_scenario
 from wdlab.engine.budget import validate
 from wdlab.engine.sweep import run_sweep
 
@@ -56,6 +57,8 @@ def synth(finals: dict, seeds=(0,), epochs=3, classification=False, diverged=Non
                 cols["l2_layer1"].append(1.0)
                 cols["diverged"].append(e == stop and stop < epochs)
     df = pd.DataFrame(cols)
+    df.insert(0, "optimizer", "adam")
+    df.insert(1, "lr", 0.01)
     return df.astype({"seed": "int64", "epoch": "int64", "diverged": bool})
 
 

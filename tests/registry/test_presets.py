@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from wdlab.engine.budget import validate
-from wdlab.cli.main import build_parser, config_from_args
+from wdlab.cli.args import build_parser, config_from_args
 from wdlab.settings.config import DEMO_LIMITS, SweepConfig, preset_config, preset_defaults
 from wdlab.registry.datasets import DATASETS, SINE_NOISE, sine_truth
 from wdlab.engine.predict import predict
@@ -84,7 +84,7 @@ def test_the_tutorials_defaults_are_the_courses_run_trained_longer():
     assert final(frame, "train_loss")[1e-4] == pytest.approx(COURSE_LOSS, abs=1e-6)
 
 
-# What each preset's own settings must show, from a real run of them (numbers measured: README, Presets): the best
+# What each preset's own settings must show, from a real run of them (numbers measured: docs/PRESETS.md): the best
 # λ by final validation loss is not 0 and beats λ = 0 by the factor given; classification: the best λ's accuracy.
 EFFECT = {"highdim-linear": (5.0, None), "moons": (2.0, 0.85), "spirals": (1.5, 0.8), "digits": (1.3, 0.97),
           "diabetes": (1.2, None), "breast-cancer": (1.5, 0.95)}   # sine: its own test above

@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from wdlab.registry.activations import ACTIVATIONS
+from wdlab.registry.norms import NORMS
 
 FOLD_ROWS = 4       # layer 1 folds its bias into its product for batches of ≥ FOLD_ROWS × (inputs + 1) rows
 TALL_BATCH = 512    # weight gradients of layers widening from a batch this tall are taken as aᵀg (_backward)
@@ -20,8 +21,8 @@ class Segment:
     holds it member after member, each member's `per` elements followed by zeros up to `stride` (a multiple of
     ALIGN), so member rows a..b of a segment are one contiguous slice whose length is a multiple of ALIGN."""
 
-    kind: str            # weight | bias | gain | shift (LayerNorm's weight and bias)
-    layer: int           # 1-based: the Linear (or the LayerNorm after it)
+    kind: str            # weight | bias | gain | shift (the normalization's, e.g. LayerNorm's weight and bias)
+    layer: int           # 1-based: the Linear (or the normalization after it)
     shape: tuple         # the parameter's own shape
     offset: int
     per: int             # elements per member
@@ -34,27 +35,28 @@ class Segment:
 
 class StackedNet:
     """M members' nn.Sequential models trained as one. Layer k of every member is a view into `flat`: a
-    weight [M, out, in], a bias [M, 1, out] (and LayerNorm's gain and shift [M, 1, out]); `flat.grad` holds
-    the gradient in the same layout.
+    weight [M, out, in], a bias [M, 1, out] (and the normalization's gain and shift [M, 1, out], norm: its name
+    in wdlab.registry.norms); `flat.grad` holds the gradient in the same layout.
 
     Two ways to the gradient, equal to rounding: autograd through the same views, or a hand-written backward
     of the aten kernels autograd itself calls (baddbmm, bmm, the activation's backward) into buffers reused
-    from step to step — written for Linear → activation layers only; LayerNorm layers take autograd.
+    from step to step — written for Linear → activation layers only; normalized layers take autograd.
     """
 
-    def __init__(self, models: list[nn.Sequential], activation: str, dtype: torch.dtype, autograd: bool = False):
+    def __init__(self, models: list[nn.Sequential], activation: str, dtype: torch.dtype, autograd: bool = False,
+                 norm: str = "none"):
         M = len(models)
         self.M, self.act = M, ACTIVATIONS[activation]
         self.act_module = self.act.module()
-        self.norm = any(isinstance(m, nn.LayerNorm) for m in models[0])
-        self.autograd = autograd or self.norm
+        self.norm = None if NORMS[norm].identity else NORMS[norm]
+        self.autograd = autograd or self.norm is not None
         self.segments: list[Segment] = []
         blocks, offset, layer = [], 0, 0
         for name, p in models[0].named_parameters():
             module = models[0].get_submodule(name.rsplit(".", 1)[0])
-            is_ln = isinstance(module, nn.LayerNorm)
-            layer += 0 if is_ln or name.endswith("bias") else 1
-            kind = ("gain" if name.endswith("weight") else "shift") if is_ln else name.rsplit(".", 1)[1]
+            is_norm = not isinstance(module, nn.Linear)   # the normalization's gain and shift
+            layer += 0 if is_norm or name.endswith("bias") else 1
+            kind = ("gain" if name.endswith("weight") else "shift") if is_norm else name.rsplit(".", 1)[1]
             stacked = torch.stack([dict(m.named_parameters())[name].detach() for m in models]).reshape(M, -1)
             stride = -(-p.numel() // ALIGN) * ALIGN
             self.segments.append(Segment(kind, layer, tuple(p.shape), offset, p.numel(), stride))
@@ -156,14 +158,14 @@ class StackedNet:
         return losses, out.detach()
 
     def _graph(self, x, weights, biases, gains, shifts) -> torch.Tensor:
-        """The forward in plain differentiable ops, as nn.Linear / nn.LayerNorm / the activation module compute."""
+        """The forward in plain differentiable ops, as nn.Linear / the normalization / the activation compute."""
         a = x
         for k, (w, b) in enumerate(zip(weights, biases)):
             z = torch.baddbmm(b, a, w.transpose(1, 2))
             if k == len(weights) - 1:
                 return z
-            if self.norm:
-                z = torch.addcmul(shifts[k], F.layer_norm(z, z.shape[-1:]), gains[k])
+            if self.norm is not None:
+                z = self.norm.stacked(z, gains[k], shifts[k])
             a = self.act_module(z)
         return a
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from wdlab.engine import eager
+from wdlab.engine import optim_step
 from wdlab.engine.net import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
 from wdlab.registry.optimizers import OPTIMIZERS
 
@@ -30,7 +30,7 @@ class Stack:
         seed_index = {s: i for i, s in enumerate(cfg.seeds)}
         self.sidx = torch.tensor([seed_index[r.seed] for r in rows])
         dtype = getattr(torch, cfg.dtype)
-        self.net = StackedNet([setup.models[i] for i in self.sidx.tolist()], cfg.activation, dtype)
+        self.net = StackedNet([setup.models[i] for i in self.sidx.tolist()], cfg.activation, dtype, norm=cfg.norm)
         self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments))
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)
@@ -87,7 +87,7 @@ class Stack:
                     params.append(p)
                     slices.append((p, seg, start, m))
             groups.setdefault(kind, []).append({"params": params, "lr": lr})
-        eager.allow()  # constructed and stepped without importing torch._dynamo (wdlab/eager.py)
+        optim_step.allow()  # constructed and stepped without importing torch._dynamo (wdlab/engine/optim_step.py)
         opts = [OPTIMIZERS[kind].engine(g, self.cfg, OPTIMIZERS[kind].fusable) for kind, g in groups.items()]
         return opts, slices
 
@@ -139,7 +139,7 @@ class Stack:
                 if self.shrink is not None:
                     net.flat.mul_(self.shrink)                     # torch: param.mul_(1 - lr·λ)
             for opt in self.optimizers:
-                eager.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/eager.py)
+                optim_step.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/engine/optim_step.py)
             loss_sum += losses.double()
             if self.task == "classification":
                 correct += member_correct(out, yb)

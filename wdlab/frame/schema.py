@@ -80,13 +80,8 @@ def with_gap(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(gap=df["val_loss"] - df["train_eval_loss"])
 
 
-def member_keys(df: pd.DataFrame) -> list[str]:
-    """The columns naming a member (frames from before the grid columns have weight_decay and seed only)."""
-    return [c for c in KEY_COLUMNS if c in df.columns]
-
-
 def final_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Each member's last row (its last epoch, or the epoch it diverged at)."""
-    keys = member_keys(df)
+    keys = KEY_COLUMNS
     return df.sort_values("epoch", kind="stable").groupby(keys, as_index=False, sort=False).tail(1) \
         .sort_values(keys).reset_index(drop=True)

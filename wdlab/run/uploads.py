@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from wdlab.errors import ConfigError
-from wdlab.memory import give_back
+from wdlab.heap import give_back
 
 
 class UploadsFull(ConfigError):

@@ -7,8 +7,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from wdlab.settings.config import ACTIVATIONS, DTYPES, NORMS, OPTIMIZERS, ConfigError, Limits, SweepConfig, preset_config
+from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
+from wdlab.registry.norms import NORMS
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.settings.config import DTYPES, ConfigError, Limits, SweepConfig, preset_config
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
 MAX_TEXT = 2000      # characters of one parameter value
@@ -21,7 +24,8 @@ class Param:
     attr: str                      # SweepConfig attribute
     kind: str                      # choice | choices | int | float | ints | floats | bool | batch | fraction
     help: str
-    choices: tuple[str, ...] = ()
+    # a tuple, or a registry (name -> spec) read whenever it is used: entries registered at run time are listed
+    choices: tuple[str, ...] | Mapping[str, Any] = field(default=(), hash=False)
     label: str = ""                # the widget's label (default: key)
     noun: str = ""                 # the setting in a sentence, plural for lists (default: label)
     low: float | None = None       # bounds of a number, of each for lists (SweepConfig checks them; a test holds
@@ -29,7 +33,8 @@ class Param:
     open_low: bool = False         # low itself not allowed (a learning rate > 0)
     step: float | None = None      # a number widget's +/- step
     limit: str = ""                # the Limits field capping it: how many values (lists), the value (int)
-    show: Callable[[str], str] | None = field(default=None, compare=False)  # a choice's name on screen
+    show: Callable[[str], str] | None = field(default=None, compare=False)  # a choice's name on screen (default:
+                                   # its registry entry's label)
 
     def __post_init__(self):
         object.__setattr__(self, "label", self.label or self.key)
@@ -46,6 +51,19 @@ class Param:
         low = "" if self.low is None else f"{'>' if self.open_low else '≥'} {num(self.low)}"
         high = "" if self.high is None else f"≤ {num(self.high)}"
         return " and ".join(t for t in (low, high) if t)
+
+    def full_help(self) -> str:
+        """help, then each registry entry's own help (e.g. every optimizer's rule)."""
+        if not isinstance(self.choices, Mapping):
+            return self.help
+        return self.help + ": " + "; ".join(f"{n} = {spec.help}" for n, spec in self.choices.items())
+
+    def name_of(self, choice: str) -> str:
+        """A choice as the screen names it: `show`, else its registry entry's label."""
+        if self.show is not None:
+            return self.show(choice)
+        spec = self.choices.get(choice) if isinstance(self.choices, Mapping) else None
+        return getattr(spec, "label", choice)
 
     def allowed(self) -> str:
         return {
@@ -132,17 +150,15 @@ def _fmt(v: Any) -> str:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("preset", "preset", "choice", "dataset", tuple(DATASETS),
+    Param("preset", "preset", "choice", "dataset", DATASETS,
           label="Experiment (dataset)", noun="dataset", show=lambda n: DATASETS[n].title),
     Param("hidden", "hidden", "ints", "hidden layer widths (empty = a linear model)",
           label="hidden widths", low=1, limit="max_layers"),
-    Param("activation", "activation", "choice", "activation between layers", tuple(ACTIVATIONS),
-          label="activation", show=lambda a: ACTIVATIONS[a].label),
+    Param("activation", "activation", "choice", "activation between layers", ACTIVATIONS, label="activation"),
     Param("norm", "norm", "choice", "normalization after each hidden Linear, before its activation", NORMS,
-          label="normalization", show=lambda n: {"layernorm": "LayerNorm"}.get(n, n)),
-    Param("optimizer", "optimizers", "choices", "torch.optim optimizers, one model each: "
-          + "; ".join(f"{o.name} = {o.describe()}" for o in OPTIMIZERS.values()), tuple(OPTIMIZERS),
-          label="Optimizers (one model each)", noun="optimizers", show=lambda o: OPTIMIZERS[o].label),
+          label="normalization"),
+    Param("optimizer", "optimizers", "choices", "torch.optim optimizers, one model each", OPTIMIZERS,
+          label="Optimizers (one model each)", noun="optimizers"),
     Param("lr", "lrs", "floats", "learning rates, one model each",
           label="learning rates (one model each)", noun="learning rates", low=0, high=10, open_low=True,
           limit="max_lr_values"),

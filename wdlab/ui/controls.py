@@ -33,7 +33,7 @@ MORE_HELP = {"preset": ". Picking one loads its own settings, except those you c
 
 def help_of(p: Param, limits: Limits) -> str:
     """A widget's help, from its declaration: its flag, what it is, its bounds, the server's cap on it."""
-    text = f"--{p.key}: {p.help}"
+    text = f"--{p.key}: {p.full_help()}"
     if p.bounds():
         text += f"; {'each ' if p.kind in LISTS else ''}{p.bounds()}"
     if p.limit:
@@ -54,13 +54,14 @@ def _normalize_wd_widget() -> None:
 
 # -- kind -> widget: each draws the declared setting `p` into `where` -----------------------------------------------
 def selectbox(p, where, limits, **extra):
-    where.selectbox(p.label, p.choices, shown_index(p.choices, key(p)), key=key(p), format_func=p.show or str,
+    names = tuple(p.choices)  # read when drawn: an entry registered at run time is listed
+    where.selectbox(p.label, names, shown_index(names, key(p)), key=key(p), format_func=p.name_of,
                     help=help_of(p, limits), **extra)
 
 
 def multiselect(p, where, limits, **extra):
-    where.multiselect(p.label, p.choices, shown(key(p)), key=key(p), format_func=p.show or str, select_all=False,
-                      help=help_of(p, limits), **extra)
+    where.multiselect(p.label, tuple(p.choices), shown(key(p)), key=key(p), format_func=p.name_of,
+                      select_all=False, help=help_of(p, limits), **extra)
 
 
 def grid(p, where, limits, **extra):
