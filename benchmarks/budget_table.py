@@ -18,11 +18,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from wdlab.engine.budget import COST, PAGE_SECONDS, Shape, estimate, peak_bytes, seconds, shape_of, work_units
+from wdlab.engine.budget import (COST, PAGE_SECONDS, Shape, activation_cost, estimate, peak_bytes, seconds, shape_of,
+                                 work_units)
 from wdlab.settings.config import SweepConfig
 
 WD8 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0)
-# (label, SweepConfig keywords, CSV (rows, features, task) or None, knobs: None = one piece, "plan:MB" = as
+# (label, SweepConfig keywords, CSV (rows, features, task) or None, knobs: None = one chunk, "plan:MB" = as
 # budget.estimate plans it for that per-sweep budget)
 TABLE = [
     ("tutorial default, full batch", dict(preset="tutorial", epochs=100), None, None),
@@ -185,7 +186,7 @@ def fit(results: list[dict]) -> None:
     for r in results:
         u = work_units(r["cfg"], r["shape"], r["chunk"], r["block"])
         dt, act = r["cfg"].dtype, r["cfg"].activation
-        known = u["act"] * COST["act"].get(act, COST["act"]["tanh"])[dt] + u["row"] * COST["row"] + \
+        known = u["act"] * activation_cost(act, dt) + u["row"] * COST["row"] + \
             u["epoch"] * COST["epoch"] + peak_bytes(r["cfg"], r["shape"], r["chunk"], r["block"]) * PAGE_SECONDS
         rows.append({"op": u["op"], f"mac.{dt}": u["mac"], f"elem.{dt}": u["elem"], f"opt.{dt}": u["opt"]})
         ts.append((r["seconds"], max(r["seconds"] - known, 0.0)))

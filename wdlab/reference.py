@@ -1,9 +1,10 @@
 """The plain way: one nn.Module and one torch.optim optimizer per member, as the course's code trains.
 
 The yardstick the engine is tested and benchmarked against; it shares nothing with the engine but the
-dataset registry, the activation registry's module and the optimizer registry's `reference` builder (torch.optim
-with weight_decay=λ, as a plain loop builds it). Its model is written out here (plain_model) rather than taken
-from wdlab.engine.models, which the engine builds its members from: a change there must show up as a difference.
+dataset registry, the activation and normalization registries' modules and the optimizer registry's `reference`
+builder (torch.optim with weight_decay=λ, as a plain loop builds it). Its model is written out here (plain_model)
+rather than taken from wdlab.engine.models, which the engine builds its members from: a change there must show up
+as a difference.
 """
 from __future__ import annotations
 
@@ -11,19 +12,20 @@ import torch
 import torch.nn as nn
 
 from wdlab.registry.activations import ACTIVATIONS
-from wdlab.settings.config import Member, SweepConfig
 from wdlab.registry.datasets import DATASETS, Data
+from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.settings.config import Member, SweepConfig
 
 
 def plain_model(in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str, norm: str) -> nn.Sequential:
-    """Linear → [LayerNorm →] activation per hidden width, then the output Linear, built in that order."""
+    """Linear → [normalization →] activation per hidden width, then the output Linear, built in that order."""
     layers: list[nn.Module] = []
     width = in_dim
     for h in hidden:
         layers.append(nn.Linear(width, h))
-        if norm == "layernorm":
-            layers.append(nn.LayerNorm(h))
+        if NORMS[norm].module is not None:
+            layers.append(NORMS[norm].module(h))
         layers.append(ACTIVATIONS[activation].module())
         width = h
     return nn.Sequential(*layers, nn.Linear(width, out_dim))

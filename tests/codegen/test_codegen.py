@@ -1,8 +1,4 @@
 """'Show me the code': the generated standalone script, run in a fresh Python, reproduces the member's train_loss."""
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,28 +7,13 @@ import pytest
 from wdlab.cli.main import main
 from wdlab.codegen.script import member_script
 from wdlab.codegen.data import csv_source
-from wdlab.settings.config import SweepConfig
+from wdlab.settings.config import SweepConfig, preset_config
 from wdlab.data.tables import load_csv
 from wdlab.engine.sweep import run_sweep
+from support import run_script
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE_LOSS = 0.988277792930603
-FINAL = re.compile(r"^Final training loss: (\S+)$")
-EPOCH = re.compile(r"^epoch (\d+)/\d+: training loss (\S+), validation loss (\S+)$")
-
-
-def run_script(code: str, cwd: Path) -> tuple[list[tuple[int, float, float]], float]:
-    """Run the script as its own process (no wdlab on the path); (per-epoch lines, final training loss)."""
-    path = cwd / "member.py"
-    path.write_text(code)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, str(path)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    lines = out.stdout.strip().splitlines()
-    final = FINAL.match(lines[-1])
-    assert final, f"the last line is {lines[-1]!r}"
-    epochs = [(int(m[1]), float(m[2]), float(m[3])) for m in map(EPOCH.match, lines[:-1]) if m]
-    return epochs, float(final[1])
 
 
 def check_member(cfg: SweepConfig, frame, w: float, s: int, code: str, tmp_path: Path, tol: float = 1e-6):
@@ -172,3 +153,22 @@ def test_cli_code_picks_a_grid_member_by_optimizer_and_lr(capsys):
     assert out == member_script(cfg, 0.1, 0, optimizer="adam", lr=0.1) and "optim.Adam(" in out
     assert main(["code", *argv, "--member", "0.1", "0", "--member-optimizer", "adamw", "--member-lr", "0.1"]) == 2
     assert "optimizer adamw is not in this sweep" in capsys.readouterr().err
+
+
+def test_a_grokking_presets_script_defines_its_quadratic_activation_and_reproduces_the_member(tmp_path):
+    # the preset's own settings (46-128-23, x², AdamW lr 0.01, full batch), fewer steps
+    cfg = preset_config("modular-addition-p23").replace(epochs=30, weight_decays=(0.0, 0.25))
+    assert cfg.activation == "quadratic"
+    frame = run_sweep(cfg).frame
+    code = member_script(cfg, 0.25, 0)
+    assert "class Quadratic(nn.Module)" in code and "    Quadratic()," in code and "optim.AdamW(" in code
+    check_member(cfg, frame, 0.25, 0, code, tmp_path)
+
+
+def test_a_layernorm_members_script_writes_the_norm_from_its_registry_entry(tmp_path):
+    cfg = SweepConfig(preset="moons", hidden=(16, 8), norm="layernorm", optimizer="adamw", lr=0.02, epochs=5,
+                      batch_size=64, weight_decays=(0.5,), seeds=(1,), decay_bias=False)
+    frame = run_sweep(cfg).frame
+    code = member_script(cfg, 0.5, 1)
+    assert "    nn.LayerNorm(16)," in code and "nn.LayerNorm(8)," in code and "LayerNorm's gains" in code
+    check_member(cfg, frame, 0.5, 1, code, tmp_path)

@@ -63,7 +63,8 @@ def test_layernorm_nets_take_the_hand_written_backward_and_it_equals_autograd():
             if isinstance(layer, torch.nn.LayerNorm):
                 torch.nn.init.normal_(layer.weight, 1.0, 0.3)
                 torch.nn.init.normal_(layer.bias, 0.0, 0.3)
-    hand, auto = StackedNet(models, "gelu", torch.float64), StackedNet(models, "gelu", torch.float64, autograd=True)
+    hand = StackedNet(models, "gelu", torch.float64, norm="layernorm")
+    auto = StackedNet(models, "gelu", torch.float64, autograd=True, norm="layernorm")
     assert not hand.autograd
     x, y = torch.randn(4, 40, 5, dtype=torch.float64), torch.randint(0, 3, (4, 40))
     grad = lambda out, t: member_losses_and_grad(out, t, "classification")   # noqa: E731

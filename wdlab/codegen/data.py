@@ -1,4 +1,5 @@
-"""The data part of a generated script: each preset's data written out as plain torch (or pandas for a CSV)."""
+"""The data part of a generated script: a preset's data as its registry entry writes it (DatasetSpec.code), or
+your CSV read with pandas as the app read it."""
 from __future__ import annotations
 
 import textwrap
@@ -6,17 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE
+from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
-from wdlab.registry.datasets import DATA_SEED, DATASETS, SINE_INTERVAL, SINE_NOISE
-
-STANDARDIZE = [
-    "def standardize(train, *others):  # with the training set's mean and std; a constant column stays as it is",
-    "    mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)",
-    "    std = torch.where(std > 0, std, torch.ones_like(std))",
-    "    return [(t - mean) / std for t in (train, *others)]",
-    "",
-    "",
-]
 
 
 @dataclass(frozen=True)
@@ -65,74 +58,18 @@ def _wrap(prefix: str, items) -> list[str]:
 
 
 def data_lines(cfg: SweepConfig, seed: int, csv: CsvSource | None) -> list[str]:
-    """X_train, y_train, X_val, y_val exactly as the app's dataset registry makes them for this sweep."""
-    spec = DATASETS[cfg.preset]
-    n_train, n_val = spec.sizes(cfg.val_fraction) if cfg.preset != "csv" else (0, 0)
-    if cfg.preset == "tutorial":
-        return ["# the course's data: pure noise, drawn right after the model (then a held-out set of the same)",
-                f"X_train = torch.randn({n_train}, 20)",
-                f"y_train = torch.randn({n_train}, 1)",
-                f"X_val = torch.randn({n_val}, 20)",
-                f"y_val = torch.randn({n_val}, 1)"]
-    if cfg.preset == "highdim-linear":
-        n = n_train + n_val
-        return ["# y = 0.05 + Σ 0.01·x_i + noise: 200 features, few samples (drawn once, with its own seed)",
-                f"g = torch.Generator().manual_seed({DATA_SEED})",
-                f"X = torch.randn({n}, 200, generator=g)",
-                f"y = 0.05 + X.sum(1, keepdim=True) * 0.01 + 0.01 * torch.randn({n}, 1, generator=g)",
-                f"X_train, y_train, X_val, y_val = X[:{n_train}], y[:{n_train}], X[{n_train}:], y[{n_train}:]"]
-    if cfg.preset == "sine":
-        lo, hi = SINE_INTERVAL
-        return ["# y = sin(1.5x) + noise at random x; held out: the curve itself on an even grid (drawn once, with "
-                "its own seed)",
-                f"g = torch.Generator().manual_seed({DATA_SEED})",
-                f"X_train = {lo!r} + {hi - lo!r} * torch.rand({n_train}, 1, generator=g)",
-                f"y_train = torch.sin(1.5 * X_train) + {SINE_NOISE!r} * torch.randn({n_train}, 1, generator=g)",
-                f"X_val = torch.linspace({lo!r}, {hi!r}, {n_val})[:, None]",
-                "y_val = torch.sin(1.5 * X_val)"]
-    if cfg.preset in ("moons", "spirals"):
-        n = n_train + n_val
-        if cfg.preset == "moons":
-            shape = ["angle = t * math.pi",
-                     "x1 = torch.where(labels == 0, torch.cos(angle), 1 - torch.cos(angle))",
-                     "x2 = torch.where(labels == 0, torch.sin(angle), 0.5 - torch.sin(angle))",
-                     f"X = torch.stack([x1, x2], 1) + 0.3 * torch.randn({n}, 2, generator=g)"]
-        else:
-            shape = ["r = 0.2 + 2.8 * t",
-                     "angle = 3.5 * math.pi * t + math.pi * labels",
-                     f"X = torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) "
-                     f"+ 0.25 * torch.randn({n}, 2, generator=g)"]
-        return STANDARDIZE + [
-            f"# {spec.description.rstrip('.')} (drawn once, with its own seed)",
-            f"g = torch.Generator().manual_seed({DATA_SEED})",
-            f"labels = (torch.arange({n}) % 2)[torch.randperm({n}, generator=g)]  # two balanced classes",
-            f"t = torch.rand({n}, generator=g)",
-            *shape,
-            f"X_train, X_val = standardize(X[:{n_train}], X[{n_train}:])",
-            f"y_train, y_val = labels[:{n_train}], labels[{n_train}:]"]
-    if cfg.preset in ("digits", "diabetes", "breast-cancer"):
-        loader = {"digits": "load_digits", "diabetes": "load_diabetes", "breast-cancer": "load_breast_cancer"}
-        lines = STANDARDIZE + [
-            f"# scikit-learn's bundled table (no download), split with a seeded permutation, standardized",
-            "from sklearn.datasets import " + loader[cfg.preset],
-            "",
-            f"table = {loader[cfg.preset]}()",
-            "X = torch.tensor(table.data, dtype=torch.float32)",
-            f"split = torch.randperm(len(X), generator=torch.Generator().manual_seed({DATA_SEED}))",
-            f"train, val = split[{n_val}:], split[:{n_val}]",
-            "X_train, X_val = standardize(X[train], X[val])"]
-        if spec.task == "classification":
-            return lines + ["y = torch.tensor(table.target, dtype=torch.int64)",
-                            "y_train, y_val = y[train], y[val]"]
-        return lines + ["y = torch.tensor(table.target, dtype=torch.float32)[:, None]",
-                        "y_train, y_val = standardize(y[train], y[val])  # the target too"]
-    if cfg.preset == "csv":
+    """X_train, y_train, X_val, y_val exactly as the app's dataset registry makes them for this sweep (a CSV's:
+    as the app read `csv`)."""
+    if csv is not None:
         return _csv_lines(csv)
-    raise ValueError(f"no code for preset {cfg.preset!r}")
+    spec = DATASETS[cfg.preset]
+    if spec.code is None:
+        raise ValueError(f"no code for preset {cfg.preset!r}")
+    return spec.code(*spec.sizes(cfg.val_fraction))
 
 
 def _csv_lines(s: CsvSource) -> list[str]:
-    lines = STANDARDIZE + [
+    lines = [*STANDARDIZE_CODE,
         "# your table, read as the app read it: every cell as text, stripped; empty cells are missing",
         f"table = pd.read_csv({s.file_name!r}, sep={s.sep!r}, header=None, dtype=str, skipinitialspace=True, "
         "encoding=\"utf-8-sig\")",

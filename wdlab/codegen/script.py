@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from wdlab.codegen.data import CsvSource, data_lines
-from wdlab.settings.config import SweepConfig
+from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
+from wdlab.registry.norms import NORMS
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.settings.config import SweepConfig
 
-# How each optimizer name is written as torch.optim code (the engine applies exactly these updates).
-OPTIMIZER_CODE = {"sgd": "optim.SGD", "adam": "optim.Adam", "adamw": "optim.AdamW", "rmsprop": "optim.RMSprop"}
-ACTIVATION_CODE = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "gelu": "nn.GELU()"}
+# Each optimizer, activation, normalization and dataset writes its own code (its registry entry's code text).
 __all__ = ["CsvSource", "member_script", "script_name"]
 
 
@@ -55,12 +56,10 @@ def member_script(cfg: SweepConfig, weight_decay: float, seed: int, *, csv: CsvS
         raise ValueError(f"seed {seed} is not in this sweep; it has {', '.join(map(str, cfg.seeds))}")
     if cfg.preset == "csv" and csv is None:
         raise ValueError("a sweep on your CSV needs the table's source (CsvSource) to write its code")
-    if cfg.activation not in ACTIVATION_CODE:
-        raise ValueError(f"no code for activation {cfg.activation!r} yet; written: {', '.join(ACTIVATION_CODE)}")
     lr, opt = float(_one(cfg, "lrs", lr)), str(_one(cfg, "optimizers", optimizer))
-    if opt not in OPTIMIZER_CODE:
-        raise ValueError(f"no code for optimizer {opt!r} yet; written: {', '.join(OPTIMIZER_CODE)}")
     spec = DATASETS[cfg.preset]
+    if csv is None and spec.code is None:
+        raise ValueError(f"no code for preset {cfg.preset!r} yet")
     task = csv.task if csv is not None else spec.task
     out: list[str] = []
     add = out.append
@@ -73,14 +72,16 @@ def member_script(cfg: SweepConfig, weight_decay: float, seed: int, *, csv: CsvS
     if expected is not None:
         add(f"# The app reported its final training loss as {expected!r}; this script prints the same")
         add("# (float32 rounding can differ in the last digits: the app trains all members as one stacked model).")
-    add("import math" if cfg.preset in ("moons", "spirals") else None)
-    if csv is not None:
-        add("import numpy as np")
-        add("import pandas as pd")
+    if csv is None:
+        out += spec.code_imports
+    else:
+        out += ["import numpy as np", "import pandas as pd"]
     add("import torch")
     add("import torch.nn as nn")
     add("import torch.optim as optim")
     add("")
+    if ACTIVATIONS[cfg.activation].code_defs:
+        out += [""] + list(ACTIVATIONS[cfg.activation].code_defs) + ["", ""]
     add(f"torch.manual_seed({seed})  # fixes the initial weights" + (" and the data" if spec.per_seed else ""))
     add("")
     model = _model_lines(cfg, spec, csv)
@@ -109,23 +110,23 @@ def _model_lines(cfg: SweepConfig, spec, csv: CsvSource | None) -> list[str]:
     in_dim = csv.in_dim if csv is not None else spec.in_dim
     out_dim = csv.out_dim if csv is not None else spec.out_dim
     lines, width = ["model = nn.Sequential("], in_dim
+    norm = NORMS[cfg.norm]
     for h in cfg.hidden:
-        lines += [f"    nn.Linear({width}, {h}),"] + ([f"    nn.LayerNorm({h}),"] if cfg.norm == "layernorm" else [])
-        lines += [f"    {ACTIVATION_CODE[cfg.activation]},"]
+        lines += [f"    nn.Linear({width}, {h}),"] + ([] if norm.identity else [f"    {norm.code.format(width=h)},"])
+        lines += [f"    {ACTIVATIONS[cfg.activation].code},"]
         width = h
     lines += [f"    nn.Linear({width}, {out_dim}),", ")"]
     return lines
 
 
 def _optimizer_lines(cfg: SweepConfig, opt: str, lr: float) -> list[str]:
-    cls = OPTIMIZER_CODE[opt]
-    extra = f", momentum={cfg.momentum!r}" if opt == "sgd" and cfg.momentum else ""
+    cls, extra = OPTIMIZERS[opt].code, OPTIMIZERS[opt].code_args(cfg)
     if cfg.decay_bias:  # torch's default: every parameter decays
         return [f"optimizer = {cls}(model.parameters(), lr={lr!r}{extra}, weight_decay=weight_decay)"]
     return [  # nanoGPT's groups: weight matrices decay, biases do not
         "decay = [p for p in model.parameters() if p.dim() >= 2]      # weight matrices",
         "no_decay = [p for p in model.parameters() if p.dim() < 2]    # biases"
-        + (" and LayerNorm's gains" if cfg.norm == "layernorm" else ""),
+        + ("" if NORMS[cfg.norm].identity else f" and {NORMS[cfg.norm].label}'s gains"),
         f"optimizer = {cls}([{{\"params\": decay, \"weight_decay\": weight_decay}},",
         f"{' ' * (len(cls) + 13)}{{\"params\": no_decay, \"weight_decay\": 0.0}}], lr={lr!r}{extra})",
     ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from wdlab.registry.datasets import not_a_file
+from wdlab.registry.dataset_spec import not_a_file
 from wdlab.settings.config import DEFAULT_LIMITS, Limits
 
 MB = 1_000_000         # what the messages call a megabyte (Streamlit's browser-side MB)

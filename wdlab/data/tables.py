@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from wdlab.data.reading import MAX_LEVELS, ColumnInfo, CsvError, Table, describe, few, parse, quoted
-from wdlab.registry.datasets import DATA_SEED, TASKS, Data, standardize
+from wdlab.registry.dataset_spec import DATA_SEED, TASKS, Data, standardize
 from wdlab.settings.config import DEFAULT_LIMITS, Limits
 
 MAX_FEATURES = 1000    # model inputs after one-hot encoding

@@ -4,15 +4,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from wdlab.settings.config import DEFAULT_LIMITS, Limits, SweepConfig
-from wdlab.registry.datasets import DATASETS, Data
 from wdlab.errors import ConfigError
+from wdlab.registry.activations import ACTIVATIONS
+from wdlab.registry.datasets import DATASETS, Data
+from wdlab.registry.norms import NORMS
+from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.settings.config import DEFAULT_LIMITS, Limits, SweepConfig
 
 
 def count_params(in_dim: int, hidden: tuple[int, ...], out_dim: int, norm: str = "none") -> int:
-    """Parameters of the MLP in_dim → hidden… → out_dim (weights and biases, and LayerNorm's gain and bias)."""
+    """Parameters of the MLP in_dim → hidden… → out_dim (weights and biases, and the normalization's, e.g.
+    LayerNorm's gain and bias)."""
     dims = (in_dim, *hidden, out_dim)
-    return sum((a + 1) * b for a, b in zip(dims, dims[1:])) + (2 * sum(hidden) if norm == "layernorm" else 0)
+    return sum((a + 1) * b for a, b in zip(dims, dims[1:])) + NORMS[norm].count(tuple(hidden))
 
 
 def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | None = None) -> "Estimate":
@@ -145,19 +149,21 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 
     def temps(b, train):                             # loss, gradient, accuracy and activation-backward scratch
         t = G * b * ((2 * out * e + 16) if classify else 2 * out * e)
-        if train and cfg.activation == "gelu" and cfg.hidden:
+        if train and ACTIVATIONS[cfg.activation].scratch and cfg.hidden:
             t += G * b * max(cfg.hidden) * e
         return t
 
-    # a grid mixes optimizers in one stacked sweep: count the costliest one's state for every member
-    adamw, adam = "adamw" in cfg.optimizers, any(o != "sgd" for o in cfg.optimizers)
+    # a grid mixes optimizers in one stacked sweep: count the costliest one's state for every member (each
+    # optimizer's own: its state tensors and its step's scratch, e.g. Adam's exp_avg, exp_avg_sq and denominator)
+    specs = [OPTIMIZERS[o] for o in cfg.optimizers]
+    decoupled = any(not s.coupled for s in specs)
     gw = sum(G * i * o * e for i, o in zip(dims, dims[1:]) if o > i)
-    state = (3 if adam else 1 if cfg.momentum else 0) * G * P * e    # Adam: exp_avg, exp_avg_sq, a sqrt temp
-    params = G * P * e * (3 + adamw) + gw                             # flat, grad, decay (, AdamW's shrink)
-    build = G * P * max(32 if e == 4 else 36, 3 * e + 16 + e if adamw else 0)
+    state = max(s.state_tensors(cfg) + s.scratch for s in specs) * G * P * e
+    params = G * P * e * (3 + decoupled) + gw                         # flat, grad, decay (, decoupled shrink)
+    build = G * P * max(32 if e == 4 else 36, 3 * e + 16 + e if decoupled else 0)
     rows_y = lambda rows: rows * (d + ycols) * e  # noqa: E731
     # the hand-written path trains on a copy of the inputs with a ones column (stack.Stack._inputs)
-    ones = 0 if cfg.norm == "layernorm" else 1
+    ones = 1 if NORMS[cfg.norm].identity else 0
     rows_1 = lambda rows: rows * (d + ones + ycols) * e  # noqa: E731
     stacked = (rows_y(n + nv) + ones * (n + nv) * (d + 1) * e) * (S if shape.per_seed else 1)
     seeded = 0 if not shape.per_seed else rows_1(n + nv) * (G if S > 1 else 1)
@@ -192,20 +198,22 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 # CPU seconds per unit of work on one core of this machine, float32 / float64: a kernel launch, a multiply-add
 # in a batched matrix product, an element through an activation beyond a plain elementwise pass, an elementwise
 # pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). op, mac, elem
-# and opt: least squares over benchmarks/budget_table.py --fit's calibration sweeps, re-fitted on 1 December on
-# the engine with folded biases and in-place activations (measured at load average 9-11 on 2 cores: memory-bound
-# passes are slower than on a free machine); the activations, a member's and an epoch's reporting from
-# micro-benchmarks (their kernels; 2 to 64 members of a tiny model), held fixed in the fit.
+# and opt are fitted by `benchmarks/budget_table.py --fit`; the others come from micro-benchmarks (docs/BUDGET.md);
+# each activation's own cost lives on its registry entry (ActivationSpec.cost).
 COST = {
     "op": 1.78e-5,
     "mac": {"float32": 1.77e-11, "float64": 1.85e-11},
-    "act": {"relu": {"float32": 1.0e-10, "float64": 2.0e-10}, "tanh": {"float32": 3.0e-10, "float64": 6.0e-10},
-            "gelu": {"float32": 7.0e-10, "float64": 4.5e-9}},
     "elem": {"float32": 1.17e-9, "float64": 3.7e-9},
     "opt": {"float32": 1.36e-8, "float64": 1.36e-8},
     "row": 4.5e-5,
     "epoch": 2e-4,
 }
+
+
+def activation_cost(activation: str, dtype: str) -> float:
+    """CPU seconds per element through `activation` beyond a plain pass; one not measured is priced as tanh."""
+    cost = ACTIVATIONS[activation].cost or ACTIVATIONS["tanh"].cost
+    return cost[dtype]
 
 
 def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int | None = None) -> dict:
@@ -225,7 +233,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     bwd = sum(i * o for i, o in layers) + sum(i * o for i, o in layers[1:])
     hid = sum(cfg.hidden)
     blocks = cfg.epochs * (-(-nv // block) if block else 1)
-    ops_step = 6 + 9 * len(layers) + (12 if any(o != "sgd" for o in cfg.optimizers) else 4)
+    ops_step = 6 + 9 * len(layers) + max(OPTIMIZERS[o].launches for o in cfg.optimizers)
     ops_epoch = 12 + 6 * len(layers) * (blocks / cfg.epochs) + 4 * len(layers)
     P = count_params(shape.in_dim, cfg.hidden, shape.out_dim)
     return {
@@ -245,18 +253,17 @@ def seconds(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int
     """Estimated CPU seconds of the sweep on one core (its wall time when it has a core to itself)."""
     u = work_units(cfg, shape, chunk, block)
     dt = cfg.dtype
-    act = COST["act"].get(cfg.activation, COST["act"]["tanh"])  # an activation not measured: a tanh's cost
-    return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * act[dt]
+    return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * activation_cost(cfg.activation, dt)
             + u["elem"] * COST["elem"][dt] + u["opt"] * COST["opt"][dt] + u["row"] * COST["row"]
             + u["epoch"] * COST["epoch"] + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
 
 
-NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in pieces
+NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in chunks
 
 
 def plan(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: "Data | Shape | None" = None) -> Estimate:
-    """How cfg is to be trained within limits.max_sweep_mb: in one piece if its estimate stays under NEAR of it,
-    else with validation blocks and member groups (see estimate)."""
+    """How cfg is to be trained within limits.max_sweep_mb: in one chunk if its estimate stays under NEAR of it,
+    else with validation blocks and chunks (see estimate)."""
     return estimate(cfg, data, budget_bytes=NEAR * limits.max_sweep_mb * MB)
 
 
@@ -280,8 +287,8 @@ def memory_plan(limits: Limits) -> dict[str, float]:
 
 
 def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes: float | None = None) -> Estimate:
-    """Peak memory and time of cfg, trained in one piece if that fits `budget_bytes`, else with validation
-    blocks and then ever smaller member groups (the smallest memory that stays within budget, else the smallest
+    """Peak memory and time of cfg, trained in one chunk if that fits `budget_bytes`, else with validation
+    blocks and then ever smaller chunks (the smallest memory that stays within budget, else the smallest
     there is)."""
     shape = shape_of(cfg, data)
     plans = [(None, None)]

@@ -7,8 +7,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from wdlab.engine import norm as layernorm
 from wdlab.registry.activations import ACTIVATIONS
+from wdlab.registry.norms import NORMS
 
 FOLD_ROWS = 4       # layer 1 folds its bias into its product for batches of ≥ FOLD_ROWS × (inputs + 1) rows
 TALL_BATCH = 512    # weight gradients of layers widening from a batch this tall are taken as aᵀg (_backward)
@@ -21,8 +21,8 @@ class Segment:
     holds it member after member, each member's `per` elements followed by zeros up to `stride` (a multiple of
     ALIGN), so member rows a..b of a segment are one contiguous slice whose length is a multiple of ALIGN."""
 
-    kind: str            # weight | bias | gain | shift (LayerNorm's weight and bias)
-    layer: int           # 1-based: the Linear (or the LayerNorm after it)
+    kind: str            # weight | bias | gain | shift (the normalization's, e.g. LayerNorm's weight and bias)
+    layer: int           # 1-based: the Linear (or the normalization after it)
     shape: tuple         # the parameter's own shape
     offset: int
     per: int             # elements per member
@@ -36,37 +36,39 @@ class Segment:
 @dataclass
 class Work:
     """A forward's buffers for one batch size, [M, batch, width] each: per layer its Linear's output z, per
-    hidden layer its activation a and, with LayerNorm, (x̂, mean, 1/std, LayerNorm's output): x̂ [M, batch,
-    width], mean and 1/std [M, batch, 1]."""
+    hidden layer its activation a and, with a normalization, its output and what its backward needs (its
+    NormSpec.buffers)."""
 
     z: list[torch.Tensor]
     a: list[torch.Tensor]
-    ln: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]
+    normed: list[torch.Tensor]
+    saved: list[tuple]
 
 
 class StackedNet:
     """M members' nn.Sequential models trained as one. Layer k of every member is a view into `flat`: a
-    weight [M, out, in], a bias [M, 1, out] (and LayerNorm's gain and shift [M, 1, out]); `flat.grad` holds
-    the gradient in the same layout.
+    weight [M, out, in], a bias [M, 1, out] (and the normalization's gain and shift [M, 1, out], norm: its name
+    in wdlab.registry.norms); `flat.grad` holds the gradient in the same layout.
 
     Two ways to the gradient, equal to rounding: autograd through the same views, or a hand-written backward
-    of the aten kernels autograd itself calls (baddbmm, bmm, LayerNorm's and the activation's backward) into
-    buffers reused from step to step.
+    of the aten kernels autograd itself calls (baddbmm, bmm, the normalization's and the activation's backward)
+    into buffers reused from step to step; a normalization registered without engine kernels takes autograd.
     """
 
-    def __init__(self, models: list[nn.Sequential], activation: str, dtype: torch.dtype, autograd: bool = False):
+    def __init__(self, models: list[nn.Sequential], activation: str, dtype: torch.dtype, autograd: bool = False,
+                 norm: str = "none"):
         M = len(models)
         self.M, self.act = M, ACTIVATIONS[activation]
         self.act_module = self.act.module()
-        self.norm = any(isinstance(m, nn.LayerNorm) for m in models[0])
-        self.autograd = autograd
+        self.norm = None if NORMS[norm].identity else NORMS[norm]
+        self.autograd = autograd or (self.norm is not None and self.norm.forward is None)
         self.segments: list[Segment] = []
         blocks, offset, layer = [], 0, 0
         for name, p in models[0].named_parameters():
             module = models[0].get_submodule(name.rsplit(".", 1)[0])
-            is_ln = isinstance(module, nn.LayerNorm)
-            layer += 0 if is_ln or name.endswith("bias") else 1
-            kind = ("gain" if name.endswith("weight") else "shift") if is_ln else name.rsplit(".", 1)[1]
+            is_norm = not isinstance(module, nn.Linear)   # the normalization's gain and shift
+            layer += 0 if is_norm or name.endswith("bias") else 1
+            kind = ("gain" if name.endswith("weight") else "shift") if is_norm else name.rsplit(".", 1)[1]
             stacked = torch.stack([dict(m.named_parameters())[name].detach() for m in models]).reshape(M, -1)
             stride = -(-p.numel() // ALIGN) * ALIGN
             self.segments.append(Segment(kind, layer, tuple(p.shape), offset, p.numel(), stride))
@@ -112,8 +114,8 @@ class StackedNet:
             for k in range(len(self.shapes)):
                 z = self._linear(k, a, work.z[k])
                 if k < len(work.a):
-                    if self.norm:   # LayerNorm's output into its own buffer: the backward needs z and x̂ too
-                        z = layernorm.forward(z, self.gains[k], self.shifts[k], *work.ln[k])
+                    if self.norm is not None:   # its output into its own buffer: its backward needs z too
+                        z = self.norm.forward(z, self.gains[k], self.shifts[k], work.saved[k], work.normed[k])
                     # in place where the backward needs only the output (ReLU, tanh): one pass less over memory
                     a = self.act.forward(z, work.a[k] if self.act.reads_z else z)
             self._last = z
@@ -170,14 +172,14 @@ class StackedNet:
         return losses, out.detach()
 
     def _graph(self, x, weights, biases, gains, shifts) -> torch.Tensor:
-        """The forward in plain differentiable ops, as nn.Linear / nn.LayerNorm / the activation module compute."""
+        """The forward in plain differentiable ops, as nn.Linear / the normalization / the activation compute."""
         a = x
         for k, (w, b) in enumerate(zip(weights, biases)):
             z = torch.baddbmm(b, a, w.transpose(1, 2))
             if k == len(weights) - 1:
                 return z
-            if self.norm:
-                z = torch.addcmul(shifts[k], F.layer_norm(z, z.shape[-1:]), gains[k])
+            if self.norm is not None:
+                z = self.norm.stacked(z, gains[k], shifts[k])
             a = self.act_module(z)
         return a
 
@@ -187,8 +189,9 @@ class StackedNet:
             return self._buffers[batch]
         new = lambda o: torch.empty(self.M, batch, o, dtype=self.flat.dtype)  # noqa: E731
         hidden = [o for o, _ in self.shapes[:-1]]
-        ln = [(new(o), new(1), new(1), new(o)) for o in hidden] if self.norm else []
-        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], ln)
+        normed = [new(o) for o in hidden] if self.norm is not None else []
+        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], normed,
+                    [self.norm.buffers(t) for t in normed])
         if keep:
             self._buffers[batch] = work
         return work
@@ -197,7 +200,7 @@ class StackedNet:
         """The hand-written backward of the last forward into flat.grad; grad_out is used as scratch."""
         work = self._work(grad_out.shape[1])
         a_bufs = work.a
-        pre = [ln[3] for ln in work.ln] if self.norm else work.z     # each activation's input
+        pre = work.normed if self.norm is not None else work.z    # each activation's input
         acts = a_bufs if self.act.reads_z else pre              # where the forward left each activation
         g = grad_out
         with torch.no_grad():
@@ -209,11 +212,8 @@ class StackedNet:
                         self._folded_grad(g, a_prev)
                         break
                     a_prev = a_prev[..., :i]
-                # Both products give gradients exact to rounding; which is fast depends on the shape: aᵀg (then
-                # a transposed copy) for a 1-wide input side (MKL takes a gemv-like path: 45 µs against 570 µs
-                # on the course's net) and for tall batches into a wider output (1000 rows 20 → 64: 1.9 against
-                # 6.0 ms), gᵀa else (64 rows 64 → 128: 0.42 against 0.69 ms). The choice depends on shapes only,
-                # so a run's numbers are reproducible.
+                # Both products are exact to rounding; aᵀg is faster for a 1-wide input side and for tall batches
+                # into a wider output, gᵀa else (timings: docs/SPEED.md). Shapes alone decide: runs reproduce.
                 if not self._wgrad_via_gw(k, g.shape[1]):
                     torch.bmm(g.transpose(1, 2), a_prev, out=self.wgrads[k])
                 else:
@@ -229,9 +229,8 @@ class StackedNet:
                     else:
                         torch.bmm(g, self.weights[k], out=g_prev)
                     g = self.act.backward(g_prev, pre[k - 1], acts[k - 1])
-                    if self.norm:
-                        xhat, mean, rstd, _ = work.ln[k - 1]
-                        g = layernorm.backward(g, work.z[k - 1], xhat, mean, rstd, self.gains[k - 1],
+                    if self.norm is not None:
+                        g = self.norm.backward(g, work.z[k - 1], work.saved[k - 1], self.gains[k - 1],
                                                self.ggrads[k - 1], self.sgrads[k - 1])
 
     def _wgrad_via_gw(self, k: int, batch: int) -> bool:

@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from wdlab.engine.budget import count_params, shape_of
+from wdlab.registry.norms import NORMS
 from wdlab.settings.config import Member, SweepConfig
 
 SNAPSHOT_COUNT = 25    # epochs kept: enough for a slider to move smoothly, few enough to bound the memory
@@ -118,13 +119,13 @@ class Snapshots:
 def shapes(in_dim: int, hidden: Sequence[int], out_dim: int, norm: str = "none") -> tuple[list[str], list[tuple]]:
     """nn.Sequential state_dict names and parameter shapes of wdlab.engine.models.build_mlp, without building it."""
     names, out, width, index = [], [], in_dim, 0
-    step = 3 if norm == "layernorm" else 2   # Linear [, LayerNorm], activation
+    spec = NORMS[norm]
+    step = 2 if spec.identity else 3   # Linear [, normalization], activation
     for h in hidden:
         names += [f"{index}.weight", f"{index}.bias"]
         out += [(h, width), (h,)]
-        if norm == "layernorm":
-            names += [f"{index + 1}.weight", f"{index + 1}.bias"]
-            out += [(h,), (h,)]
+        names += [f"{index + 1}.{p}" for p in spec.params]
+        out += [(h,)] * len(spec.params)
         index += step
         width = h
     names += [f"{index}.weight", f"{index}.bias"]

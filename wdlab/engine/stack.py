@@ -30,7 +30,7 @@ class Stack:
         seed_index = {s: i for i, s in enumerate(cfg.seeds)}
         self.sidx = torch.tensor([seed_index[r.seed] for r in rows])
         dtype = getattr(torch, cfg.dtype)
-        self.net = StackedNet([setup.models[i] for i in self.sidx.tolist()], cfg.activation, dtype)
+        self.net = StackedNet([setup.models[i] for i in self.sidx.tolist()], cfg.activation, dtype, norm=cfg.norm)
         self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments))
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)

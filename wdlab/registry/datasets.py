@@ -1,99 +1,27 @@
-"""Dataset registry: name -> seeded, offline generator, incl. the course's own data."""
+"""Dataset registry: name -> seeded, offline generator, incl. the course's own data, and the same data written
+out as plain torch for an exported script. Adding a dataset is one DatasetSpec here (register() at run time)."""
 from __future__ import annotations
 
 import math
-import os
-import stat
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable
 
 from wdlab.errors import ConfigError
+from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE, Data, DatasetSpec, standardize
 
 if TYPE_CHECKING:  # torch is imported where data is made: validating a config needs no torch
     import torch
 
-TASKS = ("regression", "classification")
-DATA_SEED = 0  # data that is not the course's is drawn and split once, with this seed, for every member
 
-
-@dataclass(frozen=True)
-class Data:
-    """Tensors of one dataset (float32; regression targets [n, 1], class targets [n] int64)."""
-
-    X_train: torch.Tensor
-    y_train: torch.Tensor
-    X_val: torch.Tensor
-    y_val: torch.Tensor
-    task: str                      # "regression" | "classification"
-    n_classes: int = 0
-    feature_names: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()    # what loading did (rows dropped, columns skipped, ...)
-
-    @property
-    def in_dim(self) -> int:
-        return self.X_train.shape[1]
-
-    @property
-    def out_dim(self) -> int:
-        return self.n_classes if self.task == "classification" else self.y_train.shape[1]
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """A named dataset. `make(seed, val_fraction)` returns Data.
-
-    per_seed: the data is drawn from the global RNG right after the model is built under
-    torch.manual_seed(seed), exactly as the course's code does, so each seed has its own data.
-    Otherwise the data is the same for every seed (drawn with DATA_SEED).
-    """
-
-    name: str
-    title: str
-    description: str
-    task: str
-    in_dim: int
-    out_dim: int
-    n_total: int                   # training + held-out rows at the default split
-    default_val_fraction: float
-    make: Callable[[int, float], Data]
-    per_seed: bool = False
-    fixed_train: int | None = None  # generated sets keep this many training rows whatever the split
-    # settings (SweepConfig attributes) the preset brings: applied where the user set nothing else (the CLI's
-    # flags, a link's parameters, the app's widgets when the preset is picked)
-    defaults: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    view: str = ""                  # "grokking": the explorer also draws accuracy by step with grok marks
-
-    def sizes(self, val_fraction: float | None) -> tuple[int, int]:
-        vf = self.default_val_fraction if val_fraction is None else val_fraction
-        if self.fixed_train is not None:
-            return self.fixed_train, max(1, round(self.fixed_train * vf / (1 - vf)))
-        n_val = max(1, round(self.n_total * vf))
-        return self.n_total - n_val, n_val
-
-
-def not_a_file(path: str) -> str | None:
-    """What keeps `path` from being read as a table (a folder, a pipe, a device), or None. A FIFO or a device
-    would block or never end: they are refused before anything opens them. A missing path is for open() to say."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return None
-    if stat.S_ISDIR(mode):
-        return f"{path} is a folder; pass a CSV file"
-    if not stat.S_ISREG(mode):
-        return f"{path} is not a regular file (a pipe, socket or device); pass a CSV file"
-    return None
-
-
-def standardize(train: torch.Tensor, *others: torch.Tensor):
-    import torch
-    mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)
-    std = torch.where(std > 0, std, torch.ones_like(std))
-    return [(t - mean) / std for t in (train, *others)]
+def register(spec: DatasetSpec) -> DatasetSpec:
+    """Add (or replace) a dataset: every surface lists what DATASETS holds when it is used ("csv" stays last)."""
+    DATASETS[spec.name] = spec
+    if spec.name != "csv" and "csv" in DATASETS:
+        DATASETS["csv"] = DATASETS.pop("csv")
+    return spec
 
 
 def _tutorial(seed: int, vf: float) -> Data:
-    import torch
+    import torch  # deferred: settings need no torch
     # The course's data: X = randn(1000, 20), y = randn(1000, 1) right after the model, then a held-out set.
     n_train, n_val = TUTORIAL.sizes(vf)
     X, y = torch.randn(n_train, 20), torch.randn(n_train, 1)
@@ -102,8 +30,14 @@ def _tutorial(seed: int, vf: float) -> Data:
                 notes=("targets are pure noise: nothing to learn, everything fitted is memorised",))
 
 
+def _tutorial_code(n_train: int, n_val: int) -> list[str]:
+    return ["# the course's data: pure noise, drawn right after the model (then a held-out set of the same)",
+            f"X_train = torch.randn({n_train}, 20)", f"y_train = torch.randn({n_train}, 1)",
+            f"X_val = torch.randn({n_val}, 20)", f"y_val = torch.randn({n_val}, 1)"]
+
+
 def _highdim(seed: int, vf: float) -> Data:
-    import torch
+    import torch  # deferred: settings need no torch
     # Few samples, many features (d2l's example): y = 0.05 + Σ 0.01·xᵢ + N(0, 0.01²).
     n_train, n_val = HIGHDIM.sizes(vf)
     g = torch.Generator().manual_seed(DATA_SEED)
@@ -113,18 +47,27 @@ def _highdim(seed: int, vf: float) -> Data:
                 feature_names=tuple(f"x{i}" for i in range(200)))
 
 
+def _highdim_code(n_train: int, n_val: int) -> list[str]:
+    n = n_train + n_val
+    return ["# y = 0.05 + Σ 0.01·x_i + noise: 200 features, few samples (drawn once, with its own seed)",
+            f"g = torch.Generator().manual_seed({DATA_SEED})",
+            f"X = torch.randn({n}, 200, generator=g)",
+            f"y = 0.05 + X.sum(1, keepdim=True) * 0.01 + 0.01 * torch.randn({n}, 1, generator=g)",
+            f"X_train, y_train, X_val, y_val = X[:{n_train}], y[:{n_train}], X[{n_train}:], y[{n_train}:]"]
+
+
 SINE_INTERVAL = (-3.0, 3.0)
 SINE_NOISE = 0.3      # standard deviation of the noise on the training targets (the held-out ones have none)
 
 
 def sine_truth(x):
     """The smooth function the `sine` preset samples (a tensor or an array of x): what a good fit draws."""
-    import torch
+    import torch  # deferred: settings need no torch
     return torch.sin(1.5 * torch.as_tensor(x))
 
 
 def _sine(seed: int, vf: float) -> Data:
-    import torch
+    import torch  # deferred: settings need no torch
     # 20 training x drawn uniformly on the interval, y = sin(1.5x) + N(0, 0.3²); held out, the function itself
     # (no noise) on an even grid of 200 x over the same interval: its loss is the mean squared distance of the
     # fitted curve from sin(1.5x), evenly over x, with no noise in the measurement.
@@ -139,9 +82,20 @@ def _sine(seed: int, vf: float) -> Data:
                        f"validation loss 0 and training loss ≈ {SINE_NOISE ** 2:g} (the noise)",))
 
 
+def _sine_code(n_train: int, n_val: int) -> list[str]:
+    lo, hi = SINE_INTERVAL
+    return ["# y = sin(1.5x) + noise at random x; held out: the curve itself on an even grid (drawn once, with "
+            "its own seed)",
+            f"g = torch.Generator().manual_seed({DATA_SEED})",
+            f"X_train = {lo!r} + {hi - lo!r} * torch.rand({n_train}, 1, generator=g)",
+            f"y_train = torch.sin(1.5 * X_train) + {SINE_NOISE!r} * torch.randn({n_train}, 1, generator=g)",
+            f"X_val = torch.linspace({lo!r}, {hi!r}, {n_val})[:, None]",
+            "y_val = torch.sin(1.5 * X_val)"]
+
+
 def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor], spec_name: str):
     def make(seed: int, vf: float) -> Data:
-        import torch
+        import torch  # deferred: settings need no torch
         n_train, n_val = DATASETS[spec_name].sizes(vf)
         g = torch.Generator().manual_seed(DATA_SEED)
         n = n_train + n_val
@@ -154,25 +108,53 @@ def _two_class(points: Callable[[torch.Tensor, torch.Tensor, torch.Generator], t
     return make
 
 
+def _two_class_code(shape: Callable[[int], list[str]], spec_name: str):
+    def code(n_train: int, n_val: int) -> list[str]:
+        n = n_train + n_val
+        return [*STANDARDIZE_CODE,
+                f"# {DATASETS[spec_name].description.rstrip('.')} (drawn once, with its own seed)",
+                f"g = torch.Generator().manual_seed({DATA_SEED})",
+                f"labels = (torch.arange({n}) % 2)[torch.randperm({n}, generator=g)]  # two balanced classes",
+                f"t = torch.rand({n}, generator=g)",
+                *shape(n),
+                f"X_train, X_val = standardize(X[:{n_train}], X[{n_train}:])",
+                f"y_train, y_val = labels[:{n_train}], labels[{n_train}:]"]
+    return code
+
+
 def _moons(t, labels, g):
-    import torch
+    import torch  # deferred: settings need no torch
     angle = t * math.pi
     x = torch.where(labels == 0, torch.cos(angle), 1 - torch.cos(angle))
     y = torch.where(labels == 0, torch.sin(angle), 0.5 - torch.sin(angle))
     return torch.stack([x, y], 1) + 0.3 * torch.randn(len(t), 2, generator=g)
 
 
+def _moons_code(n: int) -> list[str]:
+    return ["angle = t * math.pi",
+            "x1 = torch.where(labels == 0, torch.cos(angle), 1 - torch.cos(angle))",
+            "x2 = torch.where(labels == 0, torch.sin(angle), 0.5 - torch.sin(angle))",
+            f"X = torch.stack([x1, x2], 1) + 0.3 * torch.randn({n}, 2, generator=g)"]
+
+
 def _spirals(t, labels, g):
-    import torch
+    import torch  # deferred: settings need no torch
     r = 0.2 + 2.8 * t
     angle = 3.5 * math.pi * t + math.pi * labels
     return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) + 0.25 * torch.randn(len(t), 2, generator=g)
 
 
+def _spirals_code(n: int) -> list[str]:
+    return ["r = 0.2 + 2.8 * t",
+            "angle = 3.5 * math.pi * t + math.pi * labels",
+            f"X = torch.stack([r * torch.cos(angle), r * torch.sin(angle)], 1) "
+            f"+ 0.25 * torch.randn({n}, 2, generator=g)"]
+
+
 def _sklearn(loader_name: str, task: str, spec_name: str):
     def make(seed: int, vf: float) -> Data:
-        import torch
-        import sklearn.datasets  # ships these small tables inside the package: offline
+        import torch  # deferred: settings need no torch
+        import sklearn.datasets  # deferred: ships these small tables inside the package: offline
         bunch = getattr(sklearn.datasets, loader_name)()
         X = torch.tensor(bunch.data, dtype=torch.float32)
         n_train, n_val = DATASETS[spec_name].sizes(vf)
@@ -189,9 +171,34 @@ def _sklearn(loader_name: str, task: str, spec_name: str):
     return make
 
 
+def _sklearn_code(loader_name: str, task: str):
+    def code(n_train: int, n_val: int) -> list[str]:
+        lines = [*STANDARDIZE_CODE,
+                 "# scikit-learn's bundled table (no download), split with a seeded permutation, standardized",
+                 f"from sklearn.datasets import {loader_name}",
+                 "",
+                 f"table = {loader_name}()",
+                 "X = torch.tensor(table.data, dtype=torch.float32)",
+                 f"split = torch.randperm(len(X), generator=torch.Generator().manual_seed({DATA_SEED}))",
+                 f"train, val = split[{n_val}:], split[:{n_val}]",
+                 "X_train, X_val = standardize(X[train], X[val])"]
+        if task == "classification":
+            return lines + ["y = torch.tensor(table.target, dtype=torch.int64)", "y_train, y_val = y[train], y[val]"]
+        return lines + ["y = torch.tensor(table.target, dtype=torch.float32)[:, None]",
+                        "y_train, y_val = standardize(y[train], y[val])  # the target too"]
+    return code
+
+
+def _sklearn_spec(name: str, title: str, description: str, task: str, in_dim: int, out_dim: int, n_total: int,
+                  loader_name: str, defaults: dict[str, Any]) -> DatasetSpec:
+    return DatasetSpec(name, title, description, task, in_dim, out_dim, n_total, 0.25,
+                       _sklearn(loader_name, task, name), defaults=defaults, code=_sklearn_code(loader_name, task),
+                       code_requires=("scikit-learn",))
+
+
 def _modular(p: int, spec_name: str):
     def make(seed: int, vf: float) -> Data:
-        import torch
+        import torch  # deferred: settings need no torch
         # every pair (a, b) once, as two one-hot blocks [a | b] (2p inputs); class (a + b) mod p; one fixed split
         n_train, n_val = DATASETS[spec_name].sizes(vf)
         a, b = torch.arange(p).repeat_interleave(p), torch.arange(p).repeat(p)
@@ -208,6 +215,21 @@ def _modular(p: int, spec_name: str):
     return make
 
 
+def _modular_code(p: int):
+    def code(n_train: int, n_val: int) -> list[str]:
+        return [f"# every pair (a, b) of 0…{p - 1} as two one-hot blocks [a | b], class (a + b) mod {p}; "
+                "one fixed split",
+                f"a, b = torch.arange({p}).repeat_interleave({p}), torch.arange({p}).repeat({p})",
+                f"X = torch.zeros({p * p}, {2 * p})",
+                f"X[torch.arange({p * p}), a] = 1.0",
+                f"X[torch.arange({p * p}), {p} + b] = 1.0",
+                f"y = (a + b) % {p}",
+                f"split = torch.randperm({p * p}, generator=torch.Generator().manual_seed({DATA_SEED}))",
+                f"train, val = split[{n_val}:], split[:{n_val}]",
+                "X_train, y_train, X_val, y_val = X[train], y[train], X[val], y[val]"]
+    return code
+
+
 def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, Any], note: str,
                   size: str = "") -> DatasetSpec:
     return DatasetSpec(
@@ -215,7 +237,8 @@ def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, An
         f"Every pair (a, b) of 0…{p - 1} as two one-hot blocks, class (a + b) mod {p}; a fixed "
         f"{val_fraction:.0%} of the pairs is held out. With weight decay the network first memorises its "
         f"training pairs, then, hundreds of steps later, generalizes. {note}",
-        "classification", 2 * p, p, p * p, val_fraction, _modular(p, name), defaults=defaults, view="grokking")
+        "classification", 2 * p, p, p * p, val_fraction, _modular(p, name), defaults=defaults, view="grokking",
+        code=_modular_code(p))
 
 
 # Measured on this machine (docs/PRESETS.md, benchmarks/grokking.py): 2p-128-p, x², AdamW lr 0.01, full batch. Training
@@ -243,7 +266,7 @@ TUTORIAL = DatasetSpec(
     "tutorial", "The course's data (pure noise)",
     "1000 × 20 standard-normal inputs with standard-normal targets, drawn right after the model as in the "
     "course's code; a held-out set of the same noise is drawn after it.",
-    "regression", 20, 1, 1250, 0.2, _tutorial, per_seed=True, fixed_train=1000,
+    "regression", 20, 1, 1250, 0.2, _tutorial, per_seed=True, fixed_train=1000, code=_tutorial_code,
     # the course's run (20-64-1 ReLU, Adam lr 0.01, full batch, seed 0) with its λ = 1e-4 among the app's λ grid,
     # trained 100 steps rather than the course's 5 so the norms have time to part; at epochs=5 the λ = 1e-4
     # member ends at the course's printed loss (tests/test_presets.py)
@@ -252,7 +275,7 @@ TUTORIAL = DatasetSpec(
 HIGHDIM = DatasetSpec(
     "highdim-linear", "High-dimensional linear regression (20 samples, 200 features)",
     "y = 0.05 + Σ 0.01·xᵢ + noise: far more features than samples, so without decay a model fits the noise.",
-    "regression", 200, 1, 120, 100 / 120, _highdim, fixed_train=20,
+    "regression", 200, 1, 120, 100 / 120, _highdim, fixed_train=20, code=_highdim_code,
     defaults=dict(hidden=(), optimizer="adam", lr=0.01, epochs=100, batch_size=None,
                   weight_decays=(0.0, 0.01, 0.1, 1.0, 3.0), seeds=(0,)))
 # Measured (docs/PRESETS.md): without decay the 256-256 tanh net at lr 0.02 passes through every noisy point
@@ -264,7 +287,7 @@ SINE = DatasetSpec(
     "20 noisy samples of y = sin(1.5x) on [-3, 3] (noise σ = 0.3); held out, the curve itself at 200 evenly "
     "spaced x. Without decay a wide net passes through every point and wiggles between them; a middle λ draws the "
     "sine; a large one flattens it.",
-    "regression", 1, 1, 220, 200 / 220, _sine, fixed_train=20,
+    "regression", 1, 1, 220, 200 / 220, _sine, fixed_train=20, code=_sine_code,
     defaults=dict(hidden=(256, 256), activation="tanh", optimizer="adam", lr=0.02, epochs=500, batch_size=None,
                   weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,)))
 # The other presets' own settings, each measured (docs/PRESETS.md): the net, the epochs (and lr, λ) change.
@@ -277,23 +300,24 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
     DatasetSpec("moons", "Two moons (noisy 2-D classification)",
                 "Two interleaved half circles with heavy noise; 200 training points.",
                 "classification", 2, 2, 400, 0.5, _two_class(_moons, "moons"), fixed_train=200,
-                defaults=dict(_NET, hidden=(64, 64), epochs=300)),
+                defaults=dict(_NET, hidden=(64, 64), epochs=300), code=_two_class_code(_moons_code, "moons"),
+                code_imports=("import math",)),
     DatasetSpec("spirals", "Two spirals (2-D classification)",
                 "Two interleaved noisy spirals; 300 training points. Needs a hidden layer.",
                 "classification", 2, 2, 600, 0.5, _two_class(_spirals, "spirals"), fixed_train=300,
-                defaults=dict(_NET, hidden=(64, 64), epochs=500)),
-    DatasetSpec("digits", "Handwritten digits (8×8, 10 classes)",
-                "scikit-learn's bundled digits: 1797 images of 64 pixels, standardized.",
-                "classification", 64, 10, 1797, 0.25, _sklearn("load_digits", "classification", "digits"),
-                defaults=dict(_NET, hidden=(64,), epochs=100)),
-    DatasetSpec("diabetes", "Diabetes progression (regression)",
-                "scikit-learn's bundled diabetes table: 442 patients, 10 features, target standardized.",
-                "regression", 10, 1, 442, 0.25, _sklearn("load_diabetes", "regression", "diabetes"),
-                defaults=dict(_NET, hidden=(64, 64), lr=0.001, epochs=300, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
-    DatasetSpec("breast-cancer", "Breast cancer (binary classification)",
-                "scikit-learn's bundled Wisconsin table: 569 tumours, 30 features, standardized.",
-                "classification", 30, 2, 569, 0.25, _sklearn("load_breast_cancer", "classification", "breast-cancer"),
-                defaults=dict(_NET, hidden=(64,), epochs=100, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
+                defaults=dict(_NET, hidden=(64, 64), epochs=500), code=_two_class_code(_spirals_code, "spirals"),
+                code_imports=("import math",)),
+    _sklearn_spec("digits", "Handwritten digits (8×8, 10 classes)",
+                  "scikit-learn's bundled digits: 1797 images of 64 pixels, standardized.",
+                  "classification", 64, 10, 1797, "load_digits", dict(_NET, hidden=(64,), epochs=100)),
+    _sklearn_spec("diabetes", "Diabetes progression (regression)",
+                  "scikit-learn's bundled diabetes table: 442 patients, 10 features, target standardized.",
+                  "regression", 10, 1, 442, "load_diabetes",
+                  dict(_NET, hidden=(64, 64), lr=0.001, epochs=300, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
+    _sklearn_spec("breast-cancer", "Breast cancer (binary classification)",
+                  "scikit-learn's bundled Wisconsin table: 569 tumours, 30 features, standardized.",
+                  "classification", 30, 2, 569, "load_breast_cancer",
+                  dict(_NET, hidden=(64,), epochs=100, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
     *MODULAR,
     # Sizes are placeholders: a CSV's Data (wdlab.data.tables.load_csv) is passed to run_sweep / validate.
     DatasetSpec("csv", "Your CSV",

@@ -7,13 +7,13 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
+from wdlab.errors import ConfigError
 from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
-from wdlab.errors import ConfigError
+from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
 
 DTYPES = ("float32", "float64")
-NORMS = ("none", "layernorm")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Limits:
     max_upload_bytes: int = 5_000_000  # CSV upload size, in bytes (a whole number of Streamlit's MB: 10⁶ bytes)
     max_results: int = 32            # finished sweeps kept for reuse (LRU) ...
     max_result_mb: int = 256         # ... and their frames' total size
-    max_sweep_mb: float = 2000       # estimated peak memory of one sweep (wdlab.engine.budget); trained in pieces near it
+    max_sweep_mb: float = 2000       # estimated peak memory of one sweep (wdlab.engine.budget); trained in chunks near it
     max_seconds: float = 1800        # estimated time of one sweep on one core of the reference machine
     max_memory_mb: float = 8000      # the whole server: budget.memory_plan(limits) must stay within it
     max_sessions: int = 64           # visitors whose uploaded tables the memory plan provides for
@@ -140,7 +140,7 @@ class SweepConfig:
                 raise ConfigError(f"hidden widths must be whole numbers ≥ 1, got {h!r}", "hidden")
         fix("hidden", hidden)
         _choice("activation", self.activation, tuple(ACTIVATIONS))
-        _choice("norm", self.norm, NORMS)
+        _choice("norm", self.norm, tuple(NORMS))
         _choice("dtype", self.dtype, DTYPES)
         opts = _sequence("optimizers", self.optimizers, "a list of names, e.g. ('adam', 'adamw')")
         if not opts:
@@ -161,7 +161,9 @@ class SweepConfig:
         fix("lrs", tuple(sorted(lrs)))
         _number("momentum", self.momentum, 0.0, 0.999)
         if self.momentum and not any(OPTIMIZERS[o].momentum for o in self.optimizers):
-            raise ConfigError("momentum applies to sgd only; set it to 0 or add sgd to the optimizers", "momentum")
+            takes = " or ".join(o for o, spec in OPTIMIZERS.items() if spec.momentum)
+            raise ConfigError(f"momentum applies to {takes} only; set it to 0 or add {takes} to the optimizers",
+                              "momentum")
         _integer("epochs", self.epochs, 1)
         if self.batch_size is not None:
             _integer("batch_size", self.batch_size, 1)
@@ -230,7 +232,6 @@ SweepConfig.__init__ = _init
 def preset_defaults(preset: Any) -> dict[str, Any]:
     """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer;
     what it does not name takes SweepConfig's own default (preset_config)."""
-    from wdlab.registry.datasets import DATASETS
     spec = DATASETS.get(preset) if isinstance(preset, str) else None
     out = dict(spec.defaults) if spec is not None else {}
     for one, many in (("optimizer", "optimizers"), ("lr", "lrs")):  # a one-value grid, as SweepConfig keeps it

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from wdlab.codegen.script import member_script, script_name
+from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import SweepConfig
 from wdlab.settings.params import to_query
 from wdlab.plots.curves import group_label, wd_label
@@ -43,9 +44,9 @@ def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any =
             code = member_script(cfg, w, s, csv=source, optimizer=opt, lr=lr,
                                  link=urllib.parse.urlencode(to_query(cfg), safe=","),
                                  expected=expected if expected is not None and math.isfinite(expected) else None)
-        except (ValueError, KeyError):  # a dataset or layer the script writer does not know yet
-            st.caption("No standalone script for this dataset or activation yet; `wdlab run` reproduces the "
-                       "sweep with the settings in the address bar.")
+        except ValueError:  # a dataset whose registry entry writes no code
+            st.caption("No standalone script for this dataset yet; `wdlab run` reproduces the sweep with the "
+                       "settings in the address bar.")
             return
         last = int(frame["epoch"].max()) if len(frame) else 0
         if expected is None or not math.isfinite(expected):
@@ -59,7 +60,7 @@ def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any =
         name = script_name(cfg, w, s, optimizer=opt, lr=lr)
         st.caption(f"Save it and run `python {name}` ({where}; it needs torch"
                    + (", pandas and numpy" if source is not None else "")
-                   + (" and scikit-learn" if cfg.preset in ("digits", "diabetes", "breast-cancer") else "")
+                   + "".join(f" and {need}" for need in DATASETS[cfg.preset].code_requires)
                    + f"). It prints each epoch's training loss. {note}")
         st.code(code, language="python", line_numbers=False)
         st.download_button("Download the script", code.encode(), file_name=name,

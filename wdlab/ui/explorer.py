@@ -5,13 +5,14 @@ import streamlit as st
 
 from wdlab.settings.config import ConfigError
 from wdlab.registry.datasets import DATASETS
-from wdlab.settings.params import from_query, to_query
+from wdlab.settings.params import BY_ATTR, from_query, to_query
 from wdlab.engine.budget import plan, validate
+from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.ui import controls
+from wdlab.ui import fields
 from wdlab.ui import live
 from wdlab.ui import results
 from wdlab.ui import upload
-from wdlab.ui.controls import OPTIMIZER_CHOICES
 from wdlab.ui.state import limits, manager, owner
 from wdlab.ui.text import note
 
@@ -50,7 +51,7 @@ def explorer_page() -> None:
         st.header("Sweep")
         cfg, errors = controls.sweep_controls(lim)  # each error is shown under its field
     table = None
-    if controls.current_state()["preset"] == "csv":
+    if fields.current_state()["preset"] == "csv":
         st.subheader("Your table")
         if st.session_state.get("url_csv"):
             upload.link_notice()
@@ -74,7 +75,7 @@ def explorer_page() -> None:
         pieces = f" (trained {est.max_chunk_members} models at a time)" if est.max_chunk_members else ""
         grid = "".join(f"{len(v)} {name} × " for v, name in ((cfg.optimizers, "optimizers"), (cfg.lrs, "lrs"))
                        if len(v) > 1)
-        opts = " / ".join(OPTIMIZER_CHOICES[o] for o in cfg.optimizers)
+        opts = " / ".join(OPTIMIZERS[o].label for o in cfg.optimizers)
         lrs = ", ".join(f"{lr:g}" for lr in cfg.lrs)
         with c2:
             note("caption", f"{grid}{len(cfg.weight_decays)} λ × {len(cfg.seeds)} seed(s) = {len(cfg.members)} "
@@ -82,10 +83,10 @@ def explorer_page() -> None:
     elif cfg is not None:
         c2.caption("Upload a usable table above to train.")
     else:
-        fields = ", ".join(dict.fromkeys(controls.LABELS.get(e.field, e.field) for e in errors))
+        names = ", ".join(dict.fromkeys(BY_ATTR[e.field].noun for e in errors))
         with c2:
             note("error", f"Fix {'this setting' if len(errors) == 1 else f'these {len(errors)} problems'} on the "
-                          f"left (in red under each field) to train: {fields}.")
+                          f"left (in red under each field) to train: {names}.")
     autorun = st.session_state.pop("autorun", False) and cfg is not None and cfg.preset != "csv"
     if ready and (pressed or autorun):
         st.session_state["url_warnings"] = [] if pressed else st.session_state.get("url_warnings", [])
