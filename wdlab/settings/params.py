@@ -10,6 +10,7 @@ from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.registry.schedules import SCHEDULES
 from wdlab.settings.config import DTYPES, ConfigError, Limits, SweepConfig, preset_config
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
@@ -131,6 +132,11 @@ PARAMS: tuple[Param, ...] = (
     Param("val-fraction", "val_fraction", "fraction", "held-out fraction (default: the dataset's own)"),
     Param("decay-bias", "decay_bias", "bool", "decay biases too (torch's default) or only weight matrices"),
     Param("dtype", "dtype", "choice", "floating-point precision", DTYPES),
+    Param("schedule", "schedule", "choice", "learning-rate schedule, lr_t = lr·f(t) as torch's LambdaLR stepped "
+          "after every step", SCHEDULES),
+    Param("warmup-epochs", "warmup_epochs", "int", "epochs of linear warmup (lr·(t+1)/W) before the schedule"),
+    Param("step-period", "step_period", "int", "step decay: epochs between lr cuts"),
+    Param("step-gamma", "step_gamma", "float", "step decay: the factor of each cut"),
 )
 BY_KEY = {p.key: p for p in PARAMS}
 BY_ATTR = {p.attr: p for p in PARAMS}
