@@ -11,8 +11,9 @@ import time
 import torch
 
 from wdlab.settings.config import SweepConfig
-from wdlab.run.grid import groups, run_local
-from wdlab.run.ray_backend import LOCAL, run_ray
+from wdlab.run.grid import groups
+from wdlab.run.ray_backend import LOCAL, Ray
+from wdlab.run.train import train
 
 ARCHS = ((16,), (32,), (64,), (32, 32))
 GRID = [SweepConfig(preset="tutorial", hidden=h, optimizer=o, lr=lr, epochs=20, batch_size=50,
@@ -36,12 +37,12 @@ def startup(cpus: int) -> float:
 def main() -> None:
     torch.set_num_threads(1)
     assert len(groups(GRID)) == 32
-    here_s, here = timed(lambda: run_local(GRID))
+    here_s, here = timed(lambda: train(GRID))
     print(f"32 groups × 8 members ({len(here.frame)} rows), one thread per process:")
     print(f"  in-process, one after another   {here_s:6.1f} s")
     for cpus in (1, 2):
         up = startup(cpus)
-        s, there = timed(lambda: run_ray(GRID, num_cpus=cpus))
+        s, there = timed(lambda: train(GRID, backend=Ray(cpus=cpus)))
         same = there.frame.shape == here.frame.shape
         print(f"  Ray, {cpus} local CPU{'s' if cpus > 1 else ' '}            {s:6.1f} s   "
               f"in-process / Ray {here_s / s:4.2f}×   (Ray start-up alone {up:4.1f} s; same frame shape: {same})")

@@ -2,7 +2,7 @@
 across 2 worker processes (one thread each), on the machine as it is and while a CPU-bound hog process runs.
 
 Prints, in one run, each side's median wall time, the ratio (targets: ≥ 1.7× on an idle machine, ≥ 1.0× beside
-the hog) and /proc/loadavg before each phase. `--workers 2` (run_workers) measures the CPUs other work keeps busy
+the hog) and /proc/loadavg before each phase. `--workers 2` (run.workers.Workers) measures the CPUs other work keeps busy
 and may choose one worker (the count printed); beside the hog, exactly 2 workers are timed too (the machine is
 shared: "idle" is whatever it is at the time).
 The ceiling line is what two free cores could give at best, from CPU times (immune to the load). The warm
@@ -63,21 +63,21 @@ def timed(fn) -> float:
 
 
 def compare(cfg, repeats: int, data=None, forced: bool = False):
-    """(median s in process on one thread, median s of `--workers 2` (run_workers(adapt=True): measures the busy
+    """(median s in process on one thread, median s of `--workers 2` (Workers(adapt=True): measures the busy
     CPUs and may choose 1 worker), the workers it chose, and with forced: median s of exactly 2 workers), runs
     interleaved so load changes hit every side."""
-    from wdlab.run.grid import run_local
-    from wdlab.run.workers import run_workers
+    from wdlab.run.train import train
+    from wdlab.run.workers import Workers
     one, two, exact, used = [], [], [], []
 
     def adaptive():
-        r = run_workers([cfg], workers=2, data=data, adapt=True)
+        r = train([cfg], backend=Workers(2, adapt=True), data=data)
         used.append(1 if r.note.startswith("1 worker") else 2)
     for _ in range(repeats):
-        one.append(timed(lambda: run_local([cfg], data=data)))
+        one.append(timed(lambda: train([cfg], data=data)))
         two.append(timed(adaptive))
         if forced:
-            exact.append(timed(lambda: run_workers([cfg], workers=2, data=data)))
+            exact.append(timed(lambda: train([cfg], backend=Workers(2), data=data)))
     return (statistics.median(one), statistics.median(two), "/".join(map(str, used)),
             statistics.median(exact) if forced else None)
 
@@ -114,12 +114,13 @@ def run(repeats: int = 3, only: str | None = None, hog: bool = True, cli: bool =
     import torch
 
     from wdlab.engine.sweep import run_sweep
-    from wdlab.run.workers import cpus, prestart, run_workers
+    from wdlab.run.train import train
+    from wdlab.run.workers import Workers, cpus, prestart
     torch.set_num_threads(1)
     print(f"two-core mode: {cpus()} CPUs, one torch thread per process, median of {repeats}")
     cold_cfg = next(iter(workloads().values()))[0].replace(epochs=1)
     prestart()
-    cold = timed(lambda: run_workers([cold_cfg], workers=2))   # starts the fork server: paid once per process
+    cold = timed(lambda: train([cold_cfg], backend=Workers(2)))   # starts the fork server: paid once per process
     run_sweep(cold_cfg)                                         # this process warm too
     print(f"  fork server start + first 2 workers (1-epoch sweep): {cold:.2f} s; later starts reuse the server")
     for name, (cfg, flags, data) in workloads().items():

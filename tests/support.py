@@ -218,8 +218,9 @@ def interrupted_run(argv: list[str], *, env: dict | None = None, timeout: float 
 
 # -- a stand-in for the engine ------------------------------------------------------------------------------------
 class GatedRunner:
-    """Stands in for run_sweep: emits one row per member and epoch, and holds each epoch until `gate` opens,
-    so tests decide when jobs progress. Records every config it was asked to train."""
+    """Stands in for run_sweep (the job manager's backend: InProcess(GatedRunner())): emits one row per member and
+    epoch, and holds each epoch until `gate` opens, so tests decide when jobs progress. Records every config it
+    was asked to train."""
 
     def __init__(self, open_gate: bool = False, fail: bool = False):
         self.gate = threading.Event()
@@ -230,7 +231,7 @@ class GatedRunner:
         self.started = threading.Semaphore(0)
         self.lock = threading.Lock()
 
-    def __call__(self, cfg, *, data, on_epoch, cancel, snapshots=None):  # keeps no snapshots: it has no weights
+    def __call__(self, cfg, *, data, on_epoch, cancel, **_knobs):  # keeps no snapshots: it has no weights
         from wdlab.frame.schema import FrameBuilder
         from wdlab.engine.sweep import SweepResult
         with self.lock:
@@ -303,7 +304,7 @@ CSV_BAD = [
 
 
 def runner_failing_on_width_3(cfg, **kw):
-    """A sweep runner (run_sweep's signature) that fails for any architecture with a 3-wide layer: a backend's
+    """A sweep (run_sweep's signature; a backend's `sweep=`) that fails for any architecture with a 3-wide layer: a backend's
     failure path, tested with a real failure inside a real worker."""
     if 3 in cfg.hidden:
         raise RuntimeError("this group was made to fail (a 3-wide layer)")
@@ -340,6 +341,23 @@ def app(query: str = ""):
             key, _, value = part.partition("=")
             at.query_params[key] = value
     return at.run()
+
+
+# -- a quiz scenario trained headless -------------------------------------------------------------------------------
+def train_scenario(scenario, limits=None) -> tuple[list, list]:
+    """(frames, models): each run's frame and, for a scenario whose questions read the model (quiz_model), its
+    parameter snapshots (else None), planned as the app's jobs plan them (run.train.prepare); quiz.grade takes
+    both. The app runs them as jobs instead."""
+    from wdlab.run.train import prepare, train
+    from wdlab.settings.config import DEFAULT_LIMITS
+    pictures = any(getattr(q, "uses_models", False) for q in scenario.questions)
+    frames, models = [], []
+    for r in scenario.runs:
+        work = prepare(r.config, limits=limits or DEFAULT_LIMITS, snapshots=pictures)
+        work.check()
+        frames.append(train(work).frame)
+        models.append(work.plans[0].snapshots)
+    return frames, models
 
 
 # -- exported scripts ("Show me the code") ------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import sys
 import pandas as pd
 import pytest
 
-from wdlab.cli.main import config_from_args, build_parser, main
+from wdlab.cli.args import build_parser, config_from_args
+from wdlab.cli.main import main
 from wdlab.settings.config import SweepConfig, preset_config
 from wdlab.engine.sweep import run_sweep
 from support import ROOT, interrupted_run

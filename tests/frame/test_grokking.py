@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from wdlab.cli import main as cli
+from wdlab.cli import args as cli
 from wdlab.settings import params
 from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig, preset_defaults, with_preset_defaults
 from wdlab.registry.datasets import DATASETS

@@ -12,7 +12,8 @@ from wdlab.frame.schema import with_gap
 from wdlab.quiz.cards import (DOWN, SAME, UP, Direction, MultipleChoice, Option, Point, Run, Scenario, WhichCurve,
                         direction_of, explain, fmt, grade, tolerance_rule)
 from wdlab.quiz.bank import (BANK, BY_ID, COURSE_OPTIONS, COURSE_QUESTION, Score, curve, d, explorer_query,
-                             from_query, next_scenario, share_query, train_scenario)
+                             from_query, next_scenario, share_query)
+from support import train_scenario
 from wdlab.engine.budget import validate
 from wdlab.engine.sweep import run_sweep
 

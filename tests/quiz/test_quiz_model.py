@@ -22,7 +22,8 @@ from wdlab.quiz.pictures import (
     points,
     weight_spread,
 )
-from wdlab.quiz.bank import BY_ID, train_scenario
+from wdlab.quiz.bank import BY_ID
+from support import train_scenario
 from wdlab.quiz.bank_pictures import MODEL_BANK
 
 # --- the measurements ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from wdlab.engine.budget import validate
-from wdlab.cli.main import build_parser, config_from_args
+from wdlab.cli.args import build_parser, config_from_args
 from wdlab.settings.config import DEMO_LIMITS, SweepConfig, preset_config, preset_defaults
 from wdlab.registry.datasets import DATASETS, SINE_NOISE, sine_truth
 from wdlab.engine.predict import predict

@@ -12,6 +12,7 @@ import torch
 from wdlab.settings.config import Limits, SweepConfig
 from wdlab.registry.datasets import Data
 from wdlab.run.jobs import JobManager
+from wdlab.run.train import InProcess
 from wdlab.engine.sweep import SweepResult, run_sweep
 from support import GatedRunner, chromium, streamlit_server
 
@@ -26,7 +27,7 @@ def upload(n=2000, seed=0) -> Data:
 
 
 def manager(runner=run_sweep, concurrent=1, **kw) -> JobManager:
-    return JobManager(Limits(max_concurrent_jobs=concurrent), runner=runner, warm=False,
+    return JobManager(Limits(max_concurrent_jobs=concurrent), backend=InProcess(runner), warm=False,
                       reap_every=kw.pop("reap_every", 3600), **kw)
 
 

@@ -10,6 +10,7 @@ from support import GatedRunner
 from wdlab.settings.config import Limits, SweepConfig
 from wdlab.registry.datasets import Data
 from wdlab.run.jobs import JobManager, QueueFull
+from wdlab.run.train import InProcess
 from wdlab.engine.sweep import run_sweep
 
 CFG = SweepConfig(epochs=3, weight_decays=(0.0, 0.1))
@@ -25,7 +26,7 @@ class Clock:
 
 def make(runner, concurrent=1, queued=4, **kw):
     limits = Limits(max_concurrent_jobs=concurrent, max_queued_jobs=queued)
-    return JobManager(limits, runner=runner, warm=False, reap_every=3600, **kw)
+    return JobManager(limits, backend=InProcess(runner), warm=False, reap_every=3600, **kw)
 
 
 def cfg(i):
@@ -192,7 +193,7 @@ def test_failing_sweep_is_reported_and_worker_survives():
         job = m.submit(CFG, owner="v")
         wait_done(job)
         assert job.snapshot().status == "failed" and "boom" in job.snapshot().error
-        m.runner = GatedRunner(open_gate=True)
+        m.backend = InProcess(GatedRunner(open_gate=True))
         job2 = m.submit(cfg(1), owner="v")
         wait_done(job2)
         assert job2.status == "done"

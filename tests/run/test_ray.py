@@ -9,9 +9,10 @@ import time
 import pandas as pd
 import pytest
 
-from wdlab.cli.main import configs_from_args, build_parser
+from wdlab.cli.args import build_parser, configs_from_args
 from wdlab.settings.config import SweepConfig
-from wdlab.run.grid import groups, run_local
+from wdlab.run.grid import groups
+from wdlab.run.train import train
 from support import ROOT, free_port, interrupted_run
 
 ray = pytest.importorskip("ray") if not os.environ.get("WDLAB_REQUIRE_RAY") else __import__("ray")
@@ -41,10 +42,10 @@ def local_ray():
 
 
 def test_a_mixed_grid_on_a_local_ray_equals_the_in_process_frame(local_ray):
-    from wdlab.run.ray_backend import run_ray
+    from wdlab.run.ray_backend import Ray
     seen = []
-    here = run_local(MIXED)
-    there = run_ray(MIXED, on_progress=lambda done, _: seen.append(done))
+    here = train(MIXED)
+    there = train(MIXED, backend=Ray(), on_progress=lambda done, _: seen.append(done))
     assert there.status == "done" and len(there.outcomes) == 8
     assert list(there.frame["arch"].unique()) == ["8", "16-8"]
     equal_frames(there.frame, here.frame)
@@ -52,18 +53,18 @@ def test_a_mixed_grid_on_a_local_ray_equals_the_in_process_frame(local_ray):
 
 
 def test_a_failing_group_is_named_and_the_others_rows_are_kept(local_ray):
-    from wdlab.run.ray_backend import run_ray
+    from wdlab.run.ray_backend import Ray
     cfgs = [MIXED[0], MIXED[0].replace(hidden=(3,)), MIXED[6]]
-    result = run_ray(cfgs, runner="support:runner_failing_on_width_3")
+    result = train(cfgs, backend=Ray(sweep="support:runner_failing_on_width_3"))
     assert result.status == "failed" and [o.status for o in result.outcomes] == ["done", "failed", "done"]
     assert "made to fail" in result.outcomes[1].error
-    equal_frames(result.frame, run_local([MIXED[0], MIXED[6]]).frame.assign())
+    equal_frames(result.frame, train([MIXED[0], MIXED[6]]).frame.assign())
 
 
 def test_each_task_runs_on_the_threads_its_cpus_give(local_ray):
     import torch
 
-    from wdlab.run.ray_backend import _train_group  # noqa: F401 (what the task runs)
+    from wdlab.run.ray_backend import train_group  # noqa: F401 (what the task runs)
 
     @ray.remote(num_cpus=2)
     def threads():
@@ -121,9 +122,9 @@ def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp
 
 
 def test_tune_reports_every_epoch_of_every_member():
-    from wdlab.run.tune import epoch_metrics, train
+    from wdlab.run.tune import epoch_metrics, train_trial
     reports = []
-    result = train({"preset": "moons", "hidden": "8", "epochs": 4, "wd": "0,0.1", "seeds": "0,1"}, reports.append)
+    result = train_trial({"preset": "moons", "hidden": "8", "epochs": 4, "wd": "0,0.1", "seeds": "0,1"}, reports.append)
     assert [r["epoch"] for r in reports] == [1, 2, 3, 4]
     last = result.frame[result.frame.epoch == 4]
     assert reports[-1] == epoch_metrics(last)
@@ -151,7 +152,7 @@ def test_a_tune_scheduler_stops_a_bad_lr_group_early(local_ray, tmp_path):
 def test_several_architectures_in_process_add_an_arch_column():
     cfgs = configs_from_args(build_parser().parse_args(["run", *FLAGS[:-1]]))
     assert [c.hidden for c in cfgs] == [(8,), (16, 8)] and len(groups(cfgs)) == 2
-    frame = run_local(cfgs).frame
+    frame = train(cfgs).frame
     assert frame.columns[0] == "arch" and list(frame.arch.unique()) == ["8", "16-8"]
     from wdlab.engine.sweep import run_sweep
     equal_frames(frame[frame.arch == "16-8"].drop(columns="arch"), run_sweep(cfgs[1]).frame)

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from wdlab.settings.config import SweepConfig
-from wdlab.run.grid import run_local
+from wdlab.run.train import train
 from wdlab.engine.sweep import run_sweep
 from support import ROOT, busy_loop, interrupted_run
-from wdlab.run.workers import cpus, member_costs, run_workers, split
+from wdlab.run.workers import Workers, cpus, member_costs, split
 
 # optimizer × lr grids over several λ and seeds; full batch (per-seed data), minibatches, LayerNorm, no bias decay
 GRIDS = {
@@ -39,7 +39,7 @@ def exact(a: pd.DataFrame, b: pd.DataFrame) -> None:
 def test_two_workers_give_the_in_process_frame_exactly(name, dtype):
     cfg = GRIDS[name].replace(dtype=dtype)
     seen = []
-    here, there = run_local([cfg]), run_workers([cfg], workers=2, on_progress=lambda done, rows: seen.append(done))
+    here, there = train([cfg]), train([cfg], backend=Workers(2), on_progress=lambda done, rows: seen.append(done))
     assert there.status == "done" and [o.status for o in there.outcomes] == ["done"]
     assert there.outcomes[0].epochs_done == cfg.epochs
     exact(there.frame, here.frame)
@@ -91,7 +91,7 @@ def test_several_architectures_are_split_across_the_workers_and_gathered_as_in_p
     cfgs = [base.replace(hidden=(8,)), base.replace(hidden=(16, 8), epochs=4), base.replace(hidden=(4,))]
     shares = split([member_costs(c) for c in cfgs], 2)
     assert len(shares) == 2 and any(len(share) > 1 for share in shares)   # a worker trains two architectures
-    here, there = run_local(cfgs), run_workers(cfgs, workers=2)
+    here, there = train(cfgs), train(cfgs, backend=Workers(2))
     assert there.status == "done" and len(there.outcomes) == 3
     assert list(there.frame.arch.unique()) == ["8", "16-8", "4"]
     exact(there.frame, here.frame)
@@ -121,14 +121,14 @@ def test_the_split_is_contiguous_balanced_by_work_and_never_spans_two_architectu
 def test_a_diverging_member_is_reported_at_its_epoch_and_the_others_stay_exact():
     cfg = SweepConfig(preset="tutorial", hidden=(16,), optimizers=("sgd", "adamw"), lrs=(0.05, 8.0), epochs=8,
                       weight_decays=(0.0, 1e-2), seeds=(0, 1))
-    here, there = run_local([cfg]), run_workers([cfg], workers=2)
+    here, there = train([cfg]), train([cfg], backend=Workers(2))
     assert there.status == "done" and here.diverged and there.diverged == here.diverged
     exact(there.frame, here.frame)
 
 
 def test_a_failing_worker_is_named_with_its_members_and_the_other_workers_rows_are_kept():
     cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
-    result = run_workers([cfg], workers=2, runner="support:runner_failing_past_member_0")
+    result = train([cfg], backend=Workers(2, sweep="support:runner_failing_past_member_0"))
     (o,) = result.outcomes
     first = split([member_costs(cfg)], 2)[0][0].members
     assert result.status == "failed" and o.status == "failed"
@@ -138,7 +138,7 @@ def test_a_failing_worker_is_named_with_its_members_and_the_other_workers_rows_a
 
 def test_a_worker_that_dies_is_reported_and_what_it_sent_is_kept():
     cfg = GRIDS["tutorial full batch, adam and sgd+momentum × 2 lrs"]
-    result = run_workers([cfg], workers=2, runner="support:runner_dying_past_member_0")
+    result = train([cfg], backend=Workers(2, sweep="support:runner_dying_past_member_0"))
     (o,) = result.outcomes
     assert o.status == "failed" and "ended unexpectedly (exit code 3)" in o.error
     whole = run_sweep(cfg).frame
@@ -162,7 +162,7 @@ def test_cancel_stops_the_workers_and_keeps_their_finished_epochs():
         if len(reached) == len(cfg.members) and min(reached.values()) >= 5:
             cancel.set()
 
-    result = run_workers([cfg], workers=2, cancel=cancel, on_progress=progress)
+    result = train([cfg], backend=Workers(2), cancel=cancel, on_progress=progress)
     (o,) = result.outcomes
     assert result.status == "cancelled" and o.status == "cancelled" and 5 <= o.epochs_done < 2000
     whole_until = run_sweep(cfg.replace(epochs=int(result.frame.epoch.max()))).frame
@@ -285,11 +285,11 @@ def test_busy_cpus_sees_a_busy_loop():
 def test_asked_for_two_workers_beside_a_busy_cpu_a_small_sweep_trains_in_this_process_and_says_so():
     import torch
     cfg = SMALL.replace(epochs=3)
-    here = run_local([cfg])
-    chosen = run_workers([cfg], workers=2, adapt=True, busy=1.0, threads=torch.get_num_threads())
+    here = train([cfg])
+    chosen = train([cfg], backend=Workers(2, adapt=True, busy=1.0, threads=torch.get_num_threads()))
     assert chosen.note.startswith("1 worker of the 2 asked for: 1.0 of") and "this process" in chosen.note
     exact(chosen.frame, here.frame)
-    idle = run_workers([cfg], workers=2, adapt=True, busy=0.0)
+    idle = train([cfg], backend=Workers(2, adapt=True, busy=0.0))
     assert idle.note == "" and idle.status == "done"
     exact(idle.frame, here.frame)
 

@@ -9,6 +9,7 @@ from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.data.reading import MAX_COLUMNS, CsvError
 from wdlab.data.tables import inspect_csv, load_csv
 from wdlab.run.jobs import JobManager
+from wdlab.run.train import InProcess
 from wdlab.engine.sweep import run_sweep
 from wdlab.ui.controls import cfg_to_state, state_to_cfg
 from support import csv_table as table, values
@@ -194,7 +195,7 @@ def test_the_job_manager_keeps_an_upload_to_its_owner(gated_runner):
     gated_runner.gate.set()
     a, b = load_csv(GOOD, "y"), load_csv(OTHER, "score")
     cfg = SweepConfig(preset="csv", hidden=(4,), epochs=1, weight_decays=(0.0,))
-    jm = JobManager(runner=gated_runner, warm=False)
+    jm = JobManager(backend=InProcess(gated_runner), warm=False)
     try:
         mine, theirs = jm.submit(cfg, data=a, owner="s1"), jm.submit(cfg, data=b, owner="s2")
         copy = jm.submit(cfg, data=a, owner="s2")  # the very same table from another visitor: its own job

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wdlab.cli.main import config_from_args, data_from_args
+from wdlab.cli.args import config_from_args, data_from_args
+from wdlab.engine.budget import validate
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_KEY
@@ -13,10 +14,9 @@ from wdlab.settings.params import BY_KEY
 def code_main(args: argparse.Namespace) -> int:
     """Print the script for --member (one of the --wd values, one of the --seeds; with several optimizers or lrs
     also --member-optimizer / --member-lr); 2 and one line if wrong."""
-    from wdlab.engine.budget import validate
-    from wdlab.codegen.script import member_script
-    from wdlab.codegen.data import csv_source
-    from wdlab.data.reading import CsvError, read_file
+    from wdlab.codegen.script import member_script  # deferred: pandas, once the command is known to be `code`
+    from wdlab.codegen.data import csv_source  # deferred: pandas
+    from wdlab.data.reading import CsvError, read_file  # deferred: pandas
 
     try:
         cfg = config_from_args(args)

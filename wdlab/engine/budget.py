@@ -261,11 +261,11 @@ def seconds(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int
             + u["epoch"] * COST["epoch"] + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
 
 
-NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in pieces
+NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in chunks
 
 
 def plan(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: "Data | Shape | None" = None) -> Estimate:
-    """How cfg is to be trained within limits.max_sweep_mb: in one piece if its estimate stays under NEAR of it,
+    """How cfg is to be trained within limits.max_sweep_mb: in one chunk if its estimate stays under NEAR of it,
     else with validation blocks and member groups (see estimate)."""
     return estimate(cfg, data, budget_bytes=NEAR * limits.max_sweep_mb * MB)
 
@@ -290,7 +290,7 @@ def memory_plan(limits: Limits) -> dict[str, float]:
 
 
 def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes: float | None = None) -> Estimate:
-    """Peak memory and time of cfg, trained in one piece if that fits `budget_bytes`, else with validation
+    """Peak memory and time of cfg, trained in one chunk if that fits `budget_bytes`, else with validation
     blocks and then ever smaller member groups (the smallest memory that stays within budget, else the smallest
     there is)."""
     shape = shape_of(cfg, data)

@@ -99,8 +99,8 @@ def plan_stacks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = 
 def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochListener | None = None,
               cancel: threading.Event | None = None, keep_params: bool = False,
               max_chunk_members: int | None = None, val_block_rows: int | None = None,
-              snapshots: Snapshots | None = None, members: range | None = None) -> SweepResult:
-    """Train every member (or only `members`: consecutive indices of cfg.members, a worker's slice); call
+              snapshots: Snapshots | None = None, members: range | None = None, gather: bool = True) -> SweepResult:
+    """Train every member (or only `members`: consecutive indices of cfg.members, a worker's share); call
     on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained in chunks, `epoch` is
     the sweep's share done, counted in epochs, and rows are the chunk's).
 
@@ -111,6 +111,7 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
     whose loss turns NaN/inf is reported diverged at that epoch and frozen; the others go on.
     `snapshots` (wdlab.engine.snapshots.plan) receives the parameters of the members it keeps at the epochs it wants,
     as each epoch ends, before on_epoch hears of it. The caller validates cfg against its limits first (wdlab.engine.budget).
+    gather=False: the rows go to on_epoch only (the caller gathers them: wdlab.run.train) and result.frame is None.
     """
     start = time.perf_counter()
     members = range(len(cfg.members)) if members is None else members
@@ -125,23 +126,26 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
         listen = on_epoch if on_epoch is None or len(firsts) == 1 else \
             (lambda e, rows, g=g: on_epoch((g * cfg.epochs + e) // len(firsts), rows))  # the share done, in epochs
         builder = _train_chunk(cfg, setup, range(first, min(first + size, members.stop)), builder, result, listen,
-                               cancel, keep_params, val_block_rows)
+                               cancel, keep_params, val_block_rows, gather)
         if result.status == "cancelled":
             break
-    result.frame, result.seconds = builder.frame(), time.perf_counter() - start
+    result.seconds = time.perf_counter() - start
+    if not gather:
+        return result
+    result.frame = builder.frame()
     if size < M:  # chunks' rows in the engine's order: epoch by epoch, members in sweep order
         result.frame = result.frame.sort_values("epoch", kind="stable", ignore_index=True)
     return result
 
 
 def _train_chunk(cfg: SweepConfig, setup: Setup, chunk: range, builder, result: SweepResult, on_epoch, cancel,
-                 keep_params: bool, val_block_rows: int | None):
+                 keep_params: bool, val_block_rows: int | None, gather: bool = True):
     """Train the members `chunk` (consecutive indices of cfg.members) in cache-sized stacks, every epoch; add
-    their rows to `builder` (made here for the first chunk) and their outcome to `result`."""
+    their rows to `builder` (made here for the first chunk; none when not `gather`) and their outcome to `result`."""
     members = cfg.members
     stacks = [Stack(cfg, setup, rows) for rows in plan_stacks(cfg, setup, members=chunk)]
     cols = metrics.columns(stacks[0].layer_columns, setup.task == "classification")
-    builder = builder or metrics.FrameBuilder(cols)
+    builder = builder or (metrics.FrameBuilder(cols) if gather else None)
     alive = set(chunk)
     gens = [torch.Generator().manual_seed(s) for s in cfg.seeds]
     for epoch in range(cfg.epochs + 1):
@@ -157,7 +161,8 @@ def _train_chunk(cfg: SweepConfig, setup: Setup, chunk: range, builder, result: 
         if result.snapshots is not None:
             keep(result.snapshots, epoch, stacks, members, alive - newly, newly)
         rows = metrics.epoch_rows(epoch, members, stats, sorted(alive), newly, cols)
-        builder.add(rows)
+        if builder is not None:
+            builder.add(rows)
         if on_epoch is not None:
             on_epoch(epoch, rows)
         result.epochs_done = epoch if result.status != "cancelled" else result.epochs_done

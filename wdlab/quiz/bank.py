@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-import pandas as pd
-
 from wdlab.settings.config import SweepConfig
 from wdlab.settings.params import to_query
 from wdlab.quiz.cards import DOWN, SAME, UP, Direction, MultipleChoice, Option, Outcome, Point, Run, Scenario, WhichCurve
@@ -300,30 +298,6 @@ def next_scenario(current: str | None, score: Score | None = None,
     order = list(bank[start:]) + list(bank[:start])
     fresh = [s for s in order if score is None or not score.done(s.id)]
     return (fresh or order)[0]
-
-
-def run_scenario(scenario: Scenario, limits=None, **kwargs) -> list[pd.DataFrame]:
-    """Train the scenario's runs headless (the app runs them as jobs instead), each checked against `limits`
-    first if given; kwargs go to run_sweep."""
-    return train_scenario(scenario, limits, **kwargs)[0]
-
-
-def train_scenario(scenario: Scenario, limits=None, **kwargs) -> tuple[list[pd.DataFrame], list]:
-    """(frames, models): each run's frame and, for a scenario whose questions read the model (quiz_model), its
-    parameter snapshots (else None), planned as the app's jobs plan them; quiz.grade takes both."""
-    from wdlab.engine import snapshots
-    from wdlab.engine.budget import validate
-    from wdlab.settings.config import DEFAULT_LIMITS
-    from wdlab.engine.sweep import run_sweep
-    pictures = any(getattr(q, "uses_models", False) for q in scenario.questions)
-    frames, models = [], []
-    for r in scenario.runs:
-        lim = limits or DEFAULT_LIMITS
-        est = validate(r.config, lim)
-        snaps = snapshots.for_sweep(r.config, lim.max_sweep_mb, est.bytes) if pictures else None
-        frames.append(run_sweep(r.config, snapshots=snaps, **kwargs).frame)
-        models.append(snaps)
-    return frames, models
 
 
 @dataclass

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import itertools
 import threading
 import time
@@ -12,11 +11,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from wdlab.engine import snapshots as snapshot_plan
-from wdlab.engine.budget import validate
-from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig
-from wdlab.frame.schema import FrameBuilder
 from wdlab.engine.snapshots import Snapshots
+from wdlab.run.train import Backend, InProcess, Rows, prepare, train
+from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig
 
 ACTIVE = ("queued", "running")
 
@@ -46,7 +43,7 @@ class JobStatus:
 
 
 class Job:
-    """One sweep. Its worker appends rows under the lock; pages read consistent snapshots."""
+    """One sweep. Its backend gathers rows (run.train.Rows); pages read consistent JobStatus copies."""
 
     def __init__(self, key: tuple, cfg: SweepConfig, data: Any, clock: Callable[[], float]):
         self.key, self.cfg, self.data, self._clock = key, cfg, data, clock
@@ -56,22 +53,18 @@ class Job:
         self.epochs_done, self.started, self.ended = 0, None, None
         self.diverged: dict = {}
         self.snapshots: Snapshots | None = None  # planned when it starts, within the sweep's memory budget
-        self._rows: FrameBuilder | None = None  # while running: the rows so far, as the engine reported them
+        self._rows: Rows | None = None  # while running: the rows so far, as the backend delivered them
         self._frame: pd.DataFrame | None = None
         self._frame_epoch = -1  # the epoch _frame was built at
         self._lock = threading.Lock()
         self.done_event = threading.Event()
         self.position = 0
 
-    def on_epoch(self, epoch: int, rows: dict[str, list]) -> None:
-        """The engine's per-epoch call with that epoch's rows (plain columns): kept; they become a DataFrame
-        only when someone looks."""
-        builder = self._rows
-        if builder is None:
-            builder = FrameBuilder(list(rows))
-        builder.add(rows)  # FrameBuilder.frame() never shows half an epoch to another thread
+    def progress(self, epoch: int, _rows) -> None:
+        """The backend's per-epoch call, after it gathered that epoch's rows: they become a DataFrame only when
+        someone looks."""
         with self._lock:
-            self._rows, self.epochs_done = builder, epoch
+            self.epochs_done = epoch
 
     def wait_for_epochs(self, epochs: int, timeout: float) -> bool:
         """Wait up to `timeout` s until `epochs` epochs are done or the job has ended, unless it is queued
@@ -130,19 +123,13 @@ class JobManager:
     `heartbeat_timeout` seconds (a janitor thread calls it every `reap_every` seconds).
     """
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS, *, runner: Callable | None = None,
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, *, backend: Backend | None = None,
                  max_results: int | None = None, max_result_bytes: int | None = None, heartbeat_timeout: float = 30.0,
                  reap_every: float = 5.0, clock: Callable[[], float] = time.monotonic, warm: bool = True,
                  torch_threads: int | None = None):
-        engine = None
-        if runner is None or warm or torch_threads is not None:
-            from wdlab.engine import sweep as engine  # the engine and its torch live there; this module only runs it
-        if runner is None:
-            runner = engine.run_sweep
-        self.limits, self.runner, self.clock = limits, runner, clock
-        # parameter snapshots for the pictures of the model: for runners that take them (the engine does)
-        takes = inspect.signature(runner).parameters.values()
-        self.snapshots = any(p.name == "snapshots" or p.kind is p.VAR_KEYWORD for p in takes)
+        # where sweeps train (default: in this process, which alone keeps parameter snapshots for the pictures)
+        self.backend = backend or InProcess()
+        self.limits, self.clock = limits, clock
         # finished results kept for reuse: by default the limits' bounds (entries and bytes)
         self.max_results = limits.max_results if max_results is None else max_results
         self.max_result_bytes = limits.max_result_mb * 2**20 if max_result_bytes is None else max_result_bytes
@@ -156,9 +143,9 @@ class JobManager:
         if torch_threads is not None:
             # Process-wide, before the workers' first op. More intra-op threads than free cores makes
             # OpenMP spin against the browser and the other sweeps: measured 1.4–62 s vs 0.6 s for one sweep.
-            engine.set_threads(torch_threads)
+            self.backend.set_threads(torch_threads)
         if warm:  # here, not in a worker: with a crowd polling, a worker importing the engine got too
-            engine.warm_up()  # little of the GIL and the queue stood still for minutes (benchmarks/load.py)
+            self.backend.warm_up()  # little of the GIL and the queue stood still for minutes (benchmarks/load.py)
         n = max(1, limits.max_concurrent_jobs)
         self._threads = [threading.Thread(target=self._work, daemon=True,
                                           name=f"wdlab-worker-{i}") for i in range(n)]
@@ -293,24 +280,23 @@ class JobManager:
                     job.status, job.position, job.started = "running", 0, self.clock()
             status, error = "done", ""
             try:
-                est = validate(job.cfg, self.limits, job.data)  # the engine trains what it is given
-                knobs = est.knobs()   # near the memory budget: in pieces (budget.plan)
-                if self.snapshots:
-                    snaps = snapshot_plan.for_sweep(job.cfg, self.limits.max_sweep_mb, est.bytes, job.data)
-                    with job._lock:
-                        job.snapshots = snaps
-                    knobs["snapshots"] = snaps
-                result = self.runner(job.cfg, data=job.data, on_epoch=job.on_epoch, cancel=job.cancel_event,
-                                     **knobs)
-                with job._lock:  # show exactly the engine's frame, not our concatenation of its epochs
-                    job._frame, job._rows = result.frame, None
-                    job.diverged = dict(result.diverged)
-                status = result.status
+                work = prepare(job.cfg, data=job.data, limits=self.limits, snapshots=self.backend.snapshots)
+                work.check()
+                plan = work.plans[0]
+                with job._lock:   # a page sees the rows and the snapshots while it trains
+                    job.snapshots, job._rows = plan.snapshots, work.rows
+                result = train(work, backend=self.backend, on_progress=job.progress, cancel=job.cancel_event)
+                outcome = result.outcomes[0]
+                with job._lock:   # the whole frame, built once
+                    job._frame, job._frame_epoch, job._rows = result.frame, job.epochs_done, None
+                    job.diverged = dict(outcome.diverged)
+                status = outcome.status
+                error = f"internal error: {outcome.error}" if status == "failed" else ""
             except ConfigError as e:
                 status, error = "failed", str(e)
             except Exception as e:  # a worker must survive any one sweep's failure
                 status, error = "failed", f"internal error: {type(e).__name__}: {e}"
-            result = None  # this thread waits for its next job holding nothing of the last one
+            work = plan = result = None  # this thread waits for its next job holding nothing of the last one
             with self._cond:
                 self._finish_locked(job, status, error)
             job = None

@@ -1,17 +1,21 @@
-"""Grids on Ray: each group (one architecture, optimizer and lr) becomes a Ray task; the same tidy frame back.
+"""Grids on Ray (`wdlab run --backend ray`): each group (one architecture, optimizer and lr) is a Ray task's share;
+the same tidy frame back.
 
 wdlab grows no scheduler of its own: Ray places the tasks on a local Ray it starts (and stops), or on a running
 cluster (`address`). Each task trains with as many torch threads as CPUs Ray gave it. Progress comes back
 through a small actor; a cancel (Ctrl-C) cancels the outstanding tasks and keeps the finished groups; a task
-that fails is reported with its group while the others' rows are kept.
+that fails is reported with its group while the others' rows are kept. A task trains with the knobs run.train
+planned for its sweep (a group is a part of it: within the same memory) and returns its rows as one frame.
 """
 from __future__ import annotations
 
+import importlib
 import os
-import threading
 import time
-from wdlab.settings.config import DEFAULT_LIMITS, Limits, SweepConfig
-from wdlab.run.grid import GridProgress, GridResult, GroupOutcome, combine, describe, groups, status_of
+
+from wdlab.run.grid import Outcome, first_member, groups
+from wdlab.run.train import Backend, Work
+from wdlab.settings.config import SweepConfig
 
 INSTALL = "--backend ray needs Ray, an optional extra: pip install -e '.[ray]' (or pip install 'ray[tune]==2.60.0')"
 
@@ -26,25 +30,24 @@ class RayMissing(RuntimeError):
 
 def _ray():
     try:
-        import ray
+        import ray  # deferred: an optional extra, only for --backend ray
     except ImportError:
         raise RayMissing(INSTALL) from None
     return ray
 
 
 def _package_dir() -> str:
-    return os.path.dirname(os.path.abspath(__file__))
+    """The wdlab package's folder (this module lives in wdlab/run/): the code Ray ships to its workers."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _train_group(cfg: SweepConfig, data, gid: int, tally, limits: Limits, runner: str):
+def train_group(cfg: SweepConfig, knobs: dict, data, gid: int, tally, sweep: str):
     """In a Ray worker: one group's sweep, on the torch threads its CPUs allow; epochs reported to `tally`."""
-    import importlib
-
-    import ray
-    import torch
+    import ray  # deferred: in the Ray worker
+    import torch  # deferred: in the Ray worker only; the driver imports no torch
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
     torch.set_num_threads(max(1, int(cpus)))
-    module, _, name = runner.partition(":")
+    module, _, name = sweep.partition(":")
     run = getattr(importlib.import_module(module), name)
     last = [0.0]
 
@@ -54,9 +57,7 @@ def _train_group(cfg: SweepConfig, data, gid: int, tally, limits: Limits, runner
             last[0] = now
             tally.report.remote(gid, epoch)
 
-    from wdlab.engine.budget import validate
-    est = validate(cfg, limits, data)
-    r = run(cfg, data=data, on_epoch=progress, **est.knobs())
+    r = run(cfg, data=data, on_epoch=progress, **knobs)   # the task gathers its rows: one frame back
     return r.frame, dict(r.diverged), r.status, r.epochs_done
 
 
@@ -73,62 +74,65 @@ class _Tally:
         return sum(self.done.values())
 
 
-def run_ray(cfgs: list[SweepConfig], *, data=None, address: str | None = None, num_cpus: int | None = None,
-            cpus_per_task: float = 1, limits: Limits = DEFAULT_LIMITS, on_progress: GridProgress | None = None,
-            cancel: threading.Event | None = None, runner: str = "wdlab.engine.sweep:run_sweep",
-            poll: float = 0.2) -> GridResult:
-    """Train every group of `cfgs` as a Ray task. With no address, start a local Ray of `num_cpus` CPUs (all
-    cores by default) and shut it down afterwards; with an address, join that cluster and leave it running.
-    `runner` ("module:function", run_sweep's signature) is what a task calls; the workers get this package's
-    own code (runtime_env py_modules), so a cluster needs only torch, pandas and Ray installed."""
-    ray = _ray()
-    todo = groups(cfgs)
-    started = not ray.is_initialized()
-    if started:
-        env = {"py_modules": [_package_dir()], "env_vars": {"OMP_NUM_THREADS": "1"}}
-        if address:
-            ray.init(address=address, runtime_env=env, logging_level="warning", log_to_driver=False)
-        else:
-            ray.init(**LOCAL, num_cpus=num_cpus, runtime_env=env, logging_level="warning", log_to_driver=False)
-    try:
-        return _gather(ray, todo, data, limits, on_progress, cancel, runner, poll, cpus_per_task)
-    finally:
+class Ray(Backend):
+    """Every group of a grid as a Ray task: one outcome per group. With no address, start a local Ray of `cpus`
+    CPUs (all cores by default) and shut it down afterwards; with an address, join that cluster and leave it
+    running. `sweep` ("module:function", run_sweep's signature) is what a task calls; the workers get this
+    package's own code (runtime_env py_modules), so a cluster needs only torch, pandas and Ray installed."""
+
+    def __init__(self, address: str | None = None, cpus: int | None = None, *, cpus_per_task: float = 1,
+                 sweep: str = "wdlab.engine.sweep:run_sweep", poll: float = 0.2):
+        self.address, self.cpus, self.cpus_per_task, self.sweep, self.poll = address, cpus, cpus_per_task, sweep, poll
+
+    def run(self, work: Work, on_progress, cancel):
+        ray = _ray()
+        started = not ray.is_initialized()
         if started:
-            ray.shutdown()
+            env = {"py_modules": [_package_dir()], "env_vars": {"OMP_NUM_THREADS": "1"}}
+            if self.address:
+                ray.init(address=self.address, runtime_env=env, logging_level="warning", log_to_driver=False)
+            else:
+                ray.init(**LOCAL, num_cpus=self.cpus, runtime_env=env, logging_level="warning", log_to_driver=False)
+        try:
+            return self._gather(ray, work, on_progress, cancel), ""
+        finally:
+            if started:
+                ray.shutdown()
+
+    def _gather(self, ray, work: Work, on_progress, cancel) -> list[Outcome]:
+        # (sweep, its group): every group of every sweep, in order; a refused sweep's groups fail with it
+        todo = [(a, g) for a, p in enumerate(work.plans) for g in groups([p.cfg])]
+        outcomes = [Outcome(g, status="failed", error=work.plans[a].failed().error)
+                    if work.plans[a].refused is not None else Outcome(g, status="cancelled") for a, g in todo]
+        tally = ray.remote(num_cpus=0)(_Tally).remote()
+        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(train_group)
+        data_ref = ray.put(work.data)
+        pending = {task.remote(g, work.plans[a].knobs, data_ref, gid, tally, self.sweep): gid
+                   for gid, (a, g) in enumerate(todo) if work.plans[a].refused is None}
+        shown = -1
+        while pending:
+            if cancel is not None and cancel.is_set():
+                for ref in pending:
+                    ray.cancel(ref)
+                break
+            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=self.poll)
+            for ref in ready:
+                gid = pending.pop(ref)
+                a, g = todo[gid]
+                try:
+                    frame, diverged, status, epochs = ray.get(ref)
+                    work.rows.put(a, first_member(work.plans[a].cfg, g), frame)
+                    outcomes[gid] = Outcome(g, diverged, status, "", epochs)
+                except Exception as e:  # noqa: BLE001 — a failed task is reported with its group
+                    cause = getattr(e, "cause", None) or e
+                    outcomes[gid] = Outcome(g, status="failed",
+                                            error=f"{type(cause).__name__}: {str(cause).splitlines()[0][:300]}")
+            if on_progress is not None:
+                done = ray.get(tally.total.remote())
+                if done != shown:
+                    shown = done
+                    on_progress(done, None)
+        return outcomes
 
 
-def _gather(ray, todo, data, limits, on_progress, cancel, runner, poll, cpus_per_task) -> GridResult:
-    tally = ray.remote(num_cpus=0)(_Tally).remote()
-    task = ray.remote(num_cpus=cpus_per_task, max_retries=0)(_train_group)
-    data_ref = ray.put(data)
-    pending = {task.remote(cfg, data_ref, gid, tally, limits, runner): gid for gid, cfg in enumerate(todo)}
-    outcomes = [GroupOutcome(cfg, status="cancelled") for cfg in todo]
-    shown = -1
-    while pending:
-        if cancel is not None and cancel.is_set():
-            for ref in pending:
-                ray.cancel(ref)
-            break
-        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=poll)
-        for ref in ready:
-            gid = pending.pop(ref)
-            try:
-                frame, diverged, status, epochs = ray.get(ref)
-                outcomes[gid] = GroupOutcome(todo[gid], frame, diverged, status, "", epochs)
-            except Exception as e:  # noqa: BLE001 — a failed task is reported with its group
-                cause = getattr(e, "cause", None) or e
-                outcomes[gid] = GroupOutcome(todo[gid], status="failed",
-                                             error=f"{type(cause).__name__}: {str(cause).splitlines()[0][:300]}")
-        if on_progress is not None:
-            done = ray.get(tally.total.remote())
-            if done != shown:
-                shown = done
-                on_progress(done, None)
-    return GridResult(combine(outcomes), outcomes, status_of(outcomes))
-
-
-def failure_lines(result: GridResult) -> list[str]:
-    return [f"group {describe(o.cfg)} failed: {o.error}" for o in result.failures]
-
-
-__all__ = ["run_ray", "RayMissing", "INSTALL", "failure_lines"]
+__all__ = ["Ray", "RayMissing", "INSTALL", "train_group"]

@@ -8,7 +8,7 @@
                                                    scheduler=tune.schedulers.ASHAScheduler(max_t=100)))
     tuner.fit()
 
-A trial is one group: the λ × seed members of one (architecture, optimizer, lr), trained in one stacked pass.
+A trial is one group: the λ × seed members of one (architecture, optimizer, lr), trained together in its process.
 Its settings are wdlab's URL keys (`lr`, `optimizer`, `wd`, `seeds`, `hidden`, `epochs`, …), each value a number
 or the text the URL takes. Each epoch is one `ray.tune.report(metrics)` — the Ray ≥ 2.x function-trainable API
 (`ray.tune.report(metrics: dict, *, checkpoint=None)`; older releases used `ray.air.session.report` (2.0–2.6)
@@ -24,6 +24,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import pandas as pd
+
+from wdlab.run.grid import GridResult
+from wdlab.run.train import prepare, train
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig
 from wdlab.settings.params import BY_KEY
 
@@ -54,35 +58,35 @@ def epoch_metrics(rows) -> dict[str, float]:
     return out
 
 
-def train(settings: Mapping[str, Any], report, limits: Limits = DEFAULT_LIMITS):
-    """Train the group and call report(metrics) after each epoch (epoch 0 = the initial weights is not
-    reported: Tune's first iteration is the first epoch). Returns the SweepResult."""
-    import pandas as pd
-
-    from wdlab.engine.budget import validate
-    from wdlab.engine.sweep import run_sweep
-    cfg = config_from_settings(settings)
-    est = validate(cfg, limits)
+def train_trial(settings: Mapping[str, Any], report, limits: Limits = DEFAULT_LIMITS) -> GridResult:
+    """Train the group in this process and call report(metrics) after each epoch (epoch 0 = the initial weights
+    is not reported: Tune's first iteration is the first epoch). ConfigError if its limits refuse it; a failed
+    run raises too, so Tune marks the trial failed."""
+    work = prepare(config_from_settings(settings), limits=limits)
+    work.check()
 
     def progress(epoch, rows):  # rows: that epoch's new rows, as plain columns
         if epoch > 0:
             report(epoch_metrics(pd.DataFrame(rows)))
 
-    return run_sweep(cfg, on_epoch=progress, **est.knobs())
+    result = train(work, on_progress=progress)
+    if result.failures:
+        raise RuntimeError(result.failures[0].error)
+    return result
 
 
 def trainable(config: dict) -> None:
     """The Tune function trainable (`tune.Tuner(trainable, param_space=...)`)."""
-    import torch
-    from ray import tune
+    import torch  # deferred: in the trial's process, which Ray started
+    from ray import tune  # deferred: Ray is an optional extra
     cpus = _assigned_cpus()
     torch.set_num_threads(max(1, int(cpus)))
-    train(config, tune.report)
+    train_trial(config, tune.report)
 
 
 def _assigned_cpus() -> float:
     try:
-        import ray
+        import ray  # deferred: inside a trial Ray is there; outside one it may not be installed
         return ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
     except Exception:  # noqa: BLE001 — outside a Ray worker: one thread
         return 1

@@ -1,0 +1,140 @@
+"""The `wdlab` command line's flags: the parser (from the declared settings) and the configs and data they ask for.
+
+Answering --help or a bad flag imports no torch, pandas or scikit-learn: only the settings' declarations.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+
+from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, SweepConfig, preset_config, preset_defaults, \
+    with_preset_defaults
+from wdlab.registry.dataset_spec import TASKS
+from wdlab.registry.datasets import DATASETS
+from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
+from wdlab.run.workers import cpus
+
+# One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
+# threads in one process ran a sweep 20–100× slower than one thread whenever another process competed for the
+# cores (the threads spin while waiting for each other; docs/CLI.md, Threads); one thread never collapsed, and
+# the members wdlab trains are small enough that a second thread gains little even on an idle machine.
+DEFAULT_THREADS = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line and status 2, no usage dump or traceback
+        self.exit(2, f"wdlab: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number ≥ 1, got {text!r}")
+    return int(text)
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= cpus():
+        raise argparse.ArgumentTypeError(f"takes a whole number from 1 to {cpus()} (the CPUs this machine gives "
+                                         f"wdlab), got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per optimizer × lr × "
+                                                "weight_decay × seed.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    own = [f"{n}: " + " ".join(f"--{BY_ATTR[k].key} {BY_ATTR[k].format(v)}" for k, v in preset_defaults(n).items())
+           for n, spec in DATASETS.items() if spec.defaults]
+    run = sub.add_parser("run", help="train a sweep and write the frame as CSV",
+                         epilog="Each preset brings its own settings, used for every flag not given (a flag given "
+                                "always wins): " + "; ".join(own))
+    defaults = preset_config(SweepConfig.preset)  # what `wdlab run` alone trains: the course's run
+    for p in PARAMS:
+        if p.key == "decay-bias":
+            run.add_argument("--no-decay-bias", dest="decay_bias", action="store_const", const="false",
+                             help="decay only weight matrices, not biases (like nanoGPT's groups)")
+            continue
+        nargs = "*" if p.kind in ("ints", "floats", "choices") else None
+        extra = {"action": "append"} if p.key == "hidden" else {}
+        more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
+        run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
+                         help=f"{p.full_help()} — {p.allowed()}{more} (default: the preset's own; the tutorial's "
+                              f"{p.format(getattr(defaults, p.attr))})",
+                         **extra)
+    run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")
+    run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
+    run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
+    run.add_argument("--out", help="write the CSV here instead of stdout (checked as writable before training)")
+    run.add_argument("--threads", type=_positive_int, default=DEFAULT_THREADS, metavar="N",
+                     help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
+                          "20–100× slower when another process competes)")
+    run.add_argument("--workers", type=_workers, default=1, metavar="N",
+                     help="train the sweep's members split across up to N worker processes of --threads torch "
+                          "threads each, at most one per CPU (default 1: in this process); fewer when other work "
+                          "keeps CPUs busy and the time model says fewer finish sooner (said on stderr)")
+    run.add_argument("--backend", choices=("local", "ray"), default="local",
+                     help="local: train here; ray: one Ray task per group (architecture, optimizer, lr)")
+    run.add_argument("--address", metavar="HOST:PORT", help="with --backend ray: join this Ray cluster "
+                     "(default: start a local Ray and stop it afterwards)")
+    run.add_argument("--ray-cpus", type=_positive_int, metavar="N",
+                     help="with --backend ray and no --address: CPUs of the local Ray (default: all cores)")
+    run.add_argument("--summary", action="store_true",
+                     help="after the run, print the best λ per (optimizer, lr) and how far it moves, on stderr")
+    run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
+    for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
+        if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus"):
+            code._add_action(copy.copy(action))
+    code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
+                      help="the member to write out: one of the --wd values and one of the --seeds")
+    code.add_argument("--member-optimizer", metavar="NAME",
+                      help="with several --optimizer values: the member's optimizer (one of them)")
+    code.add_argument("--member-lr", metavar="LR",
+                      help="with several --lr values: the member's learning rate (one of them)")
+    return parser
+
+
+def configs_from_args(args: argparse.Namespace) -> list[SweepConfig]:
+    """One config per architecture (--hidden given once, or several times for a grid)."""
+    values = {"preset": "csv"} if getattr(args, "data", None) is not None else {}
+    archs = getattr(args, "hidden", None)
+    for p in PARAMS:
+        raw = getattr(args, p.attr, None)
+        if raw is None or p.attr == "hidden":
+            continue
+        values[p.attr] = p.parse(",".join(raw) if isinstance(raw, list) else raw)
+    if getattr(args, "data", None) is not None and values["preset"] != "csv":
+        raise ConfigError(f"--data trains on your CSV; drop --preset {values['preset']}", "preset")
+    values = with_preset_defaults(values)  # a preset's own settings fill the flags not given
+    if not archs:
+        return [SweepConfig(**values)]
+    hidden = [BY_KEY["hidden"].parse(",".join(a)) for a in archs]
+    if len(set(hidden)) != len(hidden):
+        raise ConfigError("each --hidden architecture must be different", "hidden")
+    return [SweepConfig(**{**values, "hidden": h}) for h in hidden]
+
+
+def config_from_args(args: argparse.Namespace) -> SweepConfig:
+    """The one config of a run with one architecture."""
+    cfgs = configs_from_args(args)
+    if len(cfgs) > 1:
+        raise ConfigError("this command takes one architecture: give --hidden once", "hidden")
+    return cfgs[0]
+
+
+def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
+    """Your CSV (--data/--target/--task) as Data, or None for a built-in preset; ConfigError/CsvError if wrong."""
+    if args.data is None:
+        if cfg.preset == "csv":
+            raise ConfigError("--preset csv needs --data FILE.csv --target COLUMN", "preset")
+        for flag in ("target", "task"):
+            if getattr(args, flag) is not None:
+                raise ConfigError(f"--{flag} applies to your own table; add --data FILE.csv", flag)
+        return None
+    if not args.target:
+        raise ConfigError("--data needs --target COLUMN: the column to predict", "target")
+    from wdlab.data.reading import read_file  # deferred: pandas, only for a CSV
+    from wdlab.data.tables import load_csv  # deferred: pandas
+    vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
+    raw = read_file(args.data, DEFAULT_LIMITS)
+    return load_csv(raw, args.target, args.task, val_fraction=vf, limits=DEFAULT_LIMITS)
