@@ -11,8 +11,8 @@ from wdlab.engine.sweep import prepare, run_sweep
 from wdlab.reference import lr_lambda, reference_run
 from wdlab.registry import schedules
 from wdlab.registry.datasets import DATASETS
-from wdlab.run.grid import run_local
-from wdlab.run.workers import run_workers
+from wdlab.run.train import train
+from wdlab.run.workers import Workers
 from wdlab.settings.config import ConfigError, Member, SweepConfig
 
 TOL = 1e-12
@@ -143,7 +143,7 @@ def test_two_workers_train_a_schedule_as_in_process_and_a_member_does_not_depend
     cfg = SweepConfig(preset="moons", hidden=(16, 8), optimizers=("adamw", "sgd"), lrs=(0.003, 0.01), epochs=4,
                       batch_size=40, weight_decays=(0.0, 1e-2, 0.1), seeds=(0, 1), schedule="cosine",
                       warmup_epochs=1)
-    here, there = run_local([cfg]), run_workers([cfg], workers=2)
+    here, there = train([cfg]), train([cfg], backend=Workers(2))
     assert there.status == "done"
     pd.testing.assert_frame_equal(there.frame, here.frame, check_exact=True)
     whole = run_sweep(cfg).frame
