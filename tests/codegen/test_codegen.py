@@ -175,10 +175,12 @@ def test_a_layernorm_members_script_writes_the_norm_from_its_registry_entry(tmp_
 
 
 @pytest.mark.parametrize("cfg", [
-    SweepConfig(preset="moons", hidden=(16,), optimizer="adamw", lr=0.02, epochs=5, batch_size=64,  # 200 rows: last of 8
-                weight_decays=(0.5,), seeds=(1,), schedule="cosine", warmup_epochs=2, dtype="float64"),
-    SweepConfig(preset="sine", hidden=(16,), activation="tanh", optimizer="sgd", momentum=0.9, lr=0.05, epochs=7,
-                weight_decays=(0.01,), seeds=(0,), schedule="step", step_period=2, step_gamma=0.5, warmup_epochs=1),
+    SweepConfig(preset="moons", hidden=(16,), optimizers=("adamw",), lrs=(0.02,), epochs=5,
+                batch_size=64, weight_decays=(0.5,), seeds=(1,), schedule="cosine", warmup_epochs=2,
+                dtype="float64"),  # 200 rows: the last batch of 8
+    SweepConfig(preset="sine", hidden=(16,), activation="tanh", optimizers=("sgd",), momentum=0.9, lrs=(0.05,),
+                epochs=7, weight_decays=(0.01,), seeds=(0,), schedule="step", step_period=2, step_gamma=0.5,
+                warmup_epochs=1),
 ], ids=["adamw-cosine-warmup-minibatch", "sgd-step-full-batch"])
 def test_a_scheduled_members_script_writes_lambdalr_and_reproduces_the_member(cfg, tmp_path):
     frame = run_sweep(cfg).frame

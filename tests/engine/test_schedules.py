@@ -64,7 +64,7 @@ def test_chunked_and_sliced_members_keep_their_step_count():
 
 def test_a_plain_loop_written_here_with_lambdalr_equals_the_member():
     # the schedule written out from the issue's formula, not through wdlab: cosine after 1 warmup epoch
-    cfg = SweepConfig(preset="diabetes", hidden=(8,), optimizer="adamw", lr=0.01, epochs=3, batch_size=100,
+    cfg = SweepConfig(preset="diabetes", hidden=(8,), optimizers=("adamw",), lrs=(0.01,), epochs=3, batch_size=100,
                       weight_decays=(0.2,), seeds=(2,), schedule="cosine", warmup_epochs=1, dtype="float64")
     res = run_sweep(cfg, keep_params=True)
     data = DATASETS["diabetes"].make(0, None)
@@ -109,7 +109,7 @@ def test_adamw_shrink_follows_the_scheduled_lr_and_adam_l2_does_not():
     step by exactly −lr_0·λ·w (lr_0 = lr/2, not lr); Adam+L2's λ enters the gradient, which Adam rescales."""
     lr, wd = 0.01, 0.5
     for opt, follows in (("adamw", True), ("adam", False)):
-        cfg = SweepConfig(preset="moons", hidden=(8,), optimizer=opt, lr=lr, epochs=4, weight_decays=(0.0, wd),
+        cfg = SweepConfig(preset="moons", hidden=(8,), optimizers=(opt,), lrs=(lr,), epochs=4, weight_decays=(0.0, wd),
                           seeds=(0,), schedule="cosine", warmup_epochs=2, dtype="float64")
         stack = Stack(cfg, prepare(cfg), range(2))
         w0 = stack.flat_rows([0])[0].clone()

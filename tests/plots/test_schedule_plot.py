@@ -16,7 +16,7 @@ def test_lr_curve_is_lr_times_the_references_lambda_by_epoch():
 
 @pytest.mark.parametrize("opt,shrinks", [("adamw", 2), ("adam", 0)])
 def test_decoupled_decay_draws_each_positive_lambdas_shrink(opt, shrinks):
-    cfg = SweepConfig(preset="moons", optimizer=opt, epochs=5, weight_decays=(0.0, 0.01, 0.1), schedule="step",
+    cfg = SweepConfig(preset="moons", optimizers=(opt,), epochs=5, weight_decays=(0.0, 0.01, 0.1), schedule="step",
                       step_period=2, step_gamma=0.5)
     fig = schedule_figure(cfg, 150)
     lr_t = fig.data[0].y

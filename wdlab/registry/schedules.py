@@ -48,8 +48,8 @@ def _step(t, steps, cfg):
 SCHEDULES: dict[str, ScheduleSpec] = {s.name: s for s in (
     ScheduleSpec("constant", "constant", "lr throughout (after any warmup)", _constant,
                  lambda cfg: ["    return 1.0"]),
-    ScheduleSpec("cosine", "cosine", "lr·½(1 + cos(π·(t − W)/(T − W))) after the warmup: from lr down towards 0",
-                 _cosine, lambda cfg: ["    return 0.5 * (1 + math.cos(math.pi * (t - W) / (T - W)))"]),
+    ScheduleSpec("cosine", "cosine", "lr·½(1 + cos(π·(t − W)/(T − W))) after the warmup: from lr down "
+                 "towards 0", _cosine, lambda cfg: ["    return 0.5 * (1 + math.cos(math.pi * (t - W) / (T - W)))"]),
     ScheduleSpec("step", "step decay", "lr·γ^⌊epoch/period⌋: multiplied by step-gamma every step-period epochs",
                  _step, lambda cfg: [f"    return {cfg.step_gamma!r} ** (t // steps_per_epoch // {cfg.step_period})"]),
 )}
