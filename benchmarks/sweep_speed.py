@@ -99,7 +99,7 @@ def layernorm_rows(repeats: int, only: str | None) -> None:
             continue
         t = {}
         for norm in ("none", "layernorm"):
-            cfg = SweepConfig(preset="tutorial", optimizer="adamw", lr=0.01, epochs=40, weight_decays=WDS,
+            cfg = SweepConfig(preset="tutorial", optimizers=("adamw",), lrs=(0.01,), epochs=40, weight_decays=WDS,
                               seeds=SEEDS, norm=norm, **kw)
             eng, loop = [], []
             for _ in range(repeats):

@@ -21,8 +21,8 @@ LN = dict(norm="layernorm", **F64)
 @pytest.mark.parametrize("batch_size", [None, 96])        # 1000 rows: ten batches of 96, then one of 40
 def test_every_optimizer_with_layernorm_equals_its_own_torch_optim_run(optimizer, momentum, decay_bias, batch_size):
     assert set(OPTIMIZERS) == {"sgd", "adam", "adamw", "rmsprop"}     # a new optimizer joins this list
-    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizer=optimizer, momentum=momentum,
-                      lr=0.05 if optimizer == "sgd" else 0.01, epochs=4, batch_size=batch_size,
+    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizers=(optimizer,), momentum=momentum,
+                      lrs=(0.05 if optimizer == "sgd" else 0.01,), epochs=4, batch_size=batch_size,
                       weight_decays=(0.0, 1e-3, 0.03), seeds=(0, 5), decay_bias=decay_bias, **LN)
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True))
 
@@ -32,7 +32,7 @@ def test_a_collapsing_layernorm_net_stays_within_its_amplified_rounding():
     # epochs: LayerNorm then divides rounding-level differences of z by z's tiny spread across units, so any two
     # exact implementations drift apart (λ = 0.3, seed 0: autograd through the same buffer 1.6e-11 from the plain
     # loop, this engine 7e-12); smaller λ stay within 1e-12 (above)
-    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizer="rmsprop", lr=0.01, epochs=4,
+    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizers=("rmsprop",), lrs=(0.01,), epochs=4,
                       batch_size=96, weight_decays=(0.1, 0.3), seeds=(0, 5), decay_bias=True, **LN)
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True), tol=1e-10)
 
@@ -84,14 +84,14 @@ def test_layernorm_nets_take_the_hand_written_backward_and_it_equals_autograd():
 
 def test_a_layernorm_members_numbers_do_not_depend_on_its_sweep_mates():
     # float32, exact: LayerNorm's row-wise kernels must round a member the same way whoever shares the stack
-    base = dict(preset="tutorial", hidden=(32, 16), epochs=3, batch_size=100, optimizer="adamw", norm="layernorm")
+    base = dict(preset="tutorial", hidden=(32, 16), epochs=3, batch_size=100, optimizers=("adamw",), norm="layernorm")
     big = run_sweep(SweepConfig(weight_decays=(0.0, 1e-3, 1e-1), seeds=(0, 1, 2), **base)).frame
     alone = run_sweep(SweepConfig(weight_decays=(1e-3,), seeds=(1,), **base)).frame
     pd.testing.assert_frame_equal(member(big, 1e-3, 1), member(alone, 1e-3, 1), check_exact=True)
 
 
 def test_float32_layernorm_members_stay_within_rounding_of_torch_optim():
-    cfg = SweepConfig(preset="moons", hidden=(16, 16), norm="layernorm", optimizer="adamw", lr=0.01, epochs=5,
+    cfg = SweepConfig(preset="moons", hidden=(16, 16), norm="layernorm", optimizers=("adamw",), lrs=(0.01,), epochs=5,
                       batch_size=32, weight_decays=(0.0, 0.1), seeds=(0, 1))
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True), tol=2e-6)
 
@@ -99,7 +99,7 @@ def test_float32_layernorm_members_stay_within_rounding_of_torch_optim():
 def test_layernorm_gains_decay_like_biases():
     # decay_bias off: weights decay, gains and shifts don't (1-D, as the reference's nanoGPT groups); on: all
     for decay_bias, decayed in ((False, {"weight"}), (True, {"weight", "bias", "gain", "shift"})):
-        cfg = SweepConfig(preset="tutorial", hidden=(6,), norm="layernorm", optimizer="adam", lr=0.01,
+        cfg = SweepConfig(preset="tutorial", hidden=(6,), norm="layernorm", optimizers=("adam",), lrs=(0.01,),
                           weight_decays=(0.5,), seeds=(0,), decay_bias=decay_bias, epochs=1)
         stack = Stack(cfg, prepare(cfg), range(1))
         got = {s.kind for s in stack.net.segments if stack.net.rows(s, stack.decay).abs().sum() > 0}
