@@ -38,6 +38,10 @@ def script_name(cfg: SweepConfig, weight_decay: float, seed: int, *, optimizer: 
     return f"wdlab_{cfg.preset}_{opt}{lr_part}_wd{weight_decay:g}_seed{seed}.py".replace("-", "_")
 
 
+# the script's last line; it names which of the app's two training losses it is (frame.schema.LOSS_NAMES)
+FINAL_LABEL = "Final training loss (mean during the last epoch):"
+
+
 def member_script(cfg: SweepConfig, weight_decay: float, seed: int, *, csv: CsvSource | None = None,
                   lr: float | None = None, optimizer: str | None = None, expected: float | None = None,
                   link: str | None = None) -> str:
@@ -45,7 +49,8 @@ def member_script(cfg: SweepConfig, weight_decay: float, seed: int, *, csv: CsvS
     (`optimizer`, `lr`: one of the sweep's; needed only when it has several).
 
     It prints each epoch's training loss (the mean of its minibatch losses, as the app's train_loss) and ends
-    with `Final training loss: <value>`, the app's final train_loss for that member. A CSV sweep needs `csv`
+    with `Final training loss (mean during the last epoch): <value>`, the app's final train_loss for that member
+    (not train_eval_loss, the loss after the last step). A CSV sweep needs `csv`
     (how the app read and encoded the table: the script reads the file by its name). `expected` (the app's
     value) and `link` (the sweep's settings as URL parameters) are quoted in the header comment.
     """
@@ -141,7 +146,7 @@ def _loop_lines(cfg: SweepConfig, seed: int) -> list[str]:
               '        val_loss = criterion(model(X_val), y_val).item()',
               f'    print(f"epoch {{epoch}}/{epochs}: training loss {{train_loss:.8g}}, '
               'validation loss {val_loss:.8g}")',
-              'print("Final training loss:", train_loss)']
+              f'print("{FINAL_LABEL}", train_loss)']
     if cfg.batch_size is None:
         full = ["n = len(X_train)"]
         batched = False

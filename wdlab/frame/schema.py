@@ -27,6 +27,9 @@ DEFINITIONS = {
     "l2_bias": "l2_bias1…: ‖b‖₂ of each Linear layer's bias",
     "l2_gain": "l2_gain1…: ‖γ, β‖₂ of each LayerNorm's gain and bias (norm=layernorm)",
 }
+# The two training losses by name wherever a final value is shown (table, charts, exported script): they differ.
+LOSS_NAMES = {"train_loss": "train loss (mean during the last epoch)",
+              "train_eval_loss": "train loss (after the last step)"}
 _DTYPES = {"optimizer": object, "seed": np.int64, "epoch": np.int64, "diverged": np.bool_}
 
 

@@ -15,7 +15,7 @@ from wdlab.plots.scale import y_range
 from wdlab.registry.optimizers import OPTIMIZERS
 
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
-PANELS = (("train_loss", "Training loss"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
+PANELS = (("train_loss", "Training loss (mean during each epoch)"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
 PANEL_KEYS = tuple(k for k, _ in PANELS)
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
@@ -213,7 +213,7 @@ def wd_positions(wds) -> tuple[dict[float, float], list[float], list[str]]:
     return x, tickvals, ticktext
 
 
-SUMMARY = (("train_eval_loss", "Final training loss"), ("val_loss", "Final validation loss"),
+SUMMARY = (("train_eval_loss", "Training loss after the last step"), ("val_loss", "Final validation loss"),
            ("gap", "Generalization gap (val − train)"), ("l2_norm", "Final L2 norm ‖w‖₂"))
 
 

@@ -238,6 +238,15 @@ def preset_config(preset: str) -> SweepConfig:
     return SweepConfig(preset=preset, **preset_defaults(preset))
 
 
+def starting_group(cfg: SweepConfig) -> tuple[str, float]:
+    """The (optimizer, lr) group of a grid shown first: the one its preset starts from (e.g. Adam, lr 0.01) when
+    the grid has it; else that optimizer at the nearest lr (log scale); else the grid's first group."""
+    own = preset_config(cfg.preset)
+    opt = own.optimizers[0] if own.optimizers[0] in cfg.optimizers else cfg.optimizers[0]
+    lr = min(cfg.lrs, key=lambda x: abs(math.log(x / own.lrs[0])))
+    return opt, lr
+
+
 def with_preset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     """SweepConfig keyword values completed by their preset's defaults for every key the user did not set."""
     defaults = preset_defaults(values.get("preset", SweepConfig.preset))

@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from wdlab.codegen.script import member_script, script_name
+from wdlab.codegen.script import FINAL_LABEL, member_script, script_name
+from wdlab.frame.schema import LOSS_NAMES
 from wdlab.registry.datasets import DATASETS
-from wdlab.settings.config import SweepConfig
+from wdlab.settings.config import SweepConfig, starting_group
 from wdlab.settings.params import to_query
 from wdlab.plots.curves import group_label, wd_label
 from wdlab.ui.state import shown_index
@@ -24,7 +25,7 @@ def final_train_loss(frame: pd.DataFrame, w: float, s: int, optimizer: str | Non
     if lr is not None and "lr" in frame:
         mask &= frame["lr"] == lr
     rows = frame[mask]
-    return float(rows.sort_values("epoch")["train_loss"].iloc[-1]) if len(rows) else None
+    return float(rows.sort_values("epoch")["train_loss"].iloc[-1]) if len(rows) else None  # not train_eval_loss
 
 
 def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any = None) -> None:
@@ -55,7 +56,9 @@ def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any =
             note = (f"This run stopped at epoch {last}; the script trains all {cfg.epochs} epochs (its epoch "
                     f"{last} prints the same training loss, {expected:.8g}).")
         else:
-            note = f"It ends with `Final training loss: {expected!r}`, the final train loss of this model here."
+            note = (f"It ends with `{FINAL_LABEL} {expected!r}`: this model's {LOSS_NAMES['train_loss']}, the "
+                    f"last point of its training-loss curve. The table's {LOSS_NAMES['train_eval_loss']} is "
+                    "another number: the whole training set's loss with the final weights.")
         where = "in the folder that holds your table's file" if source is not None else "anywhere"
         name = script_name(cfg, w, s, optimizer=opt, lr=lr)
         st.caption(f"Save it and run `python {name}` ({where}; it needs torch"
@@ -74,6 +77,7 @@ def _group(cfg: SweepConfig, key: str) -> tuple[str, float]:
     if len(groups) == 1:
         return groups[0]
     i = st.selectbox("optimizer × learning rate", range(len(groups)),
-                     shown_index(range(len(groups)), f"{key}_code_group"), key=f"{key}_code_group",
+                     shown_index(range(len(groups)), f"{key}_code_group", groups.index(starting_group(cfg))),
+                     key=f"{key}_code_group",
                      format_func=lambda i: group_label(*groups[i]))
     return groups[i]

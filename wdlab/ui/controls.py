@@ -60,8 +60,15 @@ def selectbox(p, where, limits, **extra):
 
 
 def multiselect(p, where, limits, **extra):
+    # the tags in the order of their choices (the registry's), the order the config and every result list them
     where.multiselect(p.label, tuple(p.choices), shown(key(p)), key=key(p), format_func=p.name_of,
-                      select_all=False, help=help_of(p, limits), **extra)
+                      select_all=False, on_change=_in_choice_order, args=(p,), help=help_of(p, limits), **extra)
+
+
+def _in_choice_order(p) -> None:
+    order = list(p.choices)
+    st.session_state[key(p)] = sorted(st.session_state.get(key(p)) or [],
+                                      key=lambda c: order.index(c) if c in order else len(order))
 
 
 def grid(p, where, limits, **extra):

@@ -14,7 +14,7 @@ from wdlab.plots import grokking as grokplot
 from wdlab.plots.schedule import schedule_figure
 from wdlab.registry import schedules
 from wdlab.registry.datasets import DATASETS
-from wdlab.settings.config import SweepConfig
+from wdlab.settings.config import SweepConfig, starting_group
 from wdlab.ui.state import shown, shown_index
 from wdlab.ui.tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
 
@@ -89,8 +89,9 @@ def group_choice(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
     groups = [(o, lr) for o in cfg.optimizers for lr in cfg.lrs]
     if len(groups) == 1:
         return None
+    first = groups.index(starting_group(cfg))  # the group the learner started from, not the grid's corner
     i = st.selectbox("Show optimizer × learning rate", range(len(groups)), shown_index(range(len(groups)),
-                     f"{key}_group"), key=f"{key}_group", format_func=lambda i: plots.group_label(*groups[i]),
+                     f"{key}_group", first), key=f"{key}_group", format_func=lambda i: plots.group_label(*groups[i]),
                      help="The curves and the summary across λ show one group of the grid; the figure below "
                           "them compares every group.")
     return groups[i]
@@ -232,5 +233,5 @@ def chosen_group(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
     groups = [(o, lr) for o in cfg.optimizers for lr in cfg.lrs]
     if len(groups) == 1:
         return None
-    i = st.session_state.get(f"{key}_group", 0)
-    return groups[i if isinstance(i, int) and 0 <= i < len(groups) else 0]
+    i = st.session_state.get(f"{key}_group")
+    return groups[i] if isinstance(i, int) and 0 <= i < len(groups) else starting_group(cfg)

@@ -7,6 +7,7 @@ import urllib.parse
 import pandas as pd
 import streamlit as st
 
+from wdlab.frame.schema import LOSS_NAMES
 from wdlab.plots import curves as plots
 from wdlab.plots.scale import column_format
 from wdlab.settings.config import SweepConfig
@@ -61,8 +62,8 @@ def download_name(cfg: SweepConfig, tag: str = "", status: str = "done", epochs_
     return stem + (f"_cancelled-at-epoch-{epochs_done}" if status == "cancelled" else "") + ".csv"
 
 
-NAMES = {"optimizer": "optimizer", "lr": "lr", "weight_decay": "λ (weight_decay)", "train_loss": "final train loss",
-         "train_acc": "train acc", "train_eval_loss": "final train loss", "val_loss": "final val loss", "gap": "gap (val − train)",
+NAMES = {"optimizer": "optimizer", "lr": "lr", "weight_decay": "λ (weight_decay)", "train_loss": LOSS_NAMES["train_loss"],
+         "train_acc": "train acc", "train_eval_loss": LOSS_NAMES["train_eval_loss"], "val_loss": "final val loss", "gap": "gap (val − train)",
          "l2_norm": "‖w‖₂", "train_eval_acc": "train acc", "val_acc": "val acc"}
 
 
