@@ -231,8 +231,9 @@ BANK += (
     Scenario(
         "grokking-no-decay", "Grokking: does λ = 0 ever generalize?", GROK_SETUP, one(GROK),
         (EverPasses("val_acc", 0.5, Point(0.0), {
-            "no": "Without decay the network keeps the memorising solution it found first: nothing in the loss "
-                  "is left to learn from once every training pair is right, so nothing moves it.",
+            "no": "Without decay the network keeps the memorising solution it found first: once every training "
+                  "pair is right, cross-entropy still rewards wider margins, so its gradient keeps scaling up the "
+                  "same memorising weights (‖w‖₂ keeps growing) and nothing pulls them towards the small-norm rule.",
             "yes": "Here λ = 0 found some of the rule by itself."}),
          EverPasses("val_acc", 0.5, Point(0.2), {
              "yes": "With decay the memorising weights are pulled down step after step while the fit holds, and "

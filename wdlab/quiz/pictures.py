@@ -212,8 +212,12 @@ class PictureChange:
         return tuple((d, d) for d in DIRECTIONS)
 
     def prompt(self, scenario) -> str:
-        return (f"Going from {_at(scenario, self.before, self.before_epoch)} to "
-                f"{_at(scenario, self.after, self.after_epoch)}, the {MEASURES[self.what]} …")
+        ea, eb = self.before_epoch, self.after_epoch
+        if (ea, eb) != (None, None):  # one side at an epoch: name the other's too ("λ = 0 at epoch 44 to λ = 0")
+            ea, eb = (scenario.runs[p.run].config.epochs if e is None else e
+                      for p, e in ((self.before, ea), (self.after, eb)))
+        return (f"Going from {_at(scenario, self.before, ea)} to "
+                f"{_at(scenario, self.after, eb)}, the {MEASURES[self.what]} …")
 
     def needs(self) -> list[tuple[str, Point]]:
         if (self.before, self.before_epoch) == (self.after, self.after_epoch):
