@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, SweepConfig, preset_config, preset_defaults, \
     with_preset_defaults
@@ -21,7 +22,25 @@ DEFAULT_THREADS = 1
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one clear line and status 2, no usage dump or traceback
-        self.exit(2, f"wdlab: error: {message}\n")
+        self.exit(2, f"wdlab: error: {message}{self._guess(message)}\n")
+
+    def _guess(self, message: str) -> str:
+        """'; did you mean --optimizer?' for a mistyped flag (the top parser reports a subcommand's extras)."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        known = sorted(self._flags())
+        guesses = [m[0] for word in message.split(":", 1)[1].split() if word.startswith("--")
+                   for m in [difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.75)] if m]
+        return f"; did you mean {' / '.join(dict.fromkeys(guesses))}?" if guesses else ""
+
+    def _flags(self) -> set[str]:
+        flags = set()
+        for action in self._actions:
+            flags.update(o for o in action.option_strings if o.startswith("--"))
+            for sub in (action.choices or {}).values() if isinstance(action.choices, dict) else ():
+                if isinstance(sub, _Parser):
+                    flags |= sub._flags()
+        return flags
 
 
 def _positive_int(text: str) -> int:
@@ -56,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         extra = {"action": "append"} if p.key == "hidden" else {}
         more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
-                         help=f"{p.full_help()} — {p.allowed()}{more} (default: the preset's own; the tutorial's "
-                              f"{p.format(getattr(defaults, p.attr))})",
+                         help=f"{p.full_help()} — {p.allowed()}{more} (default: "
+                              + (p.format(defaults.preset) if p.attr == "preset" else  # not "the tutorial's tutorial"
+                                 f"the preset's own; the tutorial's {p.format(getattr(defaults, p.attr))}") + ")",
                          **extra)
     run.add_argument("--data", metavar="FILE", help="train on your own CSV table (implies --preset csv)")
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")

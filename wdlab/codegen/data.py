@@ -28,6 +28,7 @@ class CsvSource:
     val_fraction: float
     in_dim: int
     out_dim: int
+    encoding: str = "utf-8-sig"       # how the app read the file's bytes (data.reading.decode)
 
 
 def csv_source(raw: bytes, file_name: str, target: str, task: str | None = None, val_fraction: float = 0.2,
@@ -48,7 +49,7 @@ def csv_source(raw: bytes, file_name: str, target: str, task: str | None = None,
                   < t.df[col].notna().sum())
     return CsvSource(file_name, t.sep, tuple(t.df.columns), tuple(i.name for i in used),
                      tuple(i.name for i in used if i.role == "one-hot"), comma, target, target in t.numeric,
-                     task, float(val_fraction), data.in_dim, data.out_dim)
+                     task, float(val_fraction), data.in_dim, data.out_dim, t.encoding)
 
 
 def _wrap(prefix: str, items) -> list[str]:
@@ -72,7 +73,7 @@ def _csv_lines(s: CsvSource) -> list[str]:
     lines = [*STANDARDIZE_CODE,
         "# your table, read as the app read it: every cell as text, stripped; empty cells are missing",
         f"table = pd.read_csv({s.file_name!r}, sep={s.sep!r}, header=None, dtype=str, skipinitialspace=True, "
-        "encoding=\"utf-8-sig\")",
+        f"encoding={s.encoding!r})",
         "table = table.iloc[1:].reset_index(drop=True)  # the first row holds the names",
         *_wrap("table.columns = ", s.names),
         "table = table.apply(lambda s: s.str.strip()).replace(\"\", np.nan)",

@@ -53,6 +53,7 @@ class Table:
     numeric: dict[str, pd.Series] = field(default_factory=dict)  # columns whose every value is a number
     notes: list[str] = field(default_factory=list)
     twins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> every column of its header name
+    encoding: str = "utf-8-sig"                    # how the bytes were read (decode)
 
 
 def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -77,7 +78,7 @@ def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
 
 
 def parse(raw: bytes, limits: Limits) -> Table:
-    text = decode(raw, limits)
+    text, encoding = decode(raw, limits)
     sep = sniff(text)
     try:
         with warnings.catch_warnings():
@@ -89,7 +90,10 @@ def parse(raw: bytes, limits: Limits) -> Table:
         raise CsvError("empty", "the file has no data; choose a CSV file with a header row and data rows") from None
     except (pd.errors.ParserError, ValueError, csv.Error) as e:
         raise malformed(str(e), sep) from None
-    t = Table(df, sep)
+    t = Table(df, sep, encoding=encoding)
+    if encoding != "utf-8-sig":
+        t.notes.append(f"read as {ENCODINGS[encoding]} text: the file is not UTF-8 (Excel's plain \"CSV\" "
+                       "writes this); check accented letters in the preview")
     if sep != ",":
         t.notes.append(f"columns are separated by {DELIMITERS[sep]}")
     names, seen, groups = [], set(), {}
@@ -139,7 +143,13 @@ def parse(raw: bytes, limits: Limits) -> Table:
     return t
 
 
-def decode(raw: bytes, limits: Limits) -> str:
+# what a table that is not UTF-8 is read as, tried in order: Excel's "CSV" on Windows writes cp1252; latin-1
+# reads any byte (cp1252 leaves five undefined)
+ENCODINGS = {"cp1252": "Windows-1252 (Western European)", "latin-1": "Latin-1 (ISO-8859-1)"}
+
+
+def decode(raw: bytes, limits: Limits) -> tuple[str, str]:
+    """The file's text and the encoding it was read with: UTF-8 (a BOM allowed), else ENCODINGS in turn."""
     if not isinstance(raw, (bytes, bytearray)):
         raise CsvError("bad_option", f"expected the file's bytes, got {type(raw).__name__}")
     if len(raw) > limits.max_upload_bytes:
@@ -155,11 +165,12 @@ def decode(raw: bytes, limits: Limits) -> str:
     controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 32)))
     if b"\x00" in raw or controls > len(head) // 100:
         raise CsvError("binary", f"the file is binary data, not CSV text; {_EXPORT}")
-    try:
-        return bytes(raw).decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CsvError("not_utf8", f"the file is not UTF-8 text (byte {e.start} is 0x{raw[e.start]:02x}); save it as "
-                                   "UTF-8 CSV (Excel: Save As → CSV UTF-8) and try again") from None
+    for encoding in ("utf-8-sig", *ENCODINGS):
+        try:
+            return bytes(raw).decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")
 
 
 def sniff(text: str) -> str:

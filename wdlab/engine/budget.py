@@ -121,8 +121,8 @@ class Estimate:
                                   ("val_block_rows", self.val_block_rows)) if v}
 
     def describe(self) -> str:
-        t = f"{self.seconds:.0f} s" if self.seconds >= 1.5 else "1 s" if self.seconds >= 0.5 else "under a second"
-        return f"about {_mb(self.bytes)}, about {t}"
+        t = f"about {self.seconds:.0f} s" if self.seconds >= 0.5 else "under a second"  # never "about under"
+        return f"about {_mb(self.bytes)}, {t}"
 
 
 def _mb(b: float) -> str:

@@ -56,6 +56,7 @@ class Job:
         self._rows: Rows | None = None  # while running: the rows so far, as the backend delivered them
         self._frame: pd.DataFrame | None = None
         self._frame_epoch = -1  # the epoch _frame was built at
+        self._marks: list[tuple[int, float]] = []  # (epoch, clock) of the first and the latest progress call
         self._lock = threading.Lock()
         self.done_event = threading.Event()
         self.position = 0
@@ -65,6 +66,7 @@ class Job:
         someone looks."""
         with self._lock:
             self.epochs_done = epoch
+            self._marks = self._marks[:1] + [(epoch, self._clock())]
 
     def wait_for_epochs(self, epochs: int, timeout: float) -> bool:
         """Wait up to `timeout` s until `epochs` epochs are done or the job has ended, unless it is queued
@@ -94,11 +96,17 @@ class Job:
             now = self._clock()
             elapsed = ((self.ended or now) - self.started) if self.started is not None else 0.0
             total = self.cfg.epochs
-            eta = None
-            if self.status == "running" and self.epochs_done > 0:
-                eta = elapsed / self.epochs_done * (total - self.epochs_done)
+            eta = self._eta(now, total) if self.status == "running" else None
             return JobStatus(self.status, frame, self.epochs_done, total, self.position, elapsed, eta,
                             self.error, dict(self.diverged), self.snapshots)
+
+    def _eta(self, now: float, total: int) -> float | None:
+        """Seconds left at the rate measured between epochs (the set-up before the first one left out), counted
+        down between them: it never rises while the next epoch trains. None until two epochs have landed."""
+        if len(self._marks) < 2 or self._marks[-1][0] <= self._marks[0][0]:
+            return None
+        (e0, t0), (e1, t1) = self._marks[0], self._marks[-1]
+        return max(0.0, (t1 - t0) / (e1 - e0) * (total - e1) - (now - t1))
 
     def nbytes(self) -> int:
         snaps = self.snapshots

@@ -84,7 +84,7 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
             st.progress(0.0, text=f"Waiting in the queue: position {snap.position}. "
                                   "Sweeps run a few at a time on this server.")
         else:
-            left = f", about {snap.eta:.0f} s left" if snap.eta is not None else ""
+            left = time_left(snap.eta)
             st.progress(snap.epochs_done / max(snap.epochs_total, 1),
                         text=f"Training: epoch {snap.epochs_done} of {snap.epochs_total}{left}")
     if c2.button("Cancel", key=f"{key}_cancel", icon=":material/stop:"):
@@ -96,6 +96,17 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.
     results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared))
     results.diverged_notes(snap.diverged, job.cfg)
+
+
+def time_left(eta: float | None) -> str:
+    """The progress bar's time left, from the job's measured rate (None before two epochs have landed)."""
+    if eta is None:
+        return ", measuring the speed"
+    if eta < 10:
+        return ", a few seconds left"
+    if eta < 90:
+        return f", about {5 * round(eta / 5):.0f} s left"
+    return f", about {round(eta / 60):.0f} min left"
 
 
 def _throttled(job: Job, snap, key: str):
