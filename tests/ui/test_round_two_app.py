@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 
 # -- item 1: two final train loss numbers ------------------------------------------------------------------------
 def test_each_final_training_loss_is_named_and_the_script_prints_the_one_it_names(tmp_path):
-    at = finished(open_app("?preset=tutorial&wd=0,0.1&epochs=5&hidden=8&seeds=0"))
+    at = finished(open_app("?preset=tutorial&wd=0,0.1&epochs=5&hidden=8&seeds=0&compare-at=final"))
     frame = at.session_state["job"].snapshot().frame
     last = frame[(frame.epoch == 5) & (frame.weight_decay == 0.1) & (frame.seed == 0)]
     mean_loss, after_loss = last["train_loss"].item(), last["train_eval_loss"].item()

@@ -57,8 +57,9 @@ def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any =
                     f"{last} prints the same training loss, {expected:.8g}).")
         else:
             note = (f"It ends with `{FINAL_LABEL} {expected!r}`: this model's {LOSS_NAMES['train_loss']}, the "
-                    f"last point of its training-loss curve. The table's {LOSS_NAMES['train_eval_loss']} is "
-                    "another number: the whole training set's loss with the final weights.")
+                    "last point of its training-loss curve. The table's train loss is another number: the "
+                    "whole training set's loss with an epoch's end weights (read at the final epoch: its "
+                    f"{LOSS_NAMES['train_eval_loss']}).")
         where = "in the folder that holds your table's file" if source is not None else "anywhere"
         name = script_name(cfg, w, s, optimizer=opt, lr=lr)
         st.caption(f"Save it and run `python {name}` ({where}; it needs torch"
