@@ -215,3 +215,11 @@ def test_summary_prints_the_best_lambda_per_optimizer_and_lr(capsys):
     assert code == 0 and set(frame.optimizer) == {"adam", "adamw"} and set(frame.lr) == {0.01, 0.1}
     expected = summary_lines(frame, {n: s.label for n, s in OPTIMIZERS.items()}, "val_acc")
     assert err.splitlines() == [f"wdlab: {line}" for line in expected] and len(expected) == 1 + 4 + 2
+
+
+def test_summary_names_the_schedule_in_its_first_line(capsys):
+    code, _, err = run_main(["run", "--preset", "moons", "--hidden", "8", "--epochs", "6", "--optimizer", "adamw",
+                             "--wd", "0", "0.1", "--schedule", "cosine", "--warmup-epochs", "2", "--summary",
+                             "--quiet"], capsys)
+    assert code == 0
+    assert err.splitlines()[0].endswith("(mean over seeds), trained under cosine after 2 warmup epochs:"), err
