@@ -43,7 +43,8 @@ def test_the_summary_and_the_landscape_name_a_schedule_and_say_nothing_of_a_cons
                      schedule="cosine").items():
         page.query_params[k] = v
     page.run()
-    assert any(c.value.endswith("4 epochs on Two moons (noisy 2-D classification), trained under cosine.") for c in page.caption), \
+    ending = "4 epochs on Two moons (noisy 2-D classification), trained under cosine."
+    assert any(c.value.endswith(ending) for c in page.caption), \
         [c.value for c in page.caption]
     deadline = time.monotonic() + 120
     while not page.session_state["landscape_job"].snapshot(with_frame=False).finished:  # AppTest never polls

@@ -86,7 +86,8 @@ SCHEDULE_BANK = (
          Direction("l2_norm", Point(0.0), Point(1.0), {DOWN: "What decay took off while lr_t was large, the fit "
                    "did not win back once lr_t had faded."})),
         "torch's AdamW multiplies every weight by 1 − lr_t·λ each step with the scheduled lr_t, so decay follows "
-        "the schedule: under cosine it is strongest right after the warmup and fades to nothing as lr_t → 0. The late epochs, where the data gradient is small, are "
+        "the schedule: under cosine it is strongest right after the warmup and fades to nothing as lr_t → 0. "
+        "The late epochs, where the data gradient is small, are "
         "exactly where decay has almost no step size left to act with — the Explorer's lr_t figure shows the "
         "per-step shrink lr_t·λ.", at="final"),
 )
