@@ -254,6 +254,30 @@ class GatedRunner:
         return SweepResult(cfg, builder.frame(), "done", epochs_done=cfg.epochs, seconds=0.01)
 
 
+class HeldSweep:
+    """The real engine (run_sweep) held in a state, for the app's views (InProcess(HeldSweep(...))): it forwards
+    epochs before `hold_at` (None: every epoch), then waits at that epoch until `gate` opens or the job is
+    cancelled; fail=True raises before the first epoch (a failed job)."""
+
+    def __init__(self, hold_at: int | None = None, fail: bool = False):
+        self.hold_at, self.fail = hold_at, fail
+        self.gate = threading.Event()
+        self.held = threading.Event()   # set once a sweep waits at hold_at
+
+    def __call__(self, cfg, *, on_epoch, cancel, **kw):
+        from wdlab.engine.sweep import run_sweep
+        if self.fail:
+            raise RuntimeError("this sweep was made to fail")
+
+        def listen(epoch, rows):
+            if self.hold_at is not None and epoch >= self.hold_at:
+                self.held.set()
+                while not self.gate.wait(0.005) and not cancel.is_set():
+                    pass
+            on_epoch(epoch, rows)
+        return run_sweep(cfg, on_epoch=listen, cancel=cancel, **kw)
+
+
 # -- tables for the CSV tests -------------------------------------------------------------------------------------
 def csv_table(header, rows, sep=",") -> bytes:
     return (sep.join(header) + "\n" + "".join(sep.join(map(str, r)) + "\n" for r in rows)).encode()
