@@ -23,7 +23,7 @@ from wdlab.engine.budget import (COST, PAGE_SECONDS, Shape, activation_cost, est
 from wdlab.settings.config import SweepConfig
 
 WD8 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0)
-# (label, SweepConfig keywords, CSV (rows, features, task) or None, knobs: None = one piece, "plan:MB" = as
+# (label, SweepConfig keywords, CSV (rows, features, task) or None, knobs: None = one chunk, "plan:MB" = as
 # budget.estimate plans it for that per-sweep budget)
 TABLE = [
     ("tutorial default, full batch", dict(preset="tutorial", epochs=100), None, None),

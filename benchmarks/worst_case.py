@@ -2,7 +2,7 @@
 
 Searches presets and table shapes × hidden layouts × activation × precision × batch × validation split, each at
 the most epochs the demo's limits allow, for the longest and the most memory-hungry sweep; `--run` trains each
-in a fresh subprocess on one torch thread (as the app does: through run_sweep with the demo limits, in pieces if
+in a fresh subprocess on one torch thread (as the app does: through run_sweep with the demo limits, in chunks if
 planned) and prints wall and CPU seconds and peak memory. The target: the worst finishes within 15 s.
 """
 from __future__ import annotations
@@ -88,7 +88,7 @@ def run(cfg: SweepConfig, table) -> dict:
 
 
 def one(spec: dict) -> dict:
-    """In this (fresh) process: the sweep trained as the app trains it — in pieces near the budget, with the
+    """In this (fresh) process: the sweep trained as the app trains it — in chunks near the budget, with the
     snapshots its jobs keep — its time and peak memory."""
     from benchmarks.budget_table import make_data, measured
     from wdlab.engine import snapshots

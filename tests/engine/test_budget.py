@@ -1,5 +1,5 @@
 """The budget: a sweep's peak memory and time estimated before training, refused over the limits, trained in
-pieces near the memory limit, shown beside Train; the server's memory plan stays within its total."""
+chunks near the memory limit, shown beside Train; the server's memory plan stays within its total."""
 import pytest
 
 from wdlab.engine.budget import MB, NEAR, Shape, estimate, memory_plan, peak_bytes, plan, seconds, shape_of, validate
@@ -38,8 +38,8 @@ def test_time_counts_the_bottleneck_the_activation_and_the_validation_rows():
     assert seconds(cfg.replace(epochs=100), shape) == pytest.approx(t / 2, rel=0.05)
 
 
-def test_the_issues_links_are_refused_or_trained_in_pieces_by_the_demo():
-    # 855 MB in one piece: the demo trains it a few members at a time instead, within its per-sweep budget
+def test_the_issues_links_are_refused_or_trained_in_chunks_by_the_demo():
+    # 855 MB in one chunk: the demo trains it a few members at a time instead, within its per-sweep budget
     est = validate(ISSUE, DEMO_LIMITS)
     assert estimate(ISSUE).bytes > 5 * DEMO_LIMITS.max_sweep_mb * MB
     assert est.max_chunk_members and est.bytes <= DEMO_LIMITS.max_sweep_mb * MB
@@ -57,7 +57,7 @@ def test_the_issues_links_are_refused_or_trained_in_pieces_by_the_demo():
     assert e.value.field == "hidden"
 
 
-def test_near_the_memory_limit_a_sweep_is_planned_in_pieces_that_fit():
+def test_near_the_memory_limit_a_sweep_is_planned_in_chunks_that_fit():
     budget = Limits(max_sweep_mb=300, max_seconds=1e9)
     whole = estimate(ISSUE)
     assert whole.bytes > NEAR * 300 * MB and whole.max_chunk_members is None
@@ -65,21 +65,21 @@ def test_near_the_memory_limit_a_sweep_is_planned_in_pieces_that_fit():
     assert planned.max_chunk_members is not None and planned.val_block_rows is not None
     assert planned.bytes <= NEAR * 300 * MB < whole.bytes
     assert plan(ISSUE.replace(hidden=(16,)), budget).max_chunk_members is None  # small sweeps stay whole
-    validate(ISSUE, budget)  # accepted: it will be trained in pieces
+    validate(ISSUE, budget)  # accepted: it will be trained in chunks
 
 
-def test_run_sweep_trains_a_planned_sweep_in_pieces_with_the_same_numbers():
+def test_run_sweep_trains_a_planned_sweep_in_chunks_with_the_same_numbers():
     cfg = SweepConfig(preset="digits", hidden=(32,), epochs=2, weight_decays=WD8[:4], seeds=(0, 1),
                       dtype="float64")
     est = estimate(cfg)
-    tight = Limits(max_sweep_mb=est.bytes / MB * 0.9, max_seconds=1e9)   # over NEAR of it: in pieces
+    tight = Limits(max_sweep_mb=est.bytes / MB * 0.9, max_seconds=1e9)   # over NEAR of it: in chunks
     p = plan(cfg, tight)
     assert p.max_chunk_members is not None and p.max_chunk_members < len(cfg.members)
     seen = []
-    pieces = run_sweep(cfg, on_epoch=lambda e, rows: seen.append(len(rows["epoch"])), **validate(cfg, tight).knobs())
+    chunks = run_sweep(cfg, on_epoch=lambda e, rows: seen.append(len(rows["epoch"])), **validate(cfg, tight).knobs())
     whole = run_sweep(cfg)
     keys = ["optimizer", "lr", "weight_decay", "seed", "epoch", "diverged"]
-    assert (pieces.frame.drop(columns=keys).to_numpy()
+    assert (chunks.frame.drop(columns=keys).to_numpy()
             - whole.frame.drop(columns=keys).to_numpy()).__abs__().max() < 1e-12
     assert len(seen) > cfg.epochs + 1  # one report per group and epoch: the groups ran one after another
 

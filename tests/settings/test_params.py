@@ -132,3 +132,24 @@ def test_parse_refuses_with_config_error_naming_the_key():
     with pytest.raises(ConfigError, match="seeds takes comma-separated whole numbers") as e:
         BY_KEY["seeds"].parse("1,two")
     assert e.value.field == "seeds"
+
+
+@pytest.mark.parametrize("param", [p for p in PARAMS if p.low is not None or p.high is not None], ids=lambda p: p.key)
+def test_declared_bounds_are_the_ones_the_config_checks(param):
+    """A widget's min/max and help read the declaration; SweepConfig checks its own: they must not drift apart."""
+    integer = param.kind in ("int", "ints", "batch")
+    one = (lambda v: (v,)) if param.kind in ("ints", "floats") else (lambda v: v)
+    extra = {"optimizers": ("sgd",)} if param.attr == "momentum" else {}
+    step = 1 if integer else 1e-9
+    make = lambda v: SweepConfig(**{param.attr: one(int(v) if integer else float(v))}, **extra)  # noqa: E731
+    for bound, outside in ((param.low, -step), (param.high, step)):
+        if bound is None:
+            continue
+        if not (bound == param.low and param.open_low):
+            make(bound)
+        else:
+            make(bound + step)
+        with pytest.raises(ConfigError) as e:
+            make(bound + outside if not (bound == param.low and param.open_low) else bound)
+        assert e.value.field == param.attr
+    assert param.bounds()

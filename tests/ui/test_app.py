@@ -8,7 +8,7 @@ from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig, preset_config
 from wdlab.settings.params import from_query, to_query
 from support import chart_specs, finished, values
 from support import app
-from wdlab.ui.controls import cfg_to_state, state_to_cfg
+from wdlab.ui.fields import cfg_to_state, state_to_cfg
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")

@@ -10,7 +10,7 @@ from wdlab.plots import curves as plots
 from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
 from wdlab.settings.params import to_query
 from wdlab.plots.scale import column_format, y_range
-from wdlab.ui.controls import normalize_wds, state_to_cfg, cfg_to_state
+from wdlab.ui.fields import normalize_wds, state_to_cfg, cfg_to_state
 from wdlab.ui.results import download_name, table_view
 from support import chart_specs, finished
 from support import app as open_app

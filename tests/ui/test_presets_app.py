@@ -5,7 +5,7 @@ import pytest
 from wdlab.settings.config import preset_config
 from wdlab.registry.datasets import DATASETS
 from support import app
-from wdlab.ui.controls import cfg_to_state
+from wdlab.ui.fields import cfg_to_state
 from wdlab.ui.text import notes_of
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")

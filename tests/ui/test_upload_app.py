@@ -11,7 +11,7 @@ from wdlab.data.tables import inspect_csv, load_csv
 from wdlab.run.jobs import JobManager
 from wdlab.run.train import InProcess
 from wdlab.engine.sweep import run_sweep
-from wdlab.ui.controls import cfg_to_state, state_to_cfg
+from wdlab.ui.fields import cfg_to_state, state_to_cfg
 from support import csv_table as table, values
 from support import app as open_app
 from wdlab.ui.upload import LINK_NOTICE

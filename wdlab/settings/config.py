@@ -34,7 +34,7 @@ class Limits:
     max_upload_bytes: int = 5_000_000  # CSV upload size, in bytes (a whole number of Streamlit's MB: 10⁶ bytes)
     max_results: int = 32            # finished sweeps kept for reuse (LRU) ...
     max_result_mb: int = 256         # ... and their frames' total size
-    max_sweep_mb: float = 2000       # estimated peak memory of one sweep (wdlab.engine.budget); trained in pieces near it
+    max_sweep_mb: float = 2000       # estimated peak memory of one sweep (wdlab.engine.budget); trained in chunks near it
     max_seconds: float = 1800        # estimated time of one sweep on one core of the reference machine
     max_memory_mb: float = 8000      # the whole server: budget.memory_plan(limits) must stay within it
     max_sessions: int = 64           # visitors whose uploaded tables the memory plan provides for

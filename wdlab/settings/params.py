@@ -1,4 +1,5 @@
-"""Every setting declared once: its CLI flag / URL key, how to parse and print it. Drives CLI, URL, widgets."""
+"""Every setting declared once: its CLI flag / URL key, how to parse and print it, its label and bounds. Drives the
+CLI flags, the URL keys and the app's widgets (wdlab/ui/fields.py, controls.py); its kind decides the widget."""
 from __future__ import annotations
 
 import dataclasses
@@ -25,12 +26,44 @@ class Param:
     help: str
     # a tuple, or a registry (name -> spec) read whenever it is used: entries registered at run time are listed
     choices: tuple[str, ...] | Mapping[str, Any] = field(default=(), hash=False)
+    label: str = ""                # the widget's label (default: key)
+    noun: str = ""                 # the setting in a sentence, plural for lists (default: label)
+    low: float | None = None       # bounds of a number, of each for lists (SweepConfig checks them; a test holds
+    high: float | None = None      # the two equal); the server's Limits come on top at validation
+    open_low: bool = False         # low itself not allowed (a learning rate > 0)
+    step: float | None = None      # a number widget's +/- step
+    limit: str = ""                # the Limits field capping it: how many values (lists), the value (int)
+    show: Callable[[str], str] | None = field(default=None, compare=False)  # a choice's name on screen (default:
+                                   # its registry entry's label)
+
+    def __post_init__(self):
+        object.__setattr__(self, "label", self.label or self.key)
+        object.__setattr__(self, "noun", self.noun or self.label)
+
+    @property
+    def item(self) -> str:
+        """One value of a list setting, in a sentence ("learning rate")."""
+        return self.noun.removesuffix("s")
+
+    def bounds(self) -> str:
+        """The declared bounds as text: '> 0 and ≤ 10', '≥ 1', '' when none."""
+        num = lambda x: f"{x:g}" if abs(x) < 1e6 else str(int(x))  # noqa: E731  (2147483647, not 2.14748e+09)
+        low = "" if self.low is None else f"{'>' if self.open_low else '≥'} {num(self.low)}"
+        high = "" if self.high is None else f"≤ {num(self.high)}"
+        return " and ".join(t for t in (low, high) if t)
 
     def full_help(self) -> str:
         """help, then each registry entry's own help (e.g. every optimizer's rule)."""
         if not isinstance(self.choices, Mapping):
             return self.help
         return self.help + ": " + "; ".join(f"{n} = {spec.help}" for n, spec in self.choices.items())
+
+    def name_of(self, choice: str) -> str:
+        """A choice as the screen names it: `show`, else its registry entry's label."""
+        if self.show is not None:
+            return self.show(choice)
+        spec = self.choices.get(choice) if isinstance(self.choices, Mapping) else None
+        return getattr(spec, "label", choice)
 
     def allowed(self) -> str:
         return {
@@ -117,20 +150,33 @@ def _fmt(v: Any) -> str:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("preset", "preset", "choice", "dataset", DATASETS),
-    Param("hidden", "hidden", "ints", "hidden layer widths (empty = a linear model)"),
-    Param("activation", "activation", "choice", "activation between layers", ACTIVATIONS),
-    Param("norm", "norm", "choice", "normalization after each hidden Linear, before its activation", NORMS),
-    Param("optimizer", "optimizers", "choices", "torch.optim optimizers, one model each", OPTIMIZERS),
-    Param("lr", "lrs", "floats", "learning rates, one model each"),
-    Param("momentum", "momentum", "float", "SGD momentum"),
-    Param("epochs", "epochs", "int", "training epochs"),
-    Param("batch-size", "batch_size", "batch", "minibatch size (full = the whole training set)"),
-    Param("wd", "weight_decays", "floats", "weight_decay values, one model each"),
-    Param("seeds", "seeds", "ints", "seeds: initial weights and batch order (and the course's data)"),
-    Param("val-fraction", "val_fraction", "fraction", "held-out fraction (default: the dataset's own)"),
-    Param("decay-bias", "decay_bias", "bool", "decay biases too (torch's default) or only weight matrices"),
-    Param("dtype", "dtype", "choice", "floating-point precision", DTYPES),
+    Param("preset", "preset", "choice", "dataset", DATASETS,
+          label="Experiment (dataset)", noun="dataset", show=lambda n: DATASETS[n].title),
+    Param("hidden", "hidden", "ints", "hidden layer widths (empty = a linear model)",
+          label="hidden widths", low=1, limit="max_layers"),
+    Param("activation", "activation", "choice", "activation between layers", ACTIVATIONS, label="activation"),
+    Param("norm", "norm", "choice", "normalization after each hidden Linear, before its activation", NORMS,
+          label="normalization"),
+    Param("optimizer", "optimizers", "choices", "torch.optim optimizers, one model each", OPTIMIZERS,
+          label="Optimizers (one model each)", noun="optimizers"),
+    Param("lr", "lrs", "floats", "learning rates, one model each",
+          label="learning rates (one model each)", noun="learning rates", low=0, high=10, open_low=True,
+          limit="max_lr_values"),
+    Param("momentum", "momentum", "float", "SGD momentum",
+          label="SGD momentum (0 = plain SGD)", noun="momentum", low=0, high=0.999, step=0.05),
+    Param("epochs", "epochs", "int", "training epochs", label="epochs", low=1, step=10, limit="max_epochs"),
+    Param("batch-size", "batch_size", "batch", "minibatch size (full = the whole training set)",
+          label="batch size", low=1),
+    Param("wd", "weight_decays", "floats", "weight_decay values, one model each",
+          label="weight_decay values λ (one model each)", noun="weight_decay values", low=0, high=100,
+          limit="max_wd_values"),
+    Param("seeds", "seeds", "ints", "seeds: initial weights and batch order (and the course's data)",
+          label="seeds", low=0, high=2**31 - 1, limit="max_seeds"),
+    Param("val-fraction", "val_fraction", "fraction", "held-out fraction (default: the dataset's own)",
+          label="validation fraction", low=0.05, high=0.5),
+    Param("decay-bias", "decay_bias", "bool", "decay biases too (torch's default) or only weight matrices",
+          label="decay biases too", noun="decay biases"),
+    Param("dtype", "dtype", "choice", "floating-point precision", DTYPES, label="precision"),
 )
 BY_KEY = {p.key: p for p in PARAMS}
 BY_ATTR = {p.attr: p for p in PARAMS}

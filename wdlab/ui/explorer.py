@@ -5,10 +5,11 @@ import streamlit as st
 
 from wdlab.settings.config import ConfigError
 from wdlab.registry.datasets import DATASETS
-from wdlab.registry.optimizers import OPTIMIZERS
-from wdlab.settings.params import from_query, to_query
+from wdlab.settings.params import BY_ATTR, from_query, to_query
 from wdlab.engine.budget import plan, validate
+from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.ui import controls
+from wdlab.ui import fields
 from wdlab.ui import live
 from wdlab.ui import results
 from wdlab.ui import upload
@@ -50,7 +51,7 @@ def explorer_page() -> None:
         st.header("Sweep")
         cfg, errors = controls.sweep_controls(lim)  # each error is shown under its field
     table = None
-    if controls.current_state()["preset"] == "csv":
+    if fields.current_state()["preset"] == "csv":
         st.subheader("Your table")
         if st.session_state.get("url_csv"):
             upload.link_notice()
@@ -82,10 +83,10 @@ def explorer_page() -> None:
     elif cfg is not None:
         c2.caption("Upload a usable table above to train.")
     else:
-        fields = ", ".join(dict.fromkeys(controls.LABELS.get(e.field, e.field) for e in errors))
+        names = ", ".join(dict.fromkeys(BY_ATTR[e.field].noun for e in errors))
         with c2:
             note("error", f"Fix {'this setting' if len(errors) == 1 else f'these {len(errors)} problems'} on the "
-                          f"left (in red under each field) to train: {fields}.")
+                          f"left (in red under each field) to train: {names}.")
     autorun = st.session_state.pop("autorun", False) and cfg is not None and cfg.preset != "csv"
     if ready and (pressed or autorun):
         st.session_state["url_warnings"] = [] if pressed else st.session_state.get("url_warnings", [])

@@ -5,12 +5,12 @@ from typing import Any, Mapping
 
 import streamlit as st
 
-from wdlab.settings.config import preset_config
 from wdlab.registry.datasets import DATASETS
+from wdlab.settings.config import preset_config
+from wdlab.ui.fields import NAMES, NOUNS, PREFIX, cfg_to_state, current_state
 
 LOADED = "_controls_loaded"   # the widget values the app itself last put there (a link, a dataset pick, a reset)
 OWN = "_controls_own"         # the fields the visitor changed by hand since: a dataset pick keeps them
-WIDGET = {"optimizers": "optimizer", "lrs": "lr"}   # the widgets named like the URL keys
 
 
 def switch(current: Mapping[str, Any], loaded: Mapping[str, Any], own, target: Mapping[str, Any],
@@ -19,7 +19,7 @@ def switch(current: Mapping[str, Any], loaded: Mapping[str, Any], own, target: M
     put there (and stays so until a reset); every other field, except `keep` (a page's own grid), takes the
     picked preset's value (`target`, its preset_config as widget values). Returns (new values, own fields)."""
     own = set(own) | {n for n, v in current.items() if n != "preset" and n in loaded and v != loaded[n]}
-    keep = {WIDGET.get(k, k) for k in keep}
+    keep = {NAMES.get(k, k) for k in keep}
     new = {n: (current.get(n, v) if n in own or n in keep else v) for n, v in target.items()}
     return {**new, "preset": target["preset"]}, sorted(own)
 
@@ -32,7 +32,6 @@ def remember(values: Mapping[str, Any], own=()) -> None:
 
 def apply_preset(keep=()) -> None:
     """The selectbox's on_change: the picked preset's settings, the visitor's own values kept."""
-    from wdlab.ui.controls import PREFIX, cfg_to_state, current_state
     current = current_state()
     target = cfg_to_state(preset_config(current["preset"]))
     new, own = switch(current, st.session_state.get(LOADED, {}), st.session_state.get(OWN, ()), target, keep)
@@ -50,23 +49,20 @@ def reset_to_preset(keep=()) -> None:
 
 def differing(keep=()) -> list[str]:
     """The visitor's own fields whose value is not the current preset's (what the note names)."""
-    from wdlab.ui.controls import cfg_to_state, current_state
     current = current_state()
     target = cfg_to_state(preset_config(current["preset"]))
-    skip = {WIDGET.get(k, k) for k in keep}
+    skip = {NAMES.get(k, k) for k in keep}
     own = set(st.session_state.get(OWN, ()))
     return [n for n in current if n in own and n not in skip and current[n] != target.get(n)]  # sidebar order
 
 
-def own_note(preset: str, labels: Mapping[str, str], keep=()) -> None:
+def own_note(preset: str, keep=()) -> None:
     """Under the dataset: which of the visitor's own settings differ from the preset's, and a button to take
     the preset's instead."""
     names = differing(keep)
     if not names:
         return
-    attr = {v: k for k, v in WIDGET.items()}
-    st.caption(f"Kept as you set them, not {DATASETS[preset].name}'s own: "
-               + ", ".join(labels.get(attr.get(n, n), n) for n in names) + ".")
+    st.caption(f"Kept as you set them, not {DATASETS[preset].name}'s own: " + ", ".join(NOUNS[n] for n in names) + ".")
     st.button(f"Use {DATASETS[preset].name}'s own settings", key="preset_reset", on_click=reset_to_preset,
               args=(keep,), icon=":material/restart_alt:",
               help="every setting above and below as this dataset brings it (its network, optimizer, lr, epochs, λ)")
