@@ -74,9 +74,9 @@ def test_each_task_runs_on_the_threads_its_cpus_give(local_ray):
     assert ray.get(threads.remote()) == 2
 
 
-def run_cli(*argv, **kw):
+def run_cli(*argv, timeout=600, **kw):
     return subprocess.run([sys.executable, "-m", "wdlab", "run", *argv], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, **kw)
+                          timeout=timeout, **kw)
 
 
 def test_the_cli_joins_a_real_head_node_and_gives_the_local_frame(tmp_path):
@@ -105,6 +105,18 @@ def test_the_cli_joins_a_real_head_node_and_gives_the_local_frame(tmp_path):
             head.wait(60)
         except subprocess.TimeoutExpired:
             head.kill()
+
+
+@pytest.mark.parametrize("address,says", [("127.0.0.1:{port}", "cannot reach a Ray cluster at 127.0.0.1:{port}"),
+                                          ("ray://127.0.0.1:{port}", "cannot reach a Ray cluster at"),
+                                          ("no-port-here", "--address takes HOST:PORT")])
+def test_an_unreachable_address_fails_within_seconds_in_one_line(address, says):
+    port = free_port()   # nothing listens there
+    start = time.monotonic()
+    out = run_cli("--backend", "ray", "--address", address.format(port=port), "--preset", "moons", "--epochs", "2",
+                  "--wd", "0", "--hidden", "4", timeout=60)
+    assert out.returncode == 2 and time.monotonic() - start < 20, out.stderr[-2000:]
+    assert out.stderr.count("\n") == 1 and says.format(port=port) in out.stderr and out.stdout == ""
 
 
 def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp_path):

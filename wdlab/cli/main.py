@@ -17,7 +17,7 @@ from wdlab.engine.budget import validate
 from wdlab.registry.dataset_spec import not_a_file
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.run.grid import describe, groups, total_epochs
-from wdlab.run.ray_backend import Ray, RayMissing
+from wdlab.run.ray_backend import Ray, RaySetupError
 from wdlab.run.train import InProcess, prepare, train
 from wdlab.run.workers import Workers, busy_cpus, cpus, prestart
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError
@@ -126,7 +126,7 @@ def _main(argv: list[str] | None) -> int:
         else None
     try:
         result = train(work, backend=backend, on_progress=progress, cancel=cancel)
-    except RayMissing as e:
+    except RaySetupError as e:   # not installed, or its --address unreachable
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
     finally:

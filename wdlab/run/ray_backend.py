@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 import time
 
 from wdlab.run.grid import Outcome, first_member, groups
@@ -24,8 +25,27 @@ INSTALL = "--backend ray needs Ray, an optional extra: pip install -e '.[ray]' (
 LOCAL = {"address": "local", "include_dashboard": False, "_node_ip_address": "127.0.0.1"}
 
 
-class RayMissing(RuntimeError):
+class RaySetupError(RuntimeError):
+    """Ray cannot start or be reached: one line for the user, nothing trained."""
+
+
+class RayMissing(RaySetupError):
     """Ray is not installed."""
+
+
+def check_address(address: str, timeout: float = 3.0) -> None:
+    """Fail in seconds, in one line, when nothing listens at a cluster's HOST:PORT (ray://HOST:PORT for Ray
+    Client; "auto" is Ray's own search): ray.init retried an unreachable one every ~41 s, deaf to Ctrl-C."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RaySetupError(f"--address takes HOST:PORT (or ray://HOST:PORT, or auto), got {address[:60]!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        why = e.strerror or str(e) or type(e).__name__
+        raise RaySetupError(f"cannot reach a Ray cluster at {address[:60]}: {why}") from None
 
 
 def _ray():
@@ -87,6 +107,8 @@ class Ray(Backend):
     def run(self, work: Work, on_progress, cancel):
         ray = _ray()
         started = not ray.is_initialized()
+        if started and self.address:
+            check_address(self.address)
         if started:
             env = {"py_modules": [_package_dir()], "env_vars": {"OMP_NUM_THREADS": "1"}}
             if self.address:
@@ -135,4 +157,4 @@ class Ray(Backend):
         return outcomes
 
 
-__all__ = ["Ray", "RayMissing", "INSTALL", "train_group"]
+__all__ = ["Ray", "RayMissing", "RaySetupError", "INSTALL", "check_address", "train_group"]
