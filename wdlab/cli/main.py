@@ -124,27 +124,43 @@ def _main(argv: list[str] | None) -> int:
 
     previous = signal.signal(signal.SIGINT, interrupt) if threading.current_thread() is threading.main_thread() \
         else None
+    again = False   # a second Ctrl-C ended training at once
     try:
         result = train(work, backend=backend, on_progress=progress, cancel=cancel)
+        frame = result.frame
     except RaySetupError as e:   # not installed, or its --address unreachable
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
+    except KeyboardInterrupt:   # the second Ctrl-C: what the backend gathered so far is kept all the same
+        again, result, frame = True, None, work.rows.frame()
+    finally:
+        if previous is not None:  # writing the result is quick: a Ctrl-C now would only lose it
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if progress is not None:
+            progress.close()
+    try:
+        if cancel.is_set() and frame.empty:   # nothing to keep: an earlier --out stays as it was
+            kept = f"; --out {args.out} left as it was" if args.out and os.path.exists(args.out) else ""
+            sys.stderr.write(f"wdlab: interrupted before any epoch finished: nothing written{kept}\n")
+            return INTERRUPTED
+        where, lost = deliver(frame, args.out)   # where it could go: --out, stdout, or a recovery file
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-        if progress is not None:
-            progress.close()
-    where, lost = deliver(result.frame, args.out)   # where it could go: --out, stdout, or a recovery file
     if lost:
         sys.stderr.write(f"wdlab: error: {lost}\n")
+    if again:
+        sys.stderr.write(f"wdlab: interrupted twice: training stopped at once; wrote the {len(frame)} rows "
+                         f"gathered by then to {where}\n")
+        return INTERRUPTED
     if result.note and not args.quiet:
         sys.stderr.write(f"wdlab: {result.note}\n")
     several = len(result.outcomes) > 1
     for group, (o, lr, w, s), epoch in result.diverged:
-        where = f" ({describe(group)})" if several else ""
-        sys.stderr.write(f"wdlab: member optimizer={o} lr={lr:g} weight_decay={w:g} seed={s}{where} diverged at "
+        tag = f" ({describe(group)})" if several else ""
+        sys.stderr.write(f"wdlab: member optimizer={o} lr={lr:g} weight_decay={w:g} seed={s}{tag} diverged at "
                          f"epoch {epoch}\n")
-    if args.summary and not result.frame.empty:
+    if args.summary and not frame.empty:
         from wdlab.frame.landscape import summary_lines  # deferred: pandas, not at --help time
         metric = "val_acc" if "val_acc" in result.frame else "val_loss"
         for line in summary_lines(result.frame, {n: s.label for n, s in OPTIMIZERS.items()}, metric):
