@@ -172,3 +172,20 @@ def test_a_layernorm_members_script_writes_the_norm_from_its_registry_entry(tmp_
     code = member_script(cfg, 0.5, 1)
     assert "    nn.LayerNorm(16)," in code and "nn.LayerNorm(8)," in code and "LayerNorm's gains" in code
     check_member(cfg, frame, 0.5, 1, code, tmp_path)
+
+
+@pytest.mark.parametrize("cfg", [
+    SweepConfig(preset="moons", hidden=(16,), optimizers=("adamw",), lrs=(0.02,), epochs=5,
+                batch_size=64, weight_decays=(0.5,), seeds=(1,), schedule="cosine", warmup_epochs=2,
+                dtype="float64"),  # 200 rows: the last batch of 8
+    SweepConfig(preset="sine", hidden=(16,), activation="tanh", optimizers=("sgd",), momentum=0.9, lrs=(0.05,),
+                epochs=7, weight_decays=(0.01,), seeds=(0,), schedule="step", step_period=2, step_gamma=0.5,
+                warmup_epochs=1),
+], ids=["adamw-cosine-warmup-minibatch", "sgd-step-full-batch"])
+def test_a_scheduled_members_script_writes_lambdalr_and_reproduces_the_member(cfg, tmp_path):
+    frame = run_sweep(cfg).frame
+    w, s = cfg.weight_decays[0], cfg.seeds[0]
+    code = member_script(cfg, w, s)
+    assert "optim.lr_scheduler.LambdaLR(optimizer, lr_factor)" in code and "scheduler.step()" in code
+    assert "LambdaLR" not in member_script(cfg.replace(schedule="constant", warmup_epochs=0), w, s)
+    check_member(cfg, frame, w, s, code, tmp_path, tol=1e-9 if cfg.dtype == "float64" else 1e-6)

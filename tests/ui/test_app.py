@@ -76,7 +76,7 @@ def test_every_control_defaults_to_the_value_it_shows():
     at.toggle(key="main_log_y").set_value(True)
     at.run()  # a link's values and a visitor's changes alike
     assert at.multiselect(key="cfg_lr").value == ["0.03"] and at.toggle(key="main_log_y").value is True
-    assert len(at.text_input) == 4 and len(at.number_input) == 2
+    assert len(at.text_input) == 4 and len(at.number_input) == 3   # momentum, epochs, warmup epochs
     for e in [*at.text_input, *at.number_input, *at.toggle]:
         assert e.proto.default == e.value, e.key
     for e in [*at.selectbox, *at.radio]:

@@ -12,6 +12,7 @@ from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.registry.schedules import SCHEDULES
 
 DTYPES = ("float32", "float64")
 
@@ -127,6 +128,10 @@ class SweepConfig:
     val_fraction: float | None = None
     decay_bias: bool = True
     dtype: str = "float32"
+    schedule: str = "constant"        # lr_t = lr·f(t): wdlab.registry.schedules
+    warmup_epochs: int = 0            # linear warmup before any schedule
+    step_period: int = 30             # step decay: every step_period epochs ...
+    step_gamma: float = 0.1           # ... lr is multiplied by step_gamma
 
     def __post_init__(self):
         def fix(name, value):
@@ -188,6 +193,11 @@ class SweepConfig:
             _number("val_fraction", self.val_fraction, 0.05, 0.5)
         if not isinstance(self.decay_bias, bool):
             raise ConfigError("decay_bias must be true or false", "decay_bias")
+        _choice("schedule", self.schedule, tuple(SCHEDULES))
+        _integer("warmup_epochs", self.warmup_epochs, 0, max(0, self.epochs - 1),
+                 label="warmup_epochs (fewer than the epochs)")
+        _integer("step_period", self.step_period, 1)
+        _number("step_gamma", self.step_gamma, 0.0, 1.0, open_low=True)
 
     @property
     def members(self) -> list[Member]:
