@@ -213,8 +213,7 @@ def interrupted_run(argv: list[str], *, env: dict | None = None, timeout: float 
         assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
         time.sleep(0.05)
     for i in range(signals):
-        if i:
-            time.sleep(0.5)
+        time.sleep(0.5 if i else 0)
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
     code = proc.wait(timeout)
@@ -258,30 +257,6 @@ class GatedRunner:
                 if cancel.is_set():
                     return SweepResult(cfg, builder.frame(), "cancelled", epochs_done=epoch)
         return SweepResult(cfg, builder.frame(), "done", epochs_done=cfg.epochs, seconds=0.01)
-
-
-class HeldSweep:
-    """The real engine (run_sweep) held in a state, for the app's views (InProcess(HeldSweep(...))): it forwards
-    epochs before `hold_at` (None: every epoch), then waits at that epoch until `gate` opens or the job is
-    cancelled; fail=True raises before the first epoch (a failed job)."""
-
-    def __init__(self, hold_at: int | None = None, fail: bool = False):
-        self.hold_at, self.fail = hold_at, fail
-        self.gate = threading.Event()
-        self.held = threading.Event()   # set once a sweep waits at hold_at
-
-    def __call__(self, cfg, *, on_epoch, cancel, **kw):
-        from wdlab.engine.sweep import run_sweep
-        if self.fail:
-            raise RuntimeError("this sweep was made to fail")
-
-        def listen(epoch, rows):
-            if self.hold_at is not None and epoch >= self.hold_at:
-                self.held.set()
-                while not self.gate.wait(0.005) and not cancel.is_set():
-                    pass
-            on_epoch(epoch, rows)
-        return run_sweep(cfg, on_epoch=listen, cancel=cancel, **kw)
 
 
 # -- tables for the CSV tests -------------------------------------------------------------------------------------

@@ -2,15 +2,15 @@
 a grokking preset, the comparison, the landscape) opened on a job that is queued, starting (no rows yet),
 training, cancelled (by this visitor, or elsewhere before it started), failed, diverging, diverged or done.
 
-The app's one JobManager is built here on the real engine held at an epoch (support.HeldSweep), so each state
+The app's one JobManager is built here on the real engine held at an epoch (HeldSweep below), so each state
 lasts as long as the test looks at it."""
 import dataclasses
+import threading
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from support import HeldSweep
 from wdlab.run.jobs import JobManager
 from wdlab.run.train import InProcess
 from wdlab.settings.config import SweepConfig
@@ -19,6 +19,28 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 SMALL = {"epochs": "8", "hidden": "8", "seeds": "0"}
 DIVERGING = {"optimizer": "sgd", "lr": "1", "wd": "0,50", "epochs": "40"}   # λ = 50 at lr 1: inf within 30 epochs
 BLOCKER = SweepConfig(epochs=3, weight_decays=(0.0,), seeds=(0,))   # holds the one worker: the page's job waits
+
+
+class HeldSweep:
+    """The real engine (run_sweep) held in a state, for the app's views (InProcess(HeldSweep(...))): it forwards
+    epochs before `hold_at` (None: every epoch), then waits at that epoch (`held` set) until `gate` opens or the
+    job is cancelled; fail=True raises before the first epoch (a failed job)."""
+
+    def __init__(self, hold_at: int | None = None, fail: bool = False):
+        self.hold_at, self.fail, self.gate, self.held = hold_at, fail, threading.Event(), threading.Event()
+
+    def __call__(self, cfg, *, on_epoch, cancel, **kw):
+        from wdlab.engine.sweep import run_sweep
+        if self.fail:
+            raise RuntimeError("this sweep was made to fail")
+
+        def listen(epoch, rows):
+            if self.hold_at is not None and epoch >= self.hold_at:
+                self.held.set()
+                while not self.gate.wait(0.005) and not cancel.is_set():
+                    pass
+            on_epoch(epoch, rows)
+        return run_sweep(cfg, on_epoch=listen, cancel=cancel, **kw)
 
 
 def _explorer():
