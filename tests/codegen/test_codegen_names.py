@@ -23,7 +23,7 @@ HEADERS = ["Lot Frontage", "Lot Area", "Year Built", "Year Remod/Add", "Mas Vnr 
            'it\'s "quoted" \'\'\' and """triple""" \\ with a backslash',
            "two\nlines and __import__('os').system('echo hacked')",
            "Neighborhood", "SalePrice"]
-CFG = SweepConfig(preset="csv", hidden=(8,), optimizer="adam", lr=0.01, epochs=4, weight_decays=(0.0, 0.01),
+CFG = SweepConfig(preset="csv", hidden=(8,), optimizers=("adam",), lrs=(0.01,), epochs=4, weight_decays=(0.0, 0.01),
                   seeds=(0,), val_fraction=0.25)
 
 
