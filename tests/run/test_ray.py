@@ -129,7 +129,8 @@ def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp
     assert "Traceback" not in text and "wdlab: interrupted: wrote the" in text
     frame = pd.read_csv(target) if target.stat().st_size > 1 else pd.DataFrame(columns=["arch"])
     for _, rows in frame.groupby("arch"):   # a finished group whole, an unfinished one's finished epochs whole
-        assert (rows.groupby("epoch").size() == 2).all() and list(rows.epoch.unique()) == list(range(rows.epoch.max() + 1))
+        assert (rows.groupby("epoch").size() == 2).all()
+        assert list(rows.epoch.unique()) == list(range(rows.epoch.max() + 1))
 
 
 SLOW = ["--backend", "ray", "--ray-cpus", "2", "--preset", "tutorial", "--hidden", "256", "256", "--epochs", "1500",
