@@ -12,6 +12,7 @@ from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, SweepConfig, pres
 from wdlab.registry.dataset_spec import TASKS
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
+from wdlab.settings.reading import COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.run.workers import cpus
 
 # One torch thread unless --threads says otherwise: on shared cores two OpenMP threads spin while waiting for each
@@ -87,10 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --backend ray and no --address: CPUs of the local Ray (default: all cores)")
     run.add_argument("--summary", action="store_true",
                      help="after the run, print the best λ per (optimizer, lr) and how far it moves, on stderr")
+    run.add_argument("--compare-at", choices=COMPARED_AT, default=DEFAULT_AT,
+                     help=f"where --summary reads each member (default {DEFAULT_AT}): best = "
+                          f"{describe_at('best')}; final = the last epoch; last = {describe_at('last')}. The CSV "
+                          "keeps every epoch")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
     for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
-        if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus"):
+        if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus",
+                               "compare_at"):
             code._add_action(copy.copy(action))
     code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
                       help="the member to write out: one of the --wd values and one of the --seeds")

@@ -163,7 +163,8 @@ def _main(argv: list[str] | None) -> int:
     if args.summary and not frame.empty:
         from wdlab.frame.landscape import summary_lines  # deferred: pandas, not at --help time
         metric = "val_acc" if "val_acc" in result.frame else "val_loss"
-        for line in summary_lines(result.frame, {n: s.label for n, s in OPTIMIZERS.items()}, metric):
+        labels = {n: s.label for n, s in OPTIMIZERS.items()}
+        for line in summary_lines(result.frame, labels, metric, args.compare_at):
             sys.stderr.write(f"wdlab: {line}\n")
     for o in result.failures:  # a failed group is named; the others' rows are in the output
         sys.stderr.write(f"wdlab: error: group {describe(o.cfg)} failed: {o.error}\n")
