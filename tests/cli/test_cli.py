@@ -102,6 +102,10 @@ def test_diverged_members_are_reported_on_stderr(capsys):
     (["run", "--out", "/proc/wdlab.csv"], "cannot create a file in /proc"),
     (["run", "--batch-size", "0"], "batch_size must be a whole number ≥ 1, got 0"),
     (["run", "--threads", "0"], "--threads: takes a whole number ≥ 1"),
+    # absurd numbers: one line, not a traceback from torch or a raylet killed (issue 26, item 7)
+    (["run", "--threads", "99999999999999999"], "--threads: takes at most"),
+    (["run", "--backend", "ray", "--ray-cpus", "99999999999999"], "--ray-cpus: takes at most"),
+    (["run", "--workers", "99999999999999999999"], "--workers: takes a whole number from 1 to"),
     (["run", "--data", "/tmp"], "is a folder; pass a CSV file"),
     (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["fly"], "invalid choice: 'fly'"),
@@ -215,3 +219,11 @@ def test_summary_prints_the_best_lambda_per_optimizer_and_lr(capsys):
     assert code == 0 and set(frame.optimizer) == {"adam", "adamw"} and set(frame.lr) == {0.01, 0.1}
     expected = summary_lines(frame, {n: s.label for n, s in OPTIMIZERS.items()}, "val_acc")
     assert err.splitlines() == [f"wdlab: {line}" for line in expected] and len(expected) == 1 + 4 + 2
+
+
+def test_summary_names_the_schedule_in_its_first_line(capsys):
+    code, _, err = run_main(["run", "--preset", "moons", "--hidden", "8", "--epochs", "6", "--optimizer", "adamw",
+                             "--wd", "0", "0.1", "--schedule", "cosine", "--warmup-epochs", "2", "--summary",
+                             "--quiet"], capsys)
+    assert code == 0
+    assert err.splitlines()[0].endswith("(mean over seeds), trained under cosine after 2 warmup epochs:"), err

@@ -50,6 +50,15 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _at_most_cpus(text: str) -> int:
+    """A count of threads or CPUs: 1 to the CPUs this machine gives wdlab (an absurd one crashed torch or Ray)."""
+    n = _positive_int(text)
+    if n > cpus():
+        raise argparse.ArgumentTypeError(f"takes at most {cpus()} (the CPUs this machine gives wdlab), got "
+                                         f"{text[:30]!r}")
+    return n
+
+
 def _workers(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= cpus():
         raise argparse.ArgumentTypeError(f"takes a whole number from 1 to {cpus()} (the CPUs this machine gives "
@@ -84,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
     run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
     run.add_argument("--out", help="write the CSV here instead of stdout (checked as writable before training)")
-    run.add_argument("--threads", type=_positive_int, default=DEFAULT_THREADS, metavar="N",
+    run.add_argument("--threads", type=_at_most_cpus, default=DEFAULT_THREADS, metavar="N",
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
     run.add_argument("--workers", type=_workers, default=1, metavar="N",
@@ -95,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="local: train here; ray: one Ray task per group (architecture, optimizer, lr)")
     run.add_argument("--address", metavar="HOST:PORT", help="with --backend ray: join this Ray cluster "
                      "(default: start a local Ray and stop it afterwards)")
-    run.add_argument("--ray-cpus", type=_positive_int, metavar="N",
+    run.add_argument("--ray-cpus", type=_at_most_cpus, metavar="N",
                      help="with --backend ray and no --address: CPUs of the local Ray (default: all cores)")
     run.add_argument("--summary", action="store_true",
                      help="after the run, print the best λ per (optimizer, lr) and how far it moves, on stderr")

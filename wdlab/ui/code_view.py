@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from wdlab.codegen.data import DEFAULT_FILE, plain_file_name
 from wdlab.codegen.script import FINAL_LABEL, member_script, script_name
 from wdlab.frame.schema import LOSS_NAMES
 from wdlab.registry.datasets import DATASETS
@@ -60,7 +61,9 @@ def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any =
                     "last point of its training-loss curve. The table's train loss is another number: the "
                     "whole training set's loss with an epoch's end weights (read at the final epoch: its "
                     f"{LOSS_NAMES['train_eval_loss']}).")
-        where = "in the folder that holds your table's file" if source is not None else "anywhere"
+        where = "anywhere" if source is None else "in the folder that holds your table's file" \
+            if plain_file_name(source.file_name) is not None else f"in a folder holding your table's file, saved as " \
+            f"{DEFAULT_FILE}"  # the script never reads a path or a URL
         name = script_name(cfg, w, s, optimizer=opt, lr=lr)
         st.caption(f"Save it and run `python {name}` ({where}; it needs torch"
                    + (", pandas and numpy" if source is not None else "")

@@ -14,7 +14,7 @@ from wdlab.plots.curves import curves_figure, select_group
 from wdlab.plots.landscape import landscape_figure
 from wdlab.ui import controls
 from wdlab.ui import live
-from wdlab.ui.results import CHART_CONFIG, view_from_query
+from wdlab.ui.results import CHART_CONFIG, trained, view_from_query
 from wdlab.ui.state import POLL_SECONDS, limits, manager, owner
 from wdlab.ui.text import note
 
@@ -93,7 +93,7 @@ def landscape_page() -> None:
     if cfg is not None:
         c2.caption(f"{len(cfg.optimizers)} optimizer(s) × {len(cfg.lrs)} lr × {len(cfg.weight_decays)} λ × "
                    f"{len(cfg.seeds)} seed(s) = {len(cfg.members)} models, {cfg.epochs} epochs on "
-                   f"{DATASETS[cfg.preset].title}.")
+                   f"{DATASETS[cfg.preset].title}{trained(cfg)}.")
     autorun = st.session_state.pop("landscape_autorun", False)
     if cfg is not None and (pressed or autorun):
         st.query_params.from_dict(to_query(cfg))
@@ -131,7 +131,7 @@ def _live_maps(metric: str, which: str, axis: str) -> None:
     if snap.finished:
         st.rerun(scope="app")
     st.progress(snap.epochs_done / max(snap.epochs_total, 1),
-                text="Waiting in the queue" if snap.status == "queued"
+                text=f"Waiting in the queue: position {snap.position}" if snap.status == "queued"
                 else f"Training: epoch {snap.epochs_done} of {snap.epochs_total} — the cells fill in as it trains")
     _draw(job, metric, which, axis, live_view=True)
 
@@ -172,7 +172,7 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
         lines.append(f"In {unit}: " + "; ".join(sentence(OPTIMIZERS[o].label, m, unit) for o, m in moves.items()) + ".")
     for line in lines:
         st.markdown(line)
-    st.caption(RULE.format(what=describe_at(which), metric=metric,
+    st.caption(RULE.format(what=describe_at(which) + trained(job.cfg), metric=metric,
                            best="lowest" if metric.endswith("loss") else "highest"))
     if live_view or chosen is None:
         if not live_view:
