@@ -11,7 +11,7 @@ def test_run_help_text(capsys):
         main(["run", "--help"])
     assert e.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "the tutorial's tutorial" not in out and "(default: tutorial)" in out
+    assert "the tutorial's tutorial" not in out and "(default: tutorial)" in out and "%%" not in out
     assert "(default: the preset's own; the tutorial's 64)" in out  # the other flags keep the preset's own
 
 

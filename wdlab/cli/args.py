@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         extra = {"action": "append"} if p.key == "hidden" else {}
         more = "; give --hidden again for another architecture (a grid)" if p.key == "hidden" else ""
         run.add_argument(f"--{p.key}", dest=p.attr, nargs=nargs, metavar=p.key.upper().replace("-", "_"),
-                         help=f"{p.full_help()} — {p.allowed()}{more}".replace("%", "%%") + " (default: "
+                         help=f"{p.full_help()} — {p.allowed()}{more} (default: "
                               + (p.format(defaults.preset) if p.attr == "preset" else  # not "the tutorial's tutorial"
                                  f"the preset's own; the tutorial's {p.format(getattr(defaults, p.attr))}") + ")",
                          **extra)
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--compare-at", choices=COMPARED_AT, default=DEFAULT_AT,
                      help=f"where --summary reads each member (default {DEFAULT_AT}): best = "
                           f"{describe_at('best')}; final = the last epoch; last = {describe_at('last')}. The CSV "
-                          "keeps every epoch".replace("%", "%%"))  # argparse formats help with %
+                          "keeps every epoch")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
     for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
