@@ -5,6 +5,7 @@ import torch
 
 from wdlab.engine import optim_step
 from wdlab.engine.net import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
+from wdlab.engine.rotation import Rotation
 from wdlab.registry.optimizers import OPTIMIZERS
 
 
@@ -31,9 +32,10 @@ class Stack:
         self.sidx = torch.tensor([seed_index[r.seed] for r in rows])
         dtype = getattr(torch, cfg.dtype)
         self.net = StackedNet([setup.models[i] for i in self.sidx.tolist()], cfg.activation, dtype, norm=cfg.norm)
-        self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments))
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)
+        self.rotation = Rotation(self.net)
+        self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments)) + self._law_columns()
         self.frozen: list[int] = []
         n = setup.n_train
         self.batch = min(cfg.batch_size or n, n)
@@ -107,6 +109,26 @@ class Stack:
         return (coupled_t.to(dtype) if coupled_t.any() else None,
                 shrink_t.to(dtype) if (shrink_t != 1).any() else None)
 
+    def _law_columns(self) -> list[str]:
+        """rot1…rotL (every hidden Linear), max_abs_w, and eff_lr1…eff_lrL where a normalization follows each
+        hidden Linear (its (W, b) is then scale-invariant): the columns wdlab.laws compares with its predictions."""
+        L = self.rotation.L
+        eff = [f"eff_lr{k}" for k in range(1, L + 1)] if self.net.norm is not None else []
+        return [f"rot{k}" for k in range(1, L + 1)] + ["max_abs_w"] + eff
+
+    def _law_stats(self, sq: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """This epoch's rot{k} (mean angle per step; NaN at epoch 0), max_abs_w (over the parameters the decay
+        rule covers, whatever the member's λ) and eff_lr{k} = lr / (‖W_k‖² + ‖b_k‖²)."""
+        out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())}
+        net = self.net
+        out["max_abs_w"] = torch.stack([net.rows(s, net.flat).abs().amax(1).double() for s in net.segments
+                                        if len(s.shape) >= 2 or self.cfg.decay_bias]).amax(0)
+        if net.norm is not None:
+            lr = torch.tensor([r.lr for r in self.rows], dtype=torch.float64)
+            for k in range(1, self.rotation.L + 1):
+                out[f"eff_lr{k}"] = lr / (sq[f"l2_weight{k}"] + sq[f"l2_bias{k}"])
+        return out
+
     def _loss_and_grad(self, out, y):
         return member_losses_and_grad(out, y, self.task)
 
@@ -133,6 +155,7 @@ class Stack:
             self.primed = False
             if self.frozen:  # diverged members stay at zero: no gradient, so no decay or step moves them
                 net.zero_members(self.frozen)
+            self.rotation.before(net.flat)
             with torch.no_grad():
                 if self.decay is not None:
                     net.flat.grad.addcmul_(net.flat, self.decay)   # torch: grad = grad.add(param, alpha=λ)
@@ -140,6 +163,7 @@ class Stack:
                     net.flat.mul_(self.shrink)                     # torch: param.mul_(1 - lr·λ)
             for opt in self.optimizers:
                 optim_step.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/engine/optim_step.py)
+            self.rotation.after(net.flat)
             loss_sum += losses.double()
             if self.task == "classification":
                 correct += member_correct(out, yb)
@@ -177,6 +201,7 @@ class Stack:
             stats["l2_norm"] = sum(sq.values()).sqrt()
             for name, v in sq.items():
                 stats[name] = v.sqrt()
+            stats.update(self._law_stats(sq))
             if self.task == "classification":
                 n, nv = self.X.shape[1], self.Xv.shape[1]
                 stats.update(train_acc=train_correct.double() / n, train_eval_acc=eval_correct.double() / n,
