@@ -19,7 +19,7 @@ def _libc():
 
 def steady() -> None:
     """Fix glibc's mmap threshold. By default it rises to the size of the largest block freed, after which
-    tensors of that size come from the heap, whose freed space fragments: a sweep trained in 24 member groups
+    tensors of that size come from the heap, whose freed space fragments: a sweep trained in 24 chunks
     peaked at 298 MB where one group needs 114 (benchmarks/worst_case.py); with the threshold fixed, 123 MB.
     Fixing it also pins the trim threshold at glibc's 128 KB, so every step's few-MB temporaries (logits,
     their softmax) were handed back and faulted in again: 190k page faults in 5 epochs of a 194-256-97

@@ -14,10 +14,8 @@ from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
 from wdlab.run.workers import cpus
 
-# One torch thread unless --threads says otherwise. Measured on this project's 2 shared cores: two OpenMP
-# threads in one process ran a sweep 20–100× slower than one thread whenever another process competed for the
-# cores (the threads spin while waiting for each other; docs/CLI.md, Threads); one thread never collapsed, and
-# the members wdlab trains are small enough that a second thread gains little even on an idle machine.
+# One torch thread unless --threads says otherwise: on shared cores two OpenMP threads spin while waiting for each
+# other and ran 20–100× slower whenever another process competed (docs/CLI.md, Threads).
 DEFAULT_THREADS = 1
 
 

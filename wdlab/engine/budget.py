@@ -200,11 +200,8 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 # CPU seconds per unit of work on one core of this machine, float32 / float64: a kernel launch, a multiply-add
 # in a batched matrix product, an element through an activation beyond a plain elementwise pass, an elementwise
 # pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). op, mac, elem
-# and opt: least squares over benchmarks/budget_table.py --fit's calibration sweeps, re-fitted on 1 December on
-# the engine with folded biases and in-place activations (measured at load average 9-11 on 2 cores: memory-bound
-# passes are slower than on a free machine); the activations, a member's and an epoch's reporting from
-# micro-benchmarks (their kernels; 2 to 64 members of a tiny model), held fixed in the fit; each activation's
-# own cost lives on its registry entry (ActivationSpec.cost).
+# and opt are fitted by `benchmarks/budget_table.py --fit`; the others come from micro-benchmarks (docs/BUDGET.md);
+# each activation's own cost lives on its registry entry (ActivationSpec.cost).
 COST = {
     "op": 1.78e-5,
     "mac": {"float32": 1.77e-11, "float64": 1.85e-11},
@@ -291,7 +288,7 @@ NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget
 
 def plan(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: "Data | Shape | None" = None) -> Estimate:
     """How cfg is to be trained within limits.max_sweep_mb: in one chunk if its estimate stays under NEAR of it,
-    else with validation blocks and member groups (see estimate)."""
+    else with validation blocks and chunks (see estimate)."""
     return estimate(cfg, data, budget_bytes=NEAR * limits.max_sweep_mb * MB)
 
 
@@ -316,7 +313,7 @@ def memory_plan(limits: Limits) -> dict[str, float]:
 
 def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes: float | None = None) -> Estimate:
     """Peak memory and time of cfg, trained in one chunk if that fits `budget_bytes`, else with validation
-    blocks and then ever smaller member groups (the smallest memory that stays within budget, else the smallest
+    blocks and then ever smaller chunks (the smallest memory that stays within budget, else the smallest
     there is)."""
     shape = shape_of(cfg, data)
     plans = [(None, None)]

@@ -193,11 +193,8 @@ class StackedNet:
                         self._folded_grad(g, a_prev)
                         break
                     a_prev = a_prev[..., :i]
-                # Both products give gradients exact to rounding; which is fast depends on the shape: aᵀg (then
-                # a transposed copy) for a 1-wide input side (MKL takes a gemv-like path: 45 µs against 570 µs
-                # on the course's net) and for tall batches into a wider output (1000 rows 20 → 64: 1.9 against
-                # 6.0 ms), gᵀa else (64 rows 64 → 128: 0.42 against 0.69 ms). The choice depends on shapes only,
-                # so a run's numbers are reproducible.
+                # Both products are exact to rounding; aᵀg is faster for a 1-wide input side and for tall batches
+                # into a wider output, gᵀa else (timings: docs/SPEED.md). Shapes alone decide: runs reproduce.
                 if not self._wgrad_via_gw(k, g.shape[1]):
                     torch.bmm(g.transpose(1, 2), a_prev, out=self.wgrads[k])
                 else:

@@ -11,7 +11,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from wdlab.run.jobs import JobManager, new_watcher_id
-from wdlab.run.uploads import UploadStore
+from wdlab.run.upload_store import UploadStore
 from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs

@@ -11,7 +11,7 @@ from wdlab.codegen.data import csv_source
 from wdlab.data.reading import MAX_COLUMNS, MAX_LEVELS, CsvError, upload_cap
 from wdlab.data.tables import AUTO_CLASSES, MIN_ROWS, CsvSummary, inspect_csv, load_csv
 from wdlab.registry.datasets import DATASETS, Data
-from wdlab.run.uploads import UploadsFull
+from wdlab.run.upload_store import UploadsFull
 from wdlab.settings.config import Limits
 from wdlab.ui.state import owner, session_id, shown_index, uploads
 from wdlab.ui.text import note

@@ -1,7 +1,7 @@
 """The server-side store of visitors' tables: kept to its owner, bounded, released once the session has gone."""
 import pytest
 
-from wdlab.run.uploads import UploadsFull, UploadStore
+from wdlab.run.upload_store import UploadsFull, UploadStore
 
 
 class Clock:
