@@ -15,32 +15,41 @@ class Rotation:
     batched product per parameter a step; the angles of FLUSH steps are taken at once).
 
     The hidden layers' weights and biases (and their normalizations' gains) are a prefix of the flat buffer:
-    it is copied before each step and subtracted after it. Padding is zero in both, so it adds nothing."""
+    it is copied before each step and subtracted after it. Padding is zero in both, so it adds nothing.
+    The angle's precision: |d⊥|² is a difference of Gram entries, exact to rounding of |d|² (not of |d⊥|²): the
+    angle is exact to rounding where the step turns more than it stretches (d mostly across a), as in training."""
 
     def __init__(self, net):
         M, dtype = net.M, net.flat.dtype
         self.L = len(net.shapes) - 1
-        self.segments = [s for s in net.segments if s.kind in ("weight", "bias") and s.layer <= self.L]
+        segments = [s for s in net.segments if s.kind in ("weight", "bias") and s.layer <= self.L]
         self.M = M
-        self.end = max((s.offset + M * s.stride for s in self.segments), default=0)
-        self.buf = torch.zeros(2, self.end, dtype=dtype) if self.L else None   # a (before), d (after − before)
-        self.grams = torch.empty(FLUSH, len(self.segments), M, 2, 2, dtype=dtype) if self.L else None
-        self.count = 0                                         # Gram matrices waiting in grams
+        end = max((s.offset + M * s.stride for s in segments), default=0)
         self.steps = 0
         self.total = torch.zeros(self.L, M, dtype=torch.float64)
-
-    def before(self, flat: torch.Tensor) -> None:
-        if self.L:
-            self.buf[0].copy_(flat[:self.end])
-
-    def after(self, flat: torch.Tensor) -> None:
+        self.count = 0                                         # Gram matrices waiting in grams
         if not self.L:
             return
-        torch.sub(flat[:self.end], self.buf[0], out=self.buf[1])
-        M = self.M
-        for j, s in enumerate(self.segments):
-            v = self.buf[:, s.offset:s.offset + M * s.stride].view(2, M, s.stride).transpose(0, 1)   # [M, 2, n]
-            torch.bmm(v, v.transpose(1, 2), out=self.grams[self.count, j])
+        # every view made once: a step's own work is then one copy, one difference and 2L products
+        self.head = net.flat[:end]
+        self.buf = torch.zeros(2, end, dtype=dtype)                           # a (before), d (after − before)
+        self.grams = torch.empty(FLUSH, len(segments), M, 2, 2, dtype=dtype)
+        pairs = [self.buf[:, s.offset:s.offset + M * s.stride].view(2, M, s.stride).transpose(0, 1)
+                 for s in segments]                                            # [M, 2, n]
+        self.pairs = [(v, v.transpose(1, 2)) for v in pairs]
+        self.outs = [list(self.grams[i]) for i in range(FLUSH)]
+        self.by_layer = self.grams.view(FLUSH, self.L, 2, M, 4)
+
+    def before(self) -> None:
+        if self.L:
+            self.buf[0].copy_(self.head)
+
+    def after(self) -> None:
+        if not self.L:
+            return
+        torch.sub(self.head, self.buf[0], out=self.buf[1])
+        for (v, vt), out in zip(self.pairs, self.outs[self.count]):
+            torch.bmm(v, vt, out=out)
         self.count += 1
         if self.count == FLUSH:
             self._flush()
@@ -49,11 +58,11 @@ class Rotation:
         if not self.count:
             return
         c = self.count
-        g = self.grams[:c].double().view(c, self.L, 2, self.M, 2, 2).sum(2)   # a layer's W and b together
-        aa, ad, dd = g[..., 0, 0], g[..., 0, 1], g[..., 1, 1]
-        along = aa.sqrt() + ad / aa.sqrt()
-        across = (dd - ad * ad / aa).clamp_(min=0).sqrt()
-        self.total += torch.atan2(across, along).sum(0)
+        g = self.by_layer[:c].sum(2, dtype=torch.float64)        # a layer's W and b together: [c, L, M, 4]
+        aa, ad, dd = g[..., 0], g[..., 1], g[..., 3]
+        # atan2(|d⊥|, |a| + d·a/|a|), both sides times |a|: |d⊥|·|a| = √(a·a d·d − (a·d)²)
+        across = torch.addcmul(aa * dd, ad, ad, value=-1).clamp_(min=0).sqrt_()
+        self.total += torch.atan2(across, aa + ad).sum(0)
         self.steps += c
         self.count = 0
 

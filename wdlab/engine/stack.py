@@ -35,6 +35,8 @@ class Stack:
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)
         self.rotation = Rotation(self.net)
+        self.decayed = [self.net.rows(s, self.net.flat) for s in self.net.segments   # max_abs_w's parameters
+                        if len(s.shape) >= 2 or cfg.decay_bias]
         self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments)) + self._law_columns()
         self.frozen: list[int] = []
         n = setup.n_train
@@ -120,10 +122,8 @@ class Stack:
         """This epoch's rot{k} (mean angle per step; NaN at epoch 0), max_abs_w (over the parameters the decay
         rule covers, whatever the member's λ) and eff_lr{k} = lr / (‖W_k‖² + ‖b_k‖²)."""
         out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())}
-        net = self.net
-        out["max_abs_w"] = torch.stack([net.rows(s, net.flat).abs().amax(1).double() for s in net.segments
-                                        if len(s.shape) >= 2 or self.cfg.decay_bias]).amax(0)
-        if net.norm is not None:
+        out["max_abs_w"] = torch.stack([v.abs().amax(1) for v in self.decayed]).amax(0).double()
+        if self.net.norm is not None:
             lr = torch.tensor([r.lr for r in self.rows], dtype=torch.float64)
             for k in range(1, self.rotation.L + 1):
                 out[f"eff_lr{k}"] = lr / (sq[f"l2_weight{k}"] + sq[f"l2_bias{k}"])
@@ -155,7 +155,7 @@ class Stack:
             self.primed = False
             if self.frozen:  # diverged members stay at zero: no gradient, so no decay or step moves them
                 net.zero_members(self.frozen)
-            self.rotation.before(net.flat)
+            self.rotation.before()
             with torch.no_grad():
                 if self.decay is not None:
                     net.flat.grad.addcmul_(net.flat, self.decay)   # torch: grad = grad.add(param, alpha=λ)
@@ -163,7 +163,7 @@ class Stack:
                     net.flat.mul_(self.shrink)                     # torch: param.mul_(1 - lr·λ)
             for opt in self.optimizers:
                 optim_step.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/engine/optim_step.py)
-            self.rotation.after(net.flat)
+            self.rotation.after()
             loss_sum += losses.double()
             if self.task == "classification":
                 correct += member_correct(out, yb)
