@@ -188,7 +188,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     last = n % B if not full else 0
     sizes = {B, vb} | ({last} if last else set())   # buffers are kept per batch size: equal sizes share them
     segment = G * max(i * o for i, o in zip(dims, dims[1:]))
-    norms = segment * (8 if e == 8 else 16)          # each epoch's ‖w‖: a layer's weights .double().pow(2)
+    norms = max(segment * (8 if e == 8 else 16), G * P * e)   # each epoch's ‖w‖ (a layer's .double().pow(2)), |w|
     train = sum(work(b) for b in sizes) + max(temps(max(B, vb), True), norms) + epoch_copy
     construct = build
     steady = params + state

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from wdlab.engine.budget import ROTATION_FLUSH as FLUSH   # steps kept before their angles are taken (budgeted)
@@ -26,7 +27,7 @@ class Rotation:
         self.M = M
         end = max((s.offset + M * s.stride for s in segments), default=0)
         self.steps = 0
-        self.total = torch.zeros(self.L, M, dtype=torch.float64)
+        self.total = np.zeros((self.L, M))
         self.count = 0                                         # Gram matrices waiting in grams
         if not self.L:
             return
@@ -38,7 +39,7 @@ class Rotation:
                  for s in segments]                                            # [M, 2, n]
         self.pairs = [(v, v.transpose(1, 2)) for v in pairs]
         self.outs = [list(self.grams[i]) for i in range(FLUSH)]
-        self.by_layer = self.grams.view(FLUSH, self.L, 2, M, 4)
+        self.by_layer = self.grams.numpy().reshape(FLUSH, self.L, 2, M, 4)   # the same memory, seen by numpy
 
     def before(self) -> None:
         if self.L:
@@ -58,18 +59,20 @@ class Rotation:
         if not self.count:
             return
         c = self.count
-        g = self.by_layer[:c].sum(2, dtype=torch.float64)        # a layer's W and b together: [c, L, M, 4]
+        # a layer's W and b together: [c, L, M, 4] float64, in numpy (tiny arrays: a fraction of torch's per-call
+        # cost, which once per full-batch epoch is most of what measuring costs)
+        g = self.by_layer[:c].sum(2, dtype=np.float64)
         aa, ad, dd = g[..., 0], g[..., 1], g[..., 3]
         # atan2(|d⊥|, |a| + d·a/|a|), both sides times |a|: |d⊥|·|a| = √(a·a d·d − (a·d)²)
-        across = torch.addcmul(aa * dd, ad, ad, value=-1).clamp_(min=0).sqrt_()
-        self.total += torch.atan2(across, aa + ad).sum(0)
+        across = np.sqrt(np.maximum(aa * dd - ad * ad, 0.0))
+        self.total += np.arctan2(across, aa + ad).sum(0)
         self.steps += c
         self.count = 0
 
-    def epoch_means(self) -> torch.Tensor:
+    def epoch_means(self) -> np.ndarray:
         """[L, M] float64: the mean angle (radians) over the steps since the last call; NaN before any step."""
         self._flush()
-        out = self.total / self.steps if self.steps else torch.full_like(self.total, math.nan)
-        self.total = torch.zeros_like(self.total)
+        out = self.total / self.steps if self.steps else np.full_like(self.total, math.nan)
+        self.total = np.zeros_like(self.total)
         self.steps = 0
         return out

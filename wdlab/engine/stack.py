@@ -1,6 +1,7 @@
 """One stack: a run of consecutive members of a chunk in one StackedNet, stepped by torch.optim with their own λ."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from wdlab.engine import optim_step
@@ -35,8 +36,9 @@ class Stack:
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)
         self.rotation = Rotation(self.net)
-        self.decayed = [self.net.rows(s, self.net.flat) for s in self.net.segments   # max_abs_w's parameters
-                        if len(s.shape) >= 2 or cfg.decay_bias]
+        flat = self.net.flat.numpy()   # the same memory: max_abs_w's parameters as numpy views (see _law_stats)
+        self.decayed = [flat[s.offset:s.offset + self.net.M * s.stride].reshape(self.net.M, s.stride)
+                        for s in self.net.segments if len(s.shape) >= 2 or cfg.decay_bias]
         self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments)) + self._law_columns()
         self.frozen: list[int] = []
         n = setup.n_train
@@ -122,7 +124,9 @@ class Stack:
         """This epoch's rot{k} (mean angle per step; NaN at epoch 0), max_abs_w (over the parameters the decay
         rule covers, whatever the member's λ) and eff_lr{k} = lr / (‖W_k‖² + ‖b_k‖²)."""
         out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())}
-        out["max_abs_w"] = torch.stack([v.abs().amax(1) for v in self.decayed]).amax(0).double()
+        # in numpy: a few passes over small arrays cost a fraction of torch's per call; the padding is 0, which no
+        # maximum of |p| changes
+        out["max_abs_w"] = np.max([np.abs(v).max(1) for v in self.decayed], 0).astype(np.float64)
         if self.net.norm is not None:
             lr = torch.tensor([r.lr for r in self.rows], dtype=torch.float64)
             for k in range(1, self.rotation.L + 1):
