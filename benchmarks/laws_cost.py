@@ -13,10 +13,10 @@ from wdlab.settings.config import SweepConfig
 
 SWEEPS = {
     "course 20-64-64-1 LayerNorm, AdamW, batch 32, 5 λ, 10 epochs": SweepConfig(
-        preset="tutorial", hidden=(64, 64), norm="layernorm", optimizer="adamw", lr=0.01, batch_size=32, epochs=10),
+        preset="tutorial", hidden=(64, 64), norm="layernorm", optimizers=("adamw",), lrs=(0.01,), batch_size=32, epochs=10),
     "tutorial preset (20-64-1, Adam, full batch, 5 λ, 100 epochs)": SweepConfig(preset="tutorial"),
     "moons preset (2-64-64-2, Adam, full batch, 5 λ, 300 epochs)": SweepConfig(
-        preset="moons", hidden=(64, 64), optimizer="adam", epochs=300, weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 0.1)),
+        preset="moons", hidden=(64, 64), optimizers=("adam",), epochs=300, weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 0.1)),
 }
 
 

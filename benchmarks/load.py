@@ -174,13 +174,13 @@ def main() -> None:
 
     from wdlab.settings.config import SweepConfig
     # A default sweep each; distinct links differ in lr and epochs, so each visitor's figure is recognisably its own.
-    configs = [SweepConfig() if args.same else SweepConfig(lr=0.01 + 0.001 * i, epochs=100 + i) for i in range(n)]
+    configs = [SweepConfig() if args.same else SweepConfig(lrs=(0.01 + 0.001 * i,), epochs=100 + i) for i in range(n)]
     if args.worst:
         from benchmarks.worst_case import search
         longest, most = search(presets_only=True)
         worst, _, est = longest if args.worst == "time" else most
         print(f"worst accepted link by {args.worst}: {worst} — estimated {est.describe()}")
-        configs = [worst if args.same else worst.replace(lr=0.01 + 0.001 * i) for i in range(n)]
+        configs = [worst if args.same else worst.replace(lrs=(0.01 + 0.001 * i,)) for i in range(n)]
     env = dict(os.environ, WDLAB_DEMO="0" if args.no_demo else "1")
     proc, base = start_server(env=env)
     sampler = Sampler(proc.pid)

@@ -16,7 +16,7 @@ from wdlab.run.ray_backend import LOCAL, Ray
 from wdlab.run.train import train
 
 ARCHS = ((16,), (32,), (64,), (32, 32))
-GRID = [SweepConfig(preset="tutorial", hidden=h, optimizer=o, lr=lr, epochs=20, batch_size=50,
+GRID = [SweepConfig(preset="tutorial", hidden=h, optimizers=(o,), lrs=(lr,), epochs=20, batch_size=50,
                     weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0, 1))
         for h in ARCHS for o in ("adam", "adamw") for lr in (1e-3, 3e-3, 1e-2, 3e-2)]
 

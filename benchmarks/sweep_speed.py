@@ -45,22 +45,22 @@ def regressor_data() -> Data:
 
 WORKLOADS = {
     "course net 20-64-1, full batch, 200 ep": (SweepConfig(
-        preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=200, weight_decays=WDS, seeds=SEEDS),
+        preset="tutorial", hidden=(64,), optimizers=("adam",), lrs=(0.01,), epochs=200, weight_decays=WDS, seeds=SEEDS),
         None),
     "tutorial, batch 50, 100 ep": (SweepConfig(
-        preset="tutorial", hidden=(64,), optimizer="sgd", momentum=0.9, lr=0.01, epochs=100, batch_size=50,
+        preset="tutorial", hidden=(64,), optimizers=("sgd",), momentum=0.9, lrs=(0.01,), epochs=100, batch_size=50,
         weight_decays=WDS, seeds=SEEDS), None),
     "digits 64-128-10, batch 64, 40 ep": (SweepConfig(
-        preset="digits", hidden=(128,), optimizer="adamw", lr=0.001, epochs=40, batch_size=64,
+        preset="digits", hidden=(128,), optimizers=("adamw",), lrs=(0.001,), epochs=40, batch_size=64,
         weight_decays=WDS, seeds=SEEDS), None),
     "regressor 20-256-256-1, batch 64, 10 ep": (SweepConfig(
-        preset="csv", hidden=(256, 256), optimizer="adam", lr=0.001, epochs=10, batch_size=64,
+        preset="csv", hidden=(256, 256), optimizers=("adam",), lrs=(0.001,), epochs=10, batch_size=64,
         weight_decays=WDS, seeds=SEEDS), regressor_data),
     "classifier 194-256-97, 3000 rows full, 30 ep": (SweepConfig(
-        preset="csv", hidden=(256,), optimizer="adamw", lr=0.001, epochs=30, weight_decays=WDS, seeds=SEEDS),
+        preset="csv", hidden=(256,), optimizers=("adamw",), lrs=(0.001,), epochs=30, weight_decays=WDS, seeds=SEEDS),
         grokking_sized),
     "course net width 1024, full batch, 30 ep": (SweepConfig(
-        preset="tutorial", hidden=(1024,), optimizer="adam", lr=0.001, epochs=30, weight_decays=WDS, seeds=SEEDS),
+        preset="tutorial", hidden=(1024,), optimizers=("adam",), lrs=(0.001,), epochs=30, weight_decays=WDS, seeds=SEEDS),
         None),
 }
 
@@ -182,7 +182,7 @@ def main() -> None:
         print(line, flush=True)
     print(f"load average after {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if not args.no_grid:
-        grid = SweepConfig(preset="tutorial", hidden=(64,), optimizer="adamw", lrs=(1e-3, 3e-3, 1e-2, 3e-2),
+        grid = SweepConfig(preset="tutorial", hidden=(64,), optimizers=("adamw",), lrs=(1e-3, 3e-3, 1e-2, 3e-2),
                            epochs=200, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 0.3, 1.0), seeds=(0,))
         one, many = [], []
         for _ in range(args.repeats):

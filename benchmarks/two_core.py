@@ -37,11 +37,11 @@ def workloads():
            if name.startswith(("regressor", "classifier"))}
     return {
         "course net 20-64-1, batch 50, 100 ep, adam": (SweepConfig(
-            preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=100, batch_size=50,
+            preset="tutorial", hidden=(64,), optimizers=("adam",), lrs=(0.01,), epochs=100, batch_size=50,
             weight_decays=WDS, seeds=SEEDS), ["--preset", "tutorial", "--hidden", "64", "--optimizer", "adam",
                                               "--lr", "0.01", "--epochs", "100", "--batch-size", "50"], None),
         "digits 64-128-10, batch 64, 40 ep, adamw": (SweepConfig(
-            preset="digits", hidden=(128,), optimizer="adamw", lr=0.001, epochs=40, batch_size=64,
+            preset="digits", hidden=(128,), optimizers=("adamw",), lrs=(0.001,), epochs=40, batch_size=64,
             weight_decays=WDS, seeds=SEEDS), ["--preset", "digits", "--hidden", "128", "--optimizer", "adamw",
                                               "--lr", "0.001", "--epochs", "40", "--batch-size", "64"], None),
         **big,

@@ -53,7 +53,7 @@ def candidates(presets_only: bool = False):
         if presets_only and preset == "csv":
             continue
         cfg = SweepConfig(preset=preset, hidden=hidden, activation=act, dtype=dtype, batch_size=batch,
-                          val_fraction=vf, optimizer=opt, weight_decays=WD8, seeds=(0, 1, 2))
+                          val_fraction=vf, optimizers=(opt,), weight_decays=WD8, seeds=(0, 1, 2))
         for table in (TABLES if preset == "csv" else [None]):
             shape = table_shape(*table, vf) if table else shape_of(cfg)
             yield cfg, shape, table

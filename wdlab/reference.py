@@ -8,6 +8,8 @@ as a difference.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 
@@ -40,10 +42,31 @@ def make_reference_optimizer(cfg: SweepConfig, model: nn.Module, member: Member)
     return OPTIMIZERS[member.optimizer].reference(groups, member.lr, member.weight_decay, cfg)
 
 
+def lr_lambda(cfg: SweepConfig, n_train: int):
+    """f(t) for LambdaLR, written out here (not the schedule registry's): t the 0-based step, T the total steps,
+    W the warmup steps; warmup (t+1)/W, then constant 1, cosine ½(1 + cos(π(t − W)/(T − W))), or step decay
+    γ^⌊epoch/period⌋ with epochs counted from the start."""
+    batch = min(cfg.batch_size or n_train, n_train)
+    per_epoch = math.ceil(n_train / batch)
+    T, W = cfg.epochs * per_epoch, cfg.warmup_epochs * per_epoch
+
+    def f(t: int) -> float:
+        if t < W:
+            return (t + 1) / W
+        if cfg.schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * (t - W) / (T - W)))
+        if cfg.schedule == "step":
+            return cfg.step_gamma ** ((t // per_epoch) // cfg.step_period)
+        assert cfg.schedule == "constant", cfg.schedule
+        return 1.0
+    return f
+
+
 def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, epochs: int | None = None,
                   keep_at: tuple[int, ...] = ()) -> dict:
-    """Train one member the plain way. Returns per-epoch lists (train_loss, train_eval_loss, val_loss, l2_norm,
-    and the laws' measures: rot1…rotL, max_abs_w, eff_lr1…eff_lrL with a normalization — see law_measures),
+    """Train one member the plain way (its lr scheduled by LambdaLR, stepped after every step). Returns per-epoch
+    lists (train_loss, train_eval_loss, val_loss, l2_norm, and the laws' measures: rot1…rotL, max_abs_w,
+    eff_lr1…eff_lrL with a normalization, eff_lr with the lr of the epoch's last step),
     the model, and under "params" {epoch: copies of model.parameters()} for each epoch in keep_at (0 = initial)."""
     spec = DATASETS[cfg.preset]
     dtype = getattr(torch, cfg.dtype)
@@ -60,6 +83,7 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
     criterion = nn.MSELoss() if data.task == "regression" else nn.CrossEntropyLoss()
     optimizer = make_reference_optimizer(cfg, model, member)
     n = len(X)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, n))
     batch = min(cfg.batch_size or n, n)
     g = torch.Generator().manual_seed(member.seed)
     history = {"train_loss": [], "train_eval_loss": [], "val_loss": [], "l2_norm": [], "params": {}}
@@ -89,11 +113,13 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
             optimizer.step()
             for k, layer in enumerate(hidden):
                 turned[k] += angle(before[k], layer_vector(layer))
+            last_lr = optimizer.param_groups[0]["lr"]
+            scheduler.step()
             running += loss.item()
         for k, layer in enumerate(hidden):
             history.setdefault(f"rot{k + 1}", []).append(turned[k] / len(batches))
             if normed:
-                history.setdefault(f"eff_lr{k + 1}", []).append(member.lr / layer_vector(layer).pow(2).sum().item())
+                history.setdefault(f"eff_lr{k + 1}", []).append(last_lr / layer_vector(layer).pow(2).sum().item())
         history.setdefault("max_abs_w", []).append(max(p.detach().abs().max().item() for p in decayed))
         history["train_loss"].append(running / len(batches))
         with torch.no_grad():

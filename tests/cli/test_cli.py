@@ -28,7 +28,7 @@ def test_flags_make_the_config_they_say():
         "--momentum", "0.9", "--lr", "0.05", "--epochs", "7", "--batch-size", "32", "--wd", "0", "1e-4", "1e-2",
         "--seeds", "2", "0", "1", "--no-decay-bias", "--val-fraction", "0.3", "--dtype", "float64"])
     assert config_from_args(args) == SweepConfig(
-        preset="diabetes", hidden=(64, 64), activation="tanh", optimizer="sgd", momentum=0.9, lr=0.05, epochs=7,
+        preset="diabetes", hidden=(64, 64), activation="tanh", optimizers=("sgd",), momentum=0.9, lrs=(0.05,), epochs=7,
         batch_size=32, weight_decays=(0.0, 1e-4, 1e-2), seeds=(0, 1, 2), decay_bias=False, val_fraction=0.3,
         dtype="float64")
     assert config_from_args(build_parser().parse_args(["run"])) == preset_config("tutorial")  # the course's run

@@ -27,22 +27,22 @@ def check_member(cfg: SweepConfig, frame, w: float, s: int, code: str, tmp_path:
 
 
 CONFIGS = {
-    "sgd-full-batch": SweepConfig(preset="tutorial", hidden=(16,), optimizer="sgd", lr=0.1, epochs=8,
+    "sgd-full-batch": SweepConfig(preset="tutorial", hidden=(16,), optimizers=("sgd",), lrs=(0.1,), epochs=8,
                                   weight_decays=(0.0, 0.01), seeds=(0, 3)),
-    "sgd-momentum-minibatch-nobias": SweepConfig(preset="moons", hidden=(16,), optimizer="sgd", momentum=0.9,
-                                                 lr=0.05, epochs=6, batch_size=32, weight_decays=(0.0, 0.1),
+    "sgd-momentum-minibatch-nobias": SweepConfig(preset="moons", hidden=(16,), optimizers=("sgd",), momentum=0.9,
+                                                 lrs=(0.05,), epochs=6, batch_size=32, weight_decays=(0.0, 0.1),
                                                  seeds=(1,), decay_bias=False),
-    "adam-sklearn-minibatch": SweepConfig(preset="digits", hidden=(32,), optimizer="adam", lr=0.01, epochs=4,
+    "adam-sklearn-minibatch": SweepConfig(preset="digits", hidden=(32,), optimizers=("adam",), lrs=(0.01,), epochs=4,
                                           batch_size=128, weight_decays=(0.0, 1e-3), seeds=(0,)),
     "adamw-sklearn-regression-float64": SweepConfig(preset="diabetes", hidden=(8, 8), activation="tanh",
-                                                    optimizer="adamw", lr=0.02, epochs=10,
+                                                    optimizers=("adamw",), lrs=(0.02,), epochs=10,
                                                     weight_decays=(0.0, 0.5), seeds=(2,), dtype="float64"),
-    "adamw-spirals-gelu-nobias": SweepConfig(preset="spirals", hidden=(16,), activation="gelu", optimizer="adamw",
-                                             lr=0.01, epochs=5, batch_size=100, weight_decays=(0.1,), seeds=(0,),
+    "adamw-spirals-gelu-nobias": SweepConfig(preset="spirals", hidden=(16,), activation="gelu", optimizers=("adamw",),
+                                             lrs=(0.01,), epochs=5, batch_size=100, weight_decays=(0.1,), seeds=(0,),
                                              decay_bias=False),
-    "adam-sine-tanh": SweepConfig(preset="sine", hidden=(32, 32), activation="tanh", optimizer="adam", lr=0.01,
+    "adam-sine-tanh": SweepConfig(preset="sine", hidden=(32, 32), activation="tanh", optimizers=("adam",), lrs=(0.01,),
                                   epochs=12, weight_decays=(0.0, 0.01), seeds=(1,)),
-    "adam-linear-highdim": SweepConfig(preset="highdim-linear", hidden=(), optimizer="adam", lr=0.01, epochs=10,
+    "adam-linear-highdim": SweepConfig(preset="highdim-linear", hidden=(), optimizers=("adam",), lrs=(0.01,), epochs=10,
                                        weight_decays=(0.0, 1.0), seeds=(0,)),
 }
 
@@ -58,7 +58,7 @@ def test_the_script_reproduces_the_members_train_loss(name, tmp_path):
 
 
 def test_the_course_run_prints_the_course_loss(tmp_path):
-    cfg = SweepConfig(preset="tutorial", optimizer="adam", lr=0.01, epochs=5, weight_decays=(1e-4,), seeds=(0,))
+    cfg = SweepConfig(preset="tutorial", optimizers=("adam",), lrs=(0.01,), epochs=5, weight_decays=(1e-4,), seeds=(0,))
     code = member_script(cfg, 1e-4, 0)
     assert "optim.Adam(model.parameters(), lr=0.01, weight_decay=weight_decay)" in code
     _, final = run_script(code, tmp_path)
@@ -87,7 +87,7 @@ def _table(path: Path) -> None:
 def test_the_script_reads_a_csv_by_name_and_encodes_it_as_the_app(target, task, tmp_path):
     _table(tmp_path / "my table.csv")
     raw = (tmp_path / "my table.csv").read_bytes()
-    cfg = SweepConfig(preset="csv", hidden=(8,), optimizer="adam", lr=0.01, epochs=6, batch_size=16,
+    cfg = SweepConfig(preset="csv", hidden=(8,), optimizers=("adam",), lrs=(0.01,), epochs=6, batch_size=16,
                       weight_decays=(0.0, 0.01), seeds=(0,), val_fraction=0.25)
     frame = run_sweep(cfg, data=load_csv(raw, target, task, val_fraction=0.25)).frame
     code = member_script(cfg, 0.01, 0, csv=csv_source(raw, "my table.csv", target, task, 0.25))
@@ -100,7 +100,7 @@ def test_cli_code_prints_the_same_script(capsys, tmp_path):
             "--seeds", "0", "1", "--batch-size", "50"]
     assert main(["code", *argv, "--member", "0.1", "1"]) == 0
     out = capsys.readouterr().out
-    cfg = SweepConfig(preset="moons", hidden=(8,), optimizer="adamw", epochs=3, weight_decays=(0.0, 0.1),
+    cfg = SweepConfig(preset="moons", hidden=(8,), optimizers=("adamw",), epochs=3, weight_decays=(0.0, 0.1),
                       seeds=(0, 1), batch_size=50)
     assert out == member_script(cfg, 0.1, 1)
     _table(tmp_path / "t.csv")
@@ -166,9 +166,26 @@ def test_a_grokking_presets_script_defines_its_quadratic_activation_and_reproduc
 
 
 def test_a_layernorm_members_script_writes_the_norm_from_its_registry_entry(tmp_path):
-    cfg = SweepConfig(preset="moons", hidden=(16, 8), norm="layernorm", optimizer="adamw", lr=0.02, epochs=5,
+    cfg = SweepConfig(preset="moons", hidden=(16, 8), norm="layernorm", optimizers=("adamw",), lrs=(0.02,), epochs=5,
                       batch_size=64, weight_decays=(0.5,), seeds=(1,), decay_bias=False)
     frame = run_sweep(cfg).frame
     code = member_script(cfg, 0.5, 1)
     assert "    nn.LayerNorm(16)," in code and "nn.LayerNorm(8)," in code and "LayerNorm's gains" in code
     check_member(cfg, frame, 0.5, 1, code, tmp_path)
+
+
+@pytest.mark.parametrize("cfg", [
+    SweepConfig(preset="moons", hidden=(16,), optimizers=("adamw",), lrs=(0.02,), epochs=5,
+                batch_size=64, weight_decays=(0.5,), seeds=(1,), schedule="cosine", warmup_epochs=2,
+                dtype="float64"),  # 200 rows: the last batch of 8
+    SweepConfig(preset="sine", hidden=(16,), activation="tanh", optimizers=("sgd",), momentum=0.9, lrs=(0.05,),
+                epochs=7, weight_decays=(0.01,), seeds=(0,), schedule="step", step_period=2, step_gamma=0.5,
+                warmup_epochs=1),
+], ids=["adamw-cosine-warmup-minibatch", "sgd-step-full-batch"])
+def test_a_scheduled_members_script_writes_lambdalr_and_reproduces_the_member(cfg, tmp_path):
+    frame = run_sweep(cfg).frame
+    w, s = cfg.weight_decays[0], cfg.seeds[0]
+    code = member_script(cfg, w, s)
+    assert "optim.lr_scheduler.LambdaLR(optimizer, lr_factor)" in code and "scheduler.step()" in code
+    assert "LambdaLR" not in member_script(cfg.replace(schedule="constant", warmup_epochs=0), w, s)
+    check_member(cfg, frame, w, s, code, tmp_path, tol=1e-9 if cfg.dtype == "float64" else 1e-6)

@@ -173,7 +173,7 @@ def test_csv_preset_validates_and_needs_its_data():
 @pytest.mark.parametrize("target,optimizer", [("y", "adam"), ("color", "sgd"), ("y", "adamw")])
 def test_sweep_on_a_csv_is_exactly_torch_optim(target, optimizer):
     data = load_csv(GOOD, target)
-    cfg = SweepConfig(preset="csv", hidden=(8,), optimizer=optimizer, lr=0.05, epochs=4, batch_size=10,
+    cfg = SweepConfig(preset="csv", hidden=(8,), optimizers=(optimizer,), lrs=(0.05,), epochs=4, batch_size=10,
                       weight_decays=(0.0, 0.1), seeds=(0, 1))
     df = run_sweep(cfg, data=data).frame
     assert ("train_acc" in df.columns) == (data.task == "classification")

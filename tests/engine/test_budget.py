@@ -23,7 +23,7 @@ def test_memory_grows_with_what_a_sweep_holds():
     assert peak_bytes(base.replace(weight_decays=WD8), shape) > 1.6 * b - shape.made_bytes
     assert peak_bytes(base.replace(hidden=(256,)), shape) > 2 * b - shape.made_bytes
     assert peak_bytes(base.replace(batch_size=64), shape) < b            # smaller work buffers
-    assert peak_bytes(base.replace(optimizer="sgd"), shape) < b          # no Adam state
+    assert peak_bytes(base.replace(optimizers=("sgd",)), shape) < b          # no Adam state
     wide = Shape(2000, 500, 620, 1, "regression", False, 0)
     assert peak_bytes(base, wide) > 2 * peak_bytes(base, shape)           # the data's width counts
 

@@ -8,13 +8,13 @@ from wdlab.engine.sweep import run_sweep
 
 CASES = {
     "tutorial full batch (per-seed data), adamw": SweepConfig(
-        preset="tutorial", hidden=(8, 4), optimizer="adamw", epochs=4, weight_decays=(0.0, 0.01, 0.1),
+        preset="tutorial", hidden=(8, 4), optimizers=("adamw",), epochs=4, weight_decays=(0.0, 0.01, 0.1),
         seeds=(0, 1), dtype="float64"),
     "moons minibatch, sgd momentum, gelu": SweepConfig(
-        preset="moons", hidden=(6,), activation="gelu", optimizer="sgd", momentum=0.9, lr=0.1, epochs=3,
+        preset="moons", hidden=(6,), activation="gelu", optimizers=("sgd",), momentum=0.9, lrs=(0.1,), epochs=3,
         batch_size=64, weight_decays=(0.0, 1e-3, 0.1), seeds=(0, 2), dtype="float64"),
     "digits minibatch with a ragged last batch, adam": SweepConfig(
-        preset="digits", hidden=(16,), optimizer="adam", epochs=2, batch_size=500, weight_decays=(0.0, 0.1),
+        preset="digits", hidden=(16,), optimizers=("adam",), epochs=2, batch_size=500, weight_decays=(0.0, 0.1),
         seeds=(0, 1, 2), dtype="float64"),
 }
 

@@ -19,11 +19,14 @@ def law_columns(df):
     ("adamw", 0.0, "none", False, None),
     ("sgd", 0.9, "layernorm", False, 250),
     ("adam", 0.0, "layernorm", True, None),
+    ("adamw", 0.0, "layernorm", True, "cosine"),     # eff_lr with the scheduled lr of the epoch's last step
 ])
 def test_rotation_max_abs_w_and_effective_lr_equal_a_plain_loop(optimizer, momentum, norm, decay_bias, batch_size):
-    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizer=optimizer, momentum=momentum,
-                      norm=norm, lr=0.05 if optimizer == "sgd" else 0.01, epochs=3, batch_size=batch_size,
-                      weight_decays=(0.0, 0.3), seeds=(0, 5), decay_bias=decay_bias, dtype="float64")
+    schedule = dict(schedule="cosine", warmup_epochs=1) if batch_size == "cosine" else {}
+    batch_size = 250 if schedule else batch_size
+    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizers=(optimizer,), momentum=momentum,
+                      norm=norm, lrs=(0.05 if optimizer == "sgd" else 0.01,), epochs=3, batch_size=batch_size,
+                      weight_decays=(0.0, 0.3), seeds=(0, 5), decay_bias=decay_bias, dtype="float64", **schedule)
     df = run_sweep(cfg).frame
     want = ["rot1", "rot2", "max_abs_w"] + (["eff_lr1", "eff_lr2"] if norm != "none" else [])
     assert law_columns(df) == want
@@ -38,7 +41,7 @@ def test_rotation_max_abs_w_and_effective_lr_equal_a_plain_loop(optimizer, momen
 
 
 def test_a_linear_model_has_max_abs_w_and_no_rotation():
-    cfg = SweepConfig(preset="tutorial", hidden=(), optimizer="adamw", epochs=2, weight_decays=(0.1,),
+    cfg = SweepConfig(preset="tutorial", hidden=(), optimizers=("adamw",), epochs=2, weight_decays=(0.1,),
                       dtype="float64")
     df = run_sweep(cfg).frame
     assert law_columns(df) == ["max_abs_w"]
@@ -47,7 +50,7 @@ def test_a_linear_model_has_max_abs_w_and_no_rotation():
 
 
 def test_max_abs_w_skips_the_biases_when_they_do_not_decay():
-    cfg = SweepConfig(preset="tutorial", hidden=(4,), optimizer="sgd", lr=0.05, epochs=1, weight_decays=(0.0,),
+    cfg = SweepConfig(preset="tutorial", hidden=(4,), optimizers=("sgd",), lrs=(0.05,), epochs=1, weight_decays=(0.0,),
                       decay_bias=False, dtype="float64")
     res = run_sweep(cfg, keep_params=True)
     params = res.params[cfg.members[0]]

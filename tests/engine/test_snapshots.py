@@ -81,7 +81,7 @@ def test_a_tight_budget_keeps_fewer_epochs_then_only_the_first_seed_then_nothing
 
 def test_a_diverged_member_keeps_its_epochs_before_and_does_not_hold_back_the_others():
     # lr·λ > 2 with coupled SGD: the λ = 50 member diverges within a few epochs
-    cfg = SweepConfig(preset="tutorial", hidden=(8,), optimizer="sgd", momentum=0.9, lr=0.1, epochs=30,
+    cfg = SweepConfig(preset="tutorial", hidden=(8,), optimizers=("sgd",), momentum=0.9, lrs=(0.1,), epochs=30,
                       weight_decays=(0.0, 50.0), dtype="float64")
     snaps = plan_all(cfg, 20, 1)
     res = run_sweep(cfg, snapshots=snaps)

@@ -51,22 +51,22 @@ def assert_matches_reference(cfg, result, tol=TOL, data=None):
 @pytest.mark.parametrize("decay_bias", [True, False])
 @pytest.mark.parametrize("batch_size", [None, 96])
 def test_every_member_equals_its_own_torch_optim_run(optimizer, momentum, decay_bias, batch_size):
-    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizer=optimizer, momentum=momentum,
-                      lr=0.05 if optimizer == "sgd" else 0.01, epochs=4, batch_size=batch_size,
+    cfg = SweepConfig(preset="tutorial", hidden=(12, 6), activation="tanh", optimizers=(optimizer,), momentum=momentum,
+                      lrs=(0.05 if optimizer == "sgd" else 0.01,), epochs=4, batch_size=batch_size,
                       weight_decays=(0.0, 1e-3, 0.3), seeds=(0, 5), decay_bias=decay_bias, **F64)
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True))
 
 
 def test_float32_members_stay_within_rounding_of_torch_optim():
     # batched and per-model matmuls round differently in float32: equal to a few ulps on short runs
-    cfg = SweepConfig(preset="moons", hidden=(16,), optimizer="adamw", lr=0.01, epochs=5, batch_size=32,
+    cfg = SweepConfig(preset="moons", hidden=(16,), optimizers=("adamw",), lrs=(0.01,), epochs=5, batch_size=32,
                       weight_decays=(0.0, 0.1), seeds=(0, 1))
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True), tol=2e-6)
 
 
 @pytest.mark.parametrize("preset", ["digits", "diabetes"])
 def test_long_minibatch_run_in_float64_stays_equal(preset):
-    cfg = SweepConfig(preset=preset, hidden=(16,), optimizer="adam", lr=0.01, epochs=30, batch_size=128,
+    cfg = SweepConfig(preset=preset, hidden=(16,), optimizers=("adam",), lrs=(0.01,), epochs=30, batch_size=128,
                       weight_decays=(0.0, 1e-2), seeds=(3,), activation="gelu", **F64)
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True), tol=1e-11)
 
@@ -143,8 +143,8 @@ def hand_run(opt, lr, wd, seed, epochs, batch, decay_bias, hidden=(8,), momentum
 @pytest.mark.parametrize("opt,batch,decay_bias", [("sgd", None, True), ("sgd", 250, False), ("adam", None, True),
                                                   ("adam", 200, True), ("adamw", None, False), ("adamw", 250, True)])
 def test_engine_equals_hand_written_math(opt, batch, decay_bias):
-    cfg = SweepConfig(preset="tutorial", hidden=(8,), activation="tanh", optimizer=opt,
-                      momentum=0.9 if opt == "sgd" else 0.0, lr=0.02, epochs=6, batch_size=batch,
+    cfg = SweepConfig(preset="tutorial", hidden=(8,), activation="tanh", optimizers=(opt,),
+                      momentum=0.9 if opt == "sgd" else 0.0, lrs=(0.02,), epochs=6, batch_size=batch,
                       weight_decays=(0.0, 0.05), seeds=(1, 2), decay_bias=decay_bias, **F64)
     res = run_sweep(cfg, keep_params=True)
     for _, _, wd, seed in cfg.members:
@@ -178,9 +178,9 @@ def max_param_diff(a, b):
 def test_sgd_weight_decay_is_l2_on_the_loss_but_adamw_is_not_adam_with_l2():
     wd, seed, epochs = 0.05, 4, 60
     base = dict(preset="tutorial", hidden=(16,), epochs=epochs, weight_decays=(wd,), seeds=(seed,), **F64)
-    sgd = run_sweep(SweepConfig(optimizer="sgd", lr=0.1, momentum=0.5, **base), keep_params=True).params
+    sgd = run_sweep(SweepConfig(optimizers=("sgd",), lrs=(0.1,), momentum=0.5, **base), keep_params=True).params
     sgd = sgd[Member("sgd", 0.1, wd, seed)]
-    both = run_sweep(SweepConfig(optimizers=("adam", "adamw"), lr=0.01, **base), keep_params=True).params
+    both = run_sweep(SweepConfig(optimizers=("adam", "adamw"), lrs=(0.01,), **base), keep_params=True).params
     adam, adamw = both[Member("adam", 0.01, wd, seed)], both[Member("adamw", 0.01, wd, seed)]
     assert max_param_diff(sgd, penalized_run(torch.optim.SGD, wd, seed, epochs, lr=0.1, momentum=0.5)) < 1e-13
     # coupled decay in Adam is also exactly the L2 penalty ...
@@ -205,7 +205,7 @@ def test_linear_sgd_full_batch_converges_to_closed_form_ridge(decay_bias):
     lr = 1 / max(e.max().item() for e in eigs)
     epochs = math.ceil(math.log(1e-13) / math.log(1 - lr * min(e.min().item() for e in eigs)))
     assert epochs <= 6000
-    cfg = SweepConfig(preset="highdim-linear", hidden=(), optimizer="sgd", lr=lr, epochs=epochs, weight_decays=wds,
+    cfg = SweepConfig(preset="highdim-linear", hidden=(), optimizers=("sgd",), lrs=(lr,), epochs=epochs, weight_decays=wds,
                       seeds=(0,), decay_bias=decay_bias, **F64)
     res = run_sweep(cfg, keep_params=True)
     for wd in wds:
@@ -229,7 +229,7 @@ def test_linear_sgd_full_batch_converges_to_closed_form_ridge(decay_bias):
 ])
 def test_a_diverging_member_is_isolated(batch_size, momentum, bad, seeds, good, dtype):
     # lr·λ > 2: each coupled SGD step multiplies the weights by |1 − lr·λ| > 1 before the loss takes over
-    base = dict(preset="tutorial", hidden=(16,), optimizer="sgd", momentum=momentum, lr=0.1, epochs=12,
+    base = dict(preset="tutorial", hidden=(16,), optimizers=("sgd",), momentum=momentum, lrs=(0.1,), epochs=12,
                 batch_size=batch_size, seeds=seeds, dtype=dtype)
     with_bad = run_sweep(SweepConfig(weight_decays=(*good, bad), **base), keep_params=True)
     without = run_sweep(SweepConfig(weight_decays=good, **base), keep_params=True)
@@ -256,7 +256,7 @@ def test_a_diverging_member_is_isolated(batch_size, momentum, bad, seeds, good, 
 
 
 def test_every_member_diverging_ends_the_sweep():
-    cfg = SweepConfig(preset="tutorial", hidden=(4,), optimizer="sgd", lr=0.5, epochs=200, weight_decays=(20.0,),
+    cfg = SweepConfig(preset="tutorial", hidden=(4,), optimizers=("sgd",), lrs=(0.5,), epochs=200, weight_decays=(20.0,),
                       seeds=(0,))
     res = run_sweep(cfg)
     epoch = res.diverged[one(cfg, 20.0, 0)]
@@ -366,9 +366,9 @@ def test_runs_are_deterministic_also_in_parallel_threads():
 
 
 @pytest.mark.parametrize("base", [
-    dict(preset="digits", hidden=(16,), epochs=3, batch_size=256, optimizer="adamw"),
-    dict(preset="tutorial", hidden=(64,), epochs=3, optimizer="adam", activation="relu"),
-    dict(preset="moons", hidden=(32, 8), epochs=2, batch_size=50, optimizer="sgd", momentum=0.9, lr=0.1),
+    dict(preset="digits", hidden=(16,), epochs=3, batch_size=256, optimizers=("adamw",)),
+    dict(preset="tutorial", hidden=(64,), epochs=3, optimizers=("adam",), activation="relu"),
+    dict(preset="moons", hidden=(32, 8), epochs=2, batch_size=50, optimizers=("sgd",), momentum=0.9, lrs=(0.1,)),
 ])
 def test_a_members_numbers_do_not_depend_on_its_sweep_mates(base):
     # float32, exact: batched kernels must round a member the same way whoever shares the batch
@@ -380,7 +380,7 @@ def test_a_members_numbers_do_not_depend_on_its_sweep_mates(base):
 # ---- metrics ------------------------------------------------------------------------------------------------
 
 def test_classification_metrics_and_norms_follow_their_definitions():
-    cfg = SweepConfig(preset="spirals", hidden=(16, 8), optimizer="adam", lr=0.02, epochs=4, batch_size=60,
+    cfg = SweepConfig(preset="spirals", hidden=(16, 8), optimizers=("adam",), lrs=(0.02,), epochs=4, batch_size=60,
                       weight_decays=(0.0, 0.01), seeds=(0, 1), **F64)
     data = DATASETS["spirals"].make(0, None)
     res = run_sweep(cfg, keep_params=True)

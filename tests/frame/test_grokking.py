@@ -56,21 +56,21 @@ def test_modular_data_is_every_pair_once_with_a_fixed_split(name):
 @pytest.mark.parametrize("batch_size", [None, 300])
 def test_modular_members_equal_their_own_torch_optim_runs(optimizer, batch_size):
     # x² and its hand-written backward in the engine, nn.Linear and autograd in the reference
-    cfg = SweepConfig(preset="modular-addition", hidden=(24,), activation="quadratic", optimizer=optimizer,
-                      lr=0.01 if optimizer != "sgd" else 0.05, epochs=6, batch_size=batch_size,
+    cfg = SweepConfig(preset="modular-addition", hidden=(24,), activation="quadratic", optimizers=(optimizer,),
+                      lrs=(0.01 if optimizer != "sgd" else 0.05,), epochs=6, batch_size=batch_size,
                       weight_decays=(0.0, 0.5), seeds=(0, 3), **F64)
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True))
 
 
 def test_quadratic_on_dense_inputs_equals_torch_optim():
-    cfg = SweepConfig(preset="moons", hidden=(8, 6), activation="quadratic", optimizer="adamw", lr=0.01,
+    cfg = SweepConfig(preset="moons", hidden=(8, 6), activation="quadratic", optimizers=("adamw",), lrs=(0.01,),
                       epochs=8, batch_size=50, weight_decays=(0.0, 0.3), seeds=(1,), **F64)
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True))
 
 
 def test_float32_modular_run_stays_within_rounding_of_torch_optim():
-    cfg = SweepConfig(preset="modular-addition", hidden=(32,), activation="quadratic", optimizer="adamw",
-                      lr=0.01, epochs=4, weight_decays=(0.0, 1.0), seeds=(0,))
+    cfg = SweepConfig(preset="modular-addition", hidden=(32,), activation="quadratic", optimizers=("adamw",),
+                      lrs=(0.01,), epochs=4, weight_decays=(0.0, 1.0), seeds=(0,))
     assert_matches_reference(cfg, run_sweep(cfg, keep_params=True), tol=2e-5)
 
 

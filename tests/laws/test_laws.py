@@ -47,7 +47,7 @@ def of(preds, law, member, layer=None):
 @pytest.mark.parametrize("decay_bias", [True, False])
 def test_sgd_with_coupled_decay_ends_at_the_ridge_solution(decay_bias):
     data = strong_signal()
-    cfg = SweepConfig(preset="csv", hidden=(), optimizer="sgd", lr=0.2, epochs=400, batch_size=None,
+    cfg = SweepConfig(preset="csv", hidden=(), optimizers=("sgd",), lrs=(0.2,), epochs=400, batch_size=None,
                       weight_decays=(0.1, 1.0), seeds=(0,), decay_bias=decay_bias, dtype="float64")
     res = run_sweep(cfg, data=data, keep_params=True)
     preds = predictions(cfg, data)
@@ -70,7 +70,7 @@ def test_sgd_with_coupled_decay_ends_at_the_ridge_solution(decay_bias):
 
 def test_adam_with_l2_nears_the_ridge_solution_and_adamw_does_not():
     data = strong_signal()
-    cfg = SweepConfig(preset="csv", hidden=(), optimizers=("adam", "adamw"), lr=0.01, epochs=3000,
+    cfg = SweepConfig(preset="csv", hidden=(), optimizers=("adam", "adamw"), lrs=(0.01,), epochs=3000,
                       weight_decays=(1.0,), seeds=(0,), dtype="float64")
     res = run_sweep(cfg, data=data, keep_params=True)
     want = closed_form(data, 1.0, True)
@@ -86,7 +86,7 @@ def test_adamw_ends_on_the_edge_of_its_box_where_it_binds_and_inside_where_it_do
     """A strong signal (|w| up to 2): at λ = 3 the box |w| ≤ 1/3 binds and the gradient pressing on it stays large,
     so Adam's step saturates and the weights sit on its edge after 1,000 steps; at λ = 0.3 (|w| ≤ 3.3) it does not."""
     data = strong_signal(scale=2.0)
-    cfg = SweepConfig(preset="csv", hidden=(), optimizer="adamw", lr=0.01, epochs=1000, weight_decays=(0.3, 3.0),
+    cfg = SweepConfig(preset="csv", hidden=(), optimizers=("adamw",), lrs=(0.01,), epochs=1000, weight_decays=(0.3, 3.0),
                       seeds=(0,), dtype="float64")
     res = run_sweep(cfg, data=data, keep_params=True)
     preds = predictions(cfg, data)
@@ -103,7 +103,7 @@ def test_adamw_ends_on_the_edge_of_its_box_where_it_binds_and_inside_where_it_do
     assert measure(res.frame, of(preds, "box", binds)) == edge
 
 
-COURSE = dict(preset="tutorial", hidden=(64, 64), norm="layernorm", optimizer="adamw", lr=0.01, weight_decays=(0.1,))
+COURSE = dict(preset="tutorial", hidden=(64, 64), norm="layernorm", optimizers=("adamw",), lrs=(0.01,), weight_decays=(0.1,))
 
 
 def test_adamw_rotation_reaches_its_equilibrium_on_the_course_data():
@@ -142,7 +142,7 @@ def test_full_batch_breaks_the_rotation_law_and_the_verdict_says_why():
 
 def test_laws_that_do_not_apply_say_why():
     cfg = SweepConfig(preset="tutorial", hidden=(8,), norm="layernorm", optimizers=("sgd", "adam", "adamw"),
-                      momentum=0.9, lr=0.01, batch_size=100, epochs=3, weight_decays=(0.0, 0.1))
+                      momentum=0.9, lrs=(0.01,), batch_size=100, epochs=3, weight_decays=(0.0, 0.1))
     preds = predictions(cfg)
     assert "no fixed rate" in of(preds, "rotation", Member("adam", 0.01, 0.1, 0), 1).why
     assert "no equilibrium" in of(preds, "rotation", Member("adamw", 0.01, 0.0, 0), 1).why
@@ -153,15 +153,15 @@ def test_laws_that_do_not_apply_say_why():
     assert "hidden layer" in of(preds, "ridge", Member("sgd", 0.01, 0.1, 0)).why
     tau = of(preds, "timescale", Member("adamw", 0.01, 0.1, 0))
     assert tau.detail["tau_steps"] == pytest.approx(1000) and tau.value == pytest.approx(1000 / 10)   # 10 batches
-    plain = predictions(SweepConfig(preset="tutorial", hidden=(8,), optimizer="adamw", weight_decays=(0.1,)))
+    plain = predictions(SweepConfig(preset="tutorial", hidden=(8,), optimizers=("adamw",), weight_decays=(0.1,)))
     assert "no normalization" in of(plain, "rotation", Member("adamw", 0.01, 0.1, 0), 1).why
-    per_seed = predictions(SweepConfig(preset="tutorial", hidden=(), optimizer="sgd", weight_decays=(0.1,)))
+    per_seed = predictions(SweepConfig(preset="tutorial", hidden=(), optimizers=("sgd",), weight_decays=(0.1,)))
     assert "per seed" in of(per_seed, "ridge", Member("sgd", 0.01, 0.1, 0)).why
     assert set(LAWS) == {"ridge", "ridge_loss", "box", "rotation", "norm", "timescale"}
 
 
 def test_compare_pairs_every_applying_prediction_with_its_measurement():
-    cfg = SweepConfig(preset="tutorial", hidden=(8,), norm="layernorm", optimizer="adamw", lr=0.01, batch_size=250,
+    cfg = SweepConfig(preset="tutorial", hidden=(8,), norm="layernorm", optimizers=("adamw",), lrs=(0.01,), batch_size=250,
                       epochs=2, weight_decays=(0.0, 0.1), seeds=(0,))
     res = run_sweep(cfg)
     rows = compare(res.frame, predictions(cfg))

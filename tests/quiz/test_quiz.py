@@ -250,7 +250,7 @@ def test_a_diverged_member_is_reported_not_graded():
 
 
 def test_a_real_divergent_run_is_not_graded():
-    cfg = SweepConfig(preset="diabetes", hidden=(), optimizer="sgd", lr=5.0, epochs=30, weight_decays=(0.0, 0.1))
+    cfg = SweepConfig(preset="diabetes", hidden=(), optimizers=("sgd",), lrs=(5.0,), epochs=30, weight_decays=(0.0, 0.1))
     validate(cfg, DEMO_LIMITS)
     result = run_sweep(cfg)
     assert result.diverged

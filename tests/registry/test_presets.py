@@ -77,7 +77,7 @@ def test_the_tutorials_defaults_are_the_courses_run_trained_longer():
     cfg = preset_config("tutorial")
     assert cfg.epochs == 100             # the course's 5 steps leave every λ's curves on top of each other
     cfg = cfg.replace(epochs=5)
-    course = SweepConfig(preset="tutorial", hidden=(64,), activation="relu", optimizer="adam", lr=0.01, epochs=5,
+    course = SweepConfig(preset="tutorial", hidden=(64,), activation="relu", optimizers=("adam",), lrs=(0.01,), epochs=5,
                          batch_size=None, weight_decays=(1e-4,), seeds=(0,))
     assert cfg.replace(weight_decays=(1e-4,)) == course and 1e-4 in cfg.weight_decays
     frame = run_sweep(cfg).frame
@@ -134,7 +134,7 @@ def test_old_links_keep_their_meaning():
     # writes) is exact whatever the defaults
     cfg, warnings = from_query({"preset": "tutorial", "optimizer": "adamw", "wd": "0,0.001,0.1", "seeds": "0,1",
                                 "epochs": "100"})
-    assert warnings == [] and cfg == SweepConfig(optimizer="adamw", weight_decays=(0.0, 1e-3, 0.1), seeds=(0, 1))
+    assert warnings == [] and cfg == SweepConfig(optimizers=("adamw",), weight_decays=(0.0, 1e-3, 0.1), seeds=(0, 1))
     assert from_query({}) == (preset_config("tutorial"), [])
     full = SweepConfig(preset="moons", hidden=(8,), activation="tanh", epochs=12, weight_decays=(0.0, 0.5))
     assert from_query(to_query(full)) == (full, [])

@@ -60,7 +60,7 @@ def _tiny_code(n_train: int, n_val: int) -> list[str]:
 
 TINY = DatasetSpec("tiny-linear", "Tiny linear regression (3 features)", "40 rows of y = x·w + noise.",
                    "regression", 3, 1, 40, 0.25, _tiny, code=_tiny_code,
-                   defaults=dict(hidden=(8,), optimizer="nesterov", lr=0.05, epochs=6, weight_decays=(0.0, 0.1)))
+                   defaults=dict(hidden=(8,), optimizers=("nesterov",), lrs=(0.05,), epochs=6, weight_decays=(0.0, 0.1)))
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_cli_reproduces_the_course_run():
 def test_tutorial_preset_matches_course_code_with_settings_swapped(seed, wd, lr, epochs, hidden, opt):
     optim = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}[opt]
     expected = course_code(seed, wd, lr, epochs, hidden, optim)
-    cfg = SweepConfig(preset="tutorial", hidden=(hidden,), optimizer=opt, lr=lr, epochs=epochs,
+    cfg = SweepConfig(preset="tutorial", hidden=(hidden,), optimizers=(opt,), lrs=(lr,), epochs=epochs,
                       weight_decays=(0.0, wd, 0.5) if wd not in (0.0, 0.5) else (wd,), seeds=(seed, seed + 1))
     df = run_sweep(cfg).frame
     got = df[(df.weight_decay == wd) & (df.seed == seed) & (df.epoch == epochs)].train_loss.item()

@@ -38,7 +38,7 @@ def wait_done(job, timeout=60):
 def test_a_diverging_sweep_reports_its_member_and_the_next_job_completes():
     m = manager()
     try:
-        wild = m.submit(SweepConfig(optimizer="sgd", lr=1.0, epochs=10, weight_decays=(0.0, 50.0), hidden=(8,)),
+        wild = m.submit(SweepConfig(optimizers=("sgd",), lrs=(1.0,), epochs=10, weight_decays=(0.0, 50.0), hidden=(8,)),
                         owner="a")
         calm = m.submit(SweepConfig(epochs=5, weight_decays=(0.0, 0.1), hidden=(8,)), owner="b")
         wait_done(wild)

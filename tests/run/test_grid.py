@@ -95,7 +95,7 @@ def test_rmsprop_is_one_registry_entry_and_equals_torch_rmsprop_with_weight_deca
     spec = OPTIMIZERS["rmsprop"]
     assert spec.coupled and spec.label and "grad += λ·w" in spec.rule
     assert "rmsprop" in params.BY_KEY["optimizer"].choices                 # the CLI and URL list it
-    cfg = SweepConfig(preset="diabetes", hidden=(8,), optimizer="rmsprop", lr=0.003, epochs=4, batch_size=100,
+    cfg = SweepConfig(preset="diabetes", hidden=(8,), optimizers=("rmsprop",), lrs=(0.003,), epochs=4, batch_size=100,
                       weight_decays=(0.0, 0.05, 0.5), seeds=(2,), dtype="float64", decay_bias=False)
     res = run_sweep(cfg, keep_params=True)
     data = DATASETS["diabetes"].make(0, None)
@@ -124,7 +124,7 @@ def test_rmsprop_is_one_registry_entry_and_equals_torch_rmsprop_with_weight_deca
 
 
 def test_layernorm_decays_by_shape_and_records_weight_norms_apart_from_gains():
-    cfg = SweepConfig(preset="moons", hidden=(8, 4), norm="layernorm", optimizer="adamw", lr=0.05, epochs=5,
+    cfg = SweepConfig(preset="moons", hidden=(8, 4), norm="layernorm", optimizers=("adamw",), lrs=(0.05,), epochs=5,
                       batch_size=50, weight_decays=(0.0, 5.0), seeds=(1,), decay_bias=False, dtype="float64")
     res = run_sweep(cfg, keep_params=True)
     df = res.frame

@@ -19,7 +19,7 @@ ray = pytest.importorskip("ray") if not os.environ.get("WDLAB_REQUIRE_RAY") else
 pytestmark = pytest.mark.ray
 
 # 2 architectures × 2 optimizers × 2 lrs × 3 λ × 2 seeds, float64: 8 groups
-MIXED = [SweepConfig(preset="moons", hidden=h, optimizer=o, lr=lr, epochs=15, weight_decays=(0.0, 1e-3, 1e-1),
+MIXED = [SweepConfig(preset="moons", hidden=h, optimizers=(o,), lrs=(lr,), epochs=15, weight_decays=(0.0, 1e-3, 1e-1),
                      seeds=(0, 1), dtype="float64")
          for h in ((8,), (16, 8)) for o in ("adam", "adamw") for lr in (0.01, 0.05)]
 FLAGS = ["--preset", "moons", "--hidden", "8", "--hidden", "16", "8", "--epochs", "15", "--wd", "0", "1e-3", "1e-1",

@@ -237,7 +237,7 @@ def _marked(mark: str) -> list[int]:
 
 # ---- how many workers: the budget's time model and the CPUs other work keeps busy ---------------------------
 
-SMALL = SweepConfig(preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=100, batch_size=50,
+SMALL = SweepConfig(preset="tutorial", hidden=(64,), optimizers=("adam",), lrs=(0.01,), epochs=100, batch_size=50,
                     weight_decays=(0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1), seeds=(0, 1, 2))
 WIDE = SMALL.replace(hidden=(256, 256), epochs=10, batch_size=64, preset="digits")
 

@@ -22,7 +22,7 @@ def test_every_setting_is_declared_exactly_once():
 
 configs = st.builds(
     lambda preset, hidden, act, opt, lr, mom, epochs, batch, wds, seeds, vf, db, dt: SweepConfig(
-        preset=preset, hidden=hidden, activation=act, optimizer=opt, lr=lr, momentum=mom if opt == "sgd" else 0.0,
+        preset=preset, hidden=hidden, activation=act, optimizers=(opt,), lrs=(lr,), momentum=mom if opt == "sgd" else 0.0,
         epochs=epochs, batch_size=batch, weight_decays=wds, seeds=seeds, val_fraction=vf, decay_bias=db, dtype=dt),
     st.sampled_from(PRESETS), st.lists(st.integers(1, 1024), max_size=4).map(tuple),
     st.sampled_from(["relu", "tanh", "gelu"]), st.sampled_from(list(OPTIMIZERS)),

@@ -21,7 +21,7 @@ def lines(spec: dict, panel: str) -> list[float]:
 
 
 def test_state_round_trip_is_exact_for_every_setting():
-    cfg = SweepConfig(preset="moons", hidden=(16, 8), activation="tanh", optimizer="sgd", momentum=0.5, lr=0.05,
+    cfg = SweepConfig(preset="moons", hidden=(16, 8), activation="tanh", optimizers=("sgd",), momentum=0.5, lrs=(0.05,),
                       epochs=7, batch_size=32, weight_decays=(0.0, 3e-5, 0.25), seeds=(1, 4), val_fraction=0.3,
                       decay_bias=False, dtype="float64")
     assert state_to_cfg(cfg_to_state(cfg), DEFAULT_LIMITS) == (cfg, [])
@@ -42,7 +42,7 @@ def test_controls_produce_the_expected_config():
     at.text_input(key="cfg_seeds").input("3,1")
     at.toggle(key="cfg_decay_bias").set_value(False)
     at.button(key="train").click().run()
-    expected = SweepConfig(weight_decays=(0.0, 2.5e-3, 0.01), optimizer="sgd", momentum=0.8, lr=0.05, epochs=2,
+    expected = SweepConfig(weight_decays=(0.0, 2.5e-3, 0.01), optimizers=("sgd",), momentum=0.8, lrs=(0.05,), epochs=2,
                            hidden=(8, 4), activation="gelu", batch_size=100, seeds=(1, 3), decay_bias=False)
     assert not at.exception and not notes_of(at, "error")
     assert at.session_state["job"].cfg == expected
@@ -76,7 +76,7 @@ def test_every_control_defaults_to_the_value_it_shows():
     at.toggle(key="main_log_y").set_value(True)
     at.run()  # a link's values and a visitor's changes alike
     assert at.multiselect(key="cfg_lr").value == ["0.03"] and at.toggle(key="main_log_y").value is True
-    assert len(at.text_input) == 4 and len(at.number_input) == 2
+    assert len(at.text_input) == 4 and len(at.number_input) == 3   # momentum, epochs, warmup epochs
     for e in [*at.text_input, *at.number_input, *at.toggle]:
         assert e.proto.default == e.value, e.key
     for e in [*at.selectbox, *at.radio]:

@@ -29,7 +29,7 @@ def under(block, widget_key: str) -> list[str]:
 
 
 def test_every_declared_setting_is_a_widget_with_the_declarations_label_help_and_bounds():
-    at = app("?optimizer=sgd")  # momentum shows with SGD only
+    at = app("?optimizer=sgd&schedule=step")  # momentum shows with SGD only, step decay's period and factor with it
     for p in PARAMS:
         widget = getattr(at, ELEMENT[p.kind])(key=key(p))
         assert widget.label == p.label and f"--{p.key}: {p.help}" in widget.help, p.key

@@ -148,7 +148,7 @@ def test_a_cached_result_says_it_was_reused():
 
 # -- 10. names and formats ------------------------------------------------------------------------------------------
 def test_download_names_differ_between_sweeps_and_mark_a_cancelled_one():
-    a = SweepConfig(preset="breast-cancer", optimizer="adam", epochs=30, weight_decays=(0.0, 0.1))
+    a = SweepConfig(preset="breast-cancer", optimizers=("adam",), epochs=30, weight_decays=(0.0, 0.1))
     b = a.replace(weight_decays=(0.0, 0.01))
     names = {download_name(a), download_name(b), download_name(a, tag="table2")}
     assert len(names) == 3 and all(re.fullmatch(r"wdlab_breast-cancer_adam_30ep_[0-9a-f]{8}\.csv", n) for n in names)

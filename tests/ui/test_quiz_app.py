@@ -176,7 +176,7 @@ def card(sid: str, cfg, *questions):
 def test_a_diverged_run_is_not_graded_and_not_counted(bank):
     from wdlab.settings.config import SweepConfig
     from wdlab.quiz.bank import d
-    cfg = SweepConfig(optimizer="sgd", lr=1.0, epochs=10, weight_decays=(0.0, 50.0), hidden=(8,), seeds=(0,))
+    cfg = SweepConfig(optimizers=("sgd",), lrs=(1.0,), epochs=10, weight_decays=(0.0, 50.0), hidden=(8,), seeds=(0,))
     bank(card("blows-up", cfg, d("train_loss", 0.0, 50.0)))
     at = revealed(lock_in(quiz("blows-up"), "blows-up", ["goes up"]))
     assert not at.exception

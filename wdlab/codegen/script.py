@@ -6,6 +6,7 @@ from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.registry.schedules import SCHEDULES, describe, scheduled
 from wdlab.settings.config import SweepConfig
 
 # Each optimizer, activation, normalization and dataset writes its own code (its registry entry's code text).
@@ -76,6 +77,8 @@ def member_script(cfg: SweepConfig, weight_decay: float, seed: int, *, csv: CsvS
         out += spec.code_imports
     else:
         out += ["import numpy as np", "import pandas as pd"]
+    if scheduled(cfg) and "import math" not in out:
+        add("import math")
     add("import torch")
     add("import torch.nn as nn")
     add("import torch.optim as optim")
@@ -145,14 +148,15 @@ def _loop_lines(cfg: SweepConfig, seed: int) -> list[str]:
     else:
         full = ["n = len(X_train)", f"batch_size = min({cfg.batch_size}, n)"]
         batched = True
-    lines = [""] + full
+    lines = [""] + full + _schedule_lines(cfg)
+    step = ["    optimizer.step()"] + (["    scheduler.step()  # lr for the next step"] if scheduled(cfg) else [])
     if not batched:
         return lines + [
             f"for epoch in range(1, {epochs + 1}):",
             "    optimizer.zero_grad()",
             "    loss = criterion(model(X_train), y_train)  # the loss before this epoch's step",
             "    loss.backward()",
-            "    optimizer.step()",
+            *step,
             "    train_loss = loss.item()",
         ] + report
     return lines + [
@@ -169,7 +173,30 @@ def _loop_lines(cfg: SweepConfig, seed: int) -> list[str]:
         "        optimizer.zero_grad()",
         "        loss = criterion(model(xb), yb)",
         "        loss.backward()",
-        "        optimizer.step()",
+        *("    " + line for line in step),
         "        total += loss.item()",
         "    train_loss = total / len(batches)  # the mean of the epoch's minibatch losses",
     ] + report
+
+
+def _schedule_lines(cfg: SweepConfig) -> list[str]:
+    """LambdaLR with the schedule's factor: lr_t = lr·lr_factor(t), t the 0-based step (none at a constant lr)."""
+    if not scheduled(cfg):
+        return []
+    per_epoch = "1" if cfg.batch_size is None else "math.ceil(n / batch_size)"
+    return [
+        "",
+        f"# learning-rate schedule: {describe(cfg)}; lr_t = lr·lr_factor(t), t = 0, 1, … the step",
+        f"steps_per_epoch = {per_epoch}",
+        f"T = {cfg.epochs} * steps_per_epoch  # every step of the run",
+        f"W = {cfg.warmup_epochs} * steps_per_epoch  # warmup steps",
+        "",
+        "",
+        "def lr_factor(t):",
+        "    if t < W:",
+        "        return (t + 1) / W  # linear warmup",
+        *SCHEDULES[cfg.schedule].code(cfg),
+        "",
+        "",
+        "scheduler = optim.lr_scheduler.LambdaLR(optimizer, lr_factor)  # stepped after every optimizer step",
+    ]

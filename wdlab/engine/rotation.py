@@ -64,8 +64,9 @@ class Rotation:
         g = self.by_layer[:c].sum(2, dtype=np.float64)
         aa, ad, dd = g[..., 0], g[..., 1], g[..., 3]
         # atan2(|d⊥|, |a| + d·a/|a|), both sides times |a|: |d⊥|·|a| = √(a·a d·d − (a·d)²)
-        across = np.sqrt(np.maximum(aa * dd - ad * ad, 0.0))
-        self.total += np.arctan2(across, aa + ad).sum(0)
+        with np.errstate(all="ignore"):   # a diverging member's numbers overflow: its angle is NaN, its row diverged
+            across = np.sqrt(np.maximum(aa * dd - ad * ad, 0.0))
+            self.total += np.arctan2(across, aa + ad).sum(0)
         self.steps += c
         self.count = 0
 

@@ -7,6 +7,7 @@ import torch
 from wdlab.engine import optim_step
 from wdlab.engine.net import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
 from wdlab.engine.rotation import Rotation
+from wdlab.registry import schedules
 from wdlab.registry.optimizers import OPTIMIZERS
 
 
@@ -19,6 +20,8 @@ class Stack:
     `w *= 1 − lr·λ`, both before the step). A lone member trains beside an identical twin whose numbers are
     dropped: for a batch of one, torch's bmm takes another kernel (gemv for a 1-wide output) that rounds
     differently in float32, and a member's numbers must not depend on how many members share its stack.
+    A schedule (cfg.schedule, cfg.warmup_epochs) sets each group's lr to lr·f(t) before step t, as LambdaLR
+    does; the decoupled shrink then is 1 − lr_t·λ, per member (coupled λ is not scheduled, as in torch).
     """
 
     def __init__(self, cfg, setup, members: range):
@@ -43,6 +46,10 @@ class Stack:
         self.frozen: list[int] = []
         n = setup.n_train
         self.batch = min(cfg.batch_size or n, n)
+        self.t, self.steps = 0, schedules.steps_of(cfg, n)
+        self.scheduled = schedules.scheduled(cfg)
+        if self.scheduled:
+            self._set_lr(0)   # LambdaLR's constructor sets lr·f(0)
         self.inputs = self._inputs(setup)
         self.X, self.y = self.per_member(self.inputs[0]), self.per_member(setup.y)
         self.Xv, self.yv = self.per_member(self.inputs[1]), self.per_member(setup.yv)
@@ -92,7 +99,7 @@ class Stack:
                     p.grad = net.flat.grad[a:b]
                     params.append(p)
                     slices.append((p, seg, start, m))
-            groups.setdefault(kind, []).append({"params": params, "lr": lr})
+            groups.setdefault(kind, []).append({"params": params, "lr": lr, "base_lr": lr})
         optim_step.allow()  # constructed and stepped without importing torch._dynamo (wdlab/engine/optim_step.py)
         opts = [OPTIMIZERS[kind].engine(g, self.cfg, OPTIMIZERS[kind].fusable) for kind, g in groups.items()]
         return opts, slices
@@ -110,6 +117,11 @@ class Stack:
                 shrink.append(torch.full((seg.stride,), 1 - lr * w if decays and not c else 1.0,
                                          dtype=torch.float64))
         coupled_t, shrink_t = torch.cat(coupled), torch.cat(shrink)
+        # scheduled: per member lr and λ (0 where coupled), and the segments that decay, for 1 − lr_t·λ each step
+        self.member_lr = torch.tensor([r.lr for r in self.rows], dtype=torch.float64)
+        self.member_wd = torch.tensor([0.0 if OPTIMIZERS[r.optimizer].coupled else r.weight_decay
+                                       for r in self.rows], dtype=torch.float64)
+        self.decaying = [seg for seg in self.net.segments if len(seg.shape) >= 2 or self.cfg.decay_bias]
         return (coupled_t.to(dtype) if coupled_t.any() else None,
                 shrink_t.to(dtype) if (shrink_t != 1).any() else None)
 
@@ -122,16 +134,37 @@ class Stack:
 
     def _law_stats(self, sq: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """This epoch's rot{k} (mean angle per step; NaN at epoch 0), max_abs_w (over the parameters the decay
-        rule covers, whatever the member's λ) and eff_lr{k} = lr / (‖W_k‖² + ‖b_k‖²)."""
+        rule covers, whatever the member's λ) and eff_lr{k} = lr / (‖W_k‖² + ‖b_k‖²), lr that of the epoch's last
+        step (scheduled: lr·f(t − 1); epoch 0: the first step's)."""
         out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())}
         # in numpy: a few passes over small arrays cost a fraction of torch's per call; the padding is 0, which no
         # maximum of |p| changes
         out["max_abs_w"] = np.max([np.abs(v).max(1) for v in self.decayed], 0).astype(np.float64)
         if self.net.norm is not None:
-            lr = torch.tensor([r.lr for r in self.rows], dtype=torch.float64)
+            lr = self.member_lr * schedules.factor(self.cfg, max(self.t - 1, 0), self.steps) if self.scheduled \
+                else self.member_lr
             for k in range(1, self.rotation.L + 1):
                 out[f"eff_lr{k}"] = lr / (sq[f"l2_weight{k}"] + sq[f"l2_bias{k}"])
         return out
+
+    def _set_lr(self, t: int) -> None:
+        """Every group's lr = base lr·f(t) (LambdaLR's product, in Python floats)."""
+        f = schedules.factor(self.cfg, t, self.steps)
+        for opt in self.optimizers:
+            for group in opt.param_groups:
+                group["lr"] = group["base_lr"] * f
+
+    def _shrink(self, net) -> None:
+        """w *= 1 − lr_t·λ where a decoupled member decays: the precomputed factor at a constant lr; else this
+        step's, per member (float64 elementwise, as Python floats round it), on each decaying segment's rows."""
+        if not self.scheduled:
+            net.flat.mul_(self.shrink)
+            return
+        f = schedules.factor(self.cfg, self.t, self.steps)
+        lr_t = self.member_lr * f
+        per_member = (1 - lr_t * self.member_wd).to(net.flat.dtype)[:, None]
+        for seg in self.decaying:
+            net.flat[seg.offset:seg.offset + net.M * seg.stride].view(net.M, seg.stride).mul_(per_member)
 
     def _loss_and_grad(self, out, y):
         return member_losses_and_grad(out, y, self.task)
@@ -164,10 +197,13 @@ class Stack:
                 if self.decay is not None:
                     net.flat.grad.addcmul_(net.flat, self.decay)   # torch: grad = grad.add(param, alpha=λ)
                 if self.shrink is not None:
-                    net.flat.mul_(self.shrink)                     # torch: param.mul_(1 - lr·λ)
+                    self._shrink(net)                              # torch: param.mul_(1 - lr·λ)
             for opt in self.optimizers:
                 optim_step.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/engine/optim_step.py)
             self.rotation.after()
+            self.t += 1
+            if self.scheduled:
+                self._set_lr(self.t)
             loss_sum += losses.double()
             if self.task == "classification":
                 correct += member_correct(out, yb)

@@ -1,6 +1,7 @@
 """The tidy per-epoch frame: its columns and definitions, rows assembled from the engine's numbers (no torch)."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -92,3 +93,38 @@ def final_rows(df: pd.DataFrame) -> pd.DataFrame:
     keys = KEY_COLUMNS
     return df.sort_values("epoch", kind="stable").groupby(keys, as_index=False, sort=False).tail(1) \
         .sort_values(keys).reset_index(drop=True)
+
+
+COMPARED_AT = ("final", "best", "last")   # the epoch results are compared at (compared_rows)
+LAST_SHARE = 0.1                          # "last": the mean of the last 10 % of epochs
+
+
+def describe_at(at: str, share: float = LAST_SHARE) -> str:
+    """Where the numbers are read, in words for the page."""
+    return {"final": "at the final epoch", "best": "at each run's epoch of lowest validation loss",
+            "last": f"as the mean of the last {share:.0%} of epochs".replace("%", " %")}[at]
+
+
+def compared_rows(df: pd.DataFrame, at: str = "final", share: float = LAST_SHARE) -> pd.DataFrame:
+    """Each member's row as results are compared: "final" = final_rows; "best" = its row of lowest val_loss
+    (early stopping: every metric at that epoch, the weights a checkpoint keeps); "last" = the mean of each
+    column over its last ⌈share·epochs⌉ epochs (epoch: the last). A diverged member keeps its diverged row."""
+    if at not in COMPARED_AT:
+        raise ValueError(f"at={at!r}; choose one of {', '.join(COMPARED_AT)}")
+    final = final_rows(df)
+    if at == "final" or df.empty:
+        return final
+    keys = KEY_COLUMNS
+    ok = df[~df.groupby(keys)["diverged"].transform("any") & (df["epoch"] > 0)]
+    if at == "best":
+        picked = ok.loc[ok.groupby(keys, sort=False)["val_loss"].idxmin()]
+    else:
+        k = max(1, math.ceil(share * int(df["epoch"].max())))
+        tail = ok[ok["epoch"] > ok.groupby(keys)["epoch"].transform("max") - k]
+        values = [c for c in df.columns if c not in keys and c != "diverged"]
+        picked = tail.groupby(keys, as_index=False, sort=False)[values].mean()
+        picked["epoch"] = tail.groupby(keys, sort=False)["epoch"].max().to_numpy()
+        picked["diverged"] = False
+        picked = picked[list(df.columns)]
+    out = pd.concat([picked, final[final["diverged"]]], ignore_index=True)
+    return out.sort_values(keys).reset_index(drop=True)

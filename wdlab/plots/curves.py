@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from wdlab.frame.schema import final_rows, with_gap
+from wdlab.frame.schema import compared_rows, with_gap
 from wdlab.plots.scale import y_range
 from wdlab.registry.optimizers import OPTIMIZERS
 
@@ -180,10 +180,11 @@ def _layout(fig: go.Figure, log_y: bool, epochs_total: int | None, height: int, 
         fig.update_yaxes(title_text=("loss" if metric == "train_loss" else "‖w‖₂") + scale, row=1, col=col)
 
 
-def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per (optimizer, lr,) λ: final metrics averaged over seeds (std alongside), diverged members
-    counted. train_eval_loss (the training set's loss with the final weights) is the "final train loss"."""
-    final = with_gap(final_rows(frame))
+def summary_frame(frame: pd.DataFrame, at: str = "final") -> pd.DataFrame:
+    """One row per (optimizer, lr,) λ: metrics read `at` (frame.schema.compared_rows: the final epoch by default)
+    averaged over seeds (std alongside), diverged members counted. train_eval_loss (the training set's loss with
+    the final weights) is the "final train loss"."""
+    final = with_gap(compared_rows(frame, at))
     cols = ["train_eval_loss", "train_loss", "val_loss", "gap", "l2_norm"] + \
         [c for c in ("train_eval_acc", "train_acc", "val_acc") if c in final]
     keys = [c for c in ("optimizer", "lr", "weight_decay") if c in final]

@@ -50,13 +50,13 @@ COURSE_OPTIONS = (
     Option("Something else (one of them barely changes, or another combination)."),
 )
 
-NOISE = SweepConfig(preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=100,
+NOISE = SweepConfig(preset="tutorial", hidden=(64,), optimizers=("adam",), lrs=(0.01,), epochs=100,
                     weight_decays=(0.0, 0.01, 0.1), seeds=(0, 1))
-MOONS = SweepConfig(preset="moons", hidden=(64,), optimizer="adam", lr=0.02, epochs=150,
+MOONS = SweepConfig(preset="moons", hidden=(64,), optimizers=("adam",), lrs=(0.02,), epochs=150,
                     weight_decays=(0.0, 0.01, 0.1, 1.0), seeds=(0,))
-HIGHDIM = SweepConfig(preset="highdim-linear", hidden=(), optimizer="adam", lr=0.01, epochs=100,
+HIGHDIM = SweepConfig(preset="highdim-linear", hidden=(), optimizers=("adam",), lrs=(0.01,), epochs=100,
                       weight_decays=(0.0, 0.01, 0.1, 1.0), seeds=(0, 1))
-AW_MOONS = SweepConfig(preset="moons", hidden=(64,), optimizer="adamw", lr=0.02, epochs=150,
+AW_MOONS = SweepConfig(preset="moons", hidden=(64,), optimizers=("adamw",), lrs=(0.02,), epochs=150,
                        weight_decays=(0.0, 1.0), seeds=(0,))
 
 COUPLED = ("Adam + L2 (torch.optim.Adam's weight_decay) adds λ·w to the gradient before Adam divides by √v̂, the "
@@ -66,8 +66,8 @@ COUPLED = ("Adam + L2 (torch.optim.Adam's weight_decay) adds λ·w to the gradie
            "sets different strengths in the two.")
 
 # The hosted demo's grokking sweep (preset modular-addition-p23 with its own defaults: 500 steps fit the demo).
-GROK = SweepConfig(preset="modular-addition-p23", hidden=(128,), activation="quadratic", optimizer="adamw",
-                   lr=0.01, epochs=500, weight_decays=(0.0, 0.2, 0.3), seeds=(0,))
+GROK = SweepConfig(preset="modular-addition-p23", hidden=(128,), activation="quadratic", optimizers=("adamw",),
+                   lrs=(0.01,), epochs=500, weight_decays=(0.0, 0.2, 0.3), seeds=(0,))
 GROK_SETUP = ("(a + b) mod 23 from one-hot a and b: 80 % of the 529 pairs to train on, the rest held out. A "
               "46-128-23 network with x² activation, AdamW (lr 0.01), 500 full-batch steps; λ = 0, 0.2 and 0.3. "
               "Every λ fits its training pairs within about 35 steps.")
@@ -91,7 +91,7 @@ BANK: tuple[Scenario, ...] = (
         "(two seeds, each with its own data as in the course's code). The course asks how weight decay affects "
         "training and generalization; this card asks what its own 5-step run shows (card 3 runs long enough for "
         "the textbook answer).",
-        one(SweepConfig(preset="tutorial", hidden=(64,), optimizer="adam", lr=0.01, epochs=5,
+        one(SweepConfig(preset="tutorial", hidden=(64,), optimizers=("adam",), lrs=(0.01,), epochs=5,
                         weight_decays=(0.0, 1e-4), seeds=(0, 1))),
         (MultipleChoice(COURSE_RUN_QUESTION, Point(0.0), Point(1e-4), COURSE_OPTIONS),
          d("l2_norm", 0.0, 1e-4, same="The penalty's gradient λ·w is tiny next to the data's, and 5 steps "
@@ -134,7 +134,7 @@ BANK: tuple[Scenario, ...] = (
         "adamw-how-big", "How big must AdamW's λ be?",
         "A linear model on the 20-sample, 200-feature regression, AdamW (lr 0.01), 100 full-batch epochs; "
         "λ from 0 to 0.01 (AdamW's default), and from 0 to 3.",
-        one(SweepConfig(preset="highdim-linear", hidden=(), optimizer="adamw", lr=0.01, epochs=100,
+        one(SweepConfig(preset="highdim-linear", hidden=(), optimizers=("adamw",), lrs=(0.01,), epochs=100,
                         weight_decays=(0.0, 0.01, 3.0), seeds=(0, 1))),
         (d("l2_norm", 0.0, 0.01, same="AdamW shrinks by lr·λ = 0.01·0.01 = 0.01 % per step: after 100 steps "
            "that is a 1 % pull in total."),
@@ -148,7 +148,7 @@ BANK: tuple[Scenario, ...] = (
         "A linear model on the 20-sample high-dimensional regression, lr 0.01, 100 epochs, λ = 0.1; the one "
         "change: torch.optim.Adam(weight_decay=0.1) → torch.optim.AdamW(weight_decay=0.1).",
         (Run(HIGHDIM.replace(weight_decays=(0.0, 0.1)), "Adam + L2"),
-         Run(HIGHDIM.replace(optimizer="adamw", weight_decays=(0.0, 0.1)), "AdamW")),
+         Run(HIGHDIM.replace(optimizers=("adamw",), weight_decays=(0.0, 0.1)), "AdamW")),
         (d("l2_norm", 0.1, 0.1, runs=(0, 1), up="AdamW regularised less here: lr·λ = 0.1 % per step is a weak "
            "pull, while Adam + L2's penalty gradient gets a full Adam step once the data gradient is small.",
            down="AdamW regularised more here: its lr·λ shrink outpaced the coupled penalty."),
@@ -169,7 +169,7 @@ BANK: tuple[Scenario, ...] = (
         "tiny-train-set", "Decay and a tiny training set",
         "d2l's experiment: a linear model, 200 features but only 20 training samples, SGD (lr 0.003, batch 5), "
         "100 epochs; λ from 0 to 3.",
-        one(SweepConfig(preset="highdim-linear", hidden=(), optimizer="sgd", lr=0.003, epochs=100, batch_size=5,
+        one(SweepConfig(preset="highdim-linear", hidden=(), optimizers=("sgd",), lrs=(0.003,), epochs=100, batch_size=5,
                         weight_decays=(0.0, 3.0), seeds=(0, 1))),
         (d("val_loss", 0.0, 3.0, down="With 200 weights and 20 equations, infinitely many weight vectors fit "
            "the training set exactly, most of them with large weights that fit its noise; decay picks a small "
@@ -180,7 +180,7 @@ BANK: tuple[Scenario, ...] = (
     Scenario(
         "sgd-is-l2", "SGD's weight_decay is exactly an L2 penalty",
         "A linear model on scikit-learn's diabetes table, SGD (lr 0.1), 100 full-batch epochs; λ = 0, 0.1, 2.",
-        one(SweepConfig(preset="diabetes", hidden=(), optimizer="sgd", lr=0.1, epochs=100,
+        one(SweepConfig(preset="diabetes", hidden=(), optimizers=("sgd",), lrs=(0.1,), epochs=100,
                         weight_decays=(0.0, 0.1, 2.0), seeds=(0,))),
         (d("train_loss", 0.0, 2.0, up="The logged training loss is the data loss alone; the weights now "
            "minimise data loss + λ/2·‖w‖², so the data loss itself must be higher."),
@@ -202,7 +202,7 @@ BANK: tuple[Scenario, ...] = (
     Scenario(
         "decay-hurts-spirals", "When the model needs its capacity",
         "Two noisy spirals, a 2-64-64-2 network, Adam + L2 (lr 0.01), 200 epochs; λ = 0, 0.001 and 0.01.",
-        one(SweepConfig(preset="spirals", hidden=(64, 64), optimizer="adam", lr=0.01, epochs=200,
+        one(SweepConfig(preset="spirals", hidden=(64, 64), optimizers=("adam",), lrs=(0.01,), epochs=200,
                         weight_decays=(0.0, 0.001, 0.01), seeds=(0,))),
         (d("val_loss", 0.0, 0.001), d("val_acc", 0.0, 0.01, down="Spirals need sharp turns, and sharp "
            "turns need large weights: λ = 0.01 forbids them and the boundary is too smooth to follow the arms.")),
@@ -212,7 +212,7 @@ BANK: tuple[Scenario, ...] = (
         "digits-accuracy", "Loss versus accuracy on digits",
         "scikit-learn's 8×8 digits, a 64-64-10 network, Adam + L2 (lr 0.01), 60 full-batch epochs; "
         "λ from 0 to 0.01.",
-        one(SweepConfig(preset="digits", hidden=(64,), optimizer="adam", lr=0.01, epochs=60,
+        one(SweepConfig(preset="digits", hidden=(64,), optimizers=("adam",), lrs=(0.01,), epochs=60,
                         weight_decays=(0.0, 0.01, 0.1), seeds=(0,))),
         (d("train_loss", 0.0, 0.01), d("val_acc", 0.0, 0.01), d("gap", 0.0, 0.01)),
         "Accuracy only counts the arg-max; loss also counts confidence. Decay lowers confidence (smaller "
@@ -221,7 +221,7 @@ BANK: tuple[Scenario, ...] = (
         "breast-cancer-tie", "Same accuracy, different loss",
         "scikit-learn's breast-cancer table, a 30-32-2 network, Adam + L2 (lr 0.01), 100 epochs; "
         "λ from 0 to 0.01.",
-        one(SweepConfig(preset="breast-cancer", hidden=(32,), optimizer="adam", lr=0.01, epochs=100,
+        one(SweepConfig(preset="breast-cancer", hidden=(32,), optimizers=("adam",), lrs=(0.01,), epochs=100,
                         weight_decays=(0.0, 0.01, 0.1), seeds=(0,))),
         (d("val_loss", 0.0, 0.01), d("val_acc", 0.0, 0.01), d("l2_norm", 0.0, 0.01)),
         "Without decay the network drives its logits to extremes on the training set; the few validation "

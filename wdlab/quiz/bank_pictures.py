@@ -7,7 +7,7 @@ from wdlab.quiz.pictures import FitsEveryPoint, PictureChange, WhichPanel
 
 # Measured (seed 0): the λ = 0 boundary keeps bending around noisy points as training goes on (length 9.6 at
 # epoch 44 → 14.6 at 400); λ = 0.01 and 0.1 settle early (8.9, 6.1); λ = 0.3 decays to a constant model.
-BOUNDARY = SweepConfig(preset="moons", hidden=(128, 128), optimizer="adam", lr=0.01, epochs=400,
+BOUNDARY = SweepConfig(preset="moons", hidden=(128, 128), optimizers=("adam",), lrs=(0.01,), epochs=400,
                        weight_decays=(0.0, 0.01, 0.1, 0.3), seeds=(0,))
 BOUNDARY_SETUP = ("Two noisy moons (200 training points), a 2-128-128-2 ReLU network, Adam + L2 (lr 0.01), 400 "
                   "full-batch epochs; λ = 0, 0.01, 0.1 and 0.3. The reveal draws each λ's decision boundary over "
@@ -17,7 +17,7 @@ BOUNDARY_SETUP = ("Two noisy moons (200 training points), a 2-128-128-2 ReLU net
 # Measured: without decay the 256-256 tanh net (lr 0.02) passes within 0.08-0.15 of every noisy point (seeds 0-2)
 # and is 0.14-0.27 from the curve itself (validation loss); λ ≥ 0.001 miss some point by > 0.5; λ = 0.01 draws the
 # sine (0.011-0.032); λ = 0.1 flattens it (0.13-0.48).
-SINE = SweepConfig(preset="sine", hidden=(256, 256), activation="tanh", optimizer="adam", lr=0.02, epochs=500,
+SINE = SweepConfig(preset="sine", hidden=(256, 256), activation="tanh", optimizers=("adam",), lrs=(0.02,), epochs=500,
                    weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,))
 SINE_SETUP = ("20 noisy samples of y = sin(1.5x) on [−3, 3] (noise σ = 0.3); held out, the curve itself at 200 "
               "evenly spaced x. A 1-256-256-1 tanh network, Adam + L2 (lr 0.02), 500 full-batch epochs; λ = 0, "

@@ -10,7 +10,7 @@ import pandas as pd
 
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS
-from wdlab.frame.schema import final_rows, with_gap
+from wdlab.frame.schema import compared_rows, final_rows, with_gap
 
 UP, DOWN, SAME = "goes up", "goes down", "barely changes"
 DIRECTIONS = (UP, DOWN, SAME)
@@ -227,11 +227,12 @@ class Unreadable(Exception):
     """A value the question needs is not there to be read: args = (status, note)."""
 
 
-def read(frames: Frames, p: Point, metric: str, epochs: int | None = None) -> float:
-    """The final <metric> at point p, averaged over seeds; Unreadable if any seed diverged or stopped early."""
+def read(frames: Frames, p: Point, metric: str, epochs: int | None = None, at: str = "final") -> float:
+    """<metric> at point p read `at` (frame.schema.compared_rows: the final epoch by default), averaged over seeds;
+    Unreadable if any seed diverged or stopped early."""
     frame = frames if isinstance(frames, pd.DataFrame) else frames[p.run]
-    rows = final_rows(with_gap(frame[[math.isclose(w, p.weight_decay, rel_tol=1e-9, abs_tol=0.0)
-                                      for w in frame["weight_decay"]]]))
+    sub = with_gap(frame[[math.isclose(w, p.weight_decay, rel_tol=1e-9, abs_tol=0.0) for w in frame["weight_decay"]]])
+    rows = final_rows(sub)
     if rows.empty:
         raise ValueError(f"λ = {p.weight_decay:g} is not in run {p.run}'s frame")
     bad = rows[rows["diverged"]]
@@ -244,7 +245,7 @@ def read(frames: Frames, p: Point, metric: str, epochs: int | None = None) -> fl
                                        f"{rows['epoch'].min()} of {epochs}; it is graded once it finishes")
     if metric not in rows:
         raise ValueError(f"metric {metric!r} is not in the frame; it has {', '.join(rows.columns)}")
-    return float(rows[metric].mean())
+    return float((rows if at == "final" else with_gap(compared_rows(sub, at)))[metric].mean())
 
 
 def _change(scenario: Scenario, frames: Frames, metric: str, before: Point, after: Point, tol: float):

@@ -244,7 +244,7 @@ def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, An
 # Measured on this machine (docs/PRESETS.md, benchmarks/grokking.py): 2p-128-p, x², AdamW lr 0.01, full batch. Training
 # accuracy passes 99 % within ~40 steps for every λ; validation accuracy reaches 90 % only with decay, later for
 # smaller λ; λ = 0 stays far below 50 %.
-_GROK = dict(hidden=(128,), activation="quadratic", optimizer="adamw", lr=0.01, batch_size=None, seeds=(0,))
+_GROK = dict(hidden=(128,), activation="quadratic", optimizers=("adamw",), lrs=(0.01,), batch_size=None, seeds=(0,))
 MODULAR = (
     _modular_spec(31, "modular-addition", 0.2, dict(_GROK, epochs=2000, weight_decays=(0.0, 0.05, 0.1, 0.15)),
                   "Its own settings: 62-128-31, x², AdamW lr 0.01, 2000 steps, λ = 0, 0.05, 0.1, 0.15."),
@@ -270,13 +270,13 @@ TUTORIAL = DatasetSpec(
     # the course's run (20-64-1 ReLU, Adam lr 0.01, full batch, seed 0) with its λ = 1e-4 among the app's λ grid,
     # trained 100 steps rather than the course's 5 so the norms have time to part; at epochs=5 the λ = 1e-4
     # member ends at the course's printed loss (tests/test_presets.py)
-    defaults=dict(hidden=(64,), activation="relu", optimizer="adam", lr=0.01, epochs=100, batch_size=None,
+    defaults=dict(hidden=(64,), activation="relu", optimizers=("adam",), lrs=(0.01,), epochs=100, batch_size=None,
                   weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 1e-1), seeds=(0,)))
 HIGHDIM = DatasetSpec(
     "highdim-linear", "High-dimensional linear regression (20 samples, 200 features)",
     "y = 0.05 + Σ 0.01·xᵢ + noise: far more features than samples, so without decay a model fits the noise.",
     "regression", 200, 1, 120, 100 / 120, _highdim, fixed_train=20, code=_highdim_code,
-    defaults=dict(hidden=(), optimizer="adam", lr=0.01, epochs=100, batch_size=None,
+    defaults=dict(hidden=(), optimizers=("adam",), lrs=(0.01,), epochs=100, batch_size=None,
                   weight_decays=(0.0, 0.01, 0.1, 1.0, 3.0), seeds=(0,)))
 # Measured (docs/PRESETS.md): without decay the 256-256 tanh net at lr 0.02 passes through every noisy point
 # (training loss 0.0006-0.0017 for seeds 0-2, the noise is 0.09; largest miss 0.08) and ends 0.14-0.28 from the
@@ -288,10 +288,10 @@ SINE = DatasetSpec(
     "spaced x. Without decay a wide net passes through every point and wiggles between them; a middle λ draws the "
     "sine; a large one flattens it.",
     "regression", 1, 1, 220, 200 / 220, _sine, fixed_train=20, code=_sine_code,
-    defaults=dict(hidden=(256, 256), activation="tanh", optimizer="adam", lr=0.02, epochs=500, batch_size=None,
+    defaults=dict(hidden=(256, 256), activation="tanh", optimizers=("adam",), lrs=(0.02,), epochs=500, batch_size=None,
                   weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,)))
 # The other presets' own settings, each measured (docs/PRESETS.md): the net, the epochs (and lr, λ) change.
-_NET = dict(activation="relu", optimizer="adam", lr=0.01, batch_size=None, weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 0.1),
+_NET = dict(activation="relu", optimizers=("adam",), lrs=(0.01,), batch_size=None, weight_decays=(0.0, 1e-4, 1e-3, 1e-2, 0.1),
             seeds=(0,))
 DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
     TUTORIAL,
@@ -313,7 +313,7 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
     _sklearn_spec("diabetes", "Diabetes progression (regression)",
                   "scikit-learn's bundled diabetes table: 442 patients, 10 features, target standardized.",
                   "regression", 10, 1, 442, "load_diabetes",
-                  dict(_NET, hidden=(64, 64), lr=0.001, epochs=300, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
+                  dict(_NET, hidden=(64, 64), lrs=(0.001,), epochs=300, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 1.0))),
     _sklearn_spec("breast-cancer", "Breast cancer (binary classification)",
                   "scikit-learn's bundled Wisconsin table: 569 tumours, 30 features, standardized.",
                   "classification", 30, 2, 569, "load_breast_cancer",

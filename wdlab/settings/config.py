@@ -12,6 +12,7 @@ from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.registry.schedules import SCHEDULES
 
 DTYPES = ("float32", "float64")
 
@@ -108,8 +109,8 @@ class SweepConfig:
     """One sweep: a model per (optimizer, lr, weight_decay, seed) member, all trained together.
 
     optimizers (in registry order), lrs, weight_decays and seeds are kept sorted and distinct, so equal
-    sweeps have equal configs. `optimizer=` / `lr=` build a one-value grid (SweepConfig(optimizer="sgd",
-    lr=0.1)); cfg.optimizer / cfg.lr read that one value back. batch_size None = full batch; val_fraction
+    sweeps have equal configs (one optimizer: optimizers=("sgd",); cfg.optimizer / cfg.lr read a one-value grid
+    back). batch_size None = full batch; val_fraction
     None = the dataset's own held-out size.
     """
 
@@ -127,6 +128,10 @@ class SweepConfig:
     val_fraction: float | None = None
     decay_bias: bool = True
     dtype: str = "float32"
+    schedule: str = "constant"        # lr_t = lr·f(t): wdlab.registry.schedules
+    warmup_epochs: int = 0            # linear warmup before any schedule
+    step_period: int = 30             # step decay: every step_period epochs ...
+    step_gamma: float = 0.1           # ... lr is multiplied by step_gamma
 
     def __post_init__(self):
         def fix(name, value):
@@ -188,6 +193,11 @@ class SweepConfig:
             _number("val_fraction", self.val_fraction, 0.05, 0.5)
         if not isinstance(self.decay_bias, bool):
             raise ConfigError("decay_bias must be true or false", "decay_bias")
+        _choice("schedule", self.schedule, tuple(SCHEDULES))
+        _integer("warmup_epochs", self.warmup_epochs, 0, max(0, self.epochs - 1),
+                 label="warmup_epochs (fewer than the epochs)")
+        _integer("step_period", self.step_period, 1)
+        _number("step_gamma", self.step_gamma, 0.0, 1.0, open_low=True)
 
     @property
     def members(self) -> list[Member]:
@@ -214,29 +224,11 @@ class SweepConfig:
         return dataclasses.replace(self, **changes)
 
 
-_dataclass_init = SweepConfig.__init__
-
-
-def _init(self, *args, optimizer: str | None = None, lr: float | None = None, **kwargs):
-    if optimizer is not None:  # a one-value grid, also through dataclasses.replace(cfg, optimizer=...)
-        kwargs["optimizers"] = (optimizer,)
-    if lr is not None:
-        kwargs["lrs"] = (lr,)
-    _dataclass_init(self, *args, **kwargs)
-
-
-_init.__doc__ = _dataclass_init.__doc__
-SweepConfig.__init__ = _init
-
-
 def preset_defaults(preset: Any) -> dict[str, Any]:
     """The settings a preset brings (SweepConfig attributes), e.g. modular-addition's network and optimizer;
     what it does not name takes SweepConfig's own default (preset_config)."""
     spec = DATASETS.get(preset) if isinstance(preset, str) else None
     out = dict(spec.defaults) if spec is not None else {}
-    for one, many in (("optimizer", "optimizers"), ("lr", "lrs")):  # a one-value grid, as SweepConfig keeps it
-        if one in out:
-            out[many] = (out.pop(one),)
     return out
 
 
@@ -249,10 +241,6 @@ def preset_config(preset: str) -> SweepConfig:
 def with_preset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     """SweepConfig keyword values completed by their preset's defaults for every key the user did not set."""
     defaults = preset_defaults(values.get("preset", SweepConfig.preset))
-    for one, many in (("optimizer", "optimizers"), ("lr", "lrs")):  # the user's grid wins over a preset's value
-        if one in values or many in values:
-            defaults.pop(one, None)
-            defaults.pop(many, None)
     return {**defaults, **values}
 
 

@@ -11,6 +11,7 @@ from wdlab.registry.activations import ACTIVATIONS
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.registry.schedules import SCHEDULES
 from wdlab.settings.config import DTYPES, ConfigError, Limits, SweepConfig, preset_config
 
 MAX_LIST = 64        # list parameters longer than this are refused before any parsing work
@@ -177,6 +178,14 @@ PARAMS: tuple[Param, ...] = (
     Param("decay-bias", "decay_bias", "bool", "decay biases too (torch's default) or only weight matrices",
           label="decay biases too", noun="decay biases"),
     Param("dtype", "dtype", "choice", "floating-point precision", DTYPES, label="precision"),
+    Param("schedule", "schedule", "choice", "learning-rate schedule, lr_t = lr·f(t) as torch's LambdaLR stepped "
+          "after every step", SCHEDULES, label="learning-rate schedule"),
+    Param("warmup-epochs", "warmup_epochs", "int", "epochs of linear warmup (lr·(t+1)/W) before the schedule, "
+          "fewer than the epochs", label="warmup epochs", low=0, step=1),
+    Param("step-period", "step_period", "int", "step decay: epochs between lr cuts",
+          label="step decay: period (epochs)", low=1, step=10),
+    Param("step-gamma", "step_gamma", "float", "step decay: the factor of each cut",
+          label="step decay: factor γ", low=0, high=1, open_low=True, step=0.05),
 )
 BY_KEY = {p.key: p for p in PARAMS}
 BY_ATTR = {p.attr: p for p in PARAMS}

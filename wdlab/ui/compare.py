@@ -11,7 +11,7 @@ from wdlab.ui.state import limits, shown
 from wdlab.ui.text import note
 
 # The ready-made comparison: the course's data and net, the same λ grid, only the optimizer differs.
-READY = SweepConfig(preset="tutorial", optimizer="adam", lr=0.01, epochs=100,
+READY = SweepConfig(preset="tutorial", optimizers=("adam",), lrs=(0.01,), epochs=100,
                     weight_decays=(0.0, 1e-3, 1e-2, 1e-1, 1.0))
 EXPLAIN = r"""
 Both use the same Adam step; they differ in **where λ enters**.
@@ -41,8 +41,8 @@ def compare_page() -> None:
         epochs = st.number_input("epochs", min_value=1, value=shown("cmp_epochs"), step=50, key="cmp_epochs",
                                  help=f"1 to {lim.max_epochs}")
         lr = st.select_slider("learning rate", options=(0.001, 0.003, 0.01, 0.03), value=shown("cmp_lr"), key="cmp_lr")
-    base = READY.replace(epochs=int(epochs), lr=lr)
-    configs = {"Adam with L2": base, "AdamW": base.replace(optimizer="adamw")}
+    base = READY.replace(epochs=int(epochs), lrs=(lr,))
+    configs = {"Adam with L2": base, "AdamW": base.replace(optimizers=("adamw",))}
     try:
         for cfg in configs.values():
             validate(cfg, lim)

@@ -34,9 +34,11 @@ NOUNS = {name(p): p.noun for p in PARAMS}   # by widget name: "lr" -> "learning 
 
 def applies(p: Param, state: Mapping[str, Any]) -> bool:
     """Whether the setting's widget is shown for these widget values: momentum only with an optimizer that has
-    one (without, it is 0)."""
+    one (without, it is 0); step decay's period and factor only under step decay (else unused: their defaults)."""
     if p.attr == "momentum":
         return any(OPTIMIZERS[o].momentum for o in state.get(name(BY_ATTR["optimizers"])) or [] if o in OPTIMIZERS)
+    if p.attr in ("step_period", "step_gamma"):
+        return state.get(name(BY_ATTR["schedule"])) == "step"
     return True
 
 

@@ -11,6 +11,8 @@ from wdlab.frame import grokking as grokking_rules
 from wdlab.frame.schema import DEFINITIONS
 from wdlab.plots import curves as plots
 from wdlab.plots import grokking as grokplot
+from wdlab.plots.schedule import schedule_figure
+from wdlab.registry import schedules
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import SweepConfig
 from wdlab.ui.state import shown, shown_index
@@ -125,10 +127,21 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
     for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
         column.plotly_chart(fig, key=f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}",
                             config=CHART_CONFIG)
+    if schedules.scheduled(cfg):
+        lr_schedule(cfg, group, key)
     if any((fig.layout.meta or {}).get("clipped") for fig in figs):
         st.caption(":material/vertical_align_top: Diverging curves leave the top of the scale on their way to "
                    "infinity; the axis keeps the finite part readable, and ✕ marks (on the top edge) where each "
                    "one stopped. Hover a ✕ for its last finite value.")
+
+
+def lr_schedule(cfg: SweepConfig, group: tuple[str, float] | None, key: str) -> None:
+    """lr_t under the loss and ‖w‖₂ curves (steps per epoch from the preset's split; a CSV's are estimated)."""
+    n_train = DATASETS[cfg.preset].sizes(cfg.val_fraction)[0]
+    st.plotly_chart(schedule_figure(cfg, n_train, group), key=f"{key}_schedule", config=CHART_CONFIG)
+    st.caption("**What to look for:** lr_t, the learning rate of each step. AdamW shrinks every weight by "
+               "1 − lr_t·λ per step (dotted: right axis), so its decay follows the schedule and fades with it; "
+               "Adam's, SGD's and RMSprop's coupled λ is added to the gradient whatever lr_t is.")
 
 
 def grokking(frame: pd.DataFrame, cfg: SweepConfig, key: str) -> None:
