@@ -168,3 +168,9 @@ def test_compare_pairs_every_applying_prediction_with_its_measurement():
     assert {(r["law"], r["member"].weight_decay) for r in rows} == {("box", 0.1), ("rotation", 0.1), ("norm", 0.1)}
     for r in rows:
         assert r["measured"] is not None and r["formula"] and r["source"] and r["verdict"].text
+
+
+def test_a_scheduled_lr_is_named_as_a_broken_assumption_of_the_equilibrium():
+    cfg = SweepConfig(batch_size=32, epochs=10, seeds=(0,), schedule="cosine", **COURSE)
+    p = of(predictions(cfg), "rotation", Member("adamw", 0.01, 0.1, 0), 1)
+    assert p.applies and "scheduled" in p.assumption

@@ -11,6 +11,7 @@ from wdlab.laws.catalog import ADAM_BETA1, LAWS, Law
 from wdlab.registry.datasets import DATASETS, Data
 from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.registry.schedules import scheduled
 from wdlab.settings.config import Member, SweepConfig
 
 FULL_BATCH = "full batch — the law assumes noisy gradients"
@@ -161,6 +162,8 @@ def _equilibrium(cfg, m, k, steps, full, in_dim) -> list[Prediction]:
         from_epoch = cfg.epochs
     if not cfg.decay_bias:
         notes.append("the bias does not decay: the law assumes the whole (W, b) decays")
+    if scheduled(cfg):
+        notes.append("the lr is scheduled: the law is for a constant lr (predicted here at the base lr)")
     note = "; ".join(notes)
     rot = Prediction("rotation", m, True, rate, f"rot{k}", layer=k, from_epoch=from_epoch, assumption=note)
     if m.optimizer != "adamw":
