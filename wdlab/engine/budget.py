@@ -221,14 +221,13 @@ def hidden_params(cfg: SweepConfig, in_dim: int) -> int:
 def rotation_bytes(cfg: SweepConfig, G: int, in_dim: int, e: int) -> int:
     """wdlab.engine.rotation's buffers: the hidden layers' parameters before a step and the step itself, and
     ROTATION_FLUSH steps' 2×2 Gram matrices per member and parameter (with their float64 copy when taken)."""
-    L = len(cfg.hidden)
+    L = len(cfg.hidden) if not NORMS[cfg.norm].identity else 0      # measured on normalized layers only
     return 2 * G * hidden_params(cfg, in_dim) * e + ROTATION_FLUSH * 2 * L * G * 4 * (e + 8) if L else 0
 
 
 def law_columns(cfg: SweepConfig) -> int:
-    """The frame's columns for the laws: rot1…rotL, max_abs_w, eff_lr1…eff_lrL with a normalization."""
-    L = len(cfg.hidden)
-    return L + 1 + (0 if NORMS[cfg.norm].identity else L)
+    """The frame's columns for the laws: max_abs_w, and with a normalization rot1…rotL and eff_lr1…eff_lrL."""
+    return 1 + (0 if NORMS[cfg.norm].identity else 2 * len(cfg.hidden))
 
 
 def activation_cost(activation: str, dtype: str) -> float:
@@ -254,7 +253,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     bwd = sum(i * o for i, o in layers) + sum(i * o for i, o in layers[1:])
     hid = sum(cfg.hidden)
     blocks = cfg.epochs * (-(-nv // block) if block else 1)
-    L = len(cfg.hidden)
+    L = len(cfg.hidden) if not NORMS[cfg.norm].identity else 0      # the rotation: normalized layers only
     # + the rotation: a copy and a difference of the hidden layers' parameters, a Gram product per parameter;
     # per epoch its angles, each layer's norms for eff_lr and max|w|
     ops_step = 6 + 9 * len(layers) + max(OPTIMIZERS[o].launches for o in cfg.optimizers) + (2 + 2 * L if L else 0)
@@ -267,7 +266,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
         "elem": stacks * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
                               + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))
                               + cfg.epochs * 3 * P                    # each epoch's norms: passes over the weights
-                              + steps * 4 * hidden_params(cfg, shape.in_dim)),   # the rotation's passes
+                              + (steps * 4 * hidden_params(cfg, shape.in_dim) if L else 0)),   # the rotation's
         "opt": stacks * G * P * steps,
         "row": members * (cfg.epochs + 1),
         "epoch": stacks * (cfg.epochs + 1),

@@ -1,4 +1,5 @@
-"""The angle each hidden layer's (W, b) turns in each optimizer step, per member, averaged over an epoch (rot{k})."""
+"""The angle each normalized hidden layer's (W, b) turns in each optimizer step, per member, averaged over an epoch
+(rot{k})."""
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ from wdlab.engine.budget import ROTATION_FLUSH as FLUSH   # steps kept before th
 
 
 class Rotation:
-    """rot{k} for the hidden Linear layers k = 1..L of a StackedNet: per step, a = layer k's (W, b) before the
+    """rot{k} for the hidden Linear layers k = 1..L of a StackedNet with a normalization (none without): per step, a = layer k's (W, b) before the
     step (before its decay), d = after − a; the angle between a and a + d is atan2(|d⊥|, |a| + d·a/|a|), where
     |d⊥|² = |d|² − (d·a)²/|a|² — from the Gram matrix [[a·a, a·d], [a·d, d·d]] of each member's layer (one
     batched product per parameter a step; the angles of FLUSH steps are taken at once).
@@ -22,7 +23,9 @@ class Rotation:
 
     def __init__(self, net):
         M, dtype = net.M, net.flat.dtype
-        self.L = len(net.shapes) - 1
+        # only where a normalization follows each hidden Linear (the law's layers): elsewhere its per-step cost
+        # (docs/LAWS.md) would outweigh what it shows
+        self.L = len(net.shapes) - 1 if net.norm is not None else 0
         segments = [s for s in net.segments if s.kind in ("weight", "bias") and s.layer <= self.L]
         self.M = M
         end = max((s.offset + M * s.stride for s in segments), default=0)

@@ -126,8 +126,8 @@ class Stack:
                 shrink_t.to(dtype) if (shrink_t != 1).any() else None)
 
     def _law_columns(self) -> list[str]:
-        """rot1…rotL (every hidden Linear), max_abs_w, and eff_lr1…eff_lrL where a normalization follows each
-        hidden Linear (its (W, b) is then scale-invariant): the columns wdlab.laws compares with its predictions."""
+        """max_abs_w, and where a normalization follows each hidden Linear (its (W, b) is then scale-invariant)
+        rot1…rotL and eff_lr1…eff_lrL: the columns wdlab.laws compares with its predictions."""
         L = self.rotation.L
         eff = [f"eff_lr{k}" for k in range(1, L + 1)] if self.net.norm is not None else []
         return [f"rot{k}" for k in range(1, L + 1)] + ["max_abs_w"] + eff

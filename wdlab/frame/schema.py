@@ -26,7 +26,7 @@ DEFINITIONS = {
     "l2_weight": "l2_weight1…: ‖W‖₂ of each Linear layer's weight matrix",
     "l2_bias": "l2_bias1…: ‖b‖₂ of each Linear layer's bias",
     "l2_gain": "l2_gain1…: ‖γ, β‖₂ of each LayerNorm's gain and bias (norm=layernorm)",
-    "rot": "rot1…: for each hidden Linear layer k, the angle in radians between its (W, b) (one vector) before "
+    "rot": "rot1…: with a normalization after each hidden Linear, for each hidden layer k the angle in radians between its (W, b) (one vector) before "
            "and after each optimizer step (decay included), averaged over the epoch's steps; epoch 0: empty (no "
            "step yet)",
     "max_abs_w": "the largest |p| over the parameters weight decay covers (all of them, or only the ≥ 2-D weights "
