@@ -197,9 +197,11 @@ def busy_loop():
         hog.wait()
 
 
-def interrupted_run(argv: list[str], *, env: dict | None = None, timeout: float = 120) -> tuple[int, str]:
-    """`python -m wdlab run *argv`, sent Ctrl-C (SIGINT) once training has begun (its progress bar shows an
-    epoch; AssertionError if it ends or shows none within 300 s): its exit status and all it wrote to stderr."""
+def interrupted_run(argv: list[str], *, env: dict | None = None, timeout: float = 120, min_epoch: int = 1,
+                    signals: int = 1) -> tuple[int, str]:
+    """`python -m wdlab run *argv`, sent Ctrl-C (SIGINT) once training has begun (its progress bar shows epoch
+    `min_epoch` or later; AssertionError if it ends first or shows none within 300 s), `signals` times 0.5 s
+    apart: its exit status and all it wrote to stderr."""
     import signal
     proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", *argv], cwd=ROOT, stderr=subprocess.PIPE,
                             text=True, env=None if env is None else dict(os.environ, **env))
@@ -207,10 +209,13 @@ def interrupted_run(argv: list[str], *, env: dict | None = None, timeout: float 
     reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
     reader.start()
     deadline = time.monotonic() + 300
-    while "epoch " not in "".join(err):
+    while max(map(int, re.findall(r"epoch (\d+)/", "".join(err))), default=0) < min_epoch:
         assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    for i in range(signals):
+        time.sleep(0.5 if i else 0)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
     code = proc.wait(timeout)
     reader.join(10)
     return code, "".join(err)

@@ -85,7 +85,7 @@ def _comparison_page(server, browser):
     page = context.new_page()
     try:
         page.goto(server + "adam-vs-adamw")
-        page.get_by_text("Final norm and validation loss against λ").wait_for(timeout=60_000)
+        page.get_by_text("Norm and validation loss against λ").wait_for(timeout=60_000)
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 6", timeout=300_000)
         idle(page)
         charts = boxes(page)

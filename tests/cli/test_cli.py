@@ -102,6 +102,10 @@ def test_diverged_members_are_reported_on_stderr(capsys):
     (["run", "--out", "/proc/wdlab.csv"], "cannot create a file in /proc"),
     (["run", "--batch-size", "0"], "batch_size must be a whole number ≥ 1, got 0"),
     (["run", "--threads", "0"], "--threads: takes a whole number ≥ 1"),
+    # absurd numbers: one line, not a traceback from torch or a raylet killed (issue 26, item 7)
+    (["run", "--threads", "99999999999999999"], "--threads: takes at most"),
+    (["run", "--backend", "ray", "--ray-cpus", "99999999999999"], "--ray-cpus: takes at most"),
+    (["run", "--workers", "99999999999999999999"], "--workers: takes a whole number from 1 to"),
     (["run", "--data", "/tmp"], "is a folder; pass a CSV file"),
     (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["fly"], "invalid choice: 'fly'"),

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from wdlab.engine.sweep import run_sweep
-from wdlab.frame.schema import compared_rows, describe_at, final_rows
+from wdlab.frame.schema import compared_rows, final_rows
+from wdlab.settings.reading import DEFAULT_AT, describe_at
 from wdlab.settings.config import preset_config
 
 
@@ -20,14 +21,15 @@ def frame():
 
 def test_final_best_and_last_read_each_member_as_described():
     df = frame()
-    assert compared_rows(df).equals(final_rows(df))
+    assert compared_rows(df, "final").equals(final_rows(df))
+    assert compared_rows(df).equals(compared_rows(df, "best"))                      # the default: best
     best = compared_rows(df, "best")
     assert best.loc[0, ["epoch", "val_loss", "l2_norm"]].tolist() == [2, 0.2, 2]    # every metric at that epoch
     assert best.loc[1, "diverged"] and best.loc[1, "epoch"] == 10                   # a diverged member stays so
     last = compared_rows(df, "last", share=0.2)                                     # 2 of 10 epochs
     assert last.loc[0, "val_loss"] == pytest.approx(0.55) and last.loc[0, "epoch"] == 10
     assert list(last.columns) == list(df.columns)
-    assert describe_at("last") == "as the mean of the last 10 % of epochs"
+    assert describe_at("last") == "as the mean of the last 10 % of epochs" and DEFAULT_AT == "best"
     with pytest.raises(ValueError, match="choose one of"):
         compared_rows(df, "median")
 

@@ -260,3 +260,11 @@ def test_the_small_variant_fits_the_demo_and_groks_within_it():
     result = run_sweep(cfg, **validate(cfg, DEMO_LIMITS).knobs())
     ev = events(result.frame)
     assert criteria(ev, MIN_DELAY) == [], ev.to_string()
+
+
+def test_a_frame_with_no_rows_yet_has_no_events_and_an_empty_table():
+    # a job queued or starting gives the page pd.DataFrame(): no rows, no columns (issue 26, item 3)
+    from wdlab.plots.grokking import grok_table, grokking_figure
+    ev = events(pd.DataFrame())
+    assert ev.empty and "weight_decay" in ev.columns
+    assert grok_table(pd.DataFrame()).empty and grokking_figure(pd.DataFrame()).data == ()

@@ -78,7 +78,7 @@ def test_top_cells_are_the_best_tenth_of_each_map_and_summary_lines_name_both_un
     top = top_cells(c)
     assert top.groupby("optimizer").size().tolist() == [2, 2]   # ceil(10 % of 12)
     lines = summary_lines(synthetic(coupled), {"adam": "Adam+L2", "adamw": "AdamW"})
-    assert lines[0].startswith("best λ by best-epoch val_loss") and len(lines) == 1 + 6 + 2
+    assert lines[0].startswith("best λ by val_loss read at each member's best epoch") and len(lines) == 1 + 6 + 2
     assert lines[-2].startswith("in λ:") and lines[-1].startswith("in lr·λ:")
 
 

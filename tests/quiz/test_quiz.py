@@ -30,10 +30,16 @@ def bank_frames(bank_runs):
     return {sid: frames for sid, (frames, _) in bank_runs.items()}
 
 
-def measured(frames, p: Point, metric: str) -> float:
-    """The final value at p, computed here independently of the grader: mean over seeds of the last epoch."""
+def measured(frames, p: Point, metric: str, at: str = "final") -> float:
+    """The value at p, computed here independently of the grader: mean over seeds of the last epoch ("final"), or
+    of each seed's epoch of lowest validation loss after epoch 0 ("best")."""
     f = with_gap(frames[p.run])
-    last = f[(f.weight_decay == p.weight_decay) & (f.epoch == f.epoch.max())]
+    f = f[f.weight_decay == p.weight_decay]
+    if at == "best":
+        f = f[f.epoch > 0]
+        return f.loc[f.groupby("seed")["val_loss"].idxmin(), metric].mean()
+    assert at == "final", at
+    last = f[f.epoch == f.epoch.max()]
     return last[metric].mean()
 
 
@@ -102,7 +108,7 @@ def test_scenario_runs_within_demo_limits_and_every_question_is_graded(sid, bank
                   [(q.metric, Point(w, q.run)) for w in q.weight_decays] if isinstance(q, WhichCurve) else
                   [(m, p) for m in q.metrics() for p in (q.before, q.after)])
         for metric, p in points:
-            assert fmt(measured(frames, p, metric)) in text, (metric, p)
+            assert fmt(measured(frames, p, metric, s.at)) in text, (metric, p)
 
 
 def test_bank_answers_are_not_degenerate(bank_frames):

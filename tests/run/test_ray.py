@@ -74,9 +74,9 @@ def test_each_task_runs_on_the_threads_its_cpus_give(local_ray):
     assert ray.get(threads.remote()) == 2
 
 
-def run_cli(*argv, **kw):
+def run_cli(*argv, timeout=600, **kw):
     return subprocess.run([sys.executable, "-m", "wdlab", "run", *argv], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600, **kw)
+                          timeout=timeout, **kw)
 
 
 def test_the_cli_joins_a_real_head_node_and_gives_the_local_frame(tmp_path):
@@ -107,6 +107,18 @@ def test_the_cli_joins_a_real_head_node_and_gives_the_local_frame(tmp_path):
             head.kill()
 
 
+@pytest.mark.parametrize("address,says", [("127.0.0.1:{port}", "cannot reach a Ray cluster at 127.0.0.1:{port}"),
+                                          ("ray://127.0.0.1:{port}", "cannot reach a Ray cluster at"),
+                                          ("no-port-here", "--address takes HOST:PORT")])
+def test_an_unreachable_address_fails_within_seconds_in_one_line(address, says):
+    port = free_port()   # nothing listens there
+    start = time.monotonic()
+    out = run_cli("--backend", "ray", "--address", address.format(port=port), "--preset", "moons", "--epochs", "2",
+                  "--wd", "0", "--hidden", "4", timeout=60)
+    assert out.returncode == 2 and time.monotonic() - start < 20, out.stderr[-2000:]
+    assert out.stderr.count("\n") == 1 and says.format(port=port) in out.stderr and out.stdout == ""
+
+
 def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp_path):
     target = tmp_path / "grid.csv"
     # a quick architecture and a slow one (about 1.7e12 multiply-adds): the signal comes while the slow one trains
@@ -116,9 +128,50 @@ def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp
     assert code == 130, text[-2000:]
     assert "Traceback" not in text and "wdlab: interrupted: wrote the" in text
     frame = pd.read_csv(target) if target.stat().st_size > 1 else pd.DataFrame(columns=["arch"])
-    assert "256-256" not in set(frame.get("arch", []))          # the slow group was cancelled, not written
-    for _, rows in frame.groupby("arch"):                      # a written group is whole
-        assert rows.epoch.max() == 2000
+    for _, rows in frame.groupby("arch"):   # a finished group whole, an unfinished one's finished epochs whole
+        assert (rows.groupby("epoch").size() == 2).all()
+        assert list(rows.epoch.unique()) == list(range(rows.epoch.max() + 1))
+
+
+SLOW = ["--backend", "ray", "--ray-cpus", "2", "--preset", "tutorial", "--hidden", "256", "256", "--epochs", "1500",
+        "--batch-size", "50", "--wd", "0", "0.01", "--seeds", "0", "--optimizer", "adam", "adamw"]
+
+
+def earlier(target):
+    target.write_text("an earlier result\n" * 5000)
+    return target.read_text()
+
+
+def unfinished_epochs_kept(target, text):
+    """Both groups were cancelled: the file holds each one's finished epochs, whole (both λ of every epoch)."""
+    frame = pd.read_csv(target)
+    assert not frame.empty and set(frame.optimizer) <= {"adam", "adamw"}, text[-2000:]
+    for _, rows in frame.groupby("optimizer"):
+        assert (rows.groupby("epoch").size() == 2).all() and list(rows.epoch) == sorted(rows.epoch)
+        assert list(rows.epoch.unique()) == list(range(rows.epoch.max() + 1)) and rows.epoch.max() < 1500
+    return frame
+
+
+def test_ctrl_c_on_ray_writes_the_epochs_of_unfinished_groups_over_an_earlier_file_only_when_complete(tmp_path):
+    # issue 26, item 1: an earlier --out became 1 byte and the epochs Ray had trained were not written
+    target = tmp_path / "grid.csv"
+    earlier(target)
+    code, text = interrupted_run([*SLOW, "--out", str(target)], min_epoch=10, timeout=180)
+    assert code == 130 and "Traceback" not in text, text[-2000:]
+    frame = unfinished_epochs_kept(target, text)
+    assert frame.groupby("optimizer").epoch.max().sum() >= 6   # about what the progress bar had shown
+    assert text.strip().splitlines()[-1] == f"wdlab: interrupted: wrote the 0 of 2 groups finished (and any " \
+                                            f"group's finished epochs) to {target}"
+
+
+def test_a_second_ctrl_c_on_ray_ends_at_once_and_still_writes_what_was_gathered(tmp_path):
+    target = tmp_path / "grid.csv"
+    before = earlier(target)
+    code, text = interrupted_run([*SLOW, "--out", str(target)], min_epoch=10, signals=2, timeout=180)
+    assert code == 130 and "Traceback" not in text and "before training started" not in text, text[-2000:]
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("wdlab: interrupted") and str(target) in last, text[-2000:]
+    assert target.read_text() != before and len(unfinished_epochs_kept(target, text)) > 0
 
 
 def test_tune_reports_every_epoch_of_every_member():

@@ -51,9 +51,15 @@ def revealed(at: AppTest, timeout: float = 120) -> AppTest:
     raise AssertionError("the scenario's run was never revealed")
 
 
-def final(frame, w: float, metric: str) -> float:
-    """Read here independently of the grader: the last epoch's value at λ = w, averaged over seeds."""
-    last = frame[(frame.weight_decay == w) & (frame.epoch == frame.epoch.max())]
+def final(frame, w: float, metric: str, at: str = "final") -> float:
+    """Read here independently of the grader, where the card reads it: the last epoch's value at λ = w ("final"), or
+    each seed's epoch of lowest validation loss after epoch 0 ("best"), averaged over seeds."""
+    rows = frame[frame.weight_decay == w]
+    if at == "best":
+        rows = rows[rows.epoch > 0]
+        return float(rows.loc[rows.groupby("seed")["val_loss"].idxmin(), metric].mean())
+    assert at == "final", at
+    last = rows[rows.epoch == frame.epoch.max()]
     return float(last[metric].mean())
 
 
@@ -68,6 +74,7 @@ def metrics(at: AppTest) -> dict[str, int]:
 
 def test_answer_a_scenario_see_the_grade_and_explanation_and_the_score_updates():
     sid = "adamw-how-big"   # three direction questions: λ 0 → 0.01 (norm, val loss), 0 → 3 (val loss)
+    on = BY_ID[sid].at   # where the card reads its numbers
     at = quiz(sid)
     assert not at.exception and at.header[0].value.endswith(BY_ID[sid].title)
     assert any("barely changes" in c.value and "5%" in c.value for c in at.caption)  # the rule is on the page
@@ -82,14 +89,14 @@ def test_answer_a_scenario_see_the_grade_and_explanation_and_the_score_updates()
     assert not at.exception
     frame = at.session_state["quiz_job0"].snapshot().frame
     points = [("l2_norm", 0.0, 0.01), ("val_loss", 0.0, 0.01), ("val_loss", 0.0, 3.0)]
-    truth = [expected_direction(final(frame, a, m), final(frame, b, m)) for m, a, b in points]
+    truth = [expected_direction(final(frame, a, m, on), final(frame, b, m, on)) for m, a, b in points]
     right = [p == t for p, t in zip(picks, truth)]
     verdicts = [e.value for e in list(at.success) + list(at.error) if e.value[:1] in "✓✗"]
     assert sorted(v[:4] for v in verdicts) == sorted(f"{'✓' if ok else '✗'} Q{i + 1}" for i, ok in enumerate(right))
     q1 = next(v for v in verdicts if "Q1" in v)
-    assert f"measured **{truth[0]}**" in q1 and f"{final(frame, 0.01, 'l2_norm'):.3g}" in q1
+    assert f"measured **{truth[0]}**" in q1 and f"{final(frame, 0.01, 'l2_norm', on):.3g}" in q1
     text = " ".join(m.value for m in at.markdown)
-    assert f"{final(frame, 3.0, 'val_loss'):.3g}" in text and "**Why:**" in text  # numbers and the reason
+    assert f"{final(frame, 3.0, 'val_loss', on):.3g}" in text and "**Why:**" in text  # numbers and the reason
     streak = 0
     for ok in right:
         streak = streak + 1 if ok else 0
@@ -114,6 +121,7 @@ def test_next_moves_on_and_a_revisit_shows_the_locked_prediction_without_recount
 
 def test_which_curve_reveal_letters_the_curves_as_graded_and_marks_the_pick():
     sid = "which-adam-curve"   # Q1: which val-loss curve is λ = 0.01; Q2: which norm curve is λ = 1
+    on = BY_ID[sid].at   # where the card reads its numbers
     at = revealed(lock_in(quiz(sid), sid, ["A", "D"]))
     assert not at.exception
     frame = at.session_state["quiz_job0"].snapshot().frame
@@ -122,7 +130,7 @@ def test_which_curve_reveal_letters_the_curves_as_graded_and_marks_the_pick():
     assert len(lettered) == 2
     for spec, (metric, target, pick) in zip(lettered, [("val_loss", 0.01, "A"), ("l2_norm", 1.0, "D")]):
         curves = [t["meta"] for t in spec["data"] if t.get("meta", {}).get("role") == "curve"]
-        by_end = sorted(wds, key=lambda w: -final(frame, w, metric))
+        by_end = sorted(wds, key=lambda w: -final(frame, w, metric, on))
         assert [c["wd"] for c in curves] == by_end and [c["letter"] for c in curves] == list("ABCD")
         assert [c["letter"] for c in curves if c["pick"]] == [pick]
         assert next(c for c in curves if c["wd"] == target)["right"]
@@ -131,6 +139,7 @@ def test_which_curve_reveal_letters_the_curves_as_graded_and_marks_the_pick():
 
 def test_two_run_scenario_grades_both_runs_and_links_each_to_the_explorer():
     sid = "adam-l2-vs-adamw"
+    on = BY_ID[sid].at   # where the card reads its numbers
     scenario = BY_ID[sid]
     at = revealed(lock_in(quiz(sid), sid, ["goes up", "goes up", "goes down"]))
     assert not at.exception
@@ -138,7 +147,7 @@ def test_two_run_scenario_grades_both_runs_and_links_each_to_the_explorer():
     assert [j.cfg for j in jobs] == [r.config for r in scenario.runs]
     adam, adamw = (j.snapshot().frame for j in jobs)
     q1 = next(e.value for e in list(at.success) + list(at.error) if "Q1" in e.value[:5])
-    assert f"{final(adam, 0.1, 'l2_norm'):.3g} → {final(adamw, 0.1, 'l2_norm'):.3g}" in q1
+    assert f"{final(adam, 0.1, 'l2_norm', on):.3g} → {final(adamw, 0.1, 'l2_norm', on):.3g}" in q1
     links = [link for m in at.markdown for link in re.findall(r"in the explorer\]\((.*?)\)", m.value)]
     assert len(links) == 2 and all(link.startswith("./?") for link in links)
     for link, run in zip(links, scenario.runs):

@@ -220,3 +220,26 @@ def test_a_duplicated_target_is_refused_on_the_page():
     at.selectbox(key="upload_target").set_value("price").run()
     assert not at.exception and at.button(key="train").disabled
     assert any("shares its name" in e and "leak the answer" in e for e in notes_of(at, "error"))
+
+
+@pytest.mark.parametrize("name,read", [("http://127.0.0.1:8719/x.csv", "data.csv"), ("../../etc/passwd.csv", "data.csv"),
+                                       ("Ames Housing.csv", "Ames Housing.csv")])
+def test_the_apps_script_on_long_spaced_names_compiles_and_reads_a_plain_local_name(name, read):
+    # issue 26, item 4: ten Ames-style headers, long and quoted ones; the uploaded file's name is no path or URL
+    import csv
+    import io
+    headers = ["Lot Frontage", "Lot Area", "Year Built", "Year Remod/Add", "Mas Vnr Area", "BsmtFin SF 1",
+               "Total Bsmt SF", "1st Flr SF", "Gr Liv Area", "Garage Yr Blt", "a 'long' \"name\" " * 12, "SalePrice"]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(headers)
+    for i in range(40):
+        w.writerow([(i * (k + 3)) % 17 for k in range(len(headers) - 1)] + [i * 3 + (i % 5)])
+    at = upload(app(), out.getvalue().encode(), name)
+    at.selectbox(key="upload_target").select("SalePrice").run()
+    train(at)
+    code = at.code[0].value
+    compile(code, "member.py", "exec")
+    assert f"pd.read_csv({read!r}" in code and "etc" not in code.split("sep=")[0].split("read_csv")[-1]
+    where = " ".join(c.value for c in at.caption)
+    assert (f"saved as {read}" in where) == (read == "data.csv")

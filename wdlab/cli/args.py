@@ -12,6 +12,7 @@ from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, SweepConfig, pres
 from wdlab.registry.dataset_spec import TASKS
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
+from wdlab.settings.reading import COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.run.workers import cpus
 
 # One torch thread unless --threads says otherwise: on shared cores two OpenMP threads spin while waiting for each
@@ -28,6 +29,15 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"takes a whole number ≥ 1, got {text!r}")
     return int(text)
+
+
+def _at_most_cpus(text: str) -> int:
+    """A count of threads or CPUs: 1 to the CPUs this machine gives wdlab (an absurd one crashed torch or Ray)."""
+    n = _positive_int(text)
+    if n > cpus():
+        raise argparse.ArgumentTypeError(f"takes at most {cpus()} (the CPUs this machine gives wdlab), got "
+                                         f"{text[:30]!r}")
+    return n
 
 
 def _workers(text: str) -> int:
@@ -63,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
     run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
     run.add_argument("--out", help="write the CSV here instead of stdout (checked as writable before training)")
-    run.add_argument("--threads", type=_positive_int, default=DEFAULT_THREADS, metavar="N",
+    run.add_argument("--threads", type=_at_most_cpus, default=DEFAULT_THREADS, metavar="N",
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
     run.add_argument("--workers", type=_workers, default=1, metavar="N",
@@ -74,14 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="local: train here; ray: one Ray task per group (architecture, optimizer, lr)")
     run.add_argument("--address", metavar="HOST:PORT", help="with --backend ray: join this Ray cluster "
                      "(default: start a local Ray and stop it afterwards)")
-    run.add_argument("--ray-cpus", type=_positive_int, metavar="N",
+    run.add_argument("--ray-cpus", type=_at_most_cpus, metavar="N",
                      help="with --backend ray and no --address: CPUs of the local Ray (default: all cores)")
     run.add_argument("--summary", action="store_true",
                      help="after the run, print the best λ per (optimizer, lr) and how far it moves, on stderr")
+    run.add_argument("--compare-at", choices=COMPARED_AT, default=DEFAULT_AT,
+                     help=f"where --summary reads each member (default {DEFAULT_AT}): best = "
+                          f"{describe_at('best')}; final = the last epoch; last = {describe_at('last')}. The CSV "
+                          "keeps every epoch")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
     for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
-        if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus"):
+        if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus",
+                               "compare_at"):
             code._add_action(copy.copy(action))
     code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
                       help="the member to write out: one of the --wd values and one of the --seeds")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from wdlab.cli.args import config_from_args, data_from_args
@@ -40,13 +41,21 @@ def code_main(args: argparse.Namespace) -> int:
         source = None
         if data is not None:
             vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
-            source = csv_source(read_file(args.data, DEFAULT_LIMITS), args.data, args.target, args.task, vf,
-                                data=data)
-        sys.stdout.write(member_script(cfg, wd[0], seed[0], csv=source, optimizer=opt, lr=lr))
+            # the script reads the file by its name from its own folder, never by a path
+            source = csv_source(read_file(args.data, DEFAULT_LIMITS), os.path.basename(args.data), args.target,
+                                args.task, vf, data=data)
+        script = member_script(cfg, wd[0], seed[0], csv=source, optimizer=opt, lr=lr)
     except (ConfigError, CsvError) as e:
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
     except ValueError as e:  # a member that is not in the sweep: say which are
         sys.stderr.write(f"wdlab: error: --member: {e}\n")
         return 2
+    try:  # a script that would not run is never printed (nor exit 0)
+        compile(script, "member.py", "exec")
+    except SyntaxError as e:
+        sys.stderr.write(f"wdlab: internal error: the script for this member does not compile (line {e.lineno}: "
+                         f"{e.msg}); please report it with the command\n")
+        return 1
+    sys.stdout.write(script)
     return 0

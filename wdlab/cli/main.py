@@ -7,53 +7,22 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 
 from wdlab.cli.args import build_parser, configs_from_args, data_from_args
 from wdlab.cli.code import code_main
+from wdlab.cli.output import check_out, deliver
 from wdlab.engine.budget import validate
 from wdlab.registry.dataset_spec import not_a_file
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.run.grid import describe, groups, total_epochs
-from wdlab.run.ray_backend import Ray, RayMissing
+from wdlab.run.ray_backend import Ray, RaySetupError
 from wdlab.run.train import InProcess, prepare, train
 from wdlab.run.workers import Workers, busy_cpus, cpus, prestart
 from wdlab.settings.config import DEFAULT_LIMITS, ConfigError
 
 INTERRUPTED = 130  # the shell's status for a run ended by Ctrl-C (128 + SIGINT)
-
-
-def check_out(path: str) -> None:
-    """Refuse an --out that could not be written, before any training: a folder, a missing folder, or one
-    where no file can be created (tried for real: permission bits say nothing to root)."""
-    if os.path.isdir(path) or path.endswith(os.sep):
-        raise ConfigError(f"--out {path}: that is a folder; give a file name, e.g. {os.path.join(path, 'sweep.csv')}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ConfigError(f"--out {path}: its folder does not exist")
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise ConfigError(f"--out {path}: not a regular file")
-    try:
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as e:
-        raise ConfigError(f"--out {path}: cannot create a file in {folder}: {e.strerror}") from None
-
-
-def write_frame(frame, path: str | None) -> None:
-    """The frame as CSV on stdout, or to `path` through a temporary file in its folder (no half-written file)."""
-    if path is None:
-        frame.to_csv(sys.stdout, index=False)
-        return
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".part")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            frame.to_csv(f, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 class Progress:
@@ -155,39 +124,53 @@ def _main(argv: list[str] | None) -> int:
 
     previous = signal.signal(signal.SIGINT, interrupt) if threading.current_thread() is threading.main_thread() \
         else None
+    again = False   # a second Ctrl-C ended training at once
     try:
         result = train(work, backend=backend, on_progress=progress, cancel=cancel)
-    except RayMissing as e:
+        frame = result.frame
+    except RaySetupError as e:   # not installed, or its --address unreachable
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
+    except KeyboardInterrupt:   # the second Ctrl-C: what the backend gathered so far is kept all the same
+        again, result, frame = True, None, work.rows.frame()
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        if previous is not None:  # writing the result is quick: a Ctrl-C now would only lose it
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         if progress is not None:
             progress.close()
     try:
-        write_frame(result.frame, args.out)
-    except OSError as e:
-        sys.stderr.write(f"wdlab: error: cannot write --out {args.out}: {e.strerror}\n")
-        return 2
+        if cancel.is_set() and frame.empty:   # nothing to keep: an earlier --out stays as it was
+            kept = f"; --out {args.out} left as it was" if args.out and os.path.exists(args.out) else ""
+            sys.stderr.write(f"wdlab: interrupted before any epoch finished: nothing written{kept}\n")
+            return INTERRUPTED
+        where, lost = deliver(frame, args.out)   # where it could go: --out, stdout, or a recovery file
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if lost:
+        sys.stderr.write(f"wdlab: error: {lost}\n")
+    if again:
+        sys.stderr.write(f"wdlab: interrupted twice: training stopped at once; wrote the {len(frame)} rows "
+                         f"gathered by then to {where}\n")
+        return INTERRUPTED
     if result.note and not args.quiet:
         sys.stderr.write(f"wdlab: {result.note}\n")
     several = len(result.outcomes) > 1
     for group, (o, lr, w, s), epoch in result.diverged:
-        where = f" ({describe(group)})" if several else ""
-        sys.stderr.write(f"wdlab: member optimizer={o} lr={lr:g} weight_decay={w:g} seed={s}{where} diverged at "
+        tag = f" ({describe(group)})" if several else ""
+        sys.stderr.write(f"wdlab: member optimizer={o} lr={lr:g} weight_decay={w:g} seed={s}{tag} diverged at "
                          f"epoch {epoch}\n")
-    if args.summary and not result.frame.empty:
+    if args.summary and not frame.empty:
         from wdlab.frame.landscape import summary_lines  # deferred: pandas, not at --help time
         metric = "val_acc" if "val_acc" in result.frame else "val_loss"
-        for line in summary_lines(result.frame, {n: s.label for n, s in OPTIMIZERS.items()}, metric):
+        labels = {n: s.label for n, s in OPTIMIZERS.items()}
+        for line in summary_lines(result.frame, labels, metric, args.compare_at):
             sys.stderr.write(f"wdlab: {line}\n")
         for line in laws_lines(cfgs, result.frame, data):
             sys.stderr.write(f"wdlab: {line}\n")
     for o in result.failures:  # a failed group is named; the others' rows are in the output
         sys.stderr.write(f"wdlab: error: group {describe(o.cfg)} failed: {o.error}\n")
     if cancel.is_set():
-        where = args.out or "stdout"
         if several:
             done = sum(o.status == "done" for o in result.outcomes)
             sys.stderr.write(f"wdlab: interrupted: wrote the {done} of {len(result.outcomes)} groups finished "
@@ -196,7 +179,7 @@ def _main(argv: list[str] | None) -> int:
             sys.stderr.write(f"wdlab: interrupted: wrote the {result.outcomes[0].epochs_done} epochs finished of "
                              f"{cfg.epochs} to {where}\n")
         return INTERRUPTED
-    return 1 if result.failures else 0
+    return 2 if lost else 1 if result.failures else 0
 
 
 def laws_lines(cfgs, frame, data) -> list[str]:

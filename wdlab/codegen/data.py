@@ -2,7 +2,7 @@
 your CSV read with pandas as the app read it."""
 from __future__ import annotations
 
-import textwrap
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -10,6 +10,10 @@ import pandas as pd
 from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import DEFAULT_LIMITS, SweepConfig
+
+
+DEFAULT_FILE = "data.csv"   # what a script reads when the table's own name is not a plain local file name
+WIDTH = 110                 # a generated line's length, where names allow
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,29 @@ def csv_source(raw: bytes, file_name: str, target: str, task: str | None = None,
                      task, float(val_fraction), data.in_dim, data.out_dim)
 
 
+def plain_file_name(name: str) -> str | None:
+    """`name` if a script may open it as it is: one file in the script's own folder (no folder, no URL, no drive,
+    no `~`, no dot name, no control or format characters such as a newline or a bidi override); else None."""
+    if not name or len(name) > 200 or name in (".", "..") or name.startswith(("~", ".")):
+        return None
+    if any(c in "/\\:" or unicodedata.category(c).startswith("C") for c in name):
+        return None
+    return name
+
+
 def _wrap(prefix: str, items) -> list[str]:
-    text = prefix + "[" + ", ".join(repr(i) for i in items) + "]"
-    return textwrap.wrap(text, 110, subsequent_indent=" " * (len(prefix) + 1), break_long_words=False,
-                         break_on_hyphens=False) or [text]
+    """`prefix` + a list of the items' reprs, broken into lines between items only (a name is never cut: a long
+    one gets a line of its own)."""
+    parts = [repr(i) for i in items]
+    indent = " " * (len(prefix) + 1)
+    lines, line = [], prefix + "["
+    for k, part in enumerate(parts):
+        piece = part + (", " if k < len(parts) - 1 else "")
+        if line.strip() not in ("", prefix.strip() + "[") and len(line + piece.rstrip()) > WIDTH:
+            lines.append(line.rstrip())
+            line = indent
+        line += piece
+    return lines + [line + "]"]
 
 
 def data_lines(cfg: SweepConfig, seed: int, csv: CsvSource | None) -> list[str]:
@@ -69,9 +92,12 @@ def data_lines(cfg: SweepConfig, seed: int, csv: CsvSource | None) -> list[str]:
 
 
 def _csv_lines(s: CsvSource) -> list[str]:
+    name = plain_file_name(s.file_name)
+    where = [] if name is not None else \
+        [f"# put your table's file in this script's folder as {DEFAULT_FILE} (its own name is not a plain file name)"]
     lines = [*STANDARDIZE_CODE,
-        "# your table, read as the app read it: every cell as text, stripped; empty cells are missing",
-        f"table = pd.read_csv({s.file_name!r}, sep={s.sep!r}, header=None, dtype=str, skipinitialspace=True, "
+        "# your table, read as the app read it: every cell as text, stripped; empty cells are missing", *where,
+        f"table = pd.read_csv({name or DEFAULT_FILE!r}, sep={s.sep!r}, header=None, dtype=str, skipinitialspace=True, "
         "encoding=\"utf-8-sig\")",
         "table = table.iloc[1:].reset_index(drop=True)  # the first row holds the names",
         *_wrap("table.columns = ", s.names),

@@ -140,10 +140,13 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     S = len(cfg.seeds)
     n, nv, d, out = shape.n_train, shape.n_val, shape.in_dim, shape.out_dim
     dims = (d, *cfg.hidden, out)
-    P = count_params(d, cfg.hidden, out)
+    P = count_params(d, cfg.hidden, out, cfg.norm)
     classify = shape.task == "classification"
     ycols = 8 / e if classify else out               # int64 labels stay int64
-    width = 2 * sum(cfg.hidden) + out                # pre-activations of every layer, activations of hidden ones
+    # pre-activations of every layer, activations of hidden ones; a normalization's output, x̂ and its backward's
+    # gradient at z (allocated by torch's kernel), and two per-row numbers (LayerNorm's mean and 1/std)
+    normed = not NORMS[cfg.norm].identity
+    width = 2 * sum(cfg.hidden) + out + (3 * sum(cfg.hidden) + 2 * len(cfg.hidden) if normed else 0)
 
     def work(b):                                     # buffers kept per batch size: [G, b, width]
         return G * b * width * e
@@ -165,7 +168,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     build = G * P * max(32 if e == 4 else 36, 3 * e + 16 + e if decoupled else 0)
     rows_y = lambda rows: rows * (d + ycols) * e  # noqa: E731
     # the hand-written path trains on a copy of the inputs with a ones column (stack.Stack._inputs)
-    ones = 1 if NORMS[cfg.norm].identity else 0
+    ones = 1 if NORMS[cfg.norm].identity or NORMS[cfg.norm].forward is not None else 0
     rows_1 = lambda rows: rows * (d + ones + ycols) * e  # noqa: E731
     stacked = (rows_y(n + nv) + ones * (n + nv) * (d + 1) * e) * (S if shape.per_seed else 1)
     seeded = 0 if not shape.per_seed else rows_1(n + nv) * (G if S > 1 else 1)
@@ -253,17 +256,22 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     bwd = sum(i * o for i, o in layers) + sum(i * o for i, o in layers[1:])
     hid = sum(cfg.hidden)
     blocks = cfg.epochs * (-(-nv // block) if block else 1)
-    L = len(cfg.hidden) if not NORMS[cfg.norm].identity else 0      # the rotation: normalized layers only
+    # a normalization (LayerNorm's kernels in wdlab/registry/norms.py): per hidden unit and row 5 elementwise
+    # passes forward (mean, centre, norm, scale, gain and shift) and 6 backward, 7 + 5 launches per layer
+    norm = 0 if NORMS[cfg.norm].identity else 1
+    L = len(cfg.hidden) * norm      # the rotation (wdlab/engine/rotation.py): normalized layers only
     # + the rotation: a copy and a difference of the hidden layers' parameters, a Gram product per parameter;
     # per epoch its angles, each layer's norms for eff_lr and max|w|
-    ops_step = 6 + 9 * len(layers) + max(OPTIMIZERS[o].launches for o in cfg.optimizers) + (2 + 2 * L if L else 0)
-    ops_epoch = 12 + 6 * len(layers) * (blocks / cfg.epochs) + 4 * len(layers) + 2 * len(layers) + 12
-    P = count_params(shape.in_dim, cfg.hidden, shape.out_dim)
+    ops_step = 6 + (9 + 12 * norm) * len(layers) + max(OPTIMIZERS[o].launches for o in cfg.optimizers) + (
+        2 + 2 * L if L else 0)
+    ops_epoch = 12 + (6 + 7 * norm) * len(layers) * (blocks / cfg.epochs) + 4 * len(layers) + 2 * len(layers) + 12
+    P = count_params(shape.in_dim, cfg.hidden, shape.out_dim, cfg.norm)
     return {
         "op": stacks * (steps * ops_step + cfg.epochs * ops_epoch),
         "mac": stacks * G * (rows_seen * (fwd + bwd) + rows_eval * fwd),
         "act": stacks * G * (rows_seen * 2 * hid + rows_eval * hid),
         "elem": stacks * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
+                              + norm * (rows_seen * 11 + rows_eval * 5) * hid
                               + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))
                               + cfg.epochs * 3 * P                    # each epoch's norms: passes over the weights
                               + (steps * 4 * hidden_params(cfg, shape.in_dim) if L else 0)),   # the rotation's

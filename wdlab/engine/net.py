@@ -33,14 +33,26 @@ class Segment:
         return f"l2_{'gain' if self.kind == 'shift' else self.kind}{self.layer}"
 
 
+@dataclass
+class Work:
+    """A forward's buffers for one batch size, [M, batch, width] each: per layer its Linear's output z, per
+    hidden layer its activation a and, with a normalization, its output and what its backward needs (its
+    NormSpec.buffers)."""
+
+    z: list[torch.Tensor]
+    a: list[torch.Tensor]
+    normed: list[torch.Tensor]
+    saved: list[tuple]
+
+
 class StackedNet:
     """M members' nn.Sequential models trained as one. Layer k of every member is a view into `flat`: a
     weight [M, out, in], a bias [M, 1, out] (and the normalization's gain and shift [M, 1, out], norm: its name
     in wdlab.registry.norms); `flat.grad` holds the gradient in the same layout.
 
     Two ways to the gradient, equal to rounding: autograd through the same views, or a hand-written backward
-    of the aten kernels autograd itself calls (baddbmm, bmm, the activation's backward) into buffers reused
-    from step to step — written for Linear → activation layers only; normalized layers take autograd.
+    of the aten kernels autograd itself calls (baddbmm, bmm, the normalization's and the activation's backward)
+    into buffers reused from step to step; a normalization registered without engine kernels takes autograd.
     """
 
     def __init__(self, models: list[nn.Sequential], activation: str, dtype: torch.dtype, autograd: bool = False,
@@ -49,7 +61,7 @@ class StackedNet:
         self.M, self.act = M, ACTIVATIONS[activation]
         self.act_module = self.act.module()
         self.norm = None if NORMS[norm].identity else NORMS[norm]
-        self.autograd = autograd or self.norm is not None
+        self.autograd = autograd or (self.norm is not None and self.norm.forward is None)
         self.segments: list[Segment] = []
         blocks, offset, layer = [], 0, 0
         for name, p in models[0].named_parameters():
@@ -67,9 +79,9 @@ class StackedNet:
         self.shapes = [s.shape for s in self.segments if s.kind == "weight"]           # (out, in) per Linear
         self.weights, self.biases, self.gains, self.shifts = self._views(self.flat)
         self._weights_t = [w.transpose(1, 2) for w in self.weights]   # views: follow the buffer's updates
-        self.wgrads, self.bgrads, _, _ = self._views(self.flat.grad)
+        self.wgrads, self.bgrads, self.ggrads, self.sgrads = self._views(self.flat.grad)
         self._leaf = self.flat.detach().requires_grad_(True) if self.autograd else None  # same storage
-        self._buffers: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
+        self._buffers: dict[int, Work] = {}
         self._input: torch.Tensor | None = None
         self._last: torch.Tensor | None = None
         self._gw = [torch.empty(M, i, o, dtype=dtype) if o > i else None for o, i in self.shapes]
@@ -97,13 +109,15 @@ class StackedNet:
             if self.autograd:
                 x = x[..., :self.shapes[0][1]]
                 return self._graph(x, self.weights, self.biases, self.gains, self.shifts)
-            z_bufs, a_bufs = self._work(x.shape[1], keep)
+            work = self._work(x.shape[1], keep)
             self._input, a = x, x
             for k in range(len(self.shapes)):
-                z = self._linear(k, a, z_bufs[k])
-                if k < len(a_bufs):
+                z = self._linear(k, a, work.z[k])
+                if k < len(work.a):
+                    if self.norm is not None:   # its output into its own buffer: its backward needs z too
+                        z = self.norm.forward(z, self.gains[k], self.shifts[k], work.saved[k], work.normed[k])
                     # in place where the backward needs only the output (ReLU, tanh): one pass less over memory
-                    a = self.act.forward(z, a_bufs[k] if self.act.reads_z else z)
+                    a = self.act.forward(z, work.a[k] if self.act.reads_z else z)
             self._last = z
             return z
 
@@ -169,20 +183,25 @@ class StackedNet:
             a = self.act_module(z)
         return a
 
-    def _work(self, batch: int, keep: bool = True) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Pre-activation and activation buffers [M, batch, width] per layer, kept per batch size if `keep`."""
+    def _work(self, batch: int, keep: bool = True) -> "Work":
+        """The forward's buffers for a batch of this many rows, kept per batch size if `keep`."""
         if batch in self._buffers:
             return self._buffers[batch]
         new = lambda o: torch.empty(self.M, batch, o, dtype=self.flat.dtype)  # noqa: E731
-        work = ([new(o) for o, _ in self.shapes], [new(o) for o, _ in self.shapes[:-1]])
+        hidden = [o for o, _ in self.shapes[:-1]]
+        normed = [new(o) for o in hidden] if self.norm is not None else []
+        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], normed,
+                    [self.norm.buffers(t) for t in normed])
         if keep:
             self._buffers[batch] = work
         return work
 
     def _backward(self, grad_out: torch.Tensor) -> None:
         """The hand-written backward of the last forward into flat.grad; grad_out is used as scratch."""
-        z_bufs, a_bufs = self._work(grad_out.shape[1])
-        acts = a_bufs if self.act.reads_z else z_bufs           # where the forward left each activation
+        work = self._work(grad_out.shape[1])
+        a_bufs = work.a
+        pre = work.normed if self.norm is not None else work.z    # each activation's input
+        acts = a_bufs if self.act.reads_z else pre              # where the forward left each activation
         g = grad_out
         with torch.no_grad():
             for k in range(len(self.shapes) - 1, -1, -1):
@@ -209,7 +228,10 @@ class StackedNet:
                         torch.mul(g, self.weights[k], out=g_prev)
                     else:
                         torch.bmm(g, self.weights[k], out=g_prev)
-                    g = self.act.backward(g_prev, z_bufs[k - 1], acts[k - 1])
+                    g = self.act.backward(g_prev, pre[k - 1], acts[k - 1])
+                    if self.norm is not None:
+                        g = self.norm.backward(g, work.z[k - 1], work.saved[k - 1], self.gains[k - 1],
+                                               self.ggrads[k - 1], self.sgrads[k - 1])
 
     def _wgrad_via_gw(self, k: int, batch: int) -> bool:
         o, i = self.shapes[k]

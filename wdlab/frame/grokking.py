@@ -26,9 +26,11 @@ def norm_at(g: pd.DataFrame, epoch: int | None) -> float:
 
 def events(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (weight_decay, seed): memorised, grokked, delay (epochs, None if it did not happen),
-    fitted (first epoch with training accuracy 100 %), the norm then and at the end, the final and best val acc."""
+    fitted (first epoch with training accuracy 100 %), the norm then and at the end, the final and best val acc.
+    A frame with no rows yet (a job queued or starting has no columns either) has no events."""
     rows = []
-    for (w, s), g in frame.groupby(["weight_decay", "seed"], sort=True):
+    groups = frame.groupby(["weight_decay", "seed"], sort=True) if len(frame) else ()
+    for (w, s), g in groups:
         g = g.sort_values("epoch")
         mem, grok = first_epoch(g, "train_acc", MEMORISED), first_epoch(g, "val_acc", GROKKED)
         fitted = first_epoch(g, "train_acc", 1.0)

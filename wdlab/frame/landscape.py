@@ -9,33 +9,40 @@ import math
 
 import pandas as pd
 
+from wdlab.settings.reading import DEFAULT_AT, LAST_SHARE, check_at, describe_at
+
 LOWER_IS_BETTER = {"val_loss": True, "train_loss": True, "train_eval_loss": True, "val_acc": False,
                    "train_acc": False}
-RULE = ("Each cell is the mean over seeds of the {what} {metric} of that (optimizer, lr, λ); a member that "
+RULE = ("Each cell is the mean over seeds of the {metric} of that (optimizer, lr, λ); a member that "
         "diverged counts as the worst value. The best λ at an lr is the cell with the {best} value in that "
-        "row; “moved ×k” is the largest best λ over the smallest across the lrs (λ = 0 as a best value is "
-        "named, not multiplied). The same in lr·λ, the per-step shrink factor torch's AdamW applies.")
+        "row; every value is read {what}. “moved ×k” is the largest best λ over the smallest across the lrs "
+        "(λ = 0 as a best value is named, not multiplied). The same in lr·λ, the per-step shrink factor torch's AdamW applies.")
 
 
-def cells(frame: pd.DataFrame, metric: str = "val_loss", which: str = "best") -> pd.DataFrame:
-    """(optimizer, lr, weight_decay) -> value: each member's best-epoch (or final) metric, averaged over seeds.
-    A diverged member (non-finite metric, or stopped early) is scored as the worst value of the whole map."""
-    if which not in ("best", "final"):
-        raise ValueError(f"which must be best or final, got {which!r}")
+def cells(frame: pd.DataFrame, metric: str = "val_loss", which: str = DEFAULT_AT) -> pd.DataFrame:
+    """(optimizer, lr, weight_decay) -> value: each member's metric read `which` (frame.schema.compared_rows'
+    readings: at its best epoch — lowest validation loss —, the final one, or the mean of its last 10 %), averaged
+    over seeds. A diverged member (non-finite metric, or stopped early) is scored as the worst value of the map."""
+    check_at(which)
     low = LOWER_IS_BETTER[metric]
     keys = ["optimizer", "lr", "weight_decay", "seed"]
-    f = frame[keys + ["epoch", metric]].copy()
-    finite = f[metric].map(lambda v: math.isfinite(v) if isinstance(v, float) else True)
+    f = frame[keys + list(dict.fromkeys(["epoch", metric, "val_loss"]))].copy()
+    finite = f[metric].map(lambda v: math.isfinite(v) if isinstance(v, float) else True) & f["val_loss"].notna()
     members = f.groupby(keys, sort=True)
     last_epoch = int(frame["epoch"].max())
-    if which == "best":
-        per = f[finite].groupby(keys)[metric].agg("min" if low else "max")
+    if which == "best":   # the epoch of lowest validation loss, the metric read there (min val_loss itself)
+        ok = f[finite & (f["epoch"] > 0)] if (f["epoch"] > 0).any() else f[finite]
+        per = ok.loc[ok.groupby(keys)["val_loss"].idxmin()].set_index(keys)[metric]
+    elif which == "last":
+        k = max(1, math.ceil(LAST_SHARE * last_epoch))
+        ok = f[finite & (f["epoch"] > last_epoch - k)]
+        per = ok.groupby(keys)[metric].mean()
     else:
         last = f[finite].sort_values("epoch").groupby(keys).tail(1).set_index(keys)
         per = last[metric].where(last["epoch"] == last_epoch)   # stopped early (diverged): no final value
     per = per.reindex(members.size().index)
     diverged = frame.groupby(keys)["diverged"].any().reindex(per.index) if "diverged" in frame else None
-    if diverged is not None and which == "final":
+    if diverged is not None and which != "best":
         per = per.where(~diverged)
     worst = per.max() if low else per.min()
     per = per.fillna(worst)
@@ -103,11 +110,11 @@ def sentence(opt_label: str, move: dict, unit: str = "λ") -> str:
 
 
 def summary_lines(frame: pd.DataFrame, labels: dict[str, str], metric: str = "val_loss",
-                  which: str = "best") -> list[str]:
+                  which: str = DEFAULT_AT) -> list[str]:
     """The best λ per (optimizer, lr) as text lines, then how far it moved per optimizer, in λ and in lr·λ."""
     c = cells(frame, metric, which)
     best = best_per_lr(c, metric)
-    lines = [f"best λ by {which}-epoch {metric} (mean over seeds):"]
+    lines = [f"best λ by {metric} read {describe_at(which)} (mean over seeds):"]
     for _, r in best.iterrows():
         lines.append(f"  {labels.get(r.optimizer, r.optimizer):<14} lr {r.lr:<8g} best λ {r.weight_decay:<8g} "
                      f"lr·λ {r.lr_wd:<10.3g} {metric} {r.value:.4g}")

@@ -7,6 +7,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from wdlab.settings.reading import DEFAULT_AT, LAST_SHARE, check_at
+
 KEY_COLUMNS = ["optimizer", "lr", "weight_decay", "seed"]   # one member
 BASE_COLUMNS = KEY_COLUMNS + ["epoch", "train_loss", "train_eval_loss", "val_loss", "l2_norm"]
 ACC_COLUMNS = ["train_acc", "train_eval_acc", "val_acc"]
@@ -95,22 +97,11 @@ def final_rows(df: pd.DataFrame) -> pd.DataFrame:
         .sort_values(keys).reset_index(drop=True)
 
 
-COMPARED_AT = ("final", "best", "last")   # the epoch results are compared at (compared_rows)
-LAST_SHARE = 0.1                          # "last": the mean of the last 10 % of epochs
-
-
-def describe_at(at: str, share: float = LAST_SHARE) -> str:
-    """Where the numbers are read, in words for the page."""
-    return {"final": "at the final epoch", "best": "at each run's epoch of lowest validation loss",
-            "last": f"as the mean of the last {share:.0%} of epochs".replace("%", " %")}[at]
-
-
-def compared_rows(df: pd.DataFrame, at: str = "final", share: float = LAST_SHARE) -> pd.DataFrame:
+def compared_rows(df: pd.DataFrame, at: str = DEFAULT_AT, share: float = LAST_SHARE) -> pd.DataFrame:
     """Each member's row as results are compared: "final" = final_rows; "best" = its row of lowest val_loss
     (early stopping: every metric at that epoch, the weights a checkpoint keeps); "last" = the mean of each
     column over its last ⌈share·epochs⌉ epochs (epoch: the last). A diverged member keeps its diverged row."""
-    if at not in COMPARED_AT:
-        raise ValueError(f"at={at!r}; choose one of {', '.join(COMPARED_AT)}")
+    check_at(at)
     final = final_rows(df)
     if at == "final" or df.empty:
         return final

@@ -11,6 +11,7 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from wdlab.frame.schema import compared_rows, with_gap
+from wdlab.settings.reading import DEFAULT_AT
 from wdlab.plots.scale import y_range
 from wdlab.registry.optimizers import OPTIMIZERS
 
@@ -180,10 +181,10 @@ def _layout(fig: go.Figure, log_y: bool, epochs_total: int | None, height: int, 
         fig.update_yaxes(title_text=("loss" if metric == "train_loss" else "‖w‖₂") + scale, row=1, col=col)
 
 
-def summary_frame(frame: pd.DataFrame, at: str = "final") -> pd.DataFrame:
-    """One row per (optimizer, lr,) λ: metrics read `at` (frame.schema.compared_rows: the final epoch by default)
-    averaged over seeds (std alongside), diverged members counted. train_eval_loss (the training set's loss with
-    the final weights) is the "final train loss"."""
+def summary_frame(frame: pd.DataFrame, at: str = DEFAULT_AT) -> pd.DataFrame:
+    """One row per (optimizer, lr,) λ: metrics read `at` (frame.schema.compared_rows: each member's best epoch by
+    default) averaged over seeds (std alongside), diverged members counted. train_eval_loss (the training set's
+    loss with the weights of that epoch) is the "train loss"."""
     final = with_gap(compared_rows(frame, at))
     cols = ["train_eval_loss", "train_loss", "val_loss", "gap", "l2_norm"] + \
         [c for c in ("train_eval_acc", "train_acc", "val_acc") if c in final]
@@ -213,14 +214,16 @@ def wd_positions(wds) -> tuple[dict[float, float], list[float], list[str]]:
     return x, tickvals, ticktext
 
 
-SUMMARY = (("train_eval_loss", "Final training loss"), ("val_loss", "Final validation loss"),
-           ("gap", "Generalization gap (val − train)"), ("l2_norm", "Final L2 norm ‖w‖₂"))
+# each read `at` (summary_frame): the page's caption says where
+SUMMARY = (("train_eval_loss", "Training loss"), ("val_loss", "Validation loss"),
+           ("gap", "Generalization gap (val − train)"), ("l2_norm", "L2 norm ‖w‖₂"))
 
 
-def summary_figure(frame: pd.DataFrame, height: int = 340, metrics: tuple[str, ...] | None = None) -> go.Figure:
-    """Final train loss, val loss, gap and L2 norm against λ (log x, λ = 0 kept); best λ by val loss starred.
+def summary_figure(frame: pd.DataFrame, height: int = 340, metrics: tuple[str, ...] | None = None,
+                   at: str = DEFAULT_AT) -> go.Figure:
+    """Train loss, val loss, gap and L2 norm read `at` against λ (log x, λ = 0 kept); best λ by val loss starred.
     `metrics`: a subset, e.g. one panel per figure (the page lays the figures out for its width)."""
-    summary = summary_frame(frame)
+    summary = summary_frame(frame, at)
     chosen = [(m, t) for m, t in SUMMARY if metrics is None or m in metrics]
     fig = make_subplots(rows=1, cols=len(chosen), subplot_titles=[t for _, t in chosen], horizontal_spacing=0.06)
     x, tickvals, ticktext = wd_positions(summary["weight_decay"])
@@ -254,12 +257,12 @@ def summary_figure(frame: pd.DataFrame, height: int = 340, metrics: tuple[str, .
     return fig
 
 
-COMPARE = (("l2_norm", "Final L2 norm ‖w‖₂"), ("val_loss", "Final validation loss"))
+COMPARE = (("l2_norm", "L2 norm ‖w‖₂"), ("val_loss", "Validation loss"))
 
 
 def compare_figure(frames: dict[str, pd.DataFrame], height: int = 360, metrics: tuple[str, ...] | None = None,
-                   legend: bool = True) -> go.Figure:
-    """Final L2 norm and validation loss against λ, one line per named frame (Adam+L2 vs AdamW; the groups
+                   legend: bool = True, at: str = DEFAULT_AT) -> go.Figure:
+    """L2 norm and validation loss read `at` against λ, one line per named frame (Adam+L2 vs AdamW; the groups
     of a grid); the legend above the plot. `metrics`: a subset (one panel per figure)."""
     chosen = [(m, t) for m, t in COMPARE if metrics is None or m in metrics]
     fig = make_subplots(rows=1, cols=len(chosen), subplot_titles=[t for _, t in chosen], horizontal_spacing=0.08)
@@ -268,7 +271,7 @@ def compare_figure(frames: dict[str, pd.DataFrame], height: int = 360, metrics: 
     all_wds = sorted(set().union(*(set(f["weight_decay"].unique()) for f in frames.values())))
     x, tickvals, ticktext = wd_positions(all_wds)
     for i, (name, frame) in enumerate(frames.items()):
-        s = summary_frame(frame)
+        s = summary_frame(frame, at)
         for col, (metric, _) in enumerate(chosen, 1):
             fig.add_trace(go.Scatter(
                 x=[x[float(w)] for w in s["weight_decay"]], y=s[metric], mode="lines+markers", name=name,
@@ -286,8 +289,8 @@ def compare_figure(frames: dict[str, pd.DataFrame], height: int = 360, metrics: 
 
 
 def grid_figure(frame: pd.DataFrame, height: int = 360, metrics: tuple[str, ...] | None = None,
-                legend: bool = True) -> go.Figure:
-    """A grid over optimizers and learning rates: final L2 norm and validation loss against λ, a line per
+                legend: bool = True, at: str = DEFAULT_AT) -> go.Figure:
+    """A grid over optimizers and learning rates: L2 norm and validation loss read `at` against λ, a line per
     (optimizer, lr) group."""
     return compare_figure({group_label(*g): select_group(frame, g) for g in groups(frame)}, height=height,
-                          metrics=metrics, legend=legend)
+                          metrics=metrics, legend=legend, at=at)

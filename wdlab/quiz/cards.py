@@ -11,30 +11,31 @@ import pandas as pd
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS
 from wdlab.frame.schema import compared_rows, final_rows, with_gap
+from wdlab.settings.reading import COMPARED_AT, DEFAULT_AT, describe_at
 
 UP, DOWN, SAME = "goes up", "goes down", "barely changes"
 DIRECTIONS = (UP, DOWN, SAME)
 TOLERANCE = 0.05
 FLOOR = 1e-12     # |before| is floored here so a change from exactly 0 has a finite relative size
 ROUNDING = 1e-12  # float rounding slack at the boundary: 1.05 vs 1.0 is exactly 5 % on the page
-METRICS = {
-    "train_loss": "final training loss", "val_loss": "final validation loss",
-    "l2_norm": "final L2 norm of the weights", "gap": "final generalization gap (validation − training loss)",
-    "train_acc": "final training accuracy", "val_acc": "final validation accuracy",
+METRICS = {   # each read where the scenario compares (Scenario.at), said once in the grading rule and the reveal
+    "train_loss": "training loss", "val_loss": "validation loss",
+    "l2_norm": "L2 norm of the weights", "gap": "generalization gap (validation − training loss)",
+    "train_acc": "training accuracy", "val_acc": "validation accuracy",
 }
 Frames = Union[pd.DataFrame, Sequence[pd.DataFrame]]
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")   # scenario ids travel in URLs as they are
 
 
-def tolerance_rule(tol: float = TOLERANCE) -> str:
+def tolerance_rule(tol: float = TOLERANCE, at: str = DEFAULT_AT) -> str:
     """The grading rule as the page states it."""
     t = f"{tol:.0%}"
-    return (f"Each value is the final epoch's, averaged over the seeds. Relative change r = (after − before) / "
+    return (f"Each value is read {describe_at(at)}, averaged over the seeds. Relative change r = (after − before) / "
             f"|before|: |r| ≤ {t} (exactly {t} included) is “barely changes”, r > {t} “goes up”, r < −{t} "
             f"“goes down”; equal values are “barely changes”. Accuracy is judged by its error rate (1 − "
             f"accuracy): 0.967 → 0.982 is an error rate 0.033 → 0.018, r = −45 %, so accuracy “goes up”, as "
-            f"it does when r < −{t}. Curves are lettered from the one that ends highest "
-            f"(A); curves ending within {t} of the asked-for one are accepted too. A question whose run "
+            f"it does when r < −{t}. Curves are lettered from the one whose value is highest "
+            f"(A); curves within {t} of the asked-for one are accepted too. A question whose run "
             f"diverged (loss NaN or infinite) is not graded.")
 
 
@@ -94,7 +95,7 @@ class Direction:
 
 @dataclass(frozen=True)
 class WhichCurve:
-    """'Which of these unlabeled <metric> curves is λ = target?' Curves are lettered by final value."""
+    """'Which of these unlabeled <metric> curves is λ = target?' Curves are lettered by their value as read (at)."""
 
     metric: str
     target: float
@@ -107,12 +108,12 @@ class WhichCurve:
     def choices(self) -> tuple[tuple[str, str], ...]:
         n = len(self.weight_decays)
         where = ranked(n, "highest", "lowest")
-        return tuple((chr(65 + i), f"{chr(65 + i)} — the curve that ends {where[i]}") for i in range(n))
+        return tuple((chr(65 + i), f"{chr(65 + i)} — the {where[i]} curve") for i in range(n))
 
     def prompt(self, scenario: "Scenario") -> str:
         shown = ", ".join(f"{w:g}" for w in self.weight_decays)
-        return (f"Curves of the {METRICS[self.metric]} for λ = {shown} are lettered A, B, … from the one that "
-                f"ends highest to the one that ends lowest. Which letter is λ = {self.target:g}?")
+        return (f"Curves of the {METRICS[self.metric]} for λ = {shown} are lettered A, B, … from the highest to "
+                f"the lowest, each read {describe_at(scenario.at)}. Which letter is λ = {self.target:g}?")
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,14 @@ class Scenario:
     runs: tuple[Run, ...]
     questions: tuple[Question, ...]
     reason: str = ""     # the mechanism, true whatever was measured; measured facts come from the grader
+    at: str = DEFAULT_AT  # the epoch its numbers are read at (frame.schema.compared_rows), as on every page
 
     def __post_init__(self):
         # a misdeclared scenario fails at import, not in front of a learner
         if not SLUG.fullmatch(self.id):
             raise ValueError(f"scenario id {self.id!r} must be lowercase letters, digits and single hyphens")
+        if self.at not in COMPARED_AT:
+            raise ValueError(f"scenario {self.id!r}: at={self.at!r}; choose one of {', '.join(COMPARED_AT)}")
         if not self.runs or not 1 <= len(self.questions) <= 3:
             raise ValueError(f"scenario {self.id!r} needs at least one run and 1–3 questions")
         for metric, p in (needed for q in self.questions for needed in _needs(q)):
@@ -227,8 +231,9 @@ class Unreadable(Exception):
     """A value the question needs is not there to be read: args = (status, note)."""
 
 
-def read(frames: Frames, p: Point, metric: str, epochs: int | None = None, at: str = "final") -> float:
-    """<metric> at point p read `at` (frame.schema.compared_rows: the final epoch by default), averaged over seeds;
+def read(frames: Frames, p: Point, metric: str, epochs: int | None = None, at: str = DEFAULT_AT) -> float:
+    """<metric> at point p read `at` (frame.schema.compared_rows: each member's best epoch by default), averaged
+    over seeds;
     Unreadable if any seed diverged or stopped early."""
     frame = frames if isinstance(frames, pd.DataFrame) else frames[p.run]
     sub = with_gap(frame[[math.isclose(w, p.weight_decay, rel_tol=1e-9, abs_tol=0.0) for w in frame["weight_decay"]]])
@@ -250,8 +255,8 @@ def read(frames: Frames, p: Point, metric: str, epochs: int | None = None, at: s
 
 def _change(scenario: Scenario, frames: Frames, metric: str, before: Point, after: Point, tol: float):
     epochs = [r.config.epochs for r in scenario.runs]
-    a = read(frames, before, metric, epochs[before.run])
-    b = read(frames, after, metric, epochs[after.run])
+    a = read(frames, before, metric, epochs[before.run], scenario.at)
+    b = read(frames, after, metric, epochs[after.run], scenario.at)
     answer, r = direction_of(a, b, tol, metric)
     verb = {UP: "rose", DOWN: "fell", SAME: "went"}[answer]
     change = f"its error rate {fmt(1 - a)} → {fmt(1 - b)}, a change of {r:+.1%}" if metric in ACCURACIES else \
@@ -274,17 +279,18 @@ def grade_question(scenario: Scenario, q: Question, frames: Frames, models=None)
             return Outcome(q, "graded", frozenset({answer}), answer, values, (fact,))
         if isinstance(q, WhichCurve):
             epochs = scenario.runs[q.run].config.epochs
-            vals = {w: read(frames, Point(w, q.run), q.metric, epochs) for w in q.weight_decays}
+            vals = {w: read(frames, Point(w, q.run), q.metric, epochs, scenario.at) for w in q.weight_decays}
             letters = curve_letters(vals)
             # curves ending within the tolerance of the target cannot be told apart: each is accepted
             near = (q.tolerance + ROUNDING) * abs(vals[q.target])
             right = {letters[w] for w, v in vals.items() if abs(v - vals[q.target]) <= near}
-            listing = "; ".join(f"{letters[w]}: λ = {w:g} ended at {fmt(vals[w])}"
+            listing = "; ".join(f"{letters[w]}: λ = {w:g} at {fmt(vals[w])}"
                                 for w in sorted(vals, key=letters.get))
-            fact = (f"{METRICS[q.metric][0].upper()}{METRICS[q.metric][1:]} by curve — {listing}. "
+            fact = (f"{METRICS[q.metric][0].upper()}{METRICS[q.metric][1:]} by curve, read {describe_at(scenario.at)} "
+                    f"— {listing}. "
                     f"λ = {q.target:g} is curve {letters[q.target]}.")
             if len(right) > 1:
-                fact += f" Curves {', '.join(sorted(right))} ended within {q.tolerance:.0%} of it: each counts."
+                fact += f" Curves {', '.join(sorted(right))} were within {q.tolerance:.0%} of it: each counts."
             return Outcome(q, "graded", frozenset(right), letters[q.target],
                            {f"λ = {w:g}": v for w, v in vals.items()}, (fact,))
         measured, values, facts = {}, {}, []
@@ -334,8 +340,8 @@ def explain(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mappin
             text += f" You predicted “{predictions[i]}”: {verdict}."
         parts.append(f"{text} {_reason(o.question, o)}".strip())
     seeds = sorted({s for r in scenario.runs for s in r.config.seeds})
-    if len(seeds) > 1:
-        parts.append(f"Each value is the mean of the final epoch over seeds {', '.join(map(str, seeds))}.")
+    over = f", the mean over seeds {', '.join(map(str, seeds))}" if len(seeds) > 1 else ""
+    parts.append(f"Each value is read {describe_at(scenario.at)}{over}.")
     if scenario.reason:
         parts.append("Why: " + scenario.reason)
     return "\n\n".join(parts)

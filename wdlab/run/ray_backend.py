@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 import time
 
 from wdlab.run.grid import Outcome, first_member, groups
@@ -24,8 +25,27 @@ INSTALL = "--backend ray needs Ray, an optional extra: pip install -e '.[ray]' (
 LOCAL = {"address": "local", "include_dashboard": False, "_node_ip_address": "127.0.0.1"}
 
 
-class RayMissing(RuntimeError):
+class RaySetupError(RuntimeError):
+    """Ray cannot start or be reached: one line for the user, nothing trained."""
+
+
+class RayMissing(RaySetupError):
     """Ray is not installed."""
+
+
+def check_address(address: str, timeout: float = 3.0) -> None:
+    """Fail in seconds, in one line, when nothing listens at a cluster's HOST:PORT (ray://HOST:PORT for Ray
+    Client; "auto" is Ray's own search): ray.init retried an unreachable one every ~41 s, deaf to Ctrl-C."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RaySetupError(f"--address takes HOST:PORT (or ray://HOST:PORT, or auto), got {address[:60]!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        why = e.strerror or str(e) or type(e).__name__
+        raise RaySetupError(f"cannot reach a Ray cluster at {address[:60]}: {why}") from None
 
 
 def _ray():
@@ -49,29 +69,38 @@ def train_group(cfg: SweepConfig, knobs: dict, data, gid: int, tally, sweep: str
     torch.set_num_threads(max(1, int(cpus)))
     module, _, name = sweep.partition(":")
     run = getattr(importlib.import_module(module), name)
-    last = [0.0]
+    last, rows_since = [0.0], []
 
-    def progress(epoch, _rows):
+    def progress(epoch, rows):   # the rows too, every 0.2 s: an interrupted grid keeps this group's epochs
+        rows_since.append(rows)
         now = time.monotonic()
         if now - last[0] >= 0.2 or epoch == cfg.epochs:
             last[0] = now
-            tally.report.remote(gid, epoch)
+            tally.report.remote(gid, epoch, list(rows_since))
+            rows_since.clear()
 
     r = run(cfg, data=data, on_epoch=progress, **knobs)   # the task gathers its rows: one frame back
     return r.frame, dict(r.diverged), r.status, r.epochs_done
 
 
 class _Tally:
-    """Epochs done per group (an actor: tasks report, the driver reads)."""
+    """Epochs done per group, and the rows reported since the driver last took them (an actor: tasks report,
+    the driver reads)."""
 
     def __init__(self):
         self.done: dict[int, int] = {}
+        self.fresh: list = []   # (group id, [rows, ...]) in the order reported
 
-    def report(self, gid: int, epoch: int) -> None:
+    def report(self, gid: int, epoch: int, rows: list) -> None:
         self.done[gid] = max(epoch, self.done.get(gid, 0))
+        self.fresh.append((gid, rows))
 
     def total(self) -> int:
         return sum(self.done.values())
+
+    def take(self) -> tuple[int, dict, list]:
+        fresh, self.fresh = self.fresh, []
+        return self.total(), dict(self.done), fresh
 
 
 class Ray(Backend):
@@ -87,6 +116,8 @@ class Ray(Backend):
     def run(self, work: Work, on_progress, cancel):
         ray = _ray()
         started = not ray.is_initialized()
+        if started and self.address:
+            check_address(self.address)
         if started:
             env = {"py_modules": [_package_dir()], "env_vars": {"OMP_NUM_THREADS": "1"}}
             if self.address:
@@ -109,30 +140,54 @@ class Ray(Backend):
         data_ref = ray.put(work.data)
         pending = {task.remote(g, work.plans[a].knobs, data_ref, gid, tally, self.sweep): gid
                    for gid, (a, g) in enumerate(todo) if work.plans[a].refused is None}
-        shown = -1
-        while pending:
-            if cancel is not None and cancel.is_set():
-                for ref in pending:
-                    ray.cancel(ref)
-                break
-            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=self.poll)
-            for ref in ready:
-                gid = pending.pop(ref)
-                a, g = todo[gid]
+        shown, ended = -1, {}   # ended: group id -> epochs, of the tasks that returned
+
+        def take() -> dict:
+            """The rows tasks reported since the last take, added to the unfinished groups' parts (a finished
+            group's whole frame replaces them); the epochs done per group."""
+            nonlocal shown
+            _, done, fresh = ray.get(tally.take.remote())
+            for gid, epochs in ended.items():   # a finished task's last report may still be on its way
+                done[gid] = max(done.get(gid, 0), epochs)
+            total = sum(done.values())
+            running = set(pending.values())
+            for gid, batch in fresh:
+                if gid in running:
+                    a, g = todo[gid]
+                    for rows in batch:
+                        work.rows.add(a, first_member(work.plans[a].cfg, g), rows)
+            if on_progress is not None and total != shown:
+                shown = total
+                on_progress(total, None)
+            return done
+        try:
+            while pending:
+                if cancel is not None and cancel.is_set():
+                    break
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=self.poll)
+                for ref in ready:
+                    gid = pending.pop(ref)
+                    a, g = todo[gid]
+                    try:
+                        frame, diverged, status, epochs = ray.get(ref)
+                        work.rows.put(a, first_member(work.plans[a].cfg, g), frame)
+                        outcomes[gid] = Outcome(g, diverged, status, "", epochs)
+                        ended[gid] = epochs
+                    except Exception as e:  # noqa: BLE001 — a failed task is reported with its group
+                        cause = getattr(e, "cause", None) or e
+                        outcomes[gid] = Outcome(g, status="failed",
+                                                error=f"{type(cause).__name__}: {str(cause).splitlines()[0][:300]}")
+                take()
+        finally:   # cancelled, or a second Ctrl-C: keep the epochs the unfinished groups reported, stop them
+            if pending:
                 try:
-                    frame, diverged, status, epochs = ray.get(ref)
-                    work.rows.put(a, first_member(work.plans[a].cfg, g), frame)
-                    outcomes[gid] = Outcome(g, diverged, status, "", epochs)
-                except Exception as e:  # noqa: BLE001 — a failed task is reported with its group
-                    cause = getattr(e, "cause", None) or e
-                    outcomes[gid] = Outcome(g, status="failed",
-                                            error=f"{type(cause).__name__}: {str(cause).splitlines()[0][:300]}")
-            if on_progress is not None:
-                done = ray.get(tally.total.remote())
-                if done != shown:
-                    shown = done
-                    on_progress(done, None)
+                    done = take()
+                    for gid in pending.values():
+                        outcomes[gid] = Outcome(todo[gid][1], status="cancelled", epochs_done=done.get(gid, 0))
+                finally:
+                    for ref in pending:
+                        ray.cancel(ref)
         return outcomes
 
 
-__all__ = ["Ray", "RayMissing", "INSTALL", "train_group"]
+__all__ = ["Ray", "RayMissing", "RaySetupError", "INSTALL", "check_address", "train_group"]

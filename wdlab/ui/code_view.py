@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from wdlab.codegen.data import DEFAULT_FILE, plain_file_name
 from wdlab.codegen.script import member_script, script_name
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import SweepConfig
@@ -56,7 +57,9 @@ def code_expander(cfg: SweepConfig, frame: pd.DataFrame, key: str, source: Any =
                     f"{last} prints the same training loss, {expected:.8g}).")
         else:
             note = f"It ends with `Final training loss: {expected!r}`, the final train loss of this model here."
-        where = "in the folder that holds your table's file" if source is not None else "anywhere"
+        where = "anywhere" if source is None else "in the folder that holds your table's file" \
+            if plain_file_name(source.file_name) is not None else f"in a folder holding your table's file, saved as " \
+            f"{DEFAULT_FILE}"  # the script never reads a path or a URL
         name = script_name(cfg, w, s, optimizer=opt, lr=lr)
         st.caption(f"Save it and run `python {name}` ({where}; it needs torch"
                    + (", pandas and numpy" if source is not None else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from wdlab.engine.budget import validate
+from wdlab.settings.reading import DEFAULT_AT, describe_at
 from wdlab.plots import curves as plots
 from wdlab.settings.config import SweepConfig
 from wdlab.ui import live, results
@@ -54,7 +55,7 @@ def compare_page() -> None:
         held = st.session_state.get(slot)
         if held is None or held.cfg != cfg:  # the ready-made pair starts by itself; visitors share it
             live.start(cfg, slot=slot)
-    st.subheader("Final norm and validation loss against λ")
+    st.subheader("Norm and validation loss against λ")
     jobs = [st.session_state.get(f"cmp_job{i}") for i in range(len(configs))]
     if all(j is not None and j.snapshot().status == "done" for j in jobs):
         frames = {name: j.snapshot().frame for name, j in zip(configs, jobs)}
@@ -65,7 +66,8 @@ def compare_page() -> None:
                    "gradient and Adam then normalises the sum: once λ·w dominates a weight's gradient, that weight "
                    "moves toward 0 by about lr per step, however small λ is. AdamW multiplies every weight by "
                    "(1 − lr·λ) per step, a pull of the same strength for all weights that needs a larger λ for "
-                   "the same effect (lr = 0.01, λ = 0.1: 0.1 % per step).")
+                   "the same effect (lr = 0.01, λ = 0.1: 0.1 % per step). Each point is read "
+                   f"{describe_at(DEFAULT_AT)}.")
     else:
         st.caption("Appears when both sweeps have finished.")
     options = results.view_options("cmp", len(base.seeds))

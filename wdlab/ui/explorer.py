@@ -27,7 +27,7 @@ def url_settings() -> None:
         return
     st.session_state["url_loaded"] = True
     query = {k: st.query_params.get_all(k) for k in st.query_params}
-    view, view_warnings = results.view_from_query(query)  # the view options (log-y, val, band) ride along
+    view, view_warnings = results.view_from_query(query)  # the view options (log-y, val, band, compare-at) ride along
     results.load_view("main", view)
     query = {k: v for k, v in query.items() if k not in results.VIEW_KEYS}
     lim = limits()

@@ -7,13 +7,14 @@ from wdlab.engine.budget import validate
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS
 from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence
+from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.params import from_query, to_query
 from wdlab.plots.curves import curves_figure, select_group
 from wdlab.plots.landscape import landscape_figure
 from wdlab.ui import controls
 from wdlab.ui import live
-from wdlab.ui.results import CHART_CONFIG
+from wdlab.ui.results import CHART_CONFIG, view_from_query
 from wdlab.ui.state import POLL_SECONDS, limits, manager, owner
 from wdlab.ui.text import note
 
@@ -35,7 +36,12 @@ def _url() -> None:
     st.session_state["landscape_loaded"] = True
     query = {k: st.query_params.get_all(k) for k in st.query_params}
     lim = limits()
+    view, view_warnings = view_from_query({k: v for k, v in query.items() if k == "compare-at"})
+    query = {k: v for k, v in query.items() if k != "compare-at"}   # a view option, not a setting
     cfg, warnings = from_query(query, check=lambda c: validate(c, lim), base=DEFAULT, keep=GRID)
+    warnings += view_warnings
+    if "at" in view:
+        st.session_state["landscape_which"] = view["at"]
     controls.load_state(cfg)
     st.session_state["landscape_warnings"] = warnings
     st.session_state["landscape_autorun"] = True   # the page shows its map without a click, link or not
@@ -52,6 +58,17 @@ def _selected(key: str) -> tuple | None:
             if data:
                 st.session_state["landscape_cell"] = (str(data[0]), float(data[1]), float(data[2]))
     return st.session_state.get("landscape_cell")
+
+
+def _keep_in_link(which: str) -> None:
+    """The reading rides in the share link (compare-at) when it is not the default."""
+    if "wd" not in st.query_params:
+        return
+    if which == DEFAULT_AT:
+        if "compare-at" in st.query_params:
+            del st.query_params["compare-at"]
+    elif st.query_params.get("compare-at") != which:
+        st.query_params["compare-at"] = which
 
 
 def landscape_page() -> None:
@@ -90,8 +107,11 @@ def landscape_page() -> None:
     metric = o1.radio("colour", ["val_loss", "val_acc"] if classification else ["val_loss"], key="landscape_metric",
                       horizontal=True, format_func=lambda m: {"val_loss": "validation loss",
                                                               "val_acc": "validation accuracy"}[m])
-    which = o2.radio("epoch", ["best", "final"], key="landscape_which", horizontal=True,
-                     format_func=lambda w: {"best": "best epoch", "final": "final epoch"}[w])
+    which = o2.radio("compare at", COMPARED_AT, key="landscape_which", horizontal=True, format_func=AT_LABELS.get,
+                     help="Where each member's value is read: best epoch = " + describe_at("best")
+                          + "; final epoch = where training stopped; mean of the last 10 % = "
+                          + describe_at("last") + ".")
+    _keep_in_link(which)
     axis = o3.radio("x axis", ["weight_decay", "lr_wd"], key="landscape_axis", horizontal=True,
                     format_func=lambda a: {"weight_decay": "λ", "lr_wd": "lr·λ"}[a])
     manager().touch(job, owner())
@@ -111,7 +131,7 @@ def _live_maps(metric: str, which: str, axis: str) -> None:
     if snap.finished:
         st.rerun(scope="app")
     st.progress(snap.epochs_done / max(snap.epochs_total, 1),
-                text="Waiting in the queue" if snap.status == "queued"
+                text=f"Waiting in the queue: position {snap.position}" if snap.status == "queued"
                 else f"Training: epoch {snap.epochs_done} of {snap.epochs_total} — the cells fill in as it trains")
     _draw(job, metric, which, axis, live_view=True)
 
@@ -152,7 +172,7 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
         lines.append(f"In {unit}: " + "; ".join(sentence(OPTIMIZERS[o].label, m, unit) for o, m in moves.items()) + ".")
     for line in lines:
         st.markdown(line)
-    st.caption(RULE.format(what="best-epoch" if which == "best" else "final-epoch", metric=metric,
+    st.caption(RULE.format(what=describe_at(which), metric=metric,
                            best="lowest" if metric.endswith("loss") else "highest"))
     if live_view or chosen is None:
         if not live_view:

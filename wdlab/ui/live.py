@@ -19,7 +19,7 @@ def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
     try:
         job = manager().submit(cfg, data=data, owner=owner())
     except ConfigError as e:  # QueueFull too: what is wrong and what to do (may quote a table's names)
-        note("error", str(e))
+        note("error", str(e), key=slot)  # a page starting two runs may be refused twice
         return None
     previous = st.session_state.get(slot)
     if previous is not None and previous is not job:  # this tab now watches another run: free the old one
@@ -115,7 +115,7 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
               data: Any = None) -> None:
     snap = snap or job.snapshot()
     if snap.status == "failed":
-        note("error", f"This sweep could not run: {snap.error}")
+        note("error", f"This sweep could not run: {snap.error}", key=key)  # two runs may fail alike
         return
     status_line(job, snap, slot)
     if snap.frame.empty:

@@ -108,9 +108,9 @@ def questions(scenario: Scenario, picks: dict[int, str] | None, outcomes, frames
                  format_func=choices.get, key=key,
                  disabled=picks is not None, horizontal=q.kind == "direction")
         if outcomes is not None:
-            quiz_reveal.verdict(i, outcomes[i], picks[i], frames)
+            quiz_reveal.verdict(i, outcomes[i], picks[i], frames, scenario.at)
     rules = dict.fromkeys(q.rule() for q in scenario.questions if hasattr(q, "rule"))   # the pictures' rules, once
-    st.caption("**How answers are graded.** " + " ".join([quiz.tolerance_rule(), *rules]))
+    st.caption("**How answers are graded.** " + " ".join([quiz.tolerance_rule(at=scenario.at), *rules]))
 
 
 def lock_controls(scenario: Scenario) -> None:

@@ -11,50 +11,51 @@ import streamlit as st
 
 from wdlab.plots import curves as plots
 from wdlab.quiz import cards as quiz
+from wdlab.settings.reading import DEFAULT_AT, describe_at
 from wdlab.quiz.cards import METRICS, Direction, Outcome, Scenario, WhichCurve
 from wdlab.ui.results import CHART_CONFIG
 
 
-def _change(frames, metric: str, before, after, tol: float) -> tuple[str, str]:
+def _change(frames, metric: str, before, after, tol: float, at: str) -> tuple[str, str]:
     """(measured direction, '0.128 → 0.913, r = +611.5 %'), read exactly as the grader reads them."""
-    a, b = quiz.read(frames, before, metric), quiz.read(frames, after, metric)
+    a, b = quiz.read(frames, before, metric, at=at), quiz.read(frames, after, metric, at=at)
     answer, r = quiz.direction_of(a, b, tol, metric)
     if metric in quiz.ACCURACIES:
         return answer, f"{quiz.fmt(a)} → {quiz.fmt(b)}; error rate {quiz.fmt(1 - a)} → {quiz.fmt(1 - b)}, r = {r:+.1%}"
     return answer, f"{quiz.fmt(a)} → {quiz.fmt(b)}, r = {r:+.1%}"
 
 
-def verdict_text(o: Outcome, pick: str, frames) -> str:
+def verdict_text(o: Outcome, pick: str, frames, at: str = DEFAULT_AT) -> str:
     """One line: what the learner said, what was measured, and the numbers it was read from."""
     q = o.question
     if hasattr(q, "verdict"):  # questions that grade themselves (quiz_grok) word their own verdict
         return q.verdict(o, pick)
     if isinstance(q, Direction):
-        _, numbers = _change(frames, q.metric, q.before, q.after, q.tolerance)
+        _, numbers = _change(frames, q.metric, q.before, q.after, q.tolerance, at)
         return f"You said **{pick}**; measured **{o.answer}** ({METRICS[q.metric]} {numbers})."
     if isinstance(q, WhichCurve):
         ends = sorted(o.values.items(), key=lambda kv: -kv[1])
-        listing = ", ".join(f"{name} ended at {quiz.fmt(v)}" for name, v in ends)
+        listing = ", ".join(f"{name} at {quiz.fmt(v)}" for name, v in ends)
         accepted = f" (within the tolerance, {' or '.join(sorted(o.correct))} count)" if len(o.correct) > 1 else ""
         return f"You said **{pick}**; λ = {q.target:g} is curve **{o.answer}**{accepted}: {listing}."
-    changes = "; ".join("{} {} ({})".format(METRICS[m], *_change(frames, m, q.before, q.after, q.tolerance))
+    changes = "; ".join("{} {} ({})".format(METRICS[m], *_change(frames, m, q.before, q.after, q.tolerance, at))
                         for m in q.metrics())
     return f"You said **{pick}**; right: **{o.answer}**. Measured: {changes}."
 
 
-def verdict(index: int, o: Outcome, pick: str, frames) -> None:
+def verdict(index: int, o: Outcome, pick: str, frames, at: str = DEFAULT_AT) -> None:
     """The prediction marked under its question: ✓ right, ✗ wrong, or why it could not be graded."""
     if not o.graded:
         st.info(f"Not graded: {o.note}.", icon=":material/help:")
         return
-    text = verdict_text(o, pick, frames)
+    text = verdict_text(o, pick, frames, at)
     if o.is_right(pick):
         st.success(f"✓ Q{index + 1} right. {text}")
     else:
         st.error(f"✗ Q{index + 1} not what happened. {text}")
 
 
-def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380) -> go.Figure:
+def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380, at: str = DEFAULT_AT) -> go.Figure:
     """The question's curves, lettered as the grader letters them; the learner's pick drawn thick and named."""
     frame = frames if isinstance(frames, pd.DataFrame) else frames[q.run]
     finals = {w: o.values[f"λ = {w:g}"] for w in q.weight_decays}
@@ -75,9 +76,10 @@ def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380
         fig.add_annotation(x=mean.index[-1], y=float(mean.iloc[-1]), text=f"<b>{letter}</b>"
                            + (" ← your pick" if mine else ""), showarrow=False, xanchor="left", xshift=6,
                            font=dict(size=14, color=colors[w]))
-    what = METRICS[q.metric].removeprefix("final ")
+    what = METRICS[q.metric]
     fig.update_layout(height=height, font=plots.FONT, template="plotly_white", margin=dict(l=10, r=80, t=40, b=10),
-                      title=dict(text=f"{what[0].upper()}{what[1:]} by epoch: A ends highest", font=dict(size=14),
+                      title=dict(text=f"{what[0].upper()}{what[1:]} by epoch: A is highest {describe_at(at)}",
+                                 font=dict(size=14),
                                  y=0.99, yref="container", yanchor="top"),
                       # above the plot, not beside it: a phone has no room there
                       legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"))
@@ -105,7 +107,7 @@ def reveal(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping
     for i, (q, o) in enumerate(zip(scenario.questions, outcomes)):
         if isinstance(q, WhichCurve) and o.graded:
             st.markdown(f"**Q{i + 1}: the curves, lettered.** Your pick is the thick line; ✓ marks the right one.")
-            st.plotly_chart(curve_figure(q, o, predictions[i], frames), key=f"quiz_curves_q{i}",
+            st.plotly_chart(curve_figure(q, o, predictions[i], frames, at=scenario.at), key=f"quiz_curves_q{i}",
                             config=CHART_CONFIG)
         elif getattr(q, "uses_models", False) and o.graded:
             from wdlab.ui import (

@@ -9,6 +9,7 @@ import streamlit as st
 
 from wdlab.frame import grokking as grokking_rules
 from wdlab.frame.schema import DEFINITIONS
+from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.plots import curves as plots
 from wdlab.plots import grokking as grokplot
 from wdlab.plots.schedule import schedule_figure
@@ -20,7 +21,8 @@ from wdlab.ui.tables import diverged_notes, download_name, show_table, table_vie
 
 CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 BANDS = {"minmax": "min–max", "std": "±1 std"}
-VIEW_KEYS = {"log-y": "log_y", "val": "show_val", "band": "band"}   # URL key -> ViewOptions field
+VIEW_KEYS = {"log-y": "log_y", "val": "show_val", "band": "band", "compare-at": "at"}   # URL key -> ViewOptions field
+CHOICES = {"band": tuple(BANDS), "at": COMPARED_AT}   # the view options that take a name, not true/false
 
 
 @dataclass(frozen=True)
@@ -28,18 +30,20 @@ class ViewOptions:
     log_y: bool = False
     show_val: bool = False
     band: str = "minmax"     # minmax | std
+    at: str = DEFAULT_AT     # the epoch the summary, the table and the best-λ star read (frame.schema.compared_rows)
 
 
 def view_from_query(query: Mapping[str, Sequence[str]]) -> tuple[dict, list[str]]:
-    """The view options a link carries (log-y, val, band) as ViewOptions fields, and warnings for bad values."""
+    """The view options a link carries (log-y, val, band, compare-at) as ViewOptions fields, and warnings for bad
+    values."""
     values, warnings = {}, []
     for key, field in VIEW_KEYS.items():
         raw = query.get(key)
         if not raw:
             continue
         text = str(raw[-1] if isinstance(raw, (list, tuple)) else raw).strip().lower()
-        if field == "band":
-            ok = text in BANDS
+        if field in CHOICES:
+            ok = text in CHOICES[field]
             value = text
         else:
             ok = text in ("true", "false", "1", "0", "yes", "no", "on", "off")
@@ -47,7 +51,7 @@ def view_from_query(query: Mapping[str, Sequence[str]]) -> tuple[dict, list[str]
         if ok:
             values[field] = value
         else:
-            allowed = "minmax or std" if field == "band" else "true or false"
+            allowed = " or ".join(CHOICES[field]) if field in CHOICES else "true or false"
             warnings.append(f"{key}={text[:40]!r} is not valid: {key} takes {allowed} — using the default")
     return values, warnings
 
@@ -70,7 +74,8 @@ def view_options(key: str, n_seeds: int = 2, link: bool = False) -> ViewOptions:
         band = c3.radio("band over seeds", tuple(BANDS), shown_index(tuple(BANDS), f"{key}_band"), key=f"{key}_band",
                         horizontal=True, format_func=BANDS.get,
                         help="With several seeds each λ is drawn as the mean over seeds with this band around it.")
-    options = ViewOptions(log_y, show_val, band)
+    at = shown(f"{key}_at", DEFAULT_AT)   # drawn by summary(), beside the numbers it changes
+    options = ViewOptions(log_y, show_val, band, at if at in COMPARED_AT else DEFAULT_AT)
     if link and "wd" in st.query_params:  # the address bar holds a run's link: it reproduces the view too
         defaults = ViewOptions()
         for url_key, field in VIEW_KEYS.items():
@@ -180,27 +185,41 @@ def curves_caption(cfg: SweepConfig) -> None:
         + (" Several seeds: the line is their mean, the band their spread." if len(cfg.seeds) > 1 else ""))
 
 
+def compare_at(key: str) -> str:
+    """Where the summary reads each member: its best epoch (default), the final one, or the mean of the last 10 %."""
+    return st.radio("Compare the λ values at", COMPARED_AT, shown_index(COMPARED_AT, f"{key}_at"), key=f"{key}_at",
+                    horizontal=True, format_func=AT_LABELS.get,
+                    help="Where each member's numbers are read for the summary, its table and the best-λ star: "
+                         f"best epoch = {describe_at('best')}, a checkpoint's; final epoch = where training "
+                         f"stopped; mean of the last 10 % = {describe_at('last')}. The curves and the CSV keep "
+                         "every epoch.")
+
+
 def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", status: str = "done",
             epochs_done: int | None = None) -> None:
-    """Final metrics against λ (of the chosen (optimizer, lr) group of a grid, after a figure comparing every
-    group), the best λ by validation loss, the table and the CSV of the whole frame."""
+    """Metrics against λ read where the visitor compares them (compare_at: each member's best epoch by default;
+    of the chosen (optimizer, lr) group of a grid, after a figure comparing every group), the best λ by
+    validation loss, the table and the CSV of the whole frame."""
     group = chosen_group(cfg, key)
     whole = frame
+    at = compare_at(key)
+    where = describe_at(at)
     if group is not None:
         st.subheader("Across the grid: every optimizer and learning rate")
-        st.plotly_chart(plots.grid_figure(whole), key=f"{key}_grid", config=CHART_CONFIG)
+        st.plotly_chart(plots.grid_figure(whole, at=at), key=f"{key}_grid", config=CHART_CONFIG)
         st.caption("**What to look for:** AdamW shrinks every weight by 1 − lr·λ per step, so its effective decay "
                    "grows with the learning rate; Adam's and RMSprop's coupled L2 is rescaled per weight, and "
-                   "SGD's is an exact L2 penalty. Click a line in the legend to hide it.")
+                   "SGD's is an exact L2 penalty. Click a line in the legend to hide it. "
+                   f"Each point is read {where}.")
         frame = plots.select_group(frame, group)
-    st.subheader("Across λ: where each run ended" + (f" ({plots.group_label(*group)})" if group else ""))
-    best = plots.best_wd(plots.summary_frame(frame))
-    table = plots.summary_frame(whole)
+    st.subheader("Across λ" + (f" ({plots.group_label(*group)})" if group else "") + f", {where}")
+    best = plots.best_wd(plots.summary_frame(frame, at))
+    table = plots.summary_frame(whole, at)
     if table["val_loss"].notna().any() or table["train_eval_loss"].notna().any():
         metrics = [m for m, _ in plots.SUMMARY]
         for pair in (metrics[:2], metrics[2:]):  # a 2 × 2 grid that stacks on a narrow screen
             for column, metric in zip(st.columns(2), pair):
-                column.plotly_chart(plots.summary_figure(frame, height=300, metrics=(metric,)),
+                column.plotly_chart(plots.summary_figure(frame, height=300, metrics=(metric,), at=at),
                                     key=f"{key}_summary" if metric == metrics[0] else f"{key}_summary_{metric}",
                                     config=CHART_CONFIG)
         st.caption(
@@ -208,13 +227,13 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
             "lowest) and the gap (val − train) narrows as λ grows while the norm falls. λ = 0 sits left of the "
             "dotted line, the axis is logarithmic to its right. "
             + (f"Best here: λ = {best:g}. " if best is not None else "")
-            + f"Gap: {DEFINITIONS['gap']}.")
+            + f"Every number is read {where}. Gap: {DEFINITIONS['gap']}.")
     else:
-        st.warning("Nothing to compare across λ: every model diverged, so none has a final value. The CSV "
+        st.warning("Nothing to compare across λ: every model diverged, so none has a value to compare. The CSV "
                    "below holds what each one logged until then.", icon=":material/warning:")
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
-    show_table(table, len(cfg.seeds), f"{key}_table", grid=group is not None)
+    show_table(table, len(cfg.seeds), f"{key}_table", grid=group is not None, at=at)
     st.download_button("Download the whole frame (CSV)" + (" — cancelled run" if status == "cancelled" else ""),
                        data=lambda: whole.to_csv(index=False).encode(),
                        file_name=download_name(cfg, tag, status, epochs_done), mime="text/csv", key=f"{key}_csv",

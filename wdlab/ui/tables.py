@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from wdlab.plots import curves as plots
+from wdlab.settings.reading import DEFAULT_AT
 from wdlab.plots.scale import column_format
 from wdlab.settings.config import SweepConfig
 from wdlab.settings.params import to_query
@@ -61,15 +62,19 @@ def download_name(cfg: SweepConfig, tag: str = "", status: str = "done", epochs_
     return stem + (f"_cancelled-at-epoch-{epochs_done}" if status == "cancelled" else "") + ".csv"
 
 
-NAMES = {"optimizer": "optimizer", "lr": "lr", "weight_decay": "λ (weight_decay)", "train_loss": "final train loss",
-         "train_acc": "train acc", "train_eval_loss": "final train loss", "val_loss": "final val loss", "gap": "gap (val − train)",
+NAMES = {"optimizer": "optimizer", "lr": "lr", "weight_decay": "λ (weight_decay)", "train_loss": "train loss",
+         "train_acc": "train acc", "train_eval_loss": "train loss", "val_loss": "val loss",
+         "gap": "gap (val − train)",
          "l2_norm": "‖w‖₂", "train_eval_acc": "train acc", "val_acc": "val acc"}
+READ = {"final": "final {}", "best": "{} at best epoch", "last": "{}, last 10 % mean"}   # a column read `at`
+READ_COLUMNS = ("train loss", "val loss")   # named with the reading; the caption above the table says it for all
 
 
-def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None) -> pd.DataFrame:
-    """The summary table as display text: readable names, one number format per column, '—' where a value is
-    missing (a λ whose every seed diverged), never 'None' or 'nan'. The final train loss is the training set's
-    loss with the final weights (train_eval_loss); the optimizer and lr columns only for a grid."""
+def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None, at: str = DEFAULT_AT) -> pd.DataFrame:
+    """The summary table as display text: readable names (the losses say where they were read: `at`), one number
+    format per column, '—' where a value is missing (a λ whose every seed diverged), never 'None' or 'nan'. The
+    train loss is the training set's loss with the weights of the epoch read (train_eval_loss); the optimizer and
+    lr columns only for a grid."""
     if grid is None:
         grid = "optimizer" in table and table[["optimizer", "lr"]].drop_duplicates().shape[0] > 1
     # the per-epoch means (train_loss, train_acc) give way to the final weights' values where a table has both
@@ -82,7 +87,8 @@ def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None) -> p
                                                                           shown_table["seeds"])]
     if "optimizer" in shown_table:
         shown_table["optimizer"] = [plots.group_label(o, 1.0).rsplit(", lr", 1)[0] for o in shown_table["optimizer"]]
-    shown_table = shown_table.rename(columns=NAMES)
+    shown_table = shown_table.rename(columns={c: READ[at].format(n) if n in READ_COLUMNS else n
+                                              for c, n in NAMES.items()})
     for c in shown_table.columns:
         if c in ("seeds", "diverged", "optimizer"):
             continue
@@ -91,8 +97,8 @@ def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None) -> p
     return shown_table
 
 
-def show_table(table: pd.DataFrame, n_seeds: int, key: str, grid: bool | None = None) -> None:
-    shown_table = table_view(table, n_seeds, grid)
+def show_table(table: pd.DataFrame, n_seeds: int, key: str, grid: bool | None = None, at: str = DEFAULT_AT) -> None:
+    shown_table = table_view(table, n_seeds, grid, at)
     right = {c: st.column_config.TextColumn(alignment="right") for c in shown_table.columns
              if c not in ("seeds", "diverged", "optimizer")}
     st.dataframe(shown_table, hide_index=True, key=key, column_config=right)
