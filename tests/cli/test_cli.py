@@ -225,3 +225,11 @@ def test_summary_prints_the_best_lambda_per_optimizer_and_lr(capsys):
     laws = laws_lines(configs_from_args(build_parser().parse_args(argv)), frame, None)
     assert laws[0] == "laws (predicted vs measured):" and len(laws) == 1 + 2 + 2
     assert err.splitlines() == [f"wdlab: {line}" for line in expected + laws] and len(expected) == 1 + 4 + 2
+
+
+def test_summary_names_the_schedule_in_its_first_line(capsys):
+    code, _, err = run_main(["run", "--preset", "moons", "--hidden", "8", "--epochs", "6", "--optimizer", "adamw",
+                             "--wd", "0", "0.1", "--schedule", "cosine", "--warmup-epochs", "2", "--summary",
+                             "--quiet"], capsys)
+    assert code == 0
+    assert err.splitlines()[0].endswith("(mean over seeds), trained under cosine after 2 warmup epochs:"), err

@@ -38,9 +38,10 @@ def test_the_sine_card_holds_at_the_best_epoch_and_flips_at_the_final_one():
     assert len(final[1]) > 1 and len(final[2]) > 1
 
 
-@pytest.mark.parametrize("sid", ["breast-cancer-tie", "pure-noise", "which-adam-curve"])
+@pytest.mark.parametrize("sid", ["breast-cancer-tie", "pure-noise", "which-adam-curve", "adamw-cosine"])
 def test_a_cards_answers_do_not_flip_between_seeds_and_neighbouring_end_epochs(sid):
     # breast-cancer-tie's val_acc flipped three ways at the final epoch and holds at the best; pure-noise is graded
-    # at the final epoch (at the best its training loss flipped: early stopping does decay's job there)
+    # at the final epoch (at the best its training loss flipped: early stopping does decay's job there); adamw-cosine:
+    # decay's pull fell in the first third on every seed (ratio 0.64 at epoch 50 of 150, then 0.60 and 0.60)
     seen = answers(sid)
     assert all(len(a) == 1 and "diverged" not in a for a in seen.values()), seen

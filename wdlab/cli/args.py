@@ -21,6 +21,12 @@ DEFAULT_THREADS = 1
 
 
 class _Parser(argparse.ArgumentParser):
+    def add_argument(self, *args, **kwargs):
+        # argparse %-formats help texts: a declared help may say "10 % of the epochs", so every % is literal here
+        if isinstance(kwargs.get("help"), str):
+            kwargs["help"] = kwargs["help"].replace("%", "%%")
+        return super().add_argument(*args, **kwargs)
+
     def error(self, message):  # one clear line and status 2, no usage dump or traceback
         self.exit(2, f"wdlab: error: {message}\n")
 

@@ -15,6 +15,7 @@ from wdlab.cli.code import code_main
 from wdlab.cli.output import check_out, deliver
 from wdlab.engine.budget import validate
 from wdlab.registry.dataset_spec import not_a_file
+from wdlab.registry import schedules
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.run.grid import describe, groups, total_epochs
 from wdlab.run.ray_backend import Ray, RaySetupError
@@ -164,7 +165,7 @@ def _main(argv: list[str] | None) -> int:
         from wdlab.frame.landscape import summary_lines  # deferred: pandas, not at --help time
         metric = "val_acc" if "val_acc" in result.frame else "val_loss"
         labels = {n: s.label for n, s in OPTIMIZERS.items()}
-        for line in summary_lines(result.frame, labels, metric, args.compare_at):
+        for line in summary_lines(result.frame, labels, metric, args.compare_at, schedules.under(cfg)):
             sys.stderr.write(f"wdlab: {line}\n")
         for line in laws_lines(cfgs, result.frame, data):
             sys.stderr.write(f"wdlab: {line}\n")

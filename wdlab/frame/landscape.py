@@ -110,11 +110,13 @@ def sentence(opt_label: str, move: dict, unit: str = "λ") -> str:
 
 
 def summary_lines(frame: pd.DataFrame, labels: dict[str, str], metric: str = "val_loss",
-                  which: str = DEFAULT_AT) -> list[str]:
-    """The best λ per (optimizer, lr) as text lines, then how far it moved per optimizer, in λ and in lr·λ."""
+                  which: str = DEFAULT_AT, schedule: str = "") -> list[str]:
+    """The best λ per (optimizer, lr) as text lines, then how far it moved per optimizer, in λ and in lr·λ.
+    schedule: how lr moved (registry.schedules.under), named in the first line when it did."""
     c = cells(frame, metric, which)
     best = best_per_lr(c, metric)
-    lines = [f"best λ by {metric} read {describe_at(which)} (mean over seeds):"]
+    trained = f", trained {schedule}" if schedule else ""
+    lines = [f"best λ by {metric} read {describe_at(which)} (mean over seeds){trained}:"]
     for _, r in best.iterrows():
         lines.append(f"  {labels.get(r.optimizer, r.optimizer):<14} lr {r.lr:<8g} best λ {r.weight_decay:<8g} "
                      f"lr·λ {r.lr_wd:<10.3g} {metric} {r.value:.4g}")

@@ -10,6 +10,7 @@ from wdlab.quiz.cards import DOWN, SAME, UP, Direction, MultipleChoice, Option, 
 from wdlab.quiz.grok import EverPasses, SinceFitted
 from wdlab.quiz.landscape import BestLambdaMoves
 from wdlab.quiz.bank_pictures import MODEL_BANK
+from wdlab.quiz.schedule import SCHEDULE_BANK
 
 
 def d(metric: str, before: float, after: float, runs: tuple[int, int] = (0, 0), **why: str) -> Direction:
@@ -278,6 +279,7 @@ BANK += (
         "On the Landscape page the same run is a map: switch its x axis to lr·λ to see which product is best."),
 )
 BANK += MODEL_BANK
+BANK += SCHEDULE_BANK
 BY_ID: dict[str, Scenario] = {s.id: s for s in BANK}
 
 

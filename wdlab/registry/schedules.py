@@ -79,6 +79,15 @@ def scheduled(cfg) -> bool:
     return cfg.schedule != "constant" or cfg.warmup_epochs > 0
 
 
+def under(cfg) -> str:
+    """How cfg's lr moves, for a page's or the CLI's text: "under cosine after 10 warmup epochs"; "" when it is
+    constant (the one place that words a config's schedule beside a result)."""
+    if not scheduled(cfg):
+        return ""
+    text = describe(cfg)
+    return "under " + ("a constant lr" + text[len("constant"):] if cfg.schedule == "constant" else text)
+
+
 def describe(cfg) -> str:
     """The schedule in words, e.g. "cosine after 5 warmup epochs"."""
     text = SCHEDULES[cfg.schedule].label

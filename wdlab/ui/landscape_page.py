@@ -14,7 +14,7 @@ from wdlab.plots.curves import curves_figure, select_group
 from wdlab.plots.landscape import landscape_figure
 from wdlab.ui import controls
 from wdlab.ui import live
-from wdlab.ui.results import CHART_CONFIG, view_from_query
+from wdlab.ui.results import CHART_CONFIG, trained, view_from_query
 from wdlab.ui.state import POLL_SECONDS, limits, manager, owner
 from wdlab.ui.text import note
 
@@ -93,7 +93,7 @@ def landscape_page() -> None:
     if cfg is not None:
         c2.caption(f"{len(cfg.optimizers)} optimizer(s) × {len(cfg.lrs)} lr × {len(cfg.weight_decays)} λ × "
                    f"{len(cfg.seeds)} seed(s) = {len(cfg.members)} models, {cfg.epochs} epochs on "
-                   f"{DATASETS[cfg.preset].title}.")
+                   f"{DATASETS[cfg.preset].title}{trained(cfg)}.")
     autorun = st.session_state.pop("landscape_autorun", False)
     if cfg is not None and (pressed or autorun):
         st.query_params.from_dict(to_query(cfg))
@@ -172,7 +172,7 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
         lines.append(f"In {unit}: " + "; ".join(sentence(OPTIMIZERS[o].label, m, unit) for o, m in moves.items()) + ".")
     for line in lines:
         st.markdown(line)
-    st.caption(RULE.format(what=describe_at(which), metric=metric,
+    st.caption(RULE.format(what=describe_at(which) + trained(job.cfg), metric=metric,
                            best="lowest" if metric.endswith("loss") else "highest"))
     if live_view or chosen is None:
         if not live_view:

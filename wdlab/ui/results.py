@@ -210,7 +210,7 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
         st.caption("**What to look for:** AdamW shrinks every weight by 1 − lr·λ per step, so its effective decay "
                    "grows with the learning rate; Adam's and RMSprop's coupled L2 is rescaled per weight, and "
                    "SGD's is an exact L2 penalty. Click a line in the legend to hide it. "
-                   f"Each point is read {where}.")
+                   f"Each point is read {where}{trained(cfg)}.")
         frame = plots.select_group(frame, group)
     st.subheader("Across λ" + (f" ({plots.group_label(*group)})" if group else "") + f", {where}")
     best = plots.best_wd(plots.summary_frame(frame, at))
@@ -227,7 +227,7 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
             "lowest) and the gap (val − train) narrows as λ grows while the norm falls. λ = 0 sits left of the "
             "dotted line, the axis is logarithmic to its right. "
             + (f"Best here: λ = {best:g}. " if best is not None else "")
-            + f"Every number is read {where}. Gap: {DEFINITIONS['gap']}.")
+            + f"Every number is read {where}{trained(cfg)}. Gap: {DEFINITIONS['gap']}.")
     else:
         st.warning("Nothing to compare across λ: every model diverged, so none has a value to compare. The CSV "
                    "below holds what each one logged until then.", icon=":material/warning:")
@@ -244,6 +244,12 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
         st.markdown("- Every number comes from `torch.optim` run on each (optimizer, lr, λ, seed) member; the CSV "
                     "has one row per member and epoch (epoch 0 = initial weights), with the per-layer norms "
                     "`l2_weight…`, `l2_bias…` (and `l2_gain…` with LayerNorm).")
+
+
+def trained(cfg: SweepConfig) -> str:
+    """", trained under cosine after 10 warmup epochs" when lr was scheduled; "" at a constant lr."""
+    words = schedules.under(cfg)
+    return f", trained {words}" if words else ""
 
 
 def chosen_group(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
