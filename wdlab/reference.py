@@ -64,7 +64,9 @@ def lr_lambda(cfg: SweepConfig, n_train: int):
 
 def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, epochs: int | None = None,
                   keep_at: tuple[int, ...] = ()) -> dict:
-    """Train one member the plain way (its lr scheduled by LambdaLR, stepped after every step). Returns per-epoch lists (train_loss, train_eval_loss, val_loss, l2_norm),
+    """Train one member the plain way (its lr scheduled by LambdaLR, stepped after every step). Returns per-epoch
+    lists (train_loss, train_eval_loss, val_loss, l2_norm, and the laws' measures: rot1…rotL, max_abs_w,
+    eff_lr1…eff_lrL with a normalization, eff_lr with the lr of the epoch's last step),
     the model, and under "params" {epoch: copies of model.parameters()} for each epoch in keep_at (0 = initial)."""
     spec = DATASETS[cfg.preset]
     dtype = getattr(torch, cfg.dtype)
@@ -85,6 +87,9 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
     batch = min(cfg.batch_size or n, n)
     g = torch.Generator().manual_seed(member.seed)
     history = {"train_loss": [], "train_eval_loss": [], "val_loss": [], "l2_norm": [], "params": {}}
+    hidden = [m for m in model if isinstance(m, nn.Linear)][:-1]
+    normed = NORMS[cfg.norm].module is not None
+    decayed = [p for p in model.parameters() if cfg.decay_bias or p.dim() >= 2]
 
     def snapshot(epoch):
         if epoch in keep_at:
@@ -98,14 +103,24 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
             perm = torch.randperm(n, generator=g)
             batches = [perm[i:i + batch] for i in range(0, n, batch)]
         running = 0.0
+        turned = [0.0] * len(hidden)
         for idx in batches:
             xb, yb = (X, y) if batch >= n else (X[idx], y[idx])
             optimizer.zero_grad()
             loss = criterion(model(xb), yb)
             loss.backward()
+            before = [layer_vector(layer) for layer in hidden]
             optimizer.step()
+            for k, layer in enumerate(hidden):
+                turned[k] += angle(before[k], layer_vector(layer))
+            last_lr = optimizer.param_groups[0]["lr"]
             scheduler.step()
             running += loss.item()
+        for k, layer in enumerate(hidden):
+            history.setdefault(f"rot{k + 1}", []).append(turned[k] / len(batches))
+            if normed:
+                history.setdefault(f"eff_lr{k + 1}", []).append(last_lr / layer_vector(layer).pow(2).sum().item())
+        history.setdefault("max_abs_w", []).append(max(p.detach().abs().max().item() for p in decayed))
         history["train_loss"].append(running / len(batches))
         with torch.no_grad():
             history["train_eval_loss"].append(criterion(model(X), y).item())
@@ -114,3 +129,13 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
         snapshot(epoch)
     history["model"] = model
     return history
+
+
+def layer_vector(layer: nn.Linear) -> torch.Tensor:
+    """A Linear layer's (W, b) as one float64 vector (a copy)."""
+    return torch.cat([layer.weight.detach().flatten(), layer.bias.detach().flatten()]).double()
+
+
+def angle(a: torch.Tensor, b: torch.Tensor) -> float:
+    """The angle between vectors a and b in radians, 2·asin(|â − b̂| / 2) (accurate for small angles too)."""
+    return 2 * torch.asin((a / a.norm() - b / b.norm()).norm() / 2).item()

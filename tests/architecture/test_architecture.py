@@ -15,7 +15,7 @@ LAYERS = [
     ("registry",),
     ("settings",),
     ("data",),
-    ("frame",),
+    ("frame", "laws"),
     ("engine", "reference"),
     ("run", "plots", "quiz", "codegen"),
     ("cli",),
@@ -28,7 +28,7 @@ MAX_LINES = 400
 # heavy libraries a light part never imports at module level (function-local imports that defer them are allowed)
 LIGHT = {"registry": ("torch", "pandas", "sklearn", "plotly", "streamlit"),
          "settings": ("torch", "pandas", "numpy", "sklearn", "plotly", "streamlit"),
-         "frame": ("torch", "streamlit"), "plots": ("torch", "streamlit"), "codegen": ("torch", "streamlit")}
+         "frame": ("torch", "streamlit"), "laws": ("torch", "streamlit"), "plots": ("torch", "streamlit"), "codegen": ("torch", "streamlit")}
 
 
 def modules() -> dict[str, tuple[Path, ast.Module]]:

@@ -213,12 +213,18 @@ def test_ray_flags_without_the_ray_backend_are_refused(capsys):
 def test_summary_prints_the_best_lambda_per_optimizer_and_lr(capsys):
     from wdlab.frame.landscape import summary_lines
     from wdlab.registry.optimizers import OPTIMIZERS
-    code, out, err = run_main(["run", "--preset", "moons", "--hidden", "8", "--epochs", "5", "--lr", "0.01", "0.1",
-                               "--optimizer", "adam", "adamw", "--wd", "0", "0.1", "--summary", "--quiet"], capsys)
+    from wdlab.cli.args import build_parser, configs_from_args
+    from wdlab.cli.main import laws_lines
+    argv = ["run", "--preset", "moons", "--hidden", "8", "--epochs", "5", "--lr", "0.01", "0.1",
+            "--optimizer", "adam", "adamw", "--wd", "0", "0.1", "--summary", "--quiet"]
+    code, out, err = run_main(argv, capsys)
     frame = pd.read_csv(io.StringIO(out))
     assert code == 0 and set(frame.optimizer) == {"adam", "adamw"} and set(frame.lr) == {0.01, 0.1}
     expected = summary_lines(frame, {n: s.label for n, s in OPTIMIZERS.items()}, "val_acc")
-    assert err.splitlines() == [f"wdlab: {line}" for line in expected] and len(expected) == 1 + 4 + 2
+    # then the laws: AdamW's box for its two λ = 0.1 members, and their τ (no normalization: no rotation)
+    laws = laws_lines(configs_from_args(build_parser().parse_args(argv)), frame, None)
+    assert laws[0] == "laws (predicted vs measured):" and len(laws) == 1 + 2 + 2
+    assert err.splitlines() == [f"wdlab: {line}" for line in expected + laws] and len(expected) == 1 + 4 + 2
 
 
 def test_summary_names_the_schedule_in_its_first_line(capsys):

@@ -387,7 +387,8 @@ def test_classification_metrics_and_norms_follow_their_definitions():
     df = res.frame
     assert list(df.columns) == ["optimizer", "lr", "weight_decay", "seed", "epoch", "train_loss", "train_eval_loss",
                                 "val_loss", "l2_norm", "train_acc", "train_eval_acc", "val_acc", "l2_weight1",
-                                "l2_bias1", "l2_weight2", "l2_bias2", "l2_weight3", "l2_bias3", "diverged"]
+                                "l2_bias1", "l2_weight2", "l2_bias2", "l2_weight3", "l2_bias3", "max_abs_w",
+                                "diverged"]
     assert len(df) == len(cfg.members) * (cfg.epochs + 1) and not df.diverged.any()
     for m in cfg.members:
         ref = reference_run(cfg, m)

@@ -167,6 +167,8 @@ def _main(argv: list[str] | None) -> int:
         labels = {n: s.label for n, s in OPTIMIZERS.items()}
         for line in summary_lines(result.frame, labels, metric, args.compare_at, schedules.under(cfg)):
             sys.stderr.write(f"wdlab: {line}\n")
+        for line in laws_lines(cfgs, result.frame, data):
+            sys.stderr.write(f"wdlab: {line}\n")
     for o in result.failures:  # a failed group is named; the others' rows are in the output
         sys.stderr.write(f"wdlab: error: group {describe(o.cfg)} failed: {o.error}\n")
     if cancel.is_set():
@@ -179,3 +181,25 @@ def _main(argv: list[str] | None) -> int:
                              f"{cfg.epochs} to {where}\n")
         return INTERRUPTED
     return 2 if lost else 1 if result.failures else 0
+
+
+def laws_lines(cfgs, frame, data) -> list[str]:
+    """--summary's laws: per member where a law applies, predicted and measured side by side (wdlab.laws)."""
+    from wdlab.laws.predict import predictions  # deferred: numpy and pandas, not at --help time
+    from wdlab.laws.verdict import summary_lines as law_lines  # deferred: pandas, as above
+    from wdlab.run.train import arch_label  # deferred with them: only a summary needs it
+    lines = []
+    for cfg in cfgs:
+        rows = frame[frame.arch == arch_label(cfg.hidden)] if "arch" in frame else frame
+        if not cfg.hidden and data is None:   # ridge needs each seed's data as the sweep drew it
+            from wdlab.engine.sweep import prepare  # deferred: torch, only for a linear model's summary
+            setup = prepare(cfg)
+            pick = lambda i: i if setup.X.shape[0] > 1 else 0  # noqa: E731
+            given = {s: (setup.X[pick(i)], setup.y[pick(i)]) for i, s in enumerate(cfg.seeds)}
+        else:
+            given = data
+        found = law_lines(rows, predictions(cfg, given))
+        if found and len(cfgs) > 1:
+            found[0] = f"laws, hidden {arch_label(cfg.hidden)} (predicted vs measured):"
+        lines += found
+    return lines

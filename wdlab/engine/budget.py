@@ -73,6 +73,7 @@ MB = 1_000_000
 FRAME_BYTES = 40      # per float of the per-epoch rows: a Python float in a list (32 B) and its numpy column (8 B)
 PAGE_SECONDS = 0.8e-9  # CPU seconds per byte of fresh memory (the kernel's page faults; measured: 3.4 s for 4 GB)
 SLACK = 500_000       # what any sweep allocates besides its tensors (optimizer, generators, Python objects)
+ROTATION_FLUSH = 64   # steps whose Gram matrices wdlab.engine.rotation keeps before taking their angles
 MIN_BLOCK = 256       # validation blocks are never smaller than this many rows (more blocks = more overhead)
 
 
@@ -163,6 +164,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     gw = sum(G * i * o * e for i, o in zip(dims, dims[1:]) if o > i)
     state = max(s.state_tensors(cfg) + s.scratch for s in specs) * G * P * e
     params = G * P * e * (3 + decoupled) + gw                         # flat, grad, decay (, decoupled shrink)
+    params += rotation_bytes(cfg, G, d, e)
     build = G * P * max(32 if e == 4 else 36, 3 * e + 16 + e if decoupled else 0)
     rows_y = lambda rows: rows * (d + ycols) * e  # noqa: E731
     # the hand-written path trains on a copy of the inputs with a ones column (stack.Stack._inputs)
@@ -177,7 +179,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     old = 1 if cfg.epochs > 1 else 0
     epoch_copy = 0 if full else rows_1(n) * (((1 + old) * G + S) if S > 1 else 1 + old) + S * n * 8
     # λ, seed, epoch, diverged: a pointer to a shared object and a numpy value; the losses and norms: a float each
-    n_floats = 3 + (len(cfg.hidden) + 1) + (2 if classify else 0)
+    n_floats = 3 + (len(cfg.hidden) + 1) + (2 if classify else 0) + law_columns(cfg)
     frames = (4 * 16 + n_floats * FRAME_BYTES) * members * (cfg.epochs + 1)
     base = SLACK + shape.made_bytes + stacked + seeded + frames
     vb = min(nv, block) if block else nv
@@ -189,7 +191,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     last = n % B if not full else 0
     sizes = {B, vb} | ({last} if last else set())   # buffers are kept per batch size: equal sizes share them
     segment = G * max(i * o for i, o in zip(dims, dims[1:]))
-    norms = segment * (8 if e == 8 else 16)          # each epoch's ‖w‖: a layer's weights .double().pow(2)
+    norms = max(segment * (8 if e == 8 else 16), G * P * e)   # each epoch's ‖w‖ (a layer's .double().pow(2)), |w|
     train = sum(work(b) for b in sizes) + max(temps(max(B, vb), True), norms) + epoch_copy
     construct = build
     steady = params + state
@@ -211,6 +213,24 @@ COST = {
     "row": 4.5e-5,
     "epoch": 2e-4,
 }
+
+
+def hidden_params(cfg: SweepConfig, in_dim: int) -> int:
+    """Parameters of the hidden layers (their Linears and normalizations): what rot{k} copies every step."""
+    dims = (in_dim, *cfg.hidden)
+    return sum((a + 1) * b for a, b in zip(dims, dims[1:])) + NORMS[cfg.norm].count(tuple(cfg.hidden))
+
+
+def rotation_bytes(cfg: SweepConfig, G: int, in_dim: int, e: int) -> int:
+    """wdlab.engine.rotation's buffers: the hidden layers' parameters before a step and the step itself, and
+    ROTATION_FLUSH steps' 2×2 Gram matrices per member and parameter (with their float64 copy when taken)."""
+    L = len(cfg.hidden) if not NORMS[cfg.norm].identity else 0      # measured on normalized layers only
+    return 2 * G * hidden_params(cfg, in_dim) * e + ROTATION_FLUSH * 2 * L * G * 4 * (e + 8) if L else 0
+
+
+def law_columns(cfg: SweepConfig) -> int:
+    """The frame's columns for the laws: max_abs_w, and with a normalization rot1…rotL and eff_lr1…eff_lrL."""
+    return 1 + (0 if NORMS[cfg.norm].identity else 2 * len(cfg.hidden))
 
 
 def activation_cost(activation: str, dtype: str) -> float:
@@ -239,8 +259,12 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     # a normalization (LayerNorm's kernels in wdlab/registry/norms.py): per hidden unit and row 5 elementwise
     # passes forward (mean, centre, norm, scale, gain and shift) and 6 backward, 7 + 5 launches per layer
     norm = 0 if NORMS[cfg.norm].identity else 1
-    ops_step = 6 + (9 + 12 * norm) * len(layers) + max(OPTIMIZERS[o].launches for o in cfg.optimizers)
-    ops_epoch = 12 + (6 + 7 * norm) * len(layers) * (blocks / cfg.epochs) + 4 * len(layers)
+    L = len(cfg.hidden) * norm      # the rotation (wdlab/engine/rotation.py): normalized layers only
+    # + the rotation: a copy and a difference of the hidden layers' parameters, a Gram product per parameter;
+    # per epoch its angles, each layer's norms for eff_lr and max|w|
+    ops_step = 6 + (9 + 12 * norm) * len(layers) + max(OPTIMIZERS[o].launches for o in cfg.optimizers) + (
+        2 + 2 * L if L else 0)
+    ops_epoch = 12 + (6 + 7 * norm) * len(layers) * (blocks / cfg.epochs) + 4 * len(layers) + 2 * len(layers) + 12
     P = count_params(shape.in_dim, cfg.hidden, shape.out_dim, cfg.norm)
     return {
         "op": stacks * (steps * ops_step + cfg.epochs * ops_epoch),
@@ -249,7 +273,8 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
         "elem": stacks * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
                               + norm * (rows_seen * 11 + rows_eval * 5) * hid
                               + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))
-                              + cfg.epochs * 3 * P),                  # each epoch's norms: passes over the weights
+                              + cfg.epochs * 3 * P                    # each epoch's norms: passes over the weights
+                              + (steps * 4 * hidden_params(cfg, shape.in_dim) if L else 0)),   # the rotation's
         "opt": stacks * G * P * steps,
         "row": members * (cfg.epochs + 1),
         "epoch": stacks * (cfg.epochs + 1),

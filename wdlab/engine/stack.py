@@ -1,10 +1,12 @@
 """One stack: a run of consecutive members of a chunk in one StackedNet, stepped by torch.optim with their own λ."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from wdlab.engine import optim_step
 from wdlab.engine.net import StackedNet, member_correct, member_losses, member_losses_and_grad, with_ones
+from wdlab.engine.rotation import Rotation
 from wdlab.registry import schedules
 from wdlab.registry.optimizers import OPTIMIZERS
 
@@ -34,9 +36,13 @@ class Stack:
         self.sidx = torch.tensor([seed_index[r.seed] for r in rows])
         dtype = getattr(torch, cfg.dtype)
         self.net = StackedNet([setup.models[i] for i in self.sidx.tolist()], cfg.activation, dtype, norm=cfg.norm)
-        self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments))
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)
+        self.rotation = Rotation(self.net)
+        flat = self.net.flat.numpy()   # the same memory: max_abs_w's parameters as numpy views (see _law_stats)
+        self.decayed = [flat[s.offset:s.offset + self.net.M * s.stride].reshape(self.net.M, s.stride)
+                        for s in self.net.segments if len(s.shape) >= 2 or cfg.decay_bias]
+        self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments)) + self._law_columns()
         self.frozen: list[int] = []
         n = setup.n_train
         self.batch = min(cfg.batch_size or n, n)
@@ -119,6 +125,28 @@ class Stack:
         return (coupled_t.to(dtype) if coupled_t.any() else None,
                 shrink_t.to(dtype) if (shrink_t != 1).any() else None)
 
+    def _law_columns(self) -> list[str]:
+        """max_abs_w, and where a normalization follows each hidden Linear (its (W, b) is then scale-invariant)
+        rot1…rotL and eff_lr1…eff_lrL: the columns wdlab.laws compares with its predictions."""
+        L = self.rotation.L
+        eff = [f"eff_lr{k}" for k in range(1, L + 1)] if self.net.norm is not None else []
+        return [f"rot{k}" for k in range(1, L + 1)] + ["max_abs_w"] + eff
+
+    def _law_stats(self, sq: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """This epoch's rot{k} (mean angle per step; NaN at epoch 0), max_abs_w (over the parameters the decay
+        rule covers, whatever the member's λ) and eff_lr{k} = lr / (‖W_k‖² + ‖b_k‖²), lr that of the epoch's last
+        step (scheduled: lr·f(t − 1); epoch 0: the first step's)."""
+        out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())}
+        # in numpy: a few passes over small arrays cost a fraction of torch's per call; the padding is 0, which no
+        # maximum of |p| changes
+        out["max_abs_w"] = np.max([np.abs(v).max(1) for v in self.decayed], 0).astype(np.float64)
+        if self.net.norm is not None:
+            lr = self.member_lr * schedules.factor(self.cfg, max(self.t - 1, 0), self.steps) if self.scheduled \
+                else self.member_lr
+            for k in range(1, self.rotation.L + 1):
+                out[f"eff_lr{k}"] = lr / (sq[f"l2_weight{k}"] + sq[f"l2_bias{k}"])
+        return out
+
     def _set_lr(self, t: int) -> None:
         """Every group's lr = base lr·f(t) (LambdaLR's product, in Python floats)."""
         f = schedules.factor(self.cfg, t, self.steps)
@@ -164,6 +192,7 @@ class Stack:
             self.primed = False
             if self.frozen:  # diverged members stay at zero: no gradient, so no decay or step moves them
                 net.zero_members(self.frozen)
+            self.rotation.before()
             with torch.no_grad():
                 if self.decay is not None:
                     net.flat.grad.addcmul_(net.flat, self.decay)   # torch: grad = grad.add(param, alpha=λ)
@@ -171,6 +200,7 @@ class Stack:
                     self._shrink(net)                              # torch: param.mul_(1 - lr·λ)
             for opt in self.optimizers:
                 optim_step.step(opt)   # opt.step() minus torch._dynamo's import (wdlab/engine/optim_step.py)
+            self.rotation.after()
             self.t += 1
             if self.scheduled:
                 self._set_lr(self.t)
@@ -211,6 +241,7 @@ class Stack:
             stats["l2_norm"] = sum(sq.values()).sqrt()
             for name, v in sq.items():
                 stats[name] = v.sqrt()
+            stats.update(self._law_stats(sq))
             if self.task == "classification":
                 n, nv = self.X.shape[1], self.Xv.shape[1]
                 stats.update(train_acc=train_correct.double() / n, train_eval_acc=eval_correct.double() / n,

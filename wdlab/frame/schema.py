@@ -28,6 +28,13 @@ DEFINITIONS = {
     "l2_weight": "l2_weight1…: ‖W‖₂ of each Linear layer's weight matrix",
     "l2_bias": "l2_bias1…: ‖b‖₂ of each Linear layer's bias",
     "l2_gain": "l2_gain1…: ‖γ, β‖₂ of each LayerNorm's gain and bias (norm=layernorm)",
+    "rot": "rot1…: with a normalization after each hidden Linear, for each hidden layer k the angle in radians between its (W, b) (one vector) before "
+           "and after each optimizer step (decay included), averaged over the epoch's steps; epoch 0: empty (no "
+           "step yet)",
+    "max_abs_w": "the largest |p| over the parameters weight decay covers (all of them, or only the ≥ 2-D weights "
+                 "when the biases do not decay), at the end of the epoch, whatever the member's λ",
+    "eff_lr": "eff_lr1…: with a normalization after each hidden Linear (its (W, b) is then scale-invariant), the "
+              "effective learning rate lr / ‖(W, b)‖² at the end of the epoch (lr: the member's)",
 }
 # The two training losses by name wherever a final value is shown (table, charts, exported script): they differ.
 LOSS_NAMES = {"train_loss": "train loss (mean during the last epoch)",
