@@ -43,5 +43,5 @@ def schedule_figure(cfg: SweepConfig, n_train: int, group: tuple[str, float] | N
                   legend=dict(orientation="h", y=-0.25))
     if decoupled:
         layout["yaxis2"] = dict(title="per-step shrink lr_t·λ", overlaying="y", side="right", type="log",
-                                showgrid=False, **AXIS)
+                                exponentformat="power", showgrid=False, **AXIS)
     return build_figure(data, layout)
