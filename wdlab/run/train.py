@@ -83,7 +83,11 @@ class Rows:
             tagged.append(f)
         # parts come in member order: a stable sort by (architecture, epoch) gives the engine's own row order
         whole = pd.concat(tagged, ignore_index=True).sort_values(["_arch", "epoch"], kind="stable")
-        cols = [c for c in dict.fromkeys(c for p in tagged for c in p.columns) if c not in ("_arch", "diverged")]
+        # the deepest architecture's columns in the engine's order (its layers' columns come before max_abs_w and
+        # the rotations), then any only a shallower one has
+        widest = max((p.columns for p in tagged), key=len)
+        cols = [c for c in dict.fromkeys([*widest, *(c for p in tagged for c in p.columns)])
+                if c not in ("_arch", "diverged")]
         return whole[cols + ["diverged"]].reset_index(drop=True)
 
 
