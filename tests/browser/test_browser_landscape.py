@@ -24,15 +24,18 @@ CELL_XY_JS = """([mapIndex, i]) => { const el = [...document.querySelectorAll('.
 def test_maps_fill_in_live_then_a_clicked_cell_shows_its_curves(server, page):
     page.goto(server + LINK)
     page.get_by_text("Training: epoch").first.wait_for(timeout=120_000)
-    page.wait_for_function(f"({CELLS_JS})().length === 2", timeout=120_000)   # both maps, while training
-    first, training = page.evaluate(f"() => [({CELLS_JS})(), document.body.innerText.includes('Training: epoch')]")
+    # Both maps and the training line, read in one evaluation: a Streamlit redraw between two reads may
+    # briefly remove the charts, so the maps and the "still training" check must come from the same moment.
+    first, training = page.wait_for_function(
+        f"() => {{ const c = ({CELLS_JS})(); return c.length === 2 &&"
+        " [c, document.body.innerText.includes('Training: epoch')]; }", timeout=120_000).json_value()
     assert training, "the maps were first seen after training ended"
     assert len(first) >= 2 and {c["n"] for c in first} == {12}   # (a redraw may briefly show a stale copy)
     page.wait_for_function("() => !document.body.innerText.includes('Training: epoch')", timeout=600_000)
     expect(page.get_by_text("Click a cell to see its curves.")).to_be_visible(timeout=60_000)
     page.wait_for_selector("[data-test-script-state=notRunning]", timeout=60_000)
-    page.wait_for_function(f"({CELLS_JS})().length === 2", timeout=60_000)   # the finished view's two maps
-    final = page.evaluate(CELLS_JS)
+    final = page.wait_for_function(   # the finished view's two maps, read in the same evaluation
+        f"() => {{ const c = ({CELLS_JS})(); return c.length === 2 && c; }}", timeout=60_000).json_value()
     assert [c["colors"] for c in final] != [c["colors"] for c in first[-2:]]   # the colours changed as it trained
     x, y, data = page.evaluate(CELL_XY_JS, [1, 5])
     page.mouse.click(x, y)
