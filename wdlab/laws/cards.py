@@ -84,8 +84,9 @@ COURSE = Run("norm-course", "AdamW, the course's data",
 TIMESCALE = Run("timescale-adamw", "AdamW at three λ",
                 SweepConfig(preset="tutorial", hidden=(64,), optimizers=("adamw",), lrs=(0.01,), batch_size=100,
                             epochs=50, weight_decays=(0.03, 0.3, 3.0), seeds=(0,)),
-                "The dotted lines mark τ in epochs for each λ: the norm has moved most of its way after a few τ; "
-                "the smallest λ's τ is longer than the run, so its decay has barely acted.")
+                "The dotted lines mark τ in epochs. At λ = 3 (τ = 3.3 epochs) the norm has settled within a few τ; "
+                "at λ = 0.3 (τ = 33) it is still levelling off when the run ends; at λ = 0.03 τ (333 epochs) is far "
+                "longer than the run, and the norm keeps growing as the net fits the noise.")
 
 CARDS: tuple[Card, ...] = (
     Card("ridge", (RIDGE,)),
