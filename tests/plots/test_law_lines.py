@@ -9,6 +9,7 @@ from wdlab.laws.catalog import LAWS
 from wdlab.laws.predict import predictions
 from wdlab.plots.curves import curves_figure, wd_colors
 from wdlab.plots.law_panels import law_columns, law_figure
+from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import SweepConfig
 
 
@@ -121,3 +122,50 @@ def test_the_measured_curve_is_the_seeds_mean_and_norm_combines_weight_and_bias(
     assert line.y[-1] == pytest.approx(want)
     rot = next(t for t in law_lines(law_figure(adamw, "rot1", preds), "line"))
     assert rot.x[0] == 1 and len(rot.x) == cfg.epochs    # epoch 0 has no step, no rotation
+
+
+def test_adamw_legends_give_tau_in_epochs_and_coupled_decay_none(norm_run):
+    cfg, frame, preds = norm_run
+    steps = -(-len(DATASETS["diabetes"].make(0, None).X_train) // 32)
+    adamw = frame[frame.optimizer == "adamw"]
+    names = [t.name for t in law_lines(curves_figure(adamw, panels=("l2_norm",), laws=preds), "line")]
+    tau = 1 / (0.01 * 2.0 * steps)
+    assert tau < 10 < 4 * tau
+    assert names == ["λ = 0", f"λ = 0.5, τ {4 * tau:.0f} ep", f"λ = 2, τ {tau:.2g} ep"]
+    names = [t.name for t in law_lines(law_figure(adamw, "max_abs_w", preds), "line")]
+    assert names[2] == f"λ = 2, τ {tau:.2g} ep"
+    adam = frame[frame.optimizer == "adam"]
+    assert [t.name for t in law_lines(curves_figure(adam, panels=("l2_norm",), laws=preds), "line")] == \
+        ["λ = 0", "λ = 0.5", "λ = 2"]
+    assert [t.name for t in law_lines(curves_figure(adamw, panels=("l2_norm",)), "line")][1] == "λ = 0.5"
+
+
+def test_the_summary_table_gives_tau_for_adamw_rows_only():
+    import pandas as pd
+    from wdlab.plots.law_lines import tau_by_group
+    from wdlab.ui.tables import TAU, table_view
+    cfg = SweepConfig(preset="moons", optimizers=("adam", "adamw"), lrs=(0.01,), epochs=5, batch_size=50,
+                      weight_decays=(0.0, 0.1))
+    tau = tau_by_group(predictions(cfg))
+    assert tau == {("adamw", 0.01, 0.1): pytest.approx(1 / (0.01 * 0.1 * 4))}     # 200 points, 4 steps an epoch
+    table = pd.DataFrame(dict(optimizer=["adam", "adam", "adamw", "adamw"], lr=[0.01] * 4,
+                              weight_decay=[0.0, 0.1, 0.0, 0.1], seeds=1, diverged=0, val_loss=[1.0, 0.9, 1.0, 0.8],
+                              l2_norm=[3.0, 2.0, 3.0, 1.0]))
+    shown = table_view(table, 1, grid=True, tau=tau)
+    assert list(shown[TAU]) == ["—", "—", "—", "250"]
+    assert list(shown.columns).index(TAU) == list(shown.columns).index("λ (weight_decay)") + 1
+    assert TAU not in table_view(table, 1, grid=True) and TAU not in table_view(table[:2], 1, tau=tau)
+
+
+def test_a_box_far_above_the_curves_is_named_above_the_scale_not_drawn_flattening_them(norm_run):
+    cfg = SweepConfig(preset="diabetes", hidden=(8,), optimizers=("adamw",), epochs=3, weight_decays=(0.05, 3.0))
+    frame = run_sweep(cfg).frame
+    top = frame.max_abs_w.max()
+    assert 1 / 3 < 2.5 * top < 20                # 1/λ = 1/3 within reach of the curves, 1/λ = 20 far above them
+    fig = law_figure(frame, "max_abs_w", predictions(cfg))
+    assert fig.layout.meta["off_scale"] == [0.05]
+    assert 1 / 3 < fig.layout.yaxis.range[1] < 20
+    assert "λ = 0.05: 20" in fig.layout.annotations[0].text
+    _, frame2, preds2 = norm_run
+    rot = law_figure(frame2[frame2.optimizer == "adamw"], "rot1", preds2)
+    assert not rot.layout.annotations and rot.layout.yaxis.range is None

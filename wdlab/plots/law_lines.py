@@ -36,6 +36,37 @@ def drawn_predictions(frame: pd.DataFrame, preds: Sequence[Prediction], column: 
             in members]
 
 
+def tau_epochs(frame: pd.DataFrame, preds: Sequence[Prediction]) -> dict[float, float]:
+    """λ -> τ = 1/(lr·λ) in epochs for the frame's decoupled-decay members (AdamW, λ > 0: the timescale law
+    applies); none for coupled decay or λ = 0. With several (optimizer, lr) in the frame, their first."""
+    if frame is None or frame.empty or not preds:
+        return {}
+    groups = set(zip(frame["optimizer"], frame["lr"].astype(float)))
+    out: dict[float, float] = {}
+    for p in preds:
+        if p.law == "timescale" and p.applies and (p.member.optimizer, float(p.member.lr)) in groups:
+            out.setdefault(float(p.member.weight_decay), float(p.detail["tau_epochs"]))
+    return out
+
+
+def tau_by_group(preds: Sequence[Prediction]) -> dict[tuple[str, float, float], float]:
+    """(optimizer, lr, λ) -> τ in epochs for every member the timescale law applies to (AdamW, λ > 0)."""
+    return {(p.member.optimizer, float(p.member.lr), float(p.member.weight_decay)): float(p.detail["tau_epochs"])
+            for p in preds if p.law == "timescale" and p.applies}
+
+
+def tau_text(epochs: float) -> str:
+    """τ in epochs, short enough for a legend entry on a phone: "τ 31 ep", "τ 0.52 ep"."""
+    return f"τ {epochs:.0f} ep" if epochs >= 10 else f"τ {epochs:.2g} ep"
+
+
+def legend_room(n_wd: int, n_tau: int, n_laws: int) -> int:
+    """Legend entries' worth of room (plots.curves.legend_rows_for) for n_wd λ entries, n_tau of them with a τ
+    (about twice as long), and n_laws law keys (about three entries long): so a phone's wrapped legend stays
+    clear of the title."""
+    return n_wd + n_tau + 3 * n_laws
+
+
 def law_lines(frame: pd.DataFrame, preds: Sequence[Prediction], column: str) -> list[dict]:
     """One entry per (law, λ) with a prediction of `column` for the frame's members: law, wd, value (the mean
     over the seeds drawn, their predictions differing only where each seed has its own data), spread (max − min

@@ -2,6 +2,7 @@
 with each law's prediction dashed in that colour where it applies (plots.law_lines). Pure: frame in, figure out."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Sequence
 
@@ -10,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from wdlab.plots.curves import FONT, legend_rows_for, thin, wd_colors, wd_label
-from wdlab.plots.law_lines import law_traces
+from wdlab.plots.law_lines import drawn_predictions, law_traces, legend_room, tau_epochs, tau_text
 
 TITLES = {"max_abs_w": ("Largest weight max|w|", "max|w|"),
           "rot": ("Rotation per step, layer {k}", "angle (rad)"),
@@ -44,6 +45,27 @@ def panel_title(column: str) -> tuple[str, str]:
     return (title.format(k=m.group(2)) if m else title), axis
 
 
+OFF_SCALE = 2.5   # a predicted line this many times above every measured value is named, not drawn to scale
+
+
+def _off_scale(fig: go.Figure, measured: pd.Series) -> None:
+    """A prediction far above the curves (a box of 1/λ = 10 over weights near 1) would flatten them: the y-axis
+    keeps to the curves and a note at its top names the lines left above it (layout meta "off_scale": their λ)."""
+    top = float(measured.max()) if measured.notna().any() else math.nan
+    if not math.isfinite(top) or top <= 0:
+        return
+    laws = [t for t in fig.data if (t.meta or {}).get("role") == "law"]
+    above = [t for t in laws if t.meta["value"] > OFF_SCALE * top]
+    if not above:
+        return
+    kept = [t.meta["value"] for t in laws if t not in above]
+    fig.update_yaxes(range=[0, 1.2 * max([top] + kept)], autorange=False)
+    listed = ", ".join(f"{wd_label(t.meta['wd'])}: {t.meta['value']:.3g}" for t in above)
+    fig.add_annotation(text=f"↑ above the scale — {listed}", xref="paper", yref="paper", x=1, y=1, xanchor="right",
+                       yanchor="bottom", showarrow=False, font=dict(size=11, color="#666"))
+    fig.update_layout(meta={"off_scale": [t.meta["wd"] for t in above]})
+
+
 def law_figure(frame: pd.DataFrame, column: str, laws: Sequence = (), *, epochs_total: int | None = None,
                height: int = 360, legend: bool = True) -> go.Figure:
     """One panel (law_columns): the measured curve per λ (the mean over seeds, min–max band with several) and
@@ -52,15 +74,18 @@ def law_figure(frame: pd.DataFrame, column: str, laws: Sequence = (), *, epochs_
     title, axis = panel_title(column)
     fig = go.Figure()
     n_wd = frame["weight_decay"].nunique() if frame is not None and not frame.empty else 0
-    rows = legend_rows_for(n_wd + 1) if legend else 0
+    n_laws = len({p.law for p in drawn_predictions(frame, laws, column)})
+    rows = legend_rows_for(legend_room(n_wd, len(tau_epochs(frame, laws)), n_laws)) if legend else 0
     if frame is not None and not frame.empty:
         colors = wd_colors(frame["weight_decay"].unique())
         keep = set(thin(np.sort(frame["epoch"].unique())).tolist())
         drawn = frame[frame["epoch"].isin(keep)]
         drawn = drawn.assign(v=panel_values(drawn, column).replace([np.inf, -np.inf], np.nan))
         n_seeds = frame["seed"].nunique()
+        taus = tau_epochs(frame, laws)
         for w, group in drawn.groupby("weight_decay", sort=True):
             label, color = wd_label(w), colors[float(w)]
+            tau = f", {tau_text(taus[float(w)])}" if float(w) in taus else ""
             stats = group.groupby("epoch")["v"]
             mean = stats.mean().dropna()
             x = mean.index.to_numpy()
@@ -74,12 +99,13 @@ def law_figure(frame: pd.DataFrame, column: str, laws: Sequence = (), *, epochs_
                     meta={"panel": column, "role": "band", "wd": float(w)}))
             seeds = f"mean of {n_seeds} seeds" if n_seeds > 1 else f"seed {int(group['seed'].iloc[0])}"
             fig.add_trace(go.Scatter(
-                x=x, y=mean.to_numpy(), mode="lines", name=label, legendgroup=label, showlegend=legend,
+                x=x, y=mean.to_numpy(), mode="lines", name=label + tau, legendgroup=label, showlegend=legend,
                 line=dict(color=color, width=2.2), meta={"panel": column, "role": "line", "wd": float(w)},
                 hovertemplate=f"{label}<br>{seeds}<br>epoch %{{x}}<br>{axis} = %{{y:.5g}}<extra></extra>"))
         x_end = epochs_total or float(frame["epoch"].max())
         for trace in law_traces(frame, laws, column, colors, x_end, legend=legend):
             fig.add_trace(trace)
+        _off_scale(fig, drawn.loc[~drawn["diverged"], "v"])
     fig.update_layout(
         height=height + 24 * max(rows - 1, 0), font=FONT, template="plotly_white", hovermode="closest",
         title=dict(text=title, x=0, xanchor="left", y=0.99, yref="container", yanchor="top", font=dict(size=14)),

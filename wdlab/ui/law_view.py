@@ -92,4 +92,7 @@ def law_caption(frame: pd.DataFrame, preds: list, chosen: list[str]) -> str:
         why = {p.why for p in preds if not p.applies and p.law in ("box", "rotation")
                and p.member.optimizer in set(frame["optimizer"]) and p.member.weight_decay > 0}
         parts.append("No law applies to these members" + (f": {'; '.join(sorted(why))}." if why else "."))
+    if any(p.law == "timescale" and p.applies and p.member.optimizer in set(frame["optimizer"]) for p in preds):
+        parts.append("τ in a legend: AdamW's timescale 1/(lr·λ) steps, in epochs (ep) — its weights average their "
+                     "updates over about that window.")
     return " ".join(parts)

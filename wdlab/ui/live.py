@@ -134,8 +134,9 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
     status_line(job, snap, slot)
     if snap.frame.empty:
         return
+    preds = law_view.job_predictions(job, data) if laws else None
     results.curves(snap.frame, job.cfg, options, key, _shared_frames(shared) if snap.status == "done" else None,
-                   law_view.job_predictions(job, data) if laws else None)
+                   preds)
     results.diverged_notes(snap.diverged, job.cfg)
     if pictures:
         model_view.model_view(job, snap.frame, key, data=data)
@@ -143,7 +144,7 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
     if with_summary:
         results.curves_caption(job.cfg)
         tag = job.key[2] if len(job.key) > 2 else ""  # a table's fingerprint: two tables, two file names
-        results.summary(snap.frame, job.cfg, key, tag, snap.status, snap.epochs_done)
+        results.summary(snap.frame, job.cfg, key, tag, snap.status, snap.epochs_done, preds)
 
 
 def status_line(job: Job, snap, slot: str) -> None:

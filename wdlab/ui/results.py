@@ -12,6 +12,7 @@ from wdlab.frame.schema import DEFINITIONS
 from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.plots import curves as plots
 from wdlab.plots import grokking as grokplot
+from wdlab.plots.law_lines import drawn_predictions, legend_room, tau_by_group, tau_epochs
 from wdlab.plots.schedule import schedule_figure
 from wdlab.registry import schedules
 from wdlab.registry.datasets import DATASETS
@@ -125,7 +126,9 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
         figs = memo[1]
     else:
         n_wd = frame["weight_decay"].nunique() if not frame.empty else len(cfg.weight_decays)
-        rows = plots.legend_rows_for(n_wd * (2 if options.show_val else 1))
+        n_laws = len({p.law for p in drawn_predictions(frame, laws or (), "l2_norm")})
+        rows = plots.legend_rows_for(legend_room(n_wd * (2 if options.show_val else 1),
+                                                 len(tau_epochs(frame, laws or ())), n_laws))
         figs = [plots.curves_figure(frame, log_y=options.log_y, show_val=options.show_val, band=options.band,
                                     epochs_total=cfg.epochs, panels=(panel,), shared=shared, legend=i == 0,
                                     legend_rows=rows, laws=laws or ())
@@ -202,10 +205,11 @@ def compare_at(key: str) -> str:
 
 
 def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", status: str = "done",
-            epochs_done: int | None = None) -> None:
+            epochs_done: int | None = None, laws: Sequence | None = None) -> None:
     """Metrics against λ read where the visitor compares them (compare_at: each member's best epoch by default;
     of the chosen (optimizer, lr) group of a grid, after a figure comparing every group), the best λ by
-    validation loss, the table and the CSV of the whole frame."""
+    validation loss, the table and the CSV of the whole frame. laws: the members' predictions — the table then
+    gives AdamW's timescale τ in epochs."""
     group = chosen_group(cfg, key)
     whole = frame
     at = compare_at(key)
@@ -239,7 +243,7 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
                    "below holds what each one logged until then.", icon=":material/warning:")
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
-    show_table(table, len(cfg.seeds), f"{key}_table", grid=group is not None, at=at)
+    show_table(table, len(cfg.seeds), f"{key}_table", grid=group is not None, at=at, tau=tau_by_group(laws or ()))
     st.download_button("Download the whole frame (CSV)" + (" — cancelled run" if status == "cancelled" else ""),
                        data=lambda: whole.to_csv(index=False).encode(),
                        file_name=download_name(cfg, tag, status, epochs_done), mime="text/csv", key=f"{key}_csv",
