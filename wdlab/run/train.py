@@ -32,6 +32,7 @@ class Plan:
     knobs: dict = field(default_factory=dict)   # run_sweep's memory keywords (engine.budget.plan)
     snapshots: Any = None                       # engine.snapshots.Snapshots to fill, when asked for
     refused: Exception | None = None            # its limits' ConfigError: reported with it, the others train
+    estimate: Any = None                        # engine.budget.Estimate: its peak memory and time
 
     def failed(self) -> Outcome:
         return Outcome(self.cfg, status="failed", error=f"{type(self.refused).__name__}: {self.refused}")
@@ -119,7 +120,7 @@ def prepare(cfgs: SweepConfig | list[SweepConfig], *, data=None, limits: Limits 
             plans.append(Plan(cfg, refused=e))
             continue
         snaps = snapshot_plan.for_sweep(cfg, limits.max_sweep_mb, est.bytes, data) if snapshots else None
-        plans.append(Plan(cfg, est.knobs(), snaps))
+        plans.append(Plan(cfg, est.knobs(), snaps, estimate=est))
     return Work(plans, data, Rows(cfgs))
 
 
