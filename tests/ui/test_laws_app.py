@@ -68,7 +68,8 @@ def test_every_card_has_a_run_within_the_hosted_demos_limits_and_every_law_a_car
         validate(run.cfg, DEMO_LIMITS)        # raises ConfigError if the demo server would refuse it
 
 
-def test_nothing_trains_until_asked_and_every_run_then_shows_its_verdict_from_the_run():
+def test_nothing_trains_until_asked_and_every_run_then_shows_its_verdict_from_the_run(monkeypatch):
+    monkeypatch.setenv("WDLAB_DEMO", "1")      # the hosted demo's limits: each job is checked against them
     at = opened()
     assert not at.exception and not at.get("plotly_chart") and not notes_of(at, "success")
     assert all(job(at, r) is None for r in RUNS)                # page load starts no job
