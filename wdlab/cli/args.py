@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
     run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
     run.add_argument("--out", help="write the CSV here instead of stdout (checked as writable before training)")
+    run.add_argument("--resume", action="store_true",
+                     help="with --out: continue the run that was interrupted (killed, crashed, Ctrl-C) from the "
+                          "parts it finished (OUT.parts/); the CSV is the uninterrupted run's, byte for byte")
     run.add_argument("--threads", type=_at_most_cpus, default=DEFAULT_THREADS, metavar="N",
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
@@ -129,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
     for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
         if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus",
-                               "compare_at", "dry_run"):
+                               "compare_at", "dry_run", "resume"):
             code._add_action(copy.copy(action))
     code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
                       help="the member to write out: one of the --wd values and one of the --seeds")

@@ -17,6 +17,7 @@ from wdlab.engine.budget import validate
 from wdlab.registry.dataset_spec import not_a_file
 from wdlab.registry import schedules
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.run.checkpoint import Store, resume, units
 from wdlab.run.grid import describe, groups, total_epochs
 from wdlab.run.ray_backend import Ray, RaySetupError
 from wdlab.run.train import InProcess, prepare, train
@@ -119,6 +120,19 @@ def _main(argv: list[str] | None) -> int:
             sys.stderr.write(f"wdlab: {line}\n")
     if args.dry_run:
         return 0
+    store = None
+    if args.out or args.resume:   # each finished part saved as it finishes; --resume loads them
+        try:
+            if not args.out:
+                raise ConfigError("--resume continues a run written with --out: give the same --out", "resume")
+            store = Store(args.out + ".parts", fingerprint(cfgs, args), units(work, args.backend == "ray"))
+            trained = resume(work, store, store.start(args.resume))
+        except (ConfigError, OSError) as e:
+            sys.stderr.write(f"wdlab: error: {e}\n")
+            return 2
+        if trained and not args.quiet:
+            sys.stderr.write(f"wdlab: resuming: {trained} of {sum(len(c.members) for c in cfgs)} members were "
+                             f"trained before (kept in {store.folder})\n")
     if args.backend == "ray":
         backend = Ray(args.address, args.ray_cpus)
     elif args.workers > 1:
@@ -160,6 +174,11 @@ def _main(argv: list[str] | None) -> int:
             signal.signal(signal.SIGINT, previous)
     if lost:
         sys.stderr.write(f"wdlab: error: {lost}\n")
+    elif store is not None and not again and not cancel.is_set() and not result.failures:
+        store.remove()   # the whole CSV is written: its parts are no longer needed
+    elif store is not None:
+        sys.stderr.write(f"wdlab: the finished parts are kept in {store.folder}: the same command with --resume "
+                         "continues it\n")
     if again:
         sys.stderr.write(f"wdlab: interrupted twice: training stopped at once; wrote the {len(frame)} rows "
                          f"gathered by then to {where}\n")
@@ -191,6 +210,16 @@ def _main(argv: list[str] | None) -> int:
                              f"{cfg.epochs} to {where}\n")
         return INTERRUPTED
     return 2 if lost else 1 if result.failures else 0
+
+
+def fingerprint(cfgs, args) -> str:
+    """What a resumed run must match: the configs, the table's bytes and where groups train."""
+    digest = ""
+    if args.data:
+        import hashlib  # deferred: only for a table
+        with open(args.data, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+    return repr((cfgs, digest, args.target, args.task, args.backend == "ray"))
 
 
 def parallel(args) -> int:

@@ -223,7 +223,8 @@ class Ray(Backend):
 
     def _gather(self, ray, work: Work, on_progress, cancel) -> list[Outcome]:
         # (sweep, its group): every group of every sweep, in order; a refused sweep's groups fail with it
-        todo = [(a, g) for a, p in enumerate(work.plans) for g in groups([p.cfg])]
+        todo = [(a, g) for a, p in enumerate(work.plans) for g in groups([p.cfg])
+                if p.parts is None or first_member(p.cfg, g) in {r.start for r in p.parts}]   # resumed: the rest
         outcomes = [Outcome(g, status="failed", error=work.plans[a].failed().error)
                     if work.plans[a].refused is not None else Outcome(g, status="cancelled") for a, g in todo]
         tally = ray.remote(num_cpus=0)(_Tally).remote()
@@ -262,6 +263,8 @@ class Ray(Backend):
                     try:
                         frame, diverged, status, epochs = ray.get(ref)
                         work.rows.put(a, first_member(work.plans[a].cfg, g), frame)
+                        if status == "done":   # saved at once (a checkpointed grid)
+                            work.rows.finish(a, first_member(work.plans[a].cfg, g))
                         outcomes[gid] = Outcome(g, diverged, status, "", epochs)
                         ended[gid] = epochs
                     except Exception as e:  # noqa: BLE001 — a failed task is reported with its group
