@@ -40,6 +40,7 @@ class Limits:
     max_memory_mb: float = 8000      # the whole server: budget.memory_plan(limits) must stay within it
     max_sessions: int = 64           # visitors whose uploaded tables the memory plan provides for
     max_table_cells: int = 10_000_000  # rows × features of one uploaded table after one-hot encoding
+    machine: bool = False            # the memory limits are this machine's (wdlab.settings.limits), not a server's
 
     @property
     def max_upload_mb(self) -> int:

@@ -6,6 +6,7 @@ import streamlit as st
 from wdlab.ui.compare import compare_page
 from wdlab.ui.explorer import explorer_page
 from wdlab.ui.landscape_page import landscape_page
+from wdlab.ui.laws_page import laws_page
 from wdlab.ui.quiz_page import quiz_page
 
 
@@ -15,4 +16,5 @@ def pages() -> list:
         st.Page(compare_page, title="Adam+L2 vs AdamW", icon=":material/compare_arrows:", url_path="adam-vs-adamw"),
         st.Page(landscape_page, title="Landscape", icon=":material/grid_on:", url_path="landscape"),
         st.Page(quiz_page, title="Quiz", icon=":material/quiz:", url_path="quiz"),
+        st.Page(laws_page, title="Laws", icon=":material/function:", url_path="laws"),
     ]
