@@ -137,8 +137,7 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
     # Two figures in columns, not one two-panel figure: Streamlit stacks columns on a narrow screen, and each
     # panel then gets the full width (a figure cannot know the width it will be drawn at).
     for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
-        column.plotly_chart(fig, key=f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}",
-                            config=CHART_CONFIG)
+        steady_chart(column, fig, f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}")
     if schedules.scheduled(cfg):
         lr_schedule(cfg, group, key)
     if laws is not None:
@@ -147,6 +146,14 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
         st.caption(":material/vertical_align_top: Diverging curves leave the top of the scale on their way to "
                    "infinity; the axis keeps the finite part readable, and ✕ marks (on the top edge) where each "
                    "one stopped. Hover a ✕ for its last finite value.")
+
+
+def steady_chart(where, fig, key: str) -> None:
+    """A chart in a box of the figure's own height. Streamlit gives every new figure a new element id (it hashes
+    the spec), so each live update hides the old chart and mounts a new one; the box keeps its height meanwhile,
+    so the page never collapses or jumps while training (issue #27: a chart had zero height in 9 of 40 samples)."""
+    box = where.container(height=int(fig.layout.height or 450), border=False, key=f"{key}_box")
+    box.plotly_chart(fig, key=key, config=CHART_CONFIG)
 
 
 def lr_schedule(cfg: SweepConfig, group: tuple[str, float] | None, key: str) -> None:
