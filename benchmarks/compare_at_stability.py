@@ -20,7 +20,8 @@ from wdlab.frame.schema import compared_rows
 from wdlab.settings.config import preset_config
 from wdlab.settings.reading import COMPARED_AT
 
-PRESETS = ("tutorial", "highdim-linear", "sine", "moons", "spirals", "digits", "diabetes", "breast-cancer")
+PRESETS = ("tutorial", "highdim-linear", "sine", "moons", "spirals", "digits", "diabetes", "breast-cancer",
+           "modular-addition", "modular-addition-p23")   # about 5 min on one thread, 3.5 of them modular-addition
 
 
 def verdicts(frame, at: str, seeds, ends):
