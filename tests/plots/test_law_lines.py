@@ -86,15 +86,18 @@ def test_rotation_and_norm_of_normalized_layers_under_adamw(norm_run):
         norm = law_lines(law_figure(adamw, f"norm{k}", preds, epochs_total=cfg.epochs))
         for t in rot:
             p = of(preds, "rotation", t.meta["wd"], layer=k, optimizer="adamw")
-            assert list(t.y) == [p.value] * 2 and t.x[0] == p.from_epoch and t.x[1] == cfg.epochs
+            assert list(t.y) == [p.value] * (1 if p.from_epoch >= cfg.epochs else 2) and t.x[0] == p.from_epoch
+            assert t.x[-1] == cfg.epochs
             assert t.meta["value"] == pytest.approx(math.sqrt(2 * 0.01 * t.meta["wd"] * 0.1 / 1.9))
             assert LAWS["rotation"].formula in t.hovertemplate and t.name.startswith("Rotational equilibrium")
         for t in norm:
             p = of(preds, "norm", t.meta["wd"], layer=k, optimizer="adamw")
-            assert list(t.y) == [p.value] * 2
+            assert set(t.y) == {p.value}
         assert sorted(t.meta["wd"] for t in rot) == sorted(t.meta["wd"] for t in norm) == [0.5, 2.0]
-    # the run is shorter than equilibrium at λ = 0.5: the hover says so
-    assert "before equilibrium" in law_lines(law_figure(adamw, "rot1", preds))[0].hovertemplate
+    # the run is shorter than equilibrium at λ = 0.5: a dash at its last epoch, and the hover says so
+    short = law_lines(law_figure(adamw, "rot1", preds, epochs_total=cfg.epochs))[0]
+    assert short.meta["wd"] == 0.5 and "before equilibrium" in short.hovertemplate
+    assert short.mode == "markers" and list(short.x) == [cfg.epochs] and short.marker.symbol == "line-ew-open"
 
 
 def test_adam_with_l2_has_rotation_curves_but_no_law(norm_run):

@@ -99,8 +99,11 @@ def law_traces(frame: pd.DataFrame, preds: Sequence[Prediction], column: str, co
         what = f"≤ {value:.4g} (a ceiling)" if line["bound"] else f"{value:.4g}"
         since = f" from epoch {line['from_epoch']} (equilibrium)" if line["from_epoch"] else ""
         caveat = f"<br>but: {_plain(line['assumption'])}" if line["assumption"] else ""
+        short = start >= float(x_end)   # the run ends before equilibrium: a dash at its last epoch, not a line
         traces.append(go.Scatter(
-            x=[start, max(float(x_end), start)], y=[value, value], mode="lines",
+            x=[start] if short else [start, float(x_end)], y=[value] if short else [value, value],
+            mode="markers" if short else "lines",
+            marker=dict(symbol="line-ew-open", size=16, color=colors.get(w, KEY_COLOR), line=dict(width=2)),
             name=f"{law.title}, {_label(w)}", legendgroup=f"law:{law.name}", showlegend=False,
             line=dict(color=colors.get(w, KEY_COLOR), width=1.8, dash="dash"),
             meta={"panel": panel or column, "role": "law", "law": law.name, "wd": w, "value": value},
