@@ -50,6 +50,11 @@ def test_ridge_is_dashed_on_the_norm_panel_in_each_lambdas_colour(ridge_run):
         assert LAWS["ridge"].formula in t.hovertemplate and f"{p.value:.4g}" in t.hovertemplate
     keys = law_lines(fig, "law-key")
     assert [k.name for k in keys] == [f"{LAWS['ridge'].title} (predicted)"] and keys[0].showlegend
+    # drawn as the Explorer does, loss and ‖w‖₂ apart: the loss figure's legend keys the ridge line beside it
+    loss = curves_figure(frame, panels=("train_loss",), laws=preds)
+    assert not law_lines(loss) and [k.name for k in law_lines(loss, "law-key")] == [keys[0].name]
+    beside = curves_figure(frame, panels=("l2_norm",), laws=preds, legend=False)
+    assert len(law_lines(beside)) == 3 and not law_lines(beside, "law-key")
     # SGD's full-batch run does reach it: the drawn line is where the curve ends
     last = frame[frame.epoch == 20].set_index("weight_decay")["l2_norm"]
     assert of(preds, "ridge", 1.0).value == pytest.approx(last[1.0], rel=0.05)
@@ -58,7 +63,7 @@ def test_ridge_is_dashed_on_the_norm_panel_in_each_lambdas_colour(ridge_run):
 def test_no_laws_no_lines_and_the_loss_panel_has_none(ridge_run):
     cfg, frame, preds = ridge_run
     assert not law_lines(curves_figure(frame, panels=("l2_norm",)))
-    assert not law_lines(curves_figure(frame, panels=("train_loss",), laws=preds))
+    assert not law_lines(curves_figure(frame, panels=("train_loss",), laws=preds))   # a key, but no line
 
 
 def test_adamw_gets_no_ridge_line_but_its_box_on_max_abs_w(norm_run):

@@ -35,8 +35,11 @@ def test_adamw_with_layernorm_draws_its_box_rotation_and_norm():
 def test_a_linear_sgd_run_has_the_ridge_line_and_adam_with_l2_no_rotation_line():
     at = finished(app("?preset=tutorial&optimizer=sgd&lr=0.05&wd=0,0.1&seeds=0,1&epochs=5&hidden="))
     assert not at.exception
-    norm = [s for s in chart_specs(at) if any((t.get("meta") or {}).get("panel") == "l2_norm" for t in s["data"])]
-    assert len(laws_of(norm[0])) == 2       # λ = 0 too: least squares
+    specs = chart_specs(at)
+    ridge = [t for s in specs for t in laws_of(s) if t["meta"]["panel"] == "l2_norm"]
+    assert len(ridge) == 2 and {t["meta"]["law"] for t in ridge} == {"ridge"}       # λ = 0 too: least squares
+    keys = [t["name"] for s in specs for t in s["data"] if (t.get("meta") or {}).get("role") == "law-key"]
+    assert f"{LAWS['ridge'].title} (predicted)" in keys      # in the loss figure's legend, above both
     plain = finished(app("?preset=diabetes&optimizer=adam&wd=0,0.5&seeds=0&epochs=3&hidden=8&norm=layernorm"
                          "&batch-size=32"))
     specs = chart_specs(plain)

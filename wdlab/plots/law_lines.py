@@ -110,9 +110,15 @@ def law_traces(frame: pd.DataFrame, preds: Sequence[Prediction], column: str, co
             hovertemplate=f"{_plain(law.title)}, {_label(w)}<br>predicted {what}{since}<br>"
                           f"{_plain(law.formula)}{seeds}{caveat}<extra></extra>"))
     if legend:
-        for name in dict.fromkeys(t.meta["law"] for t in traces):
-            traces.append(go.Scatter(
-                x=[None], y=[None], mode="lines", name=f"{LAWS[name].title} (predicted)",
-                legendgroup=f"law:{name}", showlegend=True, line=dict(color=KEY_COLOR, width=1.8, dash="dash"),
-                hoverinfo="skip", meta={"panel": panel or column, "role": "law-key", "law": name}))
+        traces += law_keys(frame, preds, column, panel)
     return traces
+
+
+def law_keys(frame: pd.DataFrame, preds: Sequence[Prediction], column: str,
+             panel: str | None = None) -> list[go.Scatter]:
+    """The legend's grey dashed key of each law drawn on `column` (no data: a legend entry only), for a figure
+    whose legend stands for a panel drawn beside it."""
+    return [go.Scatter(x=[None], y=[None], mode="lines", name=f"{LAWS[name].title} (predicted)",
+                       legendgroup=f"law:{name}", showlegend=True, line=dict(color=KEY_COLOR, width=1.8, dash="dash"),
+                       hoverinfo="skip", meta={"panel": panel or column, "role": "law-key", "law": name})
+            for name in dict.fromkeys(line["law"] for line in law_lines(frame, preds, column))]
