@@ -90,7 +90,7 @@ def run_view(card: Card, run: Run) -> None:
             live.start(run.cfg, slot=slot(run))
             st.rerun()
         return
-    results(card, run, job, key)
+    finished_view(card, run, job, key)
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -115,7 +115,8 @@ def _progress(law: str, run_id: str) -> None:
         st.rerun(scope="app")
 
 
-def results(card: Card, run: Run, job, key: str) -> None:
+def finished_view(card: Card, run: Run, job, key: str) -> None:
+    """A finished run: its verdict in one line, each comparison, the figure, what to look for, the Explorer link."""
     frame = job.snapshot().frame
     found = rows(card.law, run.cfg, frame)
     kind, text = headline(card.law, run.cfg, found)
