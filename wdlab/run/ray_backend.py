@@ -199,8 +199,10 @@ class Ray(Backend):
     package's own code (runtime_env py_modules), so a cluster needs only torch, pandas and Ray installed."""
 
     def __init__(self, address: str | None = None, cpus: int | None = None, *, cpus_per_task: float = 1,
-                 sweep: str = "wdlab.engine.sweep:run_sweep", poll: float = 0.2, join_seconds: float = 60.0):
+                 sweep: str = "wdlab.engine.sweep:run_sweep", poll: float = 0.2, join_seconds: float = 60.0,
+                 gpus_per_task: float = 0):
         self.address, self.cpus, self.cpus_per_task, self.sweep, self.poll = address, cpus, cpus_per_task, sweep, poll
+        self.gpus_per_task = gpus_per_task   # > 0 (the knobs' device "cuda"): each task asks Ray for a GPU share
         self.join_seconds = join_seconds  # joining a cluster that answers but never admits this run ends then
 
     def run(self, work: Work, on_progress, cancel):
@@ -223,11 +225,12 @@ class Ray(Backend):
 
     def _gather(self, ray, work: Work, on_progress, cancel) -> list[Outcome]:
         # (sweep, its group): every group of every sweep, in order; a refused sweep's groups fail with it
-        todo = [(a, g) for a, p in enumerate(work.plans) for g in groups([p.cfg])]
+        todo = [(a, g) for a, p in enumerate(work.plans) for g in groups([p.cfg])
+                if p.parts is None or first_member(p.cfg, g) in {r.start for r in p.parts}]   # resumed: the rest
         outcomes = [Outcome(g, status="failed", error=work.plans[a].failed().error)
                     if work.plans[a].refused is not None else Outcome(g, status="cancelled") for a, g in todo]
         tally = ray.remote(num_cpus=0)(_Tally).remote()
-        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(train_group)
+        task = ray.remote(num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task, max_retries=0)(train_group)
         data_ref = ray.put(work.data)
         pending = {task.remote(g, work.plans[a].knobs, data_ref, gid, tally, self.sweep): gid
                    for gid, (a, g) in enumerate(todo) if work.plans[a].refused is None}
@@ -262,6 +265,8 @@ class Ray(Backend):
                     try:
                         frame, diverged, status, epochs = ray.get(ref)
                         work.rows.put(a, first_member(work.plans[a].cfg, g), frame)
+                        if status == "done":   # saved at once (a checkpointed grid)
+                            work.rows.finish(a, first_member(work.plans[a].cfg, g))
                         outcomes[gid] = Outcome(g, diverged, status, "", epochs)
                         ended[gid] = epochs
                     except Exception as e:  # noqa: BLE001 — a failed task is reported with its group

@@ -13,7 +13,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from wdlab.heap import give_back
 from wdlab.run.jobs import JobManager, new_watcher_id
 from wdlab.run.upload_store import UploadStore
-from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
+from wdlab.run.train import InProcess
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, \
+    heartbeat_seconds, host_device
 from wdlab.ui.sessions import Departures, sweep
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
@@ -67,7 +69,8 @@ def manager() -> JobManager:
     # polling, a sweep given both of 2 cores crawled (OpenMP threads waiting on each other): 100 epochs of the
     # default sweep took over 2 minutes (benchmarks/load.py). Small members gain nothing from more threads.
     threads = max(1, ((os.cpu_count() or 1) - 1) // max(1, lim.max_concurrent_jobs))
-    return JobManager(lim, heartbeat_timeout=heartbeat_seconds(), torch_threads=threads,
+    return JobManager(lim, backend=InProcess(device=host_device()), heartbeat_timeout=heartbeat_seconds(),
+                      torch_threads=threads,
                       reap_every=min(5.0, heartbeat_seconds() / 2))
 
 
