@@ -25,6 +25,11 @@ def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | Non
     shape = shape_of(cfg, data)
     check_limits(cfg, limits, shape.n_train, count_params(shape.in_dim, cfg.hidden, shape.out_dim, cfg.norm))
     est = plan(cfg, limits, shape)
+    if est.bytes > limits.max_sweep_mb * MB and limits.machine:
+        raise ConfigError(f"too large for this machine: about {_mb(est.bytes)} of memory at its peak even trained "
+                          f"{est.max_chunk_members or len(cfg.members)} members at a time with all their rows, and "
+                          f"{limits.max_sweep_mb:.0f} MB are available to it; use fewer hidden units, members, epochs "
+                          "or rows, or a smaller batch", "hidden")
     if est.bytes > limits.max_sweep_mb * MB:
         raise ConfigError(f"too large: about {_mb(est.bytes)} of memory at its peak even trained a few members at a "
                           f"time (at most {limits.max_sweep_mb:g} MB per sweep on this server); use fewer hidden "

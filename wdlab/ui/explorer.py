@@ -107,4 +107,4 @@ def explorer_page() -> None:
         st.caption(f"{what} from the run shown; press **Train** to run them.")
     options = results.view_options("main", len(job.cfg.seeds), link=True)
     live.job_view("job", key="main", options=options, source=st.session_state.get("job_source"), pictures=True,
-                  data=data)
+                  data=data, laws=True)

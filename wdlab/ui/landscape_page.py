@@ -6,7 +6,8 @@ import streamlit as st
 from wdlab.engine.budget import validate
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS
-from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence
+from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence, with_tau
+from wdlab.laws.predict import steps_per_epoch
 from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.params import from_query, to_query
@@ -112,8 +113,10 @@ def landscape_page() -> None:
                           + "; final epoch = where training stopped; mean of the last 10 % = "
                           + describe_at("last") + ".")
     _keep_in_link(which)
-    axis = o3.radio("x axis", ["weight_decay", "lr_wd"], key="landscape_axis", horizontal=True,
-                    format_func=lambda a: {"weight_decay": "λ", "lr_wd": "lr·λ"}[a])
+    axis = o3.radio("x axis", ["weight_decay", "lr_wd", "tau_epochs"], key="landscape_axis", horizontal=True,
+                    format_func=lambda a: {"weight_decay": "λ", "lr_wd": "lr·λ", "tau_epochs": "τ (epochs)"}[a],
+                    help="τ = 1/(lr·λ) steps over the steps per epoch: the window AdamW's weights average their "
+                         "updates over (Wang & Aitchison 2024). λ = 0 sits at ∞.")
     manager().touch(job, owner())
     if job.snapshot(with_frame=False).finished:
         _maps(metric, which, axis)
@@ -152,7 +155,8 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
     if frame.empty:
         st.caption("The first epochs are on their way…")
         return
-    c = cells(frame, metric, which)
+    c = with_tau(cells(frame, metric, which), steps_per_epoch(job.cfg, DATASETS[job.cfg.preset].sizes(
+        job.cfg.val_fraction)[0]))
     rng = (float(c.value.min()), float(c.value.max()))
     key = "landscape_map"
     chosen = None if live_view else _selected(key)
