@@ -38,6 +38,7 @@ class EndsAtRidge:
     weight_decay: float
     why: Mapping[str, str] = field(default_factory=dict, hash=False)   # the measured answer (or "*") -> reason
     kind = "multiple_choice"
+    metric = "l2_norm"   # what the quiz page's figure should show (no validation curves)
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((k, k[0].upper() + k[1:]) for k in (ADAM, ADAMW, BOTH, NEITHER))
@@ -86,6 +87,7 @@ class RotationChange:
     why: Mapping[str, str] = field(default_factory=dict, hash=False)
     tolerance: float = ROTATION_SAME
     kind = "direction"
+    metric = "rot1"
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((d, d) for d in (UP, DOWN, SAME))
@@ -136,6 +138,7 @@ class BoxEnd:
     point: Point
     why: Mapping[str, str] = field(default_factory=dict, hash=False)
     kind = "multiple_choice"
+    metric = "max_abs_w"
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         box = 1 / self.point.weight_decay
