@@ -73,6 +73,12 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _device(text: str) -> str:
+    if text in ("cpu", "cuda", "mps") or text.startswith("cuda:") and text[5:].isdigit():
+        return text
+    raise argparse.ArgumentTypeError(f"takes cpu, cuda, cuda:N or mps, got {text[:30]!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per optimizer × lr × "
                                                 "weight_decay × seed.")
@@ -103,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true",
                      help="with --out: continue the run that was interrupted (killed, crashed, Ctrl-C) from the "
                           "parts it finished (OUT.parts/); the CSV is the uninterrupted run's, byte for byte")
+    run.add_argument("--device", type=_device, default="cpu", metavar="DEVICE",
+                     help="where the members train: cpu (default), cuda (or cuda:N), mps; with --backend ray each "
+                          "task asks Ray for a GPU")
     run.add_argument("--threads", type=_at_most_cpus, default=DEFAULT_THREADS, metavar="N",
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
@@ -132,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
     for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
         if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus",
-                               "compare_at", "dry_run", "resume"):
+                               "compare_at", "dry_run", "resume", "device"):
             code._add_action(copy.copy(action))
     code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
                       help="the member to write out: one of the --wd values and one of the --seeds")
@@ -140,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with several --optimizer values: the member's optimizer (one of them)")
     code.add_argument("--member-lr", metavar="LR",
                       help="with several --lr values: the member's learning rate (one of them)")
+    view = sub.add_parser("view", help="open the app on a result of wdlab run (CSV or Parquet)")
+    view.add_argument("file", metavar="FILE", help="a CSV or Parquet file written by wdlab run (any backend)")
+    view.add_argument("--port", type=_positive_int, default=8501, help="the app's port (default 8501)")
+    view.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     return parser
 
 

@@ -13,6 +13,7 @@ import time
 from wdlab.cli.args import build_parser, configs_from_args, data_from_args, limits_from_args
 from wdlab.cli.code import code_main
 from wdlab.cli.output import check_out, deliver
+from wdlab.cli.view import view_main
 from wdlab.engine.budget import validate
 from wdlab.registry.dataset_spec import not_a_file
 from wdlab.registry import schedules
@@ -66,6 +67,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "code":
         return code_main(args)
+    if args.command == "view":
+        return view_main(args)
     busy = None   # CPUs other work keeps busy, measured when there are workers to size
     try:
         cfgs = configs_from_args(args)
@@ -120,6 +123,15 @@ def _main(argv: list[str] | None) -> int:
             sys.stderr.write(f"wdlab: {line}\n")
     if args.dry_run:
         return 0
+    if args.device != "cpu":   # one device string, in every sweep's knobs: in process, workers and Ray tasks
+        if not (args.backend == "ray" and args.address):   # a cluster's GPUs are the cluster's to say
+            from wdlab.engine.sweep import device_problem  # deferred: torch, only for a device
+            problem = next(filter(None, (device_problem(args.device, c.dtype) for c in cfgs)), None)
+            if problem:
+                sys.stderr.write(f"wdlab: error: {problem}\n")
+                return 2
+        for plan in work.plans:
+            plan.knobs["device"] = args.device
     store = None
     if args.out or args.resume:   # each finished part saved as it finishes; --resume loads them
         try:
@@ -134,7 +146,7 @@ def _main(argv: list[str] | None) -> int:
             sys.stderr.write(f"wdlab: resuming: {trained} of {sum(len(c.members) for c in cfgs)} members were "
                              f"trained before (kept in {store.folder})\n")
     if args.backend == "ray":
-        backend = Ray(args.address, args.ray_cpus)
+        backend = Ray(args.address, args.ray_cpus, gpus_per_task=1 if args.device.startswith("cuda") else 0)
     elif args.workers > 1:
         backend = Workers(args.workers, threads=args.threads, adapt=True, busy=busy)
     else:
@@ -219,7 +231,7 @@ def fingerprint(cfgs, args) -> str:
         import hashlib  # deferred: only for a table
         with open(args.data, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
-    return repr((cfgs, digest, args.target, args.task, args.backend == "ray"))
+    return repr((cfgs, digest, args.target, args.task, args.backend == "ray", args.device))
 
 
 def parallel(args) -> int:

@@ -19,6 +19,7 @@ from wdlab.registry.optimizers import OPTIMIZERS
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
 PANELS = (("train_loss", "Training loss (mean during each epoch)"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
 PANEL_KEYS = tuple(k for k, _ in PANELS)
+VAL_TITLE = "Loss: training (solid, mean during each epoch), validation (dashed)"
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
@@ -85,7 +86,8 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
     solution's ‖w*‖ dashed on the ‖w‖₂ panel in its λ's colour (plots.law_lines); an AdamW member's legend
     entry gives its timescale τ = 1/(lr·λ) in epochs.
     """
-    titles = [title for key, title in PANELS if key in panels]
+    # with the validation lines the loss panel's title says it holds both
+    titles = [VAL_TITLE if show_val and key == "train_loss" else title for key, title in PANELS if key in panels]
     fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles if len(titles) > 1 else None,
                         horizontal_spacing=0.08)
     if len(titles) == 1:

@@ -199,8 +199,10 @@ class Ray(Backend):
     package's own code (runtime_env py_modules), so a cluster needs only torch, pandas and Ray installed."""
 
     def __init__(self, address: str | None = None, cpus: int | None = None, *, cpus_per_task: float = 1,
-                 sweep: str = "wdlab.engine.sweep:run_sweep", poll: float = 0.2, join_seconds: float = 60.0):
+                 sweep: str = "wdlab.engine.sweep:run_sweep", poll: float = 0.2, join_seconds: float = 60.0,
+                 gpus_per_task: float = 0):
         self.address, self.cpus, self.cpus_per_task, self.sweep, self.poll = address, cpus, cpus_per_task, sweep, poll
+        self.gpus_per_task = gpus_per_task   # > 0 (the knobs' device "cuda"): each task asks Ray for a GPU share
         self.join_seconds = join_seconds  # joining a cluster that answers but never admits this run ends then
 
     def run(self, work: Work, on_progress, cancel):
@@ -228,7 +230,7 @@ class Ray(Backend):
         outcomes = [Outcome(g, status="failed", error=work.plans[a].failed().error)
                     if work.plans[a].refused is not None else Outcome(g, status="cancelled") for a, g in todo]
         tally = ray.remote(num_cpus=0)(_Tally).remote()
-        task = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(train_group)
+        task = ray.remote(num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task, max_retries=0)(train_group)
         data_ref = ray.put(work.data)
         pending = {task.remote(g, work.plans[a].knobs, data_ref, gid, tally, self.sweep): gid
                    for gid, (a, g) in enumerate(todo) if work.plans[a].refused is None}

@@ -156,8 +156,8 @@ class InProcess(Backend):
 
     snapshots = True
 
-    def __init__(self, sweep: Callable | None = None):
-        self.sweep = sweep
+    def __init__(self, sweep: Callable | None = None, device: str = "cpu"):
+        self.sweep, self.device = sweep, device   # device: where the engine trains (run_sweep's device)
 
     def set_threads(self, n: int) -> None:
         from wdlab.engine import sweep as engine  # deferred: torch, loaded where sweeps train
@@ -191,8 +191,11 @@ class InProcess(Backend):
                         work.rows.add(i, first, rows)
                         if on_progress is not None:   # the sweep's share done, in epochs
                             on_progress(base + (done + epoch) // n, rows)
+                    more = {"members": part} if part is not None else {}
+                    if self.device != "cpu":
+                        more["device"] = self.device
                     r = sweep(plan.cfg, data=work.data, on_epoch=listen, cancel=cancel, snapshots=plan.snapshots,
-                              gather=False, **plan.knobs, **({"members": part} if part is not None else {}))
+                              gather=False, **{**plan.knobs, **more})
                     diverged.update(r.diverged)
                     if r.status != "done":
                         break

@@ -96,6 +96,14 @@ def concurrent_jobs(limits: Limits, env: Mapping[str, str] | None = None) -> Lim
     return limits
 
 
+def host_device(env: Mapping[str, str] | None = None) -> str:
+    """Where the app's sweeps train: WDLAB_DEVICE (cpu, cuda, cuda:N, mps), else the CPU."""
+    env = os.environ if env is None else env
+    text = env.get("WDLAB_DEVICE", "").strip().lower()
+    ok = text in ("cpu", "cuda", "mps") or text.startswith("cuda:") and text[5:].isdigit()
+    return text if ok else "cpu"
+
+
 class Member(NamedTuple):
     """One model of a sweep."""
 

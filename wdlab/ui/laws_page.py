@@ -90,7 +90,7 @@ def run_view(card: Card, run: Run) -> None:
             live.start(run.cfg, slot=slot(run))
             st.rerun()
         return
-    results(card, run, job, key)
+    finished_view(card, run, job, key)
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -105,7 +105,7 @@ def _progress(law: str, run_id: str) -> None:
         st.rerun(scope="app")
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     if snap.status == "queued":
-        c1.progress(0.0, text=f"Waiting in the queue: position {snap.position}.")
+        c1.progress(0.0, text=live.waiting(snap.position))
     else:
         c1.progress(snap.epochs_done / max(snap.epochs_total, 1),
                     text=f"Training: epoch {snap.epochs_done} of {snap.epochs_total}{live.time_left(snap.eta)}")
@@ -115,7 +115,8 @@ def _progress(law: str, run_id: str) -> None:
         st.rerun(scope="app")
 
 
-def results(card: Card, run: Run, job, key: str) -> None:
+def finished_view(card: Card, run: Run, job, key: str) -> None:
+    """A finished run: its verdict in one line, each comparison, the figure, what to look for, the Explorer link."""
     frame = job.snapshot().frame
     found = rows(card.law, run.cfg, frame)
     kind, text = headline(card.law, run.cfg, found)
