@@ -28,3 +28,11 @@ def test_log_axes_label_decades_only_when_they_span_one():
     fig = curves_figure(narrow, panels=("train_loss",), log_y=True)
     assert fig.layout.yaxis.dtick is None                                  # Plotly's own, full-number ticks
     assert curves_figure(frame, panels=("train_loss",)).layout.yaxis.dtick is None   # linear: untouched
+
+
+def test_grok_step_labels_close_together_are_stacked_not_overlapping():
+    from wdlab.plots.grokking import LABEL_GAP, _free_level
+    placed = []
+    for step in (1500, 1600, 1700, 4000):
+        placed.append((step, _free_level(placed, step, LABEL_GAP * 5000)))
+    assert placed == [(1500, 0), (1600, 1), (1700, 2), (4000, 0)]
