@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from wdlab import heap
-from wdlab.engine import optim_step
+from wdlab.engine import budget, optim_step
 from wdlab.engine.models import build_mlp
 from wdlab.engine.snapshots import Snapshots
 from wdlab.engine.stack import Stack
@@ -26,7 +26,6 @@ _RNG_LOCK = threading.Lock()
 heap.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in chunks
 # on_epoch(epoch, rows): rows = {column: [value per member]} of that epoch's new rows, plain Python values
 EpochListener = Callable[[int, dict], None]
-CACHE_BYTES = 8 * 2**20    # one layer's activations of one stack stay within this (measured: docs/SPEED.md)
 
 
 @dataclass
@@ -84,17 +83,15 @@ def prepare(cfg: SweepConfig, data: Data | None = None) -> Setup:
 def plan_stacks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = None,
                 members: range | None = None) -> list[range]:
     """Consecutive ranges of `members` (default: all), one per stack: at most max_chunk_members each, and few
-    enough members that one layer's activations (members × batch × width) stay within CACHE_BYTES; as equal in
-    size as possible."""
+    enough members that one layer's activations (members × batch × width) stay within the cache
+    (budget.stack_sizes, which the estimate counts too); as equal in size as possible."""
     members = range(len(cfg.members)) if members is None else members
     M = len(members)
     batch = min(cfg.batch_size or setup.n_train, setup.n_train)
     width = max((*cfg.hidden, setup.X.shape[2]))
-    per_member = batch * width * setup.X.element_size()
-    limit = max(1, min(M, max_chunk_members or M, CACHE_BYTES // per_member))
-    n = math.ceil(M / limit)
-    bounds = [members.start + round(i * M / n) for i in range(n + 1)]
-    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
+    sizes = budget.stack_sizes(M, batch, width, setup.X.element_size(), max_chunk_members)
+    starts = [members.start + sum(sizes[:i]) for i in range(len(sizes))]
+    return [range(a, a + size) for a, size in zip(starts, sizes)]
 
 
 def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochListener | None = None,

@@ -56,36 +56,37 @@ _COURSE = dict(preset="tutorial", hidden=(64, 64), norm="layernorm", lrs=(0.01,)
 # the hosted demo's 500 full-batch epochs, so the full-batch run fails for want of noise, not of time.
 _TABLE = dict(preset="diabetes", hidden=(64, 64), norm="layernorm", lrs=(0.01,), weight_decays=(0.3,))
 # Measured (docs/LAWS.md): SGD reaches the ridge solution to < 1e-3 at both λ in 300 steps.
-RIDGE = Run("ridge-sgd", "SGD with L2 on a linear model, full batch",
+RIDGE = Run("ridge-sgd", "SGD with L2, linear model",
             SweepConfig(preset="diabetes", hidden=(), optimizers=("sgd",), lrs=(0.1,), epochs=300, batch_size=None,
                         weight_decays=(0.1, 1.0), seeds=(0,)),
             "The dashed line is the ridge solution computed in closed form from the same standardized table; the "
             "solid curve is SGD getting there.")
 # λ = 10 binds (the unregularized weights reach 0.44 > 1/10); λ = 1 does not (1/1 > 0.44).
-BOX = Run("box-adamw", "AdamW on a linear model, full batch",
+BOX = Run("box-adamw", "AdamW, linear model",
           SweepConfig(preset="diabetes", hidden=(), optimizers=("adamw",), lrs=(0.03,), epochs=500, batch_size=None,
                       weight_decays=(1.0, 10.0), seeds=(0,)),
           "At λ = 10 the box |w| ≤ 0.1 is tighter than the weights the data asks for, so the largest weight ends "
           "on its edge; at λ = 1 the box (|w| ≤ 1) is loose and the weights end inside it.")
-ROTATION = Run("rotation-minibatch", "AdamW, minibatches of 32 (three seeds)",
+ROTATION = Run("rotation-minibatch", "AdamW, minibatches",
                SweepConfig(optimizers=("adamw",), batch_size=32, epochs=50, seeds=(0, 1, 2), **_TABLE),
                "Each hidden layer's angle per step, whatever the seed or the layer, settles on the dashed rate.")
-FULL_BATCH = Run("rotation-full-batch", "AdamW, full batch (no gradient noise)",
+FULL_BATCH = Run("rotation-full-batch", "AdamW, full batch",
                  SweepConfig(optimizers=("adamw",), batch_size=None, epochs=500, seeds=(0,), **_TABLE),
                  "The same net and settings without minibatches: once the loss settles nothing keeps turning the "
                  "weights, the decay shrinks them, and the rate stays well below the law's.")
-ADAM_L2 = Run("rotation-adam-l2", "Adam with L2, minibatches of 32",
+ADAM_L2 = Run("rotation-adam-l2", "Adam with L2",
               SweepConfig(optimizers=("adam",), batch_size=32, epochs=50, seeds=(0,), **_TABLE),
               "Adam divides the decay by each weight's own gradient scale: there is no common rate, and the two "
               "layers turn at rates of their own.")
-COURSE = Run("norm-course", "AdamW on the course's net and data, minibatches of 32 (three seeds)",
+COURSE = Run("norm-course", "AdamW, the course's data",
              SweepConfig(optimizers=("adamw",), batch_size=32, epochs=40, seeds=(0, 1, 2), **_COURSE),
              "Both layers' norms level off near the dashed √(lr·C/(2λ)), the second a little below it.")
-TIMESCALE = Run("timescale-adamw", "AdamW at three λ, batch 100 (10 steps an epoch)",
+TIMESCALE = Run("timescale-adamw", "AdamW at three λ",
                 SweepConfig(preset="tutorial", hidden=(64,), optimizers=("adamw",), lrs=(0.01,), batch_size=100,
                             epochs=50, weight_decays=(0.03, 0.3, 3.0), seeds=(0,)),
-                "The dotted lines mark τ in epochs for each λ: the norm has moved most of its way after a few τ; "
-                "the smallest λ's τ is longer than the run, so its decay has barely acted.")
+                "The dotted lines mark τ in epochs. At λ = 3 (τ = 3.3 epochs) the norm has settled within a few τ; "
+                "at λ = 0.3 (τ = 33) it is still levelling off when the run ends; at λ = 0.03 τ (333 epochs) is far "
+                "longer than the run, and the norm keeps growing as the net fits the noise.")
 
 CARDS: tuple[Card, ...] = (
     Card("ridge", (RIDGE,)),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import urllib.parse
 
-import pandas as pd
 import streamlit as st
 
 from wdlab.laws.cards import CARDS, Card, Run, headline, law_predictions, rows
@@ -91,7 +90,7 @@ def run_view(card: Card, run: Run) -> None:
             live.start(run.cfg, slot=slot(run))
             st.rerun()
         return
-    results(card, run, job, key)
+    finished_view(card, run, job, key)
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -106,7 +105,7 @@ def _progress(law: str, run_id: str) -> None:
         st.rerun(scope="app")
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     if snap.status == "queued":
-        c1.progress(0.0, text=f"Waiting in the queue: position {snap.position}.")
+        c1.progress(0.0, text=live.waiting(snap.position))
     else:
         c1.progress(snap.epochs_done / max(snap.epochs_total, 1),
                     text=f"Training: epoch {snap.epochs_done} of {snap.epochs_total}{live.time_left(snap.eta)}")
@@ -116,13 +115,14 @@ def _progress(law: str, run_id: str) -> None:
         st.rerun(scope="app")
 
 
-def results(card: Card, run: Run, job, key: str) -> None:
+def finished_view(card: Card, run: Run, job, key: str) -> None:
+    """A finished run: its verdict in one line, each comparison, the figure, what to look for, the Explorer link."""
     frame = job.snapshot().frame
     found = rows(card.law, run.cfg, frame)
     kind, text = headline(card.law, run.cfg, found)
     note(kind, text, key=f"{key}_verdict")
-    if found:
-        st.dataframe(table(card.law, found), hide_index=True, key=f"{key}_table")
+    if found:   # one line each: wraps on a phone, where a table would scroll sideways
+        note("caption", "\n".join(lines(card.law, found)), key=f"{key}_rows")
     st.plotly_chart(law_figure(card.law, frame, law_predictions(card.law, run.cfg)), key=f"{key}_figure",
                     config=CHART_CONFIG)
     if run.look:
@@ -130,12 +130,13 @@ def results(card: Card, run: Run, job, key: str) -> None:
     st.link_button("Open these settings in the Explorer", explorer_link(run), icon=":material/open_in_new:")
 
 
-def table(law: str, found) -> pd.DataFrame:
+def lines(law: str, found) -> list[str]:
+    """Each comparison of the run as a line: who, predicted, measured, verdict (the timescale: its τ)."""
     if law == "timescale":
-        return pd.DataFrame({"member": [r.who for r in found], "τ (epochs)": [f"{r.predicted:.3g}" for r in found],
-                             "note": [r.verdict.text for r in found]})
-    return pd.DataFrame({
-        "member": [r.who for r in found],
-        "predicted": ["—" if r.predicted is None else ("≤ " if r.bound else "") + f"{r.predicted:.4g}" for r in found],
-        "measured": ["—" if r.measured is None else f"{r.measured:.4g}" for r in found],
-        "verdict": [r.verdict.text for r in found]})
+        return [f"{r.who}: {r.verdict.text}" for r in found]
+    out = []
+    for r in found:
+        predicted = "—" if r.predicted is None else ("≤ " if r.bound else "") + f"{r.predicted:.4g}"
+        measured = "—" if r.measured is None else f"{r.measured:.4g}"
+        out.append(f"{r.who}: predicted {predicted}, measured {measured} — {r.verdict.text}")
+    return out
