@@ -1,4 +1,5 @@
 """A closed tab's upload is freed: the server releases the table (and Streamlit's copy of the file)."""
+import re
 import time
 
 import pytest
@@ -38,6 +39,34 @@ def test_closing_the_tab_releases_its_upload(browser, tmp_path):
             log.seek(0)
             raise AssertionError(f"the table was never released; server log: {log.read()[-2000:]}")
         print(f"server RSS holding the table {held:.0f} MB, after release {rss_mb(proc.pid):.0f} MB")
+    finally:
+        stop(proc)
+        log.close()
+
+
+
+def test_closed_tabs_sessions_are_closed_after_the_reconnect_window(browser, tmp_path):
+    """Streamlit reaps its stored sessions only when another is stored: without the janitor two closed tabs'
+    sessions (their figures) stayed for as long as the server ran. (A tab back in time is kept: test_sessions.)"""
+    log = open(tmp_path / "server.log", "w+")
+    proc, url = start_server(env={"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2"}, log=log)
+    try:
+        tabs = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+        for i, context in enumerate(tabs):
+            page = context.new_page()
+            page.goto(url + f"?preset=moons&wd=0,0.1&epochs={3 + i}&hidden=4")
+            page.get_by_text("Trained ").first.wait_for(timeout=120_000)
+        held = rss_mb(proc.pid)
+        for context in tabs:
+            context.close()
+        deadline, closed = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and closed < 2:
+            log.seek(0)
+            closed = sum(int(n) for n in re.findall(r"wdlab: closed (\d+) session", log.read()))
+            time.sleep(0.2)
+        log.seek(0)
+        assert closed == 2, f"closed {closed} of the 2 sessions; server log: {log.read()[-2000:]}"
+        print(f"server RSS with 2 tabs {held:.0f} MB, after they were closed {rss_mb(proc.pid):.0f} MB")
     finally:
         stop(proc)
         log.close()

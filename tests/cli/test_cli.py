@@ -111,7 +111,8 @@ def test_diverged_members_are_reported_on_stderr(capsys):
     (["fly"], "invalid choice: 'fly'"),
     ([], "the following arguments are required"),
 ])
-def test_bad_flags_exit_2_with_one_clear_line(argv, says, capsys):
+def test_bad_flags_exit_2_with_one_clear_line(argv, says, capsys, monkeypatch):
+    monkeypatch.setenv("WDLAB_DEMO", "1")   # today's limits (100000 epochs trains off the demo: test_cli_limits)
     with pytest.raises(SystemExit) as e:
         code = main(argv)
         raise SystemExit(code)
@@ -127,10 +128,11 @@ def test_real_process_exit_status_and_no_traceback():
     assert bad.stderr.count("\n") == 1
 
 
-def heavy_imports(*argv: str) -> set[str]:
-    """Which of torch, pandas and scikit-learn a fresh `python -m wdlab ...` process imports."""
+def heavy_imports(*argv: str, demo: bool = True) -> set[str]:
+    """Which of torch, pandas and scikit-learn a fresh `python -m wdlab ...` process imports (in demo mode: today's
+    limits refuse --epochs 100000, which trains off the demo)."""
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "wdlab", *argv], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
+                         text=True, timeout=300, env=dict(os.environ, WDLAB_DEMO="1" if demo else "0"))
     names = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     return names & {"torch", "pandas", "sklearn"}
 
@@ -140,6 +142,12 @@ def heavy_imports(*argv: str) -> set[str]:
                                   ["run", "--data", "/tmp"], ["fly"]])
 def test_help_and_flag_errors_import_no_torch_pandas_or_sklearn(argv):
     assert heavy_imports(*argv) == set()
+
+
+@pytest.mark.parametrize("argv", [["run", "--epochs", "100000", "--dry-run"],
+                                  ["run", "--preset", "digits", "--hidden", "100000", "100000"]])
+def test_off_the_demo_estimates_and_refusals_import_no_torch_pandas_or_sklearn(argv):
+    assert heavy_imports(*argv, demo=False) == set()
 
 
 def test_a_run_on_the_courses_data_imports_no_sklearn(tmp_path):
@@ -233,3 +241,20 @@ def test_summary_names_the_schedule_in_its_first_line(capsys):
                              "--quiet"], capsys)
     assert code == 0
     assert err.splitlines()[0].endswith("(mean over seeds), trained under cosine after 2 warmup epochs:"), err
+
+
+def test_summary_reads_where_compare_at_says_and_says_so(capsys):
+    from wdlab.frame.landscape import summary_lines
+    from wdlab.registry.optimizers import OPTIMIZERS
+    from wdlab.settings.reading import COMPARED_AT, DEFAULT_AT, describe_at
+    labels = {n: s.label for n, s in OPTIMIZERS.items()}
+    argv = ["run", "--preset", "moons", "--epochs", "100", "--wd", "0", "0.1", "--summary", "--quiet"]
+    printed = {}
+    for at in COMPARED_AT:
+        code, out, err = run_main(argv + ([] if at == DEFAULT_AT else ["--compare-at", at]), capsys)
+        assert code == 0
+        expected = summary_lines(pd.read_csv(io.StringIO(out)), labels, "val_acc", at)
+        assert expected[0].startswith(f"best λ by val_acc read {describe_at(at)} (mean over seeds)")
+        assert err.splitlines()[:len(expected)] == [f"wdlab: {line}" for line in expected]
+        printed[at] = expected[1]
+    assert len(set(printed.values())) > 1, printed   # the readings give different numbers

@@ -78,7 +78,8 @@ def test_unknown_task_is_refused_by_the_parser(tmp_path, capsys):
     (["--data", "{big}", "--target", "y"], "at most 5,000,000 bytes (5 MB)"),
     (["--data", "{good}", "--target", "y", "--epochs", "2000", "--batch-size", "1"], "too large"),
 ])
-def test_flag_mistakes_exit_2_with_one_line(tmp_path, capsys, argv, says):
+def test_flag_mistakes_exit_2_with_one_line(tmp_path, capsys, argv, says, monkeypatch):
+    monkeypatch.setenv("WDLAB_DEMO", "1")   # today's limits: off the demo 2000 epochs of batch 1 trains
     (tmp_path / "good.csv").write_bytes(GOOD)
     with open(tmp_path / "big.csv", "wb") as f:
         f.truncate(5 * MB + 1)

@@ -148,3 +148,14 @@ def test_two_workers_train_a_schedule_as_in_process_and_a_member_does_not_depend
     pd.testing.assert_frame_equal(there.frame, here.frame, check_exact=True)
     whole = run_sweep(cfg).frame
     pd.testing.assert_frame_equal(run_sweep(cfg, max_chunk_members=3).frame, whole, check_exact=True)
+
+
+def test_every_optimizer_under_step_decay_on_two_workers_equals_in_process_and_the_reference():
+    from wdlab.registry.optimizers import OPTIMIZERS
+    cfg = SweepConfig(preset="moons", hidden=(8,), optimizers=tuple(OPTIMIZERS), lrs=(0.01,), momentum=0.9,
+                      epochs=4, batch_size=64, weight_decays=(0.0, 0.2), seeds=(3,), schedule="step", step_period=1,
+                      step_gamma=0.5, warmup_epochs=1, dtype="float64")
+    here, there = train([cfg]), train([cfg], backend=Workers(2))
+    assert there.status == "done"
+    pd.testing.assert_frame_equal(there.frame, here.frame, check_exact=True)
+    assert_matches_reference(cfg, run_sweep(cfg, keep_params=True))

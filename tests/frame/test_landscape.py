@@ -111,3 +111,37 @@ def test_the_halve_the_lr_question_reads_the_best_lambda_off_the_map():
     adam, adamw = grade(card, pd.DataFrame(rows))
     assert adam.answer == "stays" and adamw.answer == "moves up"      # a larger λ is best at the halved lr
     assert "at lr 0.01 it was 0.1" in adamw.facts[0]
+
+
+def test_tau_in_epochs_is_one_over_lr_lambda_steps_and_a_map_axis_with_lambda_zero_at_infinity():
+    from wdlab.frame.landscape import with_tau
+    from wdlab.plots.landscape import landscape_figure
+    c = with_tau(cells(synthetic(coupled)), steps_per_epoch=4)
+    row = c[(c.optimizer == "adamw") & (c.lr == 0.01) & (c.weight_decay == 0.1)].iloc[0]
+    assert row.tau_epochs == pytest.approx(1 / (0.01 * 0.1 * 4))                  # 250 epochs
+    assert (c[c.weight_decay == 0].tau_epochs == math.inf).all()
+    fig = landscape_figure(c, "adamw", "AdamW", axis="tau_epochs", selected=("adamw", 0.01, 0.1))
+    cell = next(t for t in fig.data if t.meta["role"] == "cells")
+    ticks = dict(zip(fig.layout.xaxis.tickvals, fig.layout.xaxis.ticktext))
+    assert ticks[max(ticks)] == "∞ (λ = 0)" and "τ = 1/(lr·λ) in epochs" in fig.layout.xaxis.title.text
+    at = [x for x, d in zip(cell.x, cell.customdata) if tuple(d) == ("adamw", 0.01, 0.1)][0]
+    assert at == pytest.approx(math.log10(250))
+    assert "τ 250 epochs" in cell.text and "%{text}" in cell.hovertemplate
+    selected = next(t for t in fig.data if t.meta["role"] == "selected")
+    assert list(selected.x) == [pytest.approx(math.log10(250))]
+    adam = landscape_figure(c, "adam", "Adam+L2", axis="tau_epochs")
+    assert "only for decoupled decay" in adam.layout.xaxis.title.text                   # coupled: no timescale
+    assert landscape_figure(c, "adamw", "AdamW").data[0].text is None                     # λ axis: no τ hover
+
+
+def test_the_best_lambda_per_lr_is_a_white_line_on_a_dark_edge_with_a_marker_per_lr():
+    from wdlab.plots.landscape import landscape_figure
+    c = cells(synthetic(coupled))
+    fig = landscape_figure(c, "adam", "Adam+L2")
+    roles = {t.meta["role"]: t for t in fig.data}
+    edge, line = roles["best_per_lr_edge"], roles["best_per_lr"]
+    assert list(edge.x) == list(line.x) and list(edge.y) == list(line.y) == sorted(LRS)
+    assert edge.line.color == "#111" and edge.line.width > line.line.width and line.line.color == "white"
+    assert line.mode == "lines+markers" and line.line.dash is None           # solid, not the faint dotted line
+    assert [t.meta["role"] for t in fig.data].index("best_per_lr_edge") < [t.meta["role"] for t in fig.data].index(
+        "best_per_lr")                                                       # the edge under the line

@@ -160,3 +160,14 @@ def test_the_hand_written_backward_equals_autograd_on_the_same_stacked_layout(ac
     (l1, _), (l2, _) = hand.loss_grad(x, y, grad), auto.loss_grad(x, y, grad)
     assert torch.equal(l1, l2)
     assert (hand.flat.grad - auto.flat.grad).abs().max().item() < 1e-15
+
+
+def test_ray_groups_of_a_momentum_sweep_keep_momentum_only_where_the_optimizer_takes_it():
+    # a Ray task trains one group: an Adam group of an SGD-with-momentum sweep was refused ("momentum applies to
+    # sgd only") before any task ran
+    from wdlab.run.grid import first_member, groups
+    cfg = SweepConfig(preset="moons", optimizers=tuple(OPTIMIZERS), lrs=(0.01, 0.1), momentum=0.9, epochs=3)
+    parts = groups([cfg])
+    assert [(g.optimizers, g.lrs) for g in parts] == [((o,), (lr,)) for o in cfg.optimizers for lr in cfg.lrs]
+    assert all(g.momentum == (0.9 if OPTIMIZERS[g.optimizers[0]].momentum else 0.0) for g in parts)
+    assert [first_member(cfg, g) for g in parts] == list(range(0, len(cfg.members), len(cfg.members) // len(parts)))

@@ -119,6 +119,98 @@ def test_an_unreachable_address_fails_within_seconds_in_one_line(address, says):
     assert out.stderr.count("\n") == 1 and says.format(port=port) in out.stderr and out.stdout == ""
 
 
+class Listener:
+    """Something that is not Ray on a port (issue 26, item 7: ray.init hung on it, deaf to Ctrl-C): "http" answers
+    HTTP/1; "silent" accepts and says nothing; "grpc" answers HTTP/2's preface with a SETTINGS frame as a gRPC
+    server does, then nothing. On every interface: Ray dials this machine's own address for 127.0.0.1.
+    `connections` counts the connections accepted."""
+
+    def __init__(self, kind: str):
+        import socket
+        import threading
+        self.kind, self.connections, self.second = kind, 0, threading.Event()
+        self.server = socket.create_server(("0.0.0.0", 0))
+        self.port, self.held = self.server.getsockname()[1], []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            self.connections += 1
+            if self.connections >= 2:
+                self.second.set()
+            try:
+                if self.kind == "http":
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                elif self.kind == "grpc":
+                    conn.sendall(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            except OSError:
+                pass
+
+    def close(self):
+        self.server.close()
+        for conn in self.held:
+            conn.close()
+
+
+TINY = ("--preset", "moons", "--epochs", "2", "--wd", "0", "--hidden", "4")
+
+
+@pytest.mark.parametrize("kind", ["http", "silent"])
+def test_an_address_where_something_else_listens_fails_within_seconds_in_one_line(kind):
+    listener = Listener(kind)
+    try:
+        start = time.monotonic()
+        out = run_cli("--backend", "ray", "--address", f"127.0.0.1:{listener.port}", *TINY, timeout=60)
+        took = time.monotonic() - start
+    finally:
+        listener.close()
+    assert out.returncode == 2 and took < 20, (took, out.stderr[-2000:])
+    assert out.stderr.count("\n") == 1 and f"127.0.0.1:{listener.port} is not a Ray cluster" in out.stderr, \
+        out.stderr[-2000:]
+
+
+def test_ctrl_c_while_joining_a_cluster_that_never_answers_ends_at_once_in_one_line():
+    listener = Listener("grpc")   # passes the address check; Ray's client then retries it for minutes
+    proc = subprocess.Popen([sys.executable, "-m", "wdlab", "run", "--backend", "ray", "--address",
+                             f"127.0.0.1:{listener.port}", *TINY], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert listener.second.wait(120), "Ray never dialled the address"   # the check's, then ray.init's
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        listener.close()
+    assert proc.returncode == 130 and took < 10, (took, err[-2000:])
+    assert err == f"wdlab: interrupted while joining the Ray cluster at 127.0.0.1:{listener.port}: nothing trained\n"
+
+
+def test_joining_a_cluster_that_never_answers_ends_at_its_deadline_in_one_line():
+    listener = Listener("grpc")
+    code = (f"import ray\nfrom wdlab.run.ray_backend import JoinWatch\n"
+            f"with JoinWatch('127.0.0.1:{listener.port}', 3):\n"
+            f"    ray.init(address='127.0.0.1:{listener.port}', logging_level='warning', log_to_driver=False)\n")
+    try:
+        start = time.monotonic()
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - start
+    finally:
+        listener.close()
+    assert out.returncode == 2 and took < 60, (took, out.stderr[-2000:])
+    assert out.stderr == (f"wdlab: error: the Ray cluster at 127.0.0.1:{listener.port} did not let this run join "
+                          "within 3 s: nothing trained\n")
+
+
 def test_ctrl_c_cancels_the_outstanding_tasks_and_writes_the_finished_groups(tmp_path):
     target = tmp_path / "grid.csv"
     # a quick architecture and a slow one (about 1.7e12 multiply-adds): the signal comes while the slow one trains

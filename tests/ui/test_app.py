@@ -192,11 +192,13 @@ def test_compare_page_runs_both_optimizers():
     while not all(j.snapshot().finished for j in jobs) and time.monotonic() < deadline:
         time.sleep(0.2)
     at.run()
-    compare = [s for s in chart_specs(at) if {t.get("name") for t in s["data"]} >= {"Adam with L2", "AdamW"}]
+    # both optimizers overlaid, at equal λ and at equal lr·λ (‖w‖₂ | validation loss), then by epoch at one λ
+    both = {"Adam with L2, lr 0.001", "Adam with L2, lr 0.01", "AdamW, lr 0.001", "AdamW, lr 0.01"}
+    compare = [s for s in chart_specs(at) if {t.get("name") for t in s["data"]} >= both]
     roles = [{(t.get("meta") or {}).get("role") for t in s["data"]} for s in chart_specs(at)]
-    pictures = [r for r in roles if r & {"hist", "layer_norm"}]   # each run's models: weights, per-layer norms
-    assert len(compare) == 2 and len(roles) - len(pictures) == 6  # norm | val loss, then each run's loss | norm
-    assert sum("hist" in r for r in pictures) == 2
+    assert len(compare) == 5 and [r for r in roles if r & {"h2h", "h2h_epoch"}] == [{"h2h"}] * 4 + [{"h2h_epoch"}]
+    assert sum("line" in r for r in roles) == 4  # each run's loss | norm
+    assert sum("hist" in r for r in roles) == 2  # each run's models: weights
 
 
 def test_queue_position_and_full_queue_are_shown(monkeypatch):

@@ -8,8 +8,9 @@ import argparse
 import copy
 import difflib
 
-from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, SweepConfig, preset_config, preset_defaults, \
+from wdlab.settings.config import DEFAULT_LIMITS, ConfigError, Limits, SweepConfig, preset_config, preset_defaults, \
     with_preset_defaults
+from wdlab.settings.limits import cli_limits, parse_limits
 from wdlab.registry.dataset_spec import TASKS
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_ATTR, BY_KEY, PARAMS
@@ -72,6 +73,12 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _device(text: str) -> str:
+    if text in ("cpu", "cuda", "mps") or text.startswith("cuda:") and text[5:].isdigit():
+        return text
+    raise argparse.ArgumentTypeError(f"takes cpu, cuda, cuda:N or mps, got {text[:30]!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wdlab", description="Weight Decay Lab: train one model per optimizer × lr × "
                                                 "weight_decay × seed.")
@@ -99,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", metavar="COLUMN", help="with --data: the column to predict")
     run.add_argument("--task", choices=TASKS, help="with --data: override the guessed task")
     run.add_argument("--out", help="write the CSV here instead of stdout (checked as writable before training)")
+    run.add_argument("--resume", action="store_true",
+                     help="with --out: continue the run that was interrupted (killed, crashed, Ctrl-C) from the "
+                          "parts it finished (OUT.parts/); the CSV is the uninterrupted run's, byte for byte")
+    run.add_argument("--device", type=_device, default="cpu", metavar="DEVICE",
+                     help="where the members train: cpu (default), cuda (or cuda:N), mps; with --backend ray each "
+                          "task asks Ray for a GPU")
     run.add_argument("--threads", type=_at_most_cpus, default=DEFAULT_THREADS, metavar="N",
                      help=f"torch threads (default {DEFAULT_THREADS}: on shared cores more threads were measured "
                           "20–100× slower when another process competes)")
@@ -119,10 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
                           f"{describe_at('best')}; final = the last epoch; last = {describe_at('last')}. The CSV "
                           "keeps every epoch")
     run.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                     help="a limit of your own, e.g. max_members=500 or max_seconds=3600 (docs/CLI.md, Limits); "
+                          "off the demo the only limit is this machine's available memory")
+    run.add_argument("--limits", metavar="FILE.toml", help="limits of your own from a TOML file (name = number)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the estimate (peak memory, time, chunks) and the limits' verdict; train nothing")
     code = sub.add_parser("code", help="print one member's standalone PyTorch script (the run flags + --member)")
     for action in run._actions:  # the same flags as run (whatever they become), minus the output ones
         if action.dest not in ("help", "out", "quiet", "threads", "workers", "backend", "address", "ray_cpus",
-                               "compare_at"):
+                               "compare_at", "dry_run", "resume", "device"):
             code._add_action(copy.copy(action))
     code.add_argument("--member", nargs=2, metavar=("WD", "SEED"), required=True,
                       help="the member to write out: one of the --wd values and one of the --seeds")
@@ -130,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with several --optimizer values: the member's optimizer (one of them)")
     code.add_argument("--member-lr", metavar="LR",
                       help="with several --lr values: the member's learning rate (one of them)")
+    view = sub.add_parser("view", help="open the app on a result of wdlab run (CSV or Parquet)")
+    view.add_argument("file", metavar="FILE", help="a CSV or Parquet file written by wdlab run (any backend)")
+    view.add_argument("--port", type=_positive_int, default=8501, help="the app's port (default 8501)")
+    view.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     return parser
 
 
@@ -161,7 +184,12 @@ def config_from_args(args: argparse.Namespace) -> SweepConfig:
     return cfgs[0]
 
 
-def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
+def limits_from_args(args: argparse.Namespace, parallel: int = 1) -> Limits:
+    """The limits this run is held to: demo mode's, else this machine's memory; --limits and --limit on top."""
+    return cli_limits(parallel, parse_limits(getattr(args, "limit", None) or (), getattr(args, "limits", None)))
+
+
+def data_from_args(args: argparse.Namespace, cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS):
     """Your CSV (--data/--target/--task) as Data, or None for a built-in preset; ConfigError/CsvError if wrong."""
     if args.data is None:
         if cfg.preset == "csv":
@@ -175,5 +203,5 @@ def data_from_args(args: argparse.Namespace, cfg: SweepConfig):
     from wdlab.data.reading import read_file  # deferred: pandas, only for a CSV
     from wdlab.data.tables import load_csv  # deferred: pandas
     vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
-    raw = read_file(args.data, DEFAULT_LIMITS)
-    return load_csv(raw, args.target, args.task, val_fraction=vf, limits=DEFAULT_LIMITS)
+    raw = read_file(args.data, limits)
+    return load_csv(raw, args.target, args.task, val_fraction=vf, limits=limits)

@@ -5,9 +5,9 @@ import argparse
 import os
 import sys
 
-from wdlab.cli.args import config_from_args, data_from_args
+from wdlab.cli.args import config_from_args, data_from_args, limits_from_args
 from wdlab.engine.budget import validate
-from wdlab.settings.config import DEFAULT_LIMITS, ConfigError
+from wdlab.settings.config import ConfigError
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.params import BY_KEY
 
@@ -21,8 +21,9 @@ def code_main(args: argparse.Namespace) -> int:
 
     try:
         cfg = config_from_args(args)
-        data = data_from_args(args, cfg)
-        validate(cfg, DEFAULT_LIMITS, data)
+        limits = limits_from_args(args)
+        data = data_from_args(args, cfg, limits)
+        validate(cfg, limits, data)
         wd, seed = BY_KEY["wd"].parse(args.member[0]), BY_KEY["seeds"].parse(args.member[1])
         if len(wd) != 1 or len(seed) != 1:
             raise ConfigError(f"--member takes one weight_decay and one seed, got {' '.join(args.member)}", "member")
@@ -42,7 +43,7 @@ def code_main(args: argparse.Namespace) -> int:
         if data is not None:
             vf = DATASETS["csv"].default_val_fraction if cfg.val_fraction is None else cfg.val_fraction
             # the script reads the file by its name from its own folder, never by a path
-            source = csv_source(read_file(args.data, DEFAULT_LIMITS), os.path.basename(args.data), args.target,
+            source = csv_source(read_file(args.data, limits), os.path.basename(args.data), args.target,
                                 args.task, vf, data=data)
         script = member_script(cfg, wd[0], seed[0], csv=source, optimizer=opt, lr=lr)
     except (ConfigError, CsvError) as e:

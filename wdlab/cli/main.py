@@ -10,18 +10,20 @@ import sys
 import threading
 import time
 
-from wdlab.cli.args import build_parser, configs_from_args, data_from_args
+from wdlab.cli.args import build_parser, configs_from_args, data_from_args, limits_from_args
 from wdlab.cli.code import code_main
 from wdlab.cli.output import check_out, deliver
+from wdlab.cli.view import view_main
 from wdlab.engine.budget import validate
 from wdlab.registry.dataset_spec import not_a_file
 from wdlab.registry import schedules
 from wdlab.registry.optimizers import OPTIMIZERS
+from wdlab.run.checkpoint import Store, resume, units
 from wdlab.run.grid import describe, groups, total_epochs
 from wdlab.run.ray_backend import Ray, RaySetupError
 from wdlab.run.train import InProcess, prepare, train
 from wdlab.run.workers import Workers, busy_cpus, cpus, prestart
-from wdlab.settings.config import DEFAULT_LIMITS, ConfigError
+from wdlab.settings.config import ConfigError
 
 INTERRUPTED = 130  # the shell's status for a run ended by Ctrl-C (128 + SIGINT)
 
@@ -65,6 +67,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "code":
         return code_main(args)
+    if args.command == "view":
+        return view_main(args)
     busy = None   # CPUs other work keeps busy, measured when there are workers to size
     try:
         cfgs = configs_from_args(args)
@@ -82,25 +86,30 @@ def _main(argv: list[str] | None) -> int:
             prestart()   # the workers' server imports torch while this process checks the rest
         if args.out:
             check_out(args.out)
+        limits = limits_from_args(args, parallel(args))
         if args.data:   # a CSV run's sizes that do not depend on the table, before reading it
             for c in cfgs:
-                validate(c, DEFAULT_LIMITS)
+                validate(c, limits)
             work = None   # validated once it is loaded
         else:
-            work = prepare(cfgs, limits=DEFAULT_LIMITS)   # each sweep validated once, its knobs planned
+            work = prepare(cfgs, limits=limits)   # each sweep validated once, its knobs planned
             work.check()
     except ConfigError as e:
         sys.stderr.write(f"wdlab: error: {e}\n")
         return 2
+    if args.dry_run and work is not None:   # no table to read: the estimate without pandas or torch
+        for line in estimate_lines(work, limits):
+            sys.stderr.write(f"wdlab: {line}\n")
+        return 0
     problem = args.data and not_a_file(args.data)
     if problem:  # before the table's imports: a pipe or a device is refused at once
         sys.stderr.write(f"wdlab: error: {problem}\n")
         return 2
     from wdlab.data.reading import CsvError  # the table's errors (deferred: pandas, after every flag is known good)
     try:
-        data = data_from_args(args, cfg)
+        data = data_from_args(args, cfg, limits)
         if work is None:
-            work = prepare(cfgs, data=data, limits=DEFAULT_LIMITS)
+            work = prepare(cfgs, data=data, limits=limits)
             work.check()
     except (ConfigError, CsvError) as e:  # what is wrong with the table and what to do, one line
         sys.stderr.write(f"wdlab: error: {e}\n")
@@ -108,14 +117,41 @@ def _main(argv: list[str] | None) -> int:
     if data is not None and not args.quiet:
         for note in data.notes:
             sys.stderr.write(f"wdlab: {note}\n")
+    total = total_epochs(groups(cfgs) if args.backend == "ray" else cfgs)
+    if args.dry_run or not args.quiet and total >= 20:   # a run long enough for a bar: what it will cost first
+        for line in estimate_lines(work, limits):
+            sys.stderr.write(f"wdlab: {line}\n")
+    if args.dry_run:
+        return 0
+    if args.device != "cpu":   # one device string, in every sweep's knobs: in process, workers and Ray tasks
+        if not (args.backend == "ray" and args.address):   # a cluster's GPUs are the cluster's to say
+            from wdlab.engine.sweep import device_problem  # deferred: torch, only for a device
+            problem = next(filter(None, (device_problem(args.device, c.dtype) for c in cfgs)), None)
+            if problem:
+                sys.stderr.write(f"wdlab: error: {problem}\n")
+                return 2
+        for plan in work.plans:
+            plan.knobs["device"] = args.device
+    store = None
+    if args.out or args.resume:   # each finished part saved as it finishes; --resume loads them
+        try:
+            if not args.out:
+                raise ConfigError("--resume continues a run written with --out: give the same --out", "resume")
+            store = Store(args.out + ".parts", fingerprint(cfgs, args), units(work, args.backend == "ray"))
+            trained = resume(work, store, store.start(args.resume))
+        except (ConfigError, OSError) as e:
+            sys.stderr.write(f"wdlab: error: {e}\n")
+            return 2
+        if trained and not args.quiet:
+            sys.stderr.write(f"wdlab: resuming: {trained} of {sum(len(c.members) for c in cfgs)} members were "
+                             f"trained before (kept in {store.folder})\n")
     if args.backend == "ray":
-        backend = Ray(args.address, args.ray_cpus)
+        backend = Ray(args.address, args.ray_cpus, gpus_per_task=1 if args.device.startswith("cuda") else 0)
     elif args.workers > 1:
         backend = Workers(args.workers, threads=args.threads, adapt=True, busy=busy)
     else:
         backend = InProcess()
         backend.set_threads(args.threads)   # with workers or Ray, this process only gathers rows
-    total = total_epochs(groups(cfgs) if args.backend == "ray" else cfgs)
     progress = None if args.quiet or total < 20 else Progress(total)
     cancel = threading.Event()
 
@@ -150,6 +186,11 @@ def _main(argv: list[str] | None) -> int:
             signal.signal(signal.SIGINT, previous)
     if lost:
         sys.stderr.write(f"wdlab: error: {lost}\n")
+    elif store is not None and not again and not cancel.is_set() and not result.failures:
+        store.remove()   # the whole CSV is written: its parts are no longer needed
+    elif store is not None:
+        sys.stderr.write(f"wdlab: the finished parts are kept in {store.folder}: the same command with --resume "
+                         "continues it\n")
     if again:
         sys.stderr.write(f"wdlab: interrupted twice: training stopped at once; wrote the {len(frame)} rows "
                          f"gathered by then to {where}\n")
@@ -181,6 +222,36 @@ def _main(argv: list[str] | None) -> int:
                              f"{cfg.epochs} to {where}\n")
         return INTERRUPTED
     return 2 if lost else 1 if result.failures else 0
+
+
+def fingerprint(cfgs, args) -> str:
+    """What a resumed run must match: the configs, the table's bytes and where groups train."""
+    digest = ""
+    if args.data:
+        import hashlib  # deferred: only for a table
+        with open(args.data, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+    return repr((cfgs, digest, args.target, args.task, args.backend == "ray", args.device))
+
+
+def parallel(args) -> int:
+    """Sweeps that may train at once: each gets its share of the machine's memory."""
+    if args.backend == "ray":
+        return 1 if args.address else (args.ray_cpus or cpus())
+    return args.workers
+
+
+def estimate_lines(work, limits) -> list[str]:
+    """Per sweep: its members, how they train (chunks), peak memory and time by the budget, before training."""
+    lines = []
+    for plan in work.plans:
+        est, n = plan.estimate, len(plan.cfg.members)
+        how = f"in chunks of {est.max_chunk_members}" if est.max_chunk_members else "together"
+        tag = f"hidden {describe(plan.cfg).split()[0].split('=')[1]}: " if len(work.plans) > 1 else ""
+        lines.append(f"{tag}{n} members trained {how}: {est.describe()} on one core")
+    room = f"this machine has {limits.max_sweep_mb:.0f} MB for each sweep training at once" if limits.machine \
+        else f"demo limits: {limits.describe()}"
+    return lines + [room]
 
 
 def laws_lines(cfgs, frame, data) -> list[str]:

@@ -11,9 +11,23 @@ import time
 from wdlab.settings.config import ConfigError
 
 
+PARQUET = (".parquet", ".pq")
+
+
+def is_parquet(path: str | None) -> bool:
+    return bool(path) and path.lower().endswith(PARQUET)
+
+
 def check_out(path: str) -> None:
     """Refuse an --out that could not be written, before any training: a folder, a missing folder, or one
-    where no file can be created (tried for real: permission bits say nothing to root)."""
+    where no file can be created (tried for real: permission bits say nothing to root); a .parquet name without
+    pyarrow."""
+    if is_parquet(path):
+        try:
+            import pyarrow  # noqa: F401  deferred: pyarrow, only to write Parquet
+        except ImportError:
+            raise ConfigError(f"--out {path}: writing Parquet needs pyarrow (pip install pyarrow); or give a "
+                              ".csv name") from None
     if os.path.isdir(path) or path.endswith(os.sep):
         raise ConfigError(f"--out {path}: that is a folder; give a file name, e.g. {os.path.join(path, 'sweep.csv')}")
     folder = os.path.dirname(os.path.abspath(path))
@@ -83,9 +97,9 @@ def recovery_folders() -> list[str]:
     return list(dict.fromkeys(os.path.abspath(p) for p in (tempfile.gettempdir(), os.path.expanduser("~"), ".")))
 
 
-def recover(data: bytes) -> tuple[str | None, list[str]]:
+def recover(data: bytes, suffix: str = ".csv") -> tuple[str | None, list[str]]:
     """Write `data` to a new recovery file in the first folder that takes it: (its path or None, what failed)."""
-    name = f"wdlab-recovered-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.csv"
+    name = f"wdlab-recovered-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}{suffix}"
     failed = []
     for folder in recovery_folders():
         path = os.path.join(folder, name)
@@ -98,9 +112,10 @@ def recover(data: bytes) -> tuple[str | None, list[str]]:
 
 
 def deliver(frame, out: str | None) -> tuple[str, str | None]:
-    """Write the frame as CSV to `out` (stdout when None): (where it is now, the error line when that is not
-    where it was asked to go)."""
-    data = frame.to_csv(index=False).encode()
+    """Write the frame as CSV (Parquet for a .parquet name) to `out` (stdout when None): (where it is now, the
+    error line when that is not where it was asked to go)."""
+    parquet = is_parquet(out)
+    data = frame.to_parquet(None, index=False) if parquet else frame.to_csv(index=False).encode()
     asked = f"--out {out}" if out else "to stdout"
     try:
         if out is None:
@@ -110,7 +125,7 @@ def deliver(frame, out: str | None) -> tuple[str, str | None]:
         return out or "stdout", None
     except OSError as e:
         why = e.strerror or type(e).__name__
-    path, failed = recover(data)
+    path, failed = recover(data, ".parquet" if parquet else ".csv")
     if path is None:
         return "nowhere", (f"cannot write {asked}: {why}; nor could the result be kept elsewhere "
                            f"({'; '.join(failed)})")

@@ -25,6 +25,11 @@ def validate(cfg: SweepConfig, limits: Limits = DEFAULT_LIMITS, data: Data | Non
     shape = shape_of(cfg, data)
     check_limits(cfg, limits, shape.n_train, count_params(shape.in_dim, cfg.hidden, shape.out_dim, cfg.norm))
     est = plan(cfg, limits, shape)
+    if est.bytes > limits.max_sweep_mb * MB and limits.machine:
+        raise ConfigError(f"too large for this machine: about {_mb(est.bytes)} of memory at its peak even trained "
+                          f"{est.max_chunk_members or len(cfg.members)} members at a time with all their rows, and "
+                          f"{limits.max_sweep_mb:.0f} MB are available to it; use fewer hidden units, members, epochs "
+                          "or rows, or a smaller batch", "hidden")
     if est.bytes > limits.max_sweep_mb * MB:
         raise ConfigError(f"too large: about {_mb(est.bytes)} of memory at its peak even trained a few members at a "
                           f"time (at most {limits.max_sweep_mb:g} MB per sweep on this server); use fewer hidden "
@@ -75,6 +80,7 @@ PAGE_SECONDS = 0.8e-9  # CPU seconds per byte of fresh memory (the kernel's page
 SLACK = 500_000       # what any sweep allocates besides its tensors (optimizer, generators, Python objects)
 ROTATION_FLUSH = 64   # steps whose Gram matrices wdlab.engine.rotation keeps before taking their angles
 MIN_BLOCK = 256       # validation blocks are never smaller than this many rows (more blocks = more overhead)
+CACHE_BYTES = 8 * 2**20   # one layer's activations of one stack stay within this (measured: docs/SPEED.md)
 
 
 @dataclass(frozen=True)
@@ -130,13 +136,32 @@ def _mb(b: float) -> str:
     return f"{b / MB:.0f} MB" if b >= 2 * MB else f"{b / MB:.1f} MB"
 
 
+def stack_sizes(members: int, batch: int, width: int, itemsize: int, most: int | None = None) -> list[int]:
+    """How many members each stack holds when `members` train in stacks (wdlab.engine.sweep.plan_stacks: one
+    stack after another): at most `most`, and few enough that one layer's activations (members × batch × width
+    × itemsize) stay within CACHE_BYTES; as equal in size as possible. A lone member trains beside a copy."""
+    limit = max(1, min(members, most or members, CACHE_BYTES // max(1, batch * width * itemsize)))
+    n = -(-members // limit)
+    bounds = [round(i * members / n) for i in range(n + 1)]
+    return [b - a for a, b in zip(bounds, bounds[1:])]
+
+
+def stacks_of(cfg: SweepConfig, shape: Shape, chunk: int | None = None) -> list[list[int]]:
+    """Per chunk of at most `chunk` members (run_sweep's max_chunk_members), its stacks' sizes."""
+    members = len(cfg.members)
+    size = min(chunk or members, members)
+    batch = min(cfg.batch_size or shape.n_train, shape.n_train)
+    width = max((*cfg.hidden, shape.in_dim))
+    e = 8 if cfg.dtype == "float64" else 4
+    return [stack_sizes(min(size, members - first), batch, width, e) for first in range(0, members, size)]
+
+
 def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int | None = None) -> int:
     """Peak bytes a run of cfg allocates (run_sweep with max_chunk_members=chunk, val_block_rows=block): the
     largest of its construction, its initial full pass and a training step, each counting what is alive then."""
     e = 8 if cfg.dtype == "float64" else 4
     members = len(cfg.members)
-    G = min(chunk or members, members)
-    G = 2 if G == 1 else G                           # a lone member trains beside a copy (sweep.py)
+    G = max(sum(max(2, s) for s in sizes) for sizes in stacks_of(cfg, shape, chunk))   # the largest chunk's
     S = len(cfg.seeds)
     n, nv, d, out = shape.n_train, shape.n_val, shape.in_dim, shape.out_dim
     dims = (d, *cfg.hidden, out)
@@ -201,17 +226,20 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 
 
 # CPU seconds per unit of work on one core of this machine, float32 / float64: a kernel launch, a multiply-add
-# in a batched matrix product, an element through an activation beyond a plain elementwise pass, an elementwise
-# pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). op, mac, elem
-# and opt are fitted by `benchmarks/budget_table.py --fit`; the others come from micro-benchmarks (docs/BUDGET.md);
+# in a batched matrix product, an elementwise pass, an optimizer update of one parameter, a member's epoch of
+# reporting (norms, losses, rows), a stack's epoch, an (optimizer, lr) group's step beyond its launches, a
+# classifier's loss per row and class. Fitted by `benchmarks/budget_check.py --fit` on the demo's recorded links
+# (the costs nearest the earlier micro-benchmarked ones within 1.05× of the smallest worst factor: docs/BUDGET.md);
 # each activation's own cost lives on its registry entry (ActivationSpec.cost).
 COST = {
-    "op": 1.78e-5,
-    "mac": {"float32": 1.77e-11, "float64": 1.85e-11},
-    "elem": {"float32": 1.17e-9, "float64": 3.7e-9},
-    "opt": {"float32": 1.36e-8, "float64": 1.36e-8},
-    "row": 4.5e-5,
+    "op": 4.77e-6,
+    "mac": {"float32": 1.0e-11, "float64": 1.85e-11},
+    "elem": {"float32": 9.21e-10, "float64": 2.14e-9},
+    "opt": {"float32": 1.15e-8, "float64": 1.36e-8},
+    "row": 2.92e-5,
     "epoch": 2e-4,
+    "group": 0.0,
+    "loss": 1.28e-8,
 }
 
 
@@ -242,9 +270,9 @@ def activation_cost(activation: str, dtype: str) -> float:
 def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int | None = None) -> dict:
     """The sweep's work counted in COST's units (what seconds() multiplies)."""
     members = len(cfg.members)
-    G = min(chunk or members, members)
-    stacks = -(-members // G)
-    G = 2 if G == 1 else G
+    sizes = [s for chunk_sizes in stacks_of(cfg, shape, chunk) for s in chunk_sizes]
+    stacks = len(sizes)
+    slots = sum(max(2, s) for s in sizes)             # every stack's members, a lone one beside its copy
     n, nv = shape.n_train, shape.n_val
     dims = (shape.in_dim, *cfg.hidden, shape.out_dim)
     layers = list(zip(dims, dims[1:]))
@@ -262,20 +290,25 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     L = len(cfg.hidden) * norm      # the rotation (wdlab/engine/rotation.py): normalized layers only
     # + the rotation: a copy and a difference of the hidden layers' parameters, a Gram product per parameter;
     # per epoch its angles, each layer's norms for eff_lr and max|w|
-    ops_step = 6 + (9 + 12 * norm) * len(layers) + max(OPTIMIZERS[o].launches for o in cfg.optimizers) + (
-        2 + 2 * L if L else 0)
+    # one optimizer step per kind, one param group per lr: each group its own launches (stack.Stack._optimizers)
+    groups = len(cfg.optimizers) * len(cfg.lrs)
+    ops_step = 6 + (9 + 12 * norm) * len(layers) + sum(OPTIMIZERS[o].launches for o in cfg.optimizers) * len(
+        cfg.lrs) + (2 + 2 * L if L else 0)
     ops_epoch = 12 + (6 + 7 * norm) * len(layers) * (blocks / cfg.epochs) + 4 * len(layers) + 2 * len(layers) + 12
     P = count_params(shape.in_dim, cfg.hidden, shape.out_dim, cfg.norm)
     return {
         "op": stacks * (steps * ops_step + cfg.epochs * ops_epoch),
-        "mac": stacks * G * (rows_seen * (fwd + bwd) + rows_eval * fwd),
-        "act": stacks * G * (rows_seen * 2 * hid + rows_eval * hid),
-        "elem": stacks * G * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
+        "mac": slots * (rows_seen * (fwd + bwd) + rows_eval * fwd),
+        "act": slots * (rows_seen * 2 * hid + rows_eval * hid),
+        "elem": slots * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
                               + norm * (rows_seen * 11 + rows_eval * 5) * hid
                               + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))
                               + cfg.epochs * 3 * P                    # each epoch's norms: passes over the weights
                               + (steps * 4 * hidden_params(cfg, shape.in_dim) if L else 0)),   # the rotation's
-        "opt": stacks * G * P * steps,
+        "opt": slots * P * steps,
+        "group": stacks * steps * groups,
+        # a classifier's loss: softmax cross-entropy and its gradient over every class of every row
+        "loss": slots * (rows_seen + rows_eval) * shape.out_dim if shape.task == "classification" else 0,
         "row": members * (cfg.epochs + 1),
         "epoch": stacks * (cfg.epochs + 1),
     }
@@ -287,7 +320,7 @@ def seconds(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int
     dt = cfg.dtype
     return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * activation_cost(cfg.activation, dt)
             + u["elem"] * COST["elem"][dt] + u["opt"] * COST["opt"][dt] + u["row"] * COST["row"]
-            + u["epoch"] * COST["epoch"] + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
+            + u["epoch"] * COST["epoch"] + u["group"] * COST["group"] + u["loss"] * COST["loss"] + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
 
 
 NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in chunks

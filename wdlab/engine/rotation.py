@@ -42,7 +42,9 @@ class Rotation:
                  for s in segments]                                            # [M, 2, n]
         self.pairs = [(v, v.transpose(1, 2)) for v in pairs]
         self.outs = [list(self.grams[i]) for i in range(FLUSH)]
-        self.by_layer = self.grams.numpy().reshape(FLUSH, self.L, 2, M, 4)   # the same memory, seen by numpy
+        # the same memory, seen by numpy (on another device: copied at each flush)
+        self.by_layer = self.grams.numpy().reshape(FLUSH, self.L, 2, M, 4) if self.grams.device.type == "cpu" \
+            else None
 
     def before(self) -> None:
         if self.L:
@@ -64,7 +66,9 @@ class Rotation:
         c = self.count
         # a layer's W and b together: [c, L, M, 4] float64, in numpy (tiny arrays: a fraction of torch's per-call
         # cost, which once per full-batch epoch is most of what measuring costs)
-        g = self.by_layer[:c].sum(2, dtype=np.float64)
+        by_layer = self.by_layer if self.by_layer is not None else \
+            self.grams.cpu().numpy().reshape(FLUSH, self.L, 2, self.M, 4)
+        g = by_layer[:c].sum(2, dtype=np.float64)
         aa, ad, dd = g[..., 0], g[..., 1], g[..., 3]
         # atan2(|d⊥|, |a| + d·a/|a|), both sides times |a|: |d⊥|·|a| = √(a·a d·d − (a·d)²)
         with np.errstate(all="ignore"):   # a diverging member's numbers overflow: its angle is NaN, its row diverged

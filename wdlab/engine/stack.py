@@ -39,9 +39,8 @@ class Stack:
         self.optimizers, self.slices = self._optimizers()
         self.decay, self.shrink = self._decay(dtype)
         self.rotation = Rotation(self.net)
-        flat = self.net.flat.numpy()   # the same memory: max_abs_w's parameters as numpy views (see _law_stats)
-        self.decayed = [flat[s.offset:s.offset + self.net.M * s.stride].reshape(self.net.M, s.stride)
-                        for s in self.net.segments if len(s.shape) >= 2 or cfg.decay_bias]
+        self.on_cpu = self.net.flat.device.type == "cpu"
+        self.decayed = self._decayed()
         self.layer_columns = list(dict.fromkeys(s.column for s in self.net.segments)) + self._law_columns()
         self.frozen: list[int] = []
         n = setup.n_train
@@ -125,6 +124,12 @@ class Stack:
         return (coupled_t.to(dtype) if coupled_t.any() else None,
                 shrink_t.to(dtype) if (shrink_t != 1).any() else None)
 
+    def _decayed(self) -> list:
+        """max_abs_w's parameters as numpy arrays: views of the same memory on the CPU, else this epoch's copy."""
+        flat = self.net.flat.detach().numpy() if self.on_cpu else self.net.flat.detach().cpu().numpy()
+        return [flat[s.offset:s.offset + self.net.M * s.stride].reshape(self.net.M, s.stride)
+                for s in self.net.segments if len(s.shape) >= 2 or self.cfg.decay_bias]
+
     def _law_columns(self) -> list[str]:
         """max_abs_w, and where a normalization follows each hidden Linear (its (W, b) is then scale-invariant)
         rot1…rotL and eff_lr1…eff_lrL: the columns wdlab.laws compares with its predictions."""
@@ -139,7 +144,8 @@ class Stack:
         out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())} if self.rotation.L else {}
         # in numpy: a few passes over small arrays cost a fraction of torch's per call; the padding is 0, which no
         # maximum of |p| changes
-        out["max_abs_w"] = np.max([np.abs(v).max(1) for v in self.decayed], 0).astype(np.float64)
+        decayed = self.decayed if self.on_cpu else self._decayed()
+        out["max_abs_w"] = np.max([np.abs(v).max(1) for v in decayed], 0).astype(np.float64)
         if self.net.norm is not None:
             lr = self.member_lr * schedules.factor(self.cfg, max(self.t - 1, 0), self.steps) if self.scheduled \
                 else self.member_lr
@@ -275,7 +281,7 @@ class Stack:
         """[len(members), params]: these (global) members' parameters, each flattened in nn.Sequential order."""
         local = [m - self.members.start for m in members]
         with torch.no_grad():
-            return torch.cat([self.net.rows(seg, self.net.flat)[local] for seg in self.net.segments], dim=1)
+            return torch.cat([self.net.rows(seg, self.net.flat)[local] for seg in self.net.segments], dim=1).cpu()
 
     def member_params(self, m: int) -> list[torch.Tensor]:
         return self.net.member_params(m - self.members.start)

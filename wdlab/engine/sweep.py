@@ -1,6 +1,7 @@
 """Trains every member of a sweep (optimizer × lr × weight_decay × seed) at once, faithful to torch.optim."""
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -11,7 +12,7 @@ import pandas as pd
 import torch
 
 from wdlab import heap
-from wdlab.engine import optim_step
+from wdlab.engine import budget, optim_step
 from wdlab.engine.models import build_mlp
 from wdlab.engine.snapshots import Snapshots
 from wdlab.engine.stack import Stack
@@ -25,7 +26,6 @@ _RNG_LOCK = threading.Lock()
 heap.steady()  # peaks as wdlab.engine.budget estimates them, also for sweeps trained in chunks
 # on_epoch(epoch, rows): rows = {column: [value per member]} of that epoch's new rows, plain Python values
 EpochListener = Callable[[int, dict], None]
-CACHE_BYTES = 8 * 2**20    # one layer's activations of one stack stay within this (measured: docs/SPEED.md)
 
 
 @dataclass
@@ -83,23 +83,22 @@ def prepare(cfg: SweepConfig, data: Data | None = None) -> Setup:
 def plan_stacks(cfg: SweepConfig, setup: Setup, max_chunk_members: int | None = None,
                 members: range | None = None) -> list[range]:
     """Consecutive ranges of `members` (default: all), one per stack: at most max_chunk_members each, and few
-    enough members that one layer's activations (members × batch × width) stay within CACHE_BYTES; as equal in
-    size as possible."""
+    enough members that one layer's activations (members × batch × width) stay within the cache
+    (budget.stack_sizes, which the estimate counts too); as equal in size as possible."""
     members = range(len(cfg.members)) if members is None else members
     M = len(members)
     batch = min(cfg.batch_size or setup.n_train, setup.n_train)
     width = max((*cfg.hidden, setup.X.shape[2]))
-    per_member = batch * width * setup.X.element_size()
-    limit = max(1, min(M, max_chunk_members or M, CACHE_BYTES // per_member))
-    n = math.ceil(M / limit)
-    bounds = [members.start + round(i * M / n) for i in range(n + 1)]
-    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
+    sizes = budget.stack_sizes(M, batch, width, setup.X.element_size(), max_chunk_members)
+    starts = [members.start + sum(sizes[:i]) for i in range(len(sizes))]
+    return [range(a, a + size) for a, size in zip(starts, sizes)]
 
 
 def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochListener | None = None,
               cancel: threading.Event | None = None, keep_params: bool = False,
               max_chunk_members: int | None = None, val_block_rows: int | None = None,
-              snapshots: Snapshots | None = None, members: range | None = None, gather: bool = True) -> SweepResult:
+              snapshots: Snapshots | None = None, members: range | None = None, gather: bool = True,
+              device: str = "cpu") -> SweepResult:
     """Train every member (or only `members`: consecutive indices of cfg.members, a worker's share); call
     on_epoch(epoch, rows) after each epoch (epoch 0 = the initial weights; trained in chunks, `epoch` is
     the sweep's share done, counted in epochs, and rows are the chunk's).
@@ -112,12 +111,14 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
     `snapshots` (wdlab.engine.snapshots.plan) receives the parameters of the members it keeps at the epochs it wants,
     as each epoch ends, before on_epoch hears of it. The caller validates cfg against its limits first (wdlab.engine.budget).
     gather=False: the rows go to on_epoch only (the caller gathers them: wdlab.run.train) and result.frame is None.
+    device ("cpu", "cuda", "cuda:1", "mps"): where the members train; models and data are drawn on the CPU as a
+    standalone run draws them, then moved, so a member's numbers differ from the CPU's by its kernels only.
     """
     start = time.perf_counter()
     members = range(len(cfg.members)) if members is None else members
     if not members or members.step != 1 or members.start < 0 or members.stop > len(cfg.members):
         raise ValueError(f"members must be a non-empty run of 0..{len(cfg.members) - 1}, got {members}")
-    setup = prepare(cfg, data)
+    setup = to_device(prepare(cfg, data), device)
     M = len(members)
     size = max(1, max_chunk_members or M)
     builder, result = None, SweepResult(cfg, None, "done", snapshots=snapshots)
@@ -125,8 +126,11 @@ def run_sweep(cfg: SweepConfig, *, data: Data | None = None, on_epoch: EpochList
     for g, first in enumerate(firsts):  # chunks one after another: only one chunk's buffers at a time
         listen = on_epoch if on_epoch is None or len(firsts) == 1 else \
             (lambda e, rows, g=g: on_epoch((g * cfg.epochs + e) // len(firsts), rows))  # the share done, in epochs
-        builder = _train_chunk(cfg, setup, range(first, min(first + size, members.stop)), builder, result, listen,
-                               cancel, keep_params, val_block_rows, gather)
+        # every tensor the engine makes from here on, on the device (a torch function mode: none on the CPU, where
+        # its per-call cost would be pure overhead)
+        with contextlib.nullcontext() if torch.device(device).type == "cpu" else torch.device(device):
+            builder = _train_chunk(cfg, setup, range(first, min(first + size, members.stop)), builder, result,
+                                   listen, cancel, keep_params, val_block_rows, gather)
         if result.status == "cancelled":
             break
     result.seconds = time.perf_counter() - start
@@ -195,7 +199,34 @@ def setup_order(cfg: SweepConfig, setup: Setup, gens: list[torch.Generator]) -> 
     """This epoch's row order per seed ([S, n], drawn as a plain loop draws it), or None for a full batch."""
     if cfg.batch_size is None or cfg.batch_size >= setup.n_train:
         return None
-    return torch.stack([torch.randperm(setup.n_train, generator=g) for g in gens])
+    order = torch.stack([torch.randperm(setup.n_train, generator=g, device="cpu") for g in gens])   # CPU draws
+    return order.to(setup.X.device)
+
+
+def device_problem(device: str, dtype: str = "float32") -> str | None:
+    """Why the members cannot train on `device` here (one line), or None."""
+    kind = torch.device(device).type
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            why = "torch was built without CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+            return f"--device {device}: this machine has no CUDA device torch can use ({why}); use --device cpu"
+        index = torch.device(device).index
+        if index is not None and index >= torch.cuda.device_count():
+            return f"--device {device}: there are {torch.cuda.device_count()} CUDA devices (cuda:0 …)"
+    if kind == "mps":
+        if not torch.backends.mps.is_available():
+            return f"--device mps: this machine has no Apple GPU torch can use (MPS); use --device cpu"
+        if dtype == "float64":
+            return "--device mps does not compute in float64; use --dtype float32 or --device cpu"
+    return None
+
+
+def to_device(setup: Setup, device: str) -> Setup:
+    """The setup's models and data on `device` (the same values: drawn on the CPU)."""
+    if torch.device(device).type == "cpu":
+        return setup
+    return Setup([m.to(device) for m in setup.models], *(t.to(device) for t in (setup.X, setup.y, setup.Xv,
+                                                                                 setup.yv)), setup.task)
 
 
 def merge(parts: list[dict[str, list]]) -> dict[str, list]:

@@ -52,12 +52,20 @@ def cells(frame: pd.DataFrame, metric: str = "val_loss", which: str = DEFAULT_AT
     return out
 
 
+def with_tau(c: pd.DataFrame, steps_per_epoch: int) -> pd.DataFrame:
+    """cells() with tau_epochs: τ = 1/(lr·λ) steps over the steps per epoch — AdamW's timescale (its weights
+    average their updates over about τ; Wang & Aitchison 2024); inf at λ = 0 (nothing decays)."""
+    out = c.copy()
+    out["tau_epochs"] = [1 / (v * steps_per_epoch) if v > 0 else math.inf for v in out["lr_wd"]]
+    return out
+
+
 def best_per_lr(c: pd.DataFrame, metric: str = "val_loss") -> pd.DataFrame:
     """For every (optimizer, lr): the λ of the best cell (ties: the smallest λ), its value and lr·λ."""
     low = LOWER_IS_BETTER[metric]
     ordered = c.sort_values(["optimizer", "lr", "value", "weight_decay"], ascending=[True, True, low, True])
     best = ordered.groupby(["optimizer", "lr"], sort=True).head(1).reset_index(drop=True)
-    return best[["optimizer", "lr", "weight_decay", "lr_wd", "value"]]
+    return best[["optimizer", "lr", "weight_decay", "lr_wd", "value"] + (["tau_epochs"] if "tau_epochs" in c else [])]
 
 
 def top_cells(c: pd.DataFrame, metric: str = "val_loss", share: float = 0.10) -> pd.DataFrame:

@@ -7,8 +7,21 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from wdlab.frame.landscape import LOWER_IS_BETTER, best_per_lr, top_cells
+from wdlab.registry.optimizers import OPTIMIZERS
 
-AXES = {"weight_decay": "λ (weight_decay)", "lr_wd": "lr·λ (per-step decay of torch's AdamW)"}
+AXES = {"weight_decay": "λ (weight_decay)", "lr_wd": "lr·λ (per-step decay of torch's AdamW)",
+        "tau_epochs": "τ = 1/(lr·λ) in epochs (AdamW's timescale)"}
+COUPLED_TAU = "1/(lr·λ) in epochs (a timescale only for decoupled decay)"
+
+
+def _tau_positions(values) -> tuple[dict, list, list]:
+    """log10 positions for τ; λ = 0 (τ = ∞) as its own column one decade right of the largest."""
+    finite = sorted({v for v in values if math.isfinite(v)})
+    right = (math.log10(finite[-1]) if finite else 0.0) + 1.0
+    pos = {v: (math.log10(v) if math.isfinite(v) else right) for v in set(values)}
+    ticks = sorted(set(pos.values()))
+    text = ["∞ (λ = 0)" if t == right and math.inf in pos else f"{10 ** t:.3g}" for t in ticks]
+    return pos, ticks, text
 
 
 def _positions(values) -> tuple[dict, list, list]:
@@ -29,10 +42,12 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
     customdata is (optimizer, lr, λ): a click selects it (square-marker scatter, so Streamlit reports it)."""
     g = c[c.optimizer == optimizer]
     low = LOWER_IS_BETTER[metric]
-    pos, ticks, text = _positions(g[axis].tolist())
+    pos, ticks, text = (_tau_positions if axis == "tau_epochs" else _positions)(g[axis].tolist())
     top = set(map(tuple, top_cells(c, metric)[["optimizer", "lr", "weight_decay"]].values.tolist()))
     keys = list(zip(g.optimizer, g.lr, g.weight_decay))
     lo, hi = range_ or (g.value.min(), g.value.max())
+    tau = [f"τ {v:.3g} epochs" if math.isfinite(v) else "τ ∞ (no decay)" for v in g[axis]] \
+        if axis == "tau_epochs" else None
     fig = go.Figure(go.Scatter(
         x=[pos[v] for v in g[axis]], y=g.lr, mode="markers",
         marker=dict(symbol="square", size=26, color=g.value, colorscale="Viridis", reversescale=low, cmin=lo,
@@ -40,24 +55,32 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
                     line=dict(width=[3 if k in top else 0.5 for k in keys],
                               color=["#111" if k in top else "rgba(0,0,0,0.25)" for k in keys])),
         customdata=[[o, lr, w] for o, lr, w in keys],
-        hovertemplate="lr %{customdata[1]:.3g}<br>λ %{customdata[2]:.3g}<br>" + metric + " %{marker.color:.4g}"
-                      "<extra></extra>",
+        text=tau,
+        hovertemplate="lr %{customdata[1]:.3g}<br>λ %{customdata[2]:.3g}<br>" + ("%{text}<br>" if tau else "")
+                      + metric + " %{marker.color:.4g}<extra></extra>",
         meta={"role": "cells", "optimizer": optimizer}, name="cells", showlegend=False))
     best = best_per_lr(g, metric)
     star = g.sort_values("value", ascending=low).head(1)
     fig.add_scatter(x=[pos[v] for v in star[axis]], y=star.lr, mode="markers", hoverinfo="skip",
                     marker=dict(symbol="star", size=16, color="white", line=dict(width=1.5, color="#111")),
                     meta={"role": "best", "optimizer": optimizer}, name="best cell", showlegend=False)
-    fig.add_scatter(x=[pos[v] for v in best[axis]], y=best.lr, mode="lines", hoverinfo="skip",
-                    line=dict(color="rgba(255,255,255,0.8)", width=2, dash="dot"),
+    # the best λ per lr: a white line on a dark edge, visible on every colour of the scale (a white dotted line alone
+    # vanished on the light cells)
+    bx, by = [pos[v] for v in best[axis]], best.lr
+    fig.add_scatter(x=bx, y=by, mode="lines", hoverinfo="skip", line=dict(color="#111", width=6),
+                    meta={"role": "best_per_lr_edge", "optimizer": optimizer}, name="best λ per lr", showlegend=False)
+    fig.add_scatter(x=bx, y=by, mode="lines+markers", hoverinfo="skip", line=dict(color="white", width=2.5),
+                    marker=dict(symbol="circle", size=9, color="white", line=dict(color="#111", width=2)),
                     meta={"role": "best_per_lr", "optimizer": optimizer}, name="best λ per lr", showlegend=False)
     if selected is not None and selected[0] == optimizer:
-        fig.add_scatter(x=[pos[selected[2] * (selected[1] if axis == "lr_wd" else 1)]], y=[selected[1]],
+        at = g[(g.lr == selected[1]) & (g.weight_decay == selected[2])][axis]
+        fig.add_scatter(x=[pos[at.iloc[0]]] if len(at) else [], y=[selected[1]],
                         mode="markers", hoverinfo="skip", showlegend=False, meta={"role": "selected"},
                         marker=dict(symbol="square-open", size=34, color="#e4572e", line=dict(width=3)))
     fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, margin=dict(l=10, r=10, t=40, b=10),
                       clickmode="event+select", dragmode=False, plot_bgcolor="white")
-    fig.update_xaxes(title=AXES[axis], tickvals=ticks, ticktext=text, showgrid=False, zeroline=False)
+    coupled = axis == "tau_epochs" and optimizer in OPTIMIZERS and OPTIMIZERS[optimizer].coupled
+    fig.update_xaxes(title=COUPLED_TAU if coupled else AXES[axis], tickvals=ticks, ticktext=text, showgrid=False, zeroline=False)
     lrs = sorted(set(g.lr))
     fig.update_yaxes(title="learning rate", type="log", showgrid=False, tickvals=lrs, ticktext=[f"{v:g}" for v in lrs])
     return fig

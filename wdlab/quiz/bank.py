@@ -10,6 +10,7 @@ from wdlab.quiz.cards import DOWN, SAME, UP, Direction, MultipleChoice, Option, 
 from wdlab.quiz.grok import EverPasses, SinceFitted
 from wdlab.quiz.landscape import BestLambdaMoves
 from wdlab.quiz.bank_pictures import MODEL_BANK
+from wdlab.quiz.laws import LAWS_BANK
 from wdlab.quiz.schedule import SCHEDULE_BANK
 
 
@@ -281,6 +282,7 @@ BANK += (
 )
 BANK += MODEL_BANK
 BANK += SCHEDULE_BANK
+BANK += LAWS_BANK
 BY_ID: dict[str, Scenario] = {s.id: s for s in BANK}
 
 

@@ -22,6 +22,7 @@ METRICS = {   # each read where the scenario compares (Scenario.at), said once i
     "train_loss": "training loss", "val_loss": "validation loss",
     "l2_norm": "L2 norm of the weights", "gap": "generalization gap (validation − training loss)",
     "train_acc": "training accuracy", "val_acc": "validation accuracy",
+    "max_abs_w": "largest weight max|w|", "rot1": "rotation per step of hidden layer 1",   # quiz.laws
 }
 Frames = Union[pd.DataFrame, Sequence[pd.DataFrame]]
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")   # scenario ids travel in URLs as they are

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.config import SweepConfig
 
 
@@ -19,13 +20,15 @@ def arch_label(hidden: tuple[int, ...]) -> str:
 
 
 def groups(cfgs: list[SweepConfig]) -> list[SweepConfig]:
-    """Each sweep's groups (one architecture, optimizer and lr each), in order."""
+    """Each sweep's groups (one architecture, optimizer and lr each), in order; a group whose optimizer takes no
+    momentum gets momentum 0 (a sweep of SGD with momentum beside Adam is valid, an Adam-only group with it not)."""
     out = []
     for cfg in cfgs:
         if len(cfg.optimizers) == 1 and len(cfg.lrs) == 1:
             out.append(cfg)
             continue
-        out += [cfg.replace(optimizers=(o,), lrs=(lr,)) for o in cfg.optimizers for lr in cfg.lrs]
+        out += [cfg.replace(optimizers=(o,), lrs=(lr,), momentum=cfg.momentum if OPTIMIZERS[o].momentum else 0.0)
+                for o in cfg.optimizers for lr in cfg.lrs]
     return out
 
 

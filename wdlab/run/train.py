@@ -32,6 +32,8 @@ class Plan:
     knobs: dict = field(default_factory=dict)   # run_sweep's memory keywords (engine.budget.plan)
     snapshots: Any = None                       # engine.snapshots.Snapshots to fill, when asked for
     refused: Exception | None = None            # its limits' ConfigError: reported with it, the others train
+    estimate: Any = None                        # engine.budget.Estimate: its peak memory and time
+    parts: list | None = None                   # ranges of cfg.members to train, each saved when done (checkpoint)
 
     def failed(self) -> Outcome:
         return Outcome(self.cfg, status="failed", error=f"{type(self.refused).__name__}: {self.refused}")
@@ -45,6 +47,14 @@ class Rows:
         self.cfgs = cfgs
         self._parts: dict[tuple[int, int], Any] = {}   # (sweep, first member) -> FrameBuilder or a whole frame
         self._lock = threading.Lock()
+        self.on_part: Callable | None = None   # on_part(sweep, first, frame) once a part finished (run.checkpoint)
+
+    def finish(self, sweep: int, first: int) -> None:
+        """The part of sweep `sweep` from member `first` has all its rows: hand them to on_part."""
+        part = self._parts.get((sweep, first))
+        if self.on_part is not None and part is not None:
+            import pandas as pd  # deferred: rows are here, pandas with them
+            self.on_part(sweep, first, part if isinstance(part, pd.DataFrame) else part.frame())
 
     def add(self, sweep: int, first: int, rows: dict[str, list]) -> None:
         """One epoch's rows (plain columns) of sweep `sweep`'s part that starts at member `first`."""
@@ -119,7 +129,7 @@ def prepare(cfgs: SweepConfig | list[SweepConfig], *, data=None, limits: Limits 
             plans.append(Plan(cfg, refused=e))
             continue
         snaps = snapshot_plan.for_sweep(cfg, limits.max_sweep_mb, est.bytes, data) if snapshots else None
-        plans.append(Plan(cfg, est.knobs(), snaps))
+        plans.append(Plan(cfg, est.knobs(), snaps, estimate=est))
     return Work(plans, data, Rows(cfgs))
 
 
@@ -147,8 +157,8 @@ class InProcess(Backend):
 
     snapshots = True
 
-    def __init__(self, sweep: Callable | None = None):
-        self.sweep = sweep
+    def __init__(self, sweep: Callable | None = None, device: str = "cpu"):
+        self.sweep, self.device = sweep, device   # device: where the engine trains (run_sweep's device)
 
     def set_threads(self, n: int) -> None:
         from wdlab.engine import sweep as engine  # deferred: torch, loaded where sweeps train
@@ -172,14 +182,29 @@ class InProcess(Backend):
                 before += plan.cfg.epochs
                 continue
 
-            def listen(epoch, rows, i=i, base=before):
-                work.rows.add(i, 0, rows)
-                if on_progress is not None:
-                    on_progress(base + epoch, rows)
+            parts = plan.parts if plan.parts is not None else [None]
+            r, diverged = None, {}
             try:
-                r = sweep(plan.cfg, data=work.data, on_epoch=listen, cancel=cancel, snapshots=plan.snapshots,
-                          gather=False, **plan.knobs)
-                outcomes.append(Outcome(plan.cfg, dict(r.diverged), r.status, "", r.epochs_done))
+                for k, part in enumerate(parts):   # one part each (a checkpointed grid: each saved when done)
+                    first = part.start if part is not None else 0
+
+                    def listen(epoch, rows, i=i, first=first, done=k * plan.cfg.epochs, n=len(parts), base=before):
+                        work.rows.add(i, first, rows)
+                        if on_progress is not None:   # the sweep's share done, in epochs
+                            on_progress(base + (done + epoch) // n, rows)
+                    more = {"members": part} if part is not None else {}
+                    if self.device != "cpu":
+                        more["device"] = self.device
+                    r = sweep(plan.cfg, data=work.data, on_epoch=listen, cancel=cancel, snapshots=plan.snapshots,
+                              gather=False, **{**plan.knobs, **more})
+                    diverged.update(r.diverged)
+                    if r.status != "done":
+                        break
+                    work.rows.finish(i, first)
+                if r is None:   # every part was finished before (a resumed run)
+                    outcomes.append(Outcome(plan.cfg, status="done", epochs_done=plan.cfg.epochs))
+                else:
+                    outcomes.append(Outcome(plan.cfg, diverged, r.status, "", r.epochs_done))
             except Exception as e:  # noqa: BLE001 — one sweep's failure is reported with it; the rest go on
                 outcomes.append(Outcome(plan.cfg, status="failed", error=f"{type(e).__name__}: {e}"))
             before += plan.cfg.epochs

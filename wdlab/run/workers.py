@@ -245,13 +245,20 @@ class Workers(Backend):
         if workers == 1 < self.n and _torch_threads() == self.threads:   # as fast here as in one worker
             outcomes, _ = InProcess().run(work, on_progress, cancel)
             return outcomes, note + " (trained in this process)"
-        per_worker = [[Share(live[s.arch], s.members) for s in shares] for shares in split(costs, workers)] \
-            if live else []
+        if any(plans[a].parts is not None for a in live):   # a checkpointed grid: whole parts to each worker
+            units = [(a, r) for a in live for r in plans[a].parts]
+            cost = [sum(costs[live.index(a)][m] for m in r) for a, r in units]
+            per_worker = [[Share(*units[i]) for s in shares for i in s.members] for shares in split([cost], workers)
+                          ] if units else []
+        else:
+            per_worker = [[Share(live[s.arch], s.members) for s in shares] for shares in split(costs, workers)] \
+                if live else []
         slots = [[Slot(s, Outcome(cfgs[s.arch], status="cancelled")) for s in shares] for shares in per_worker]
         self._supervise(work, per_worker, slots, on_progress, cancel)
         flat = [s for shares in slots for s in shares]
         for a in live:
-            outcomes[a] = _merge(cfgs[a], [s for s in flat if s.share.arch == a])
+            mine = [s for s in flat if s.share.arch == a]
+            outcomes[a] = _merge(cfgs[a], mine) if mine else Outcome(cfgs[a], epochs_done=cfgs[a].epochs)
         return outcomes, note
 
     def _supervise(self, work, per_worker, slots, on_progress, cancel) -> None:
@@ -319,6 +326,7 @@ def _take(slot: Slot, msg, work: Work) -> list[dict]:
         slot.outcome.diverged, slot.outcome.status, slot.outcome.epochs_done = diverged, status, epochs
         if status == "done":
             slot.epoch = slot.outcome.cfg.epochs
+            work.rows.finish(slot.share.arch, slot.share.members.start)
     else:
         slot.outcome.status, slot.outcome.error = "failed", msg[2]
     return []

@@ -40,6 +40,7 @@ class Limits:
     max_memory_mb: float = 8000      # the whole server: budget.memory_plan(limits) must stay within it
     max_sessions: int = 64           # visitors whose uploaded tables the memory plan provides for
     max_table_cells: int = 10_000_000  # rows × features of one uploaded table after one-hot encoding
+    machine: bool = False            # the memory limits are this machine's (wdlab.settings.limits), not a server's
 
     @property
     def max_upload_mb(self) -> int:
@@ -93,6 +94,14 @@ def concurrent_jobs(limits: Limits, env: Mapping[str, str] | None = None) -> Lim
     if text.isdigit() and 1 <= int(text) <= 8:
         return dataclasses.replace(limits, max_concurrent_jobs=int(text))
     return limits
+
+
+def host_device(env: Mapping[str, str] | None = None) -> str:
+    """Where the app's sweeps train: WDLAB_DEVICE (cpu, cuda, cuda:N, mps), else the CPU."""
+    env = os.environ if env is None else env
+    text = env.get("WDLAB_DEVICE", "").strip().lower()
+    ok = text in ("cpu", "cuda", "mps") or text.startswith("cuda:") and text[5:].isdigit()
+    return text if ok else "cpu"
 
 
 class Member(NamedTuple):

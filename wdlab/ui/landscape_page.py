@@ -6,7 +6,8 @@ import streamlit as st
 from wdlab.engine.budget import validate
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS
-from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence
+from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence, with_tau
+from wdlab.laws.predict import steps_per_epoch
 from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.params import from_query, to_query
@@ -112,8 +113,10 @@ def landscape_page() -> None:
                           + "; final epoch = where training stopped; mean of the last 10 % = "
                           + describe_at("last") + ".")
     _keep_in_link(which)
-    axis = o3.radio("x axis", ["weight_decay", "lr_wd"], key="landscape_axis", horizontal=True,
-                    format_func=lambda a: {"weight_decay": "λ", "lr_wd": "lr·λ"}[a])
+    axis = o3.radio("x axis", ["weight_decay", "lr_wd", "tau_epochs"], key="landscape_axis", horizontal=True,
+                    format_func=lambda a: {"weight_decay": "λ", "lr_wd": "lr·λ", "tau_epochs": "τ (epochs)"}[a],
+                    help="τ = 1/(lr·λ) steps over the steps per epoch: the window AdamW's weights average their "
+                         "updates over (Wang & Aitchison 2024). λ = 0 sits at ∞.")
     manager().touch(job, owner())
     if job.snapshot(with_frame=False).finished:
         _maps(metric, which, axis)
@@ -131,7 +134,7 @@ def _live_maps(metric: str, which: str, axis: str) -> None:
     if snap.finished:
         st.rerun(scope="app")
     st.progress(snap.epochs_done / max(snap.epochs_total, 1),
-                text=f"Waiting in the queue: position {snap.position}" if snap.status == "queued"
+                text=live.waiting(snap.position) if snap.status == "queued"
                 else f"Training: epoch {snap.epochs_done} of {snap.epochs_total} — the cells fill in as it trains")
     _draw(job, metric, which, axis, live_view=True)
 
@@ -152,7 +155,8 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
     if frame.empty:
         st.caption("The first epochs are on their way…")
         return
-    c = cells(frame, metric, which)
+    c = with_tau(cells(frame, metric, which), steps_per_epoch(job.cfg, DATASETS[job.cfg.preset].sizes(
+        job.cfg.val_fraction)[0]))
     rng = (float(c.value.min()), float(c.value.max()))
     key = "landscape_map"
     chosen = None if live_view else _selected(key)
@@ -182,7 +186,8 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
     st.subheader(f"{OPTIMIZERS[opt].label}, lr {lr:g}, λ {w:g}")
     member = select_group(frame, (opt, lr))
     member = member[member.weight_decay == w]
-    st.plotly_chart(curves_figure(member, show_val=True), key="landscape_curves", config=CHART_CONFIG)
+    # room for two legend rows: "λ = 0.1 (validation)" wraps under the title on a narrow screen
+    st.plotly_chart(curves_figure(member, show_val=True, legend_rows=2), key="landscape_curves", config=CHART_CONFIG)
     link = job.cfg.replace(optimizers=(opt,), lrs=(lr,), weight_decays=(w,))
     query = "&".join(f"{k}={v}" for k, v in to_query(link).items())
     st.link_button("Open these settings in the explorer", f"./?{query}", icon=":material/open_in_new:")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from wdlab.run.jobs import Job
 from wdlab.settings.config import ConfigError, SweepConfig
-from wdlab.ui import code_view, model_view, results
+from wdlab.ui import code_view, law_view, model_view, results
 from wdlab.ui.state import POLL_SECONDS, manager, owner
 from wdlab.ui.text import note
 
@@ -36,11 +36,12 @@ def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
 
 def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptions | None = None,
              with_summary: bool = True, shared: tuple[str, ...] = (), source: Any = None,
-             pictures: bool = False, data: Any = None) -> Job | None:
+             pictures: bool = False, data: Any = None, laws: bool = False) -> Job | None:
     """Show the job kept in st.session_state[slot]: live while it runs, then the full results.
 
     pictures: the models themselves under the curves (boundaries or fitted curves, weights, more curves); data:
     the visitor's table on screen (a finished job lets go of its own), whose points they draw if it is the job's.
+    laws: the laws' predictions dashed on the curves, and the max|w| / rotation figures (the Explorer).
 
     shared: the slots of runs compared with this one (this one included): their figures share one y-scale.
     source: how an uploaded table was read (codegen's CsvSource), for the "show me the code" script."""
@@ -50,15 +51,15 @@ def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptio
     options = options or results.ViewOptions()
     stopped = st.session_state.get(f"{slot}_stopped")
     if stopped is not None and stopped[0] is job:  # this visitor cancelled it: what it had then, marked cancelled
-        _finished(job, key, options, with_summary, slot, shared, source, stopped[1], pictures, data)
+        _finished(job, key, options, with_summary, slot, shared, source, stopped[1], pictures, data, laws)
         return job
     manager().touch(job, owner())
     if not job.snapshot(with_frame=False).finished:
-        _live(slot, key, options, shared)
+        _live(slot, key, options, shared, laws)
         if pictures:  # a fragment of its own, polling less often than the curves: the pictures cost more to send
             model_view.model_view(job, None, key, live=True)
         return job
-    _finished(job, key, options, with_summary, slot, shared, source, pictures=pictures, data=data)
+    _finished(job, key, options, with_summary, slot, shared, source, pictures=pictures, data=data, laws=laws)
     return job
 
 
@@ -70,7 +71,8 @@ def _shared_frames(shared: tuple[str, ...]):
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = ()) -> None:
+def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = (),
+          laws: bool = False) -> None:
     job: Job | None = st.session_state.get(slot)
     if job is None:
         return
@@ -81,8 +83,7 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
     c1, c2 = st.columns([5, 1])
     with c1:
         if snap.status == "queued":
-            st.progress(0.0, text=f"Waiting in the queue: position {snap.position}. "
-                                  "Sweeps run a few at a time on this server.")
+            st.progress(0.0, text=waiting(snap.position))
         else:
             left = time_left(snap.eta)
             st.progress(snap.epochs_done / max(snap.epochs_total, 1),
@@ -94,8 +95,23 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
         manager().cancel(job, owner())
         st.rerun(scope="app")
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.
-    results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared))
+    results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared),
+                   law_view.job_predictions(job) if laws else None)
     results.diverged_notes(snap.diverged, job.cfg)
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def waiting(position: int) -> str:
+    """A queued job's progress text: its place in the line, and what is ahead of it (every poll: it moves)."""
+    running = manager().training()
+    ahead = [f"{position - 1} waiting"] if position > 1 else []
+    ahead += [f"{running} training"] if running else []
+    behind = f" behind {' and '.join(ahead)}" if ahead else ""
+    return (f"Waiting in the queue: position {position} ({ordinal(position)} in line{behind}). It starts by itself; "
+            "sweeps train a few at a time on this server.")
 
 
 def time_left(eta: float | None) -> str:
@@ -123,7 +139,7 @@ def _throttled(job: Job, snap, key: str):
 
 def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bool, slot: str = "job",
               shared: tuple[str, ...] = (), source: Any = None, snap=None, pictures: bool = False,
-              data: Any = None) -> None:
+              data: Any = None, laws: bool = False) -> None:
     snap = snap or job.snapshot()
     if snap.status == "failed":
         note("error", f"This sweep could not run: {snap.error}", key=key)  # two runs may fail alike
@@ -131,7 +147,9 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
     status_line(job, snap, slot)
     if snap.frame.empty:
         return
-    results.curves(snap.frame, job.cfg, options, key, _shared_frames(shared) if snap.status == "done" else None)
+    preds = law_view.job_predictions(job, data) if laws else None
+    results.curves(snap.frame, job.cfg, options, key, _shared_frames(shared) if snap.status == "done" else None,
+                   preds)
     results.diverged_notes(snap.diverged, job.cfg)
     if pictures:
         model_view.model_view(job, snap.frame, key, data=data)
@@ -139,7 +157,7 @@ def _finished(job: Job, key: str, options: results.ViewOptions, with_summary: bo
     if with_summary:
         results.curves_caption(job.cfg)
         tag = job.key[2] if len(job.key) > 2 else ""  # a table's fingerprint: two tables, two file names
-        results.summary(snap.frame, job.cfg, key, tag, snap.status, snap.epochs_done)
+        results.summary(snap.frame, job.cfg, key, tag, snap.status, snap.epochs_done, preds)
 
 
 def status_line(job: Job, snap, slot: str) -> None:

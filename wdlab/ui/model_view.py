@@ -95,38 +95,57 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: 
         frame = job.frame()
         frame = plots.select_group(frame, group) if group is not None and not frame.empty else frame
     taken = snaps.taken()
-    epochs = list(snaps.epochs)
-    slider = f"{key}_mv_epoch"
-    if st.session_state.get(slider) not in epochs:
-        st.session_state[slider] = epochs[-1]
-    _advance(key, slider, epochs, taken)
-    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-    # its default is what it shows now (state.shown): a browser that lost the widget's state sends the default
-    chosen = c1.select_slider("epoch (the pictures and the dotted line on the curves below)", options=epochs,
-                              value=st.session_state[slider], key=slider,
-                              help=f"The parameters are kept at {len(epochs)} epochs of {cfg.epochs}, closer "
-                                   "together early, where training changes the most.")
-    playing = bool(st.session_state.get(f"{key}_mv_play"))
-    c2.button("Pause" if playing else "Play", key=f"{key}_mv_playbtn", width="stretch",
-              icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play,
-              args=(key, slider, epochs))
-    epoch = snaps.latest(chosen) if taken else None
     if snaps.note:
         note("caption", snaps.note, key=f"{key}_mv_note")
-    if epoch is None:
+    if not taken:
         st.caption("The pictures appear once the first epoch is trained.")
         model_weights.curves(frame, cfg, key, None)
         return
-    ahead = " — the latest so far, training goes on" if live and epoch < chosen else ""
-    st.caption(f"Showing epoch {epoch}{ahead}.")
+    # the slider spans the epochs kept so far, so it never offers (or sits at) an epoch with no pictures: a
+    # cancelled or diverged run's ends where its pictures do, and the slider and "Showing epoch N" agree
+    epochs = list(taken)
+    slider, end = f"{key}_mv_epoch", f"{key}_mv_end"
+    if st.session_state.get(slider) not in epochs or st.session_state.get(slider) == st.session_state.get(end):
+        st.session_state[slider] = epochs[-1]  # at the end it follows the newest snapshot
+    st.session_state[end] = epochs[-1]
+    _advance(key, slider, epochs, taken)
+    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    label = "epoch (the pictures and the dotted line on the curves below)"
+    if len(epochs) > 1:
+        # its default is what it shows now (state.shown): a browser that lost the widget's state sends the default
+        epoch = c1.select_slider(label, options=epochs, value=st.session_state[slider], key=slider,
+                                 help=f"The parameters are kept at {len(snaps.epochs)} epochs of {cfg.epochs}, "
+                                      "closer together early, where training changes the most.")
+    else:
+        epoch = epochs[0]
+        c1.caption(f"{label}: only epoch {epoch} is kept so far.")
+    playing = bool(st.session_state.get(f"{key}_mv_play"))
+    c2.button("Pause" if playing else "Play", key=f"{key}_mv_playbtn", width="stretch",
+              icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play,
+              args=(key, slider, epochs), disabled=len(epochs) < 2)
+    planned = [e for e in snaps.epochs if e > epochs[-1]]
+    stopped = "" if live or not planned else _stopped(job, epochs[-1])
+    ahead = " — the latest so far, training goes on" if live and epoch == epochs[-1] and planned else ""
+    st.caption(f"Showing epoch {epoch}{ahead}.{stopped}")
     members = _members(snaps, cfg, group, key)
     points = _points(job, key, data)
     if points is None:
         st.caption("Upload the table this run was trained on again to see its models over its points.")
     elif points.X.shape[1] in (1, 2):
         _function(job, points, members, epoch, frame, key)
-    model_weights.weights(job, points, members, epoch, key)
+    model_weights.weights(job, points, members, epoch, key, frame, live)
     model_weights.curves(frame, cfg, key, epoch)
+
+
+def _stopped(job: Job, last: int) -> str:
+    """Why a finished run's pictures end at `last` before its last planned epoch, in words."""
+    now = job.snapshot(with_frame=False)
+    if now.status == "cancelled":
+        return f" The run was cancelled, so the pictures end at epoch {last}, the last one kept."
+    if now.diverged:
+        return (f" Every model diverged by epoch {max(now.diverged.values())}, so the pictures end at "
+                f"epoch {last}, the last one kept before that.")
+    return f" The pictures end at epoch {last}, the last one kept."
 
 
 def _advance(key: str, slider: str, epochs: list[int], taken) -> None:
@@ -134,6 +153,9 @@ def _advance(key: str, slider: str, epochs: list[int], taken) -> None:
     if not st.session_state.get(f"{key}_mv_play"):
         return
     now = time.monotonic()
+    if st.session_state.pop(f"{key}_mv_fresh", False):  # the page run right after Play shows where it starts
+        st.session_state[f"{key}_mv_tick"] = now
+        return
     last = st.session_state.get(f"{key}_mv_tick", 0.0)
     if now - last < PLAY_SECONDS * 0.8:
         return
@@ -153,6 +175,7 @@ def _toggle_play(key: str, slider: str, epochs: list[int]) -> None:
     if playing and st.session_state.get(slider) == epochs[-1]:
         st.session_state[slider] = epochs[0]  # from the start
     st.session_state[f"{key}_mv_tick"] = time.monotonic()
+    st.session_state[f"{key}_mv_fresh"] = playing
     st.session_state[f"{key}_mv_switch"] = True
 
 

@@ -9,6 +9,7 @@ from wdlab.quiz import bank as scenarios
 from wdlab.quiz import cards as quiz
 from wdlab.quiz.bank import BANK, BY_ID, Score
 from wdlab.quiz.cards import Scenario
+from wdlab.quiz.laws import LAWS_BANK
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.config import SweepConfig
@@ -170,7 +171,8 @@ def run_views(scenario: Scenario) -> None:
             continue
         # two runs compared: one y-scale for both
         live.job_view(SLOTS[i], key=f"quiz{i}", options=options, with_summary=False,
-                      shared=SLOTS[:len(scenario.runs)] if len(scenario.runs) > 1 else ())
+                      shared=SLOTS[:len(scenario.runs)] if len(scenario.runs) > 1 else (),
+                      laws=scenario in LAWS_BANK)   # the laws' cards: their curves with the predictions dashed
 
 
 def links(scenario: Scenario) -> None:

@@ -12,10 +12,12 @@ from wdlab.frame.schema import DEFINITIONS
 from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.plots import curves as plots
 from wdlab.plots import grokking as grokplot
+from wdlab.plots.law_lines import drawn_predictions, legend_room, tau_by_group, tau_epochs
 from wdlab.plots.schedule import schedule_figure
 from wdlab.registry import schedules
 from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import SweepConfig, starting_group
+from wdlab.ui import law_view
 from wdlab.ui.state import shown, shown_index
 from wdlab.ui.tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
 
@@ -62,11 +64,18 @@ def load_view(key: str, values: Mapping[str, object]) -> None:
         st.session_state[f"{key}_{field}"] = value
 
 
-def view_options(key: str, n_seeds: int = 2, link: bool = False) -> ViewOptions:
+def view_options(key: str, n_seeds: int = 2, link: bool = False, preset: str | None = None) -> ViewOptions:
     """The figure's display toggles (they change the drawing, never the training). link=True keeps them in the
-    address bar's share link (only values that differ from the defaults)."""
+    address bar's share link (only values that differ from the defaults). preset: the shown run's dataset; one
+    whose loss falls by decades after an early spike (the sine's) starts on log y-axes, whenever it is switched to."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    log_y = c1.toggle("log y-axes (loss and ‖w‖₂)", shown(f"{key}_log_y", False), key=f"{key}_log_y",
+    log_default = bool(preset is not None and preset in DATASETS and DATASETS[preset].log_loss)
+    seen = st.session_state.get(f"_{key}_log_preset")
+    if preset is not None and seen is not None and seen != preset:
+        st.session_state[f"{key}_log_y"] = log_default  # a new dataset: its own default, not the last one's choice
+    if preset is not None:
+        st.session_state[f"_{key}_log_preset"] = preset
+    log_y = c1.toggle("log y-axes (loss and ‖w‖₂)", shown(f"{key}_log_y", log_default), key=f"{key}_log_y",
                       help="Both panels' y-axes logarithmic.")
     show_val = c2.toggle("validation loss (dashed)", shown(f"{key}_show_val", False), key=f"{key}_show_val")
     band = shown(f"{key}_band", "minmax") or "minmax"
@@ -77,7 +86,7 @@ def view_options(key: str, n_seeds: int = 2, link: bool = False) -> ViewOptions:
     at = shown(f"{key}_at", DEFAULT_AT)   # drawn by summary(), beside the numbers it changes
     options = ViewOptions(log_y, show_val, band, at if at in COMPARED_AT else DEFAULT_AT)
     if link and "wd" in st.query_params:  # the address bar holds a run's link: it reproduces the view too
-        defaults = ViewOptions()
+        defaults = ViewOptions(log_y=log_default)
         for url_key, field in VIEW_KEYS.items():
             value = getattr(options, field)
             text = value if isinstance(value, str) else ("true" if value else "false")
@@ -103,10 +112,12 @@ def group_choice(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
 
 
 def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str,
-           shared: Sequence[pd.DataFrame] | None = None) -> None:
+           shared: Sequence[pd.DataFrame] | None = None, laws: Sequence | None = None) -> None:
     """The main figure: training loss and L2 norm side by side (stacked on a narrow screen), one colour per λ
     (of one (optimizer, lr) group when the sweep has several; after the grokking view, on a preset that asks
-    for it). `shared`: frames of runs compared with this one (it included): one y-scale for all of them."""
+    for it). `shared`: frames of runs compared with this one (it included): one y-scale for all of them.
+    laws: the members' predictions (law_view.job_predictions): drawn dashed on the curves they predict, with the
+    max|w|, rotation and layer-norm figures under the curves; None: neither (a page comparing runs)."""
     group = group_choice(cfg, key)
     if group is not None and not frame.empty:
         frame = plots.select_group(frame, group)
@@ -116,29 +127,40 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
     # A live view reruns every poll; building the figures costs ~50 ms against ~2 ms to send them, so an
     # unchanged frame (same object, same length) reuses them: many watchers then leave the CPU to training.
     memo_key = f"_fig_{key}"
-    stamp = (id(frame), len(frame), options, cfg, group, tuple((id(f), len(f)) for f in shared or ()))
+    stamp = (id(frame), len(frame), options, cfg, group, tuple((id(f), len(f)) for f in shared or ()), id(laws))
     memo = st.session_state.get(memo_key)
     if memo is not None and memo[0] == stamp and (group is not None or memo[2] is frame):
         figs = memo[1]
     else:
         n_wd = frame["weight_decay"].nunique() if not frame.empty else len(cfg.weight_decays)
-        rows = plots.legend_rows_for(n_wd * (2 if options.show_val else 1))
+        n_laws = len({p.law for p in drawn_predictions(frame, laws or (), "l2_norm")})
+        rows = plots.legend_rows_for(legend_room(n_wd * (2 if options.show_val else 1),
+                                                 len(tau_epochs(frame, laws or ())), n_laws))
         figs = [plots.curves_figure(frame, log_y=options.log_y, show_val=options.show_val, band=options.band,
                                     epochs_total=cfg.epochs, panels=(panel,), shared=shared, legend=i == 0,
-                                    legend_rows=rows)
+                                    legend_rows=rows, laws=laws or ())
                 for i, panel in enumerate(plots.PANEL_KEYS)]
         st.session_state[memo_key] = (stamp, figs, frame)
     # Two figures in columns, not one two-panel figure: Streamlit stacks columns on a narrow screen, and each
     # panel then gets the full width (a figure cannot know the width it will be drawn at).
     for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
-        column.plotly_chart(fig, key=f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}",
-                            config=CHART_CONFIG)
+        steady_chart(column, fig, f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}")
     if schedules.scheduled(cfg):
         lr_schedule(cfg, group, key)
+    if laws is not None:
+        law_view.law_panels(frame, cfg, laws, key)
     if any((fig.layout.meta or {}).get("clipped") for fig in figs):
         st.caption(":material/vertical_align_top: Diverging curves leave the top of the scale on their way to "
                    "infinity; the axis keeps the finite part readable, and ✕ marks (on the top edge) where each "
                    "one stopped. Hover a ✕ for its last finite value.")
+
+
+def steady_chart(where, fig, key: str) -> None:
+    """A chart in a box of the figure's own height. Streamlit gives every new figure a new element id (it hashes
+    the spec), so each live update hides the old chart and mounts a new one; the box keeps its height meanwhile,
+    so the page never collapses or jumps while training (issue #27: a chart had zero height in 9 of 40 samples)."""
+    box = where.container(height=int(fig.layout.height or 450), border=False, key=f"{key}_box")
+    box.plotly_chart(fig, key=key, config=CHART_CONFIG)
 
 
 def lr_schedule(cfg: SweepConfig, group: tuple[str, float] | None, key: str) -> None:
@@ -197,10 +219,11 @@ def compare_at(key: str) -> str:
 
 
 def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", status: str = "done",
-            epochs_done: int | None = None) -> None:
+            epochs_done: int | None = None, laws: Sequence | None = None) -> None:
     """Metrics against λ read where the visitor compares them (compare_at: each member's best epoch by default;
     of the chosen (optimizer, lr) group of a grid, after a figure comparing every group), the best λ by
-    validation loss, the table and the CSV of the whole frame."""
+    validation loss, the table and the CSV of the whole frame. laws: the members' predictions — the table then
+    gives AdamW's timescale τ in epochs."""
     group = chosen_group(cfg, key)
     whole = frame
     at = compare_at(key)
@@ -234,7 +257,7 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
                    "below holds what each one logged until then.", icon=":material/warning:")
     if len(cfg.seeds) > 1:
         st.caption(f"Means over {len(cfg.seeds)} seeds (diverged members excluded).")
-    show_table(table, len(cfg.seeds), f"{key}_table", grid=group is not None, at=at)
+    show_table(table, len(cfg.seeds), f"{key}_table", grid=group is not None, at=at, tau=tau_by_group(laws or ()))
     st.download_button("Download the whole frame (CSV)" + (" — cancelled run" if status == "cancelled" else ""),
                        data=lambda: whole.to_csv(index=False).encode(),
                        file_name=download_name(cfg, tag, status, epochs_done), mime="text/csv", key=f"{key}_csv",

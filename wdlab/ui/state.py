@@ -10,9 +10,13 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from wdlab.heap import give_back
 from wdlab.run.jobs import JobManager, new_watcher_id
 from wdlab.run.upload_store import UploadStore
-from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, heartbeat_seconds
+from wdlab.run.train import InProcess
+from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, \
+    heartbeat_seconds, host_device
+from wdlab.ui.sessions import Departures, sweep
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
 
@@ -65,7 +69,8 @@ def manager() -> JobManager:
     # polling, a sweep given both of 2 cores crawled (OpenMP threads waiting on each other): 100 epochs of the
     # default sweep took over 2 minutes (benchmarks/load.py). Small members gain nothing from more threads.
     threads = max(1, ((os.cpu_count() or 1) - 1) // max(1, lim.max_concurrent_jobs))
-    return JobManager(lim, heartbeat_timeout=heartbeat_seconds(), torch_threads=threads,
+    return JobManager(lim, backend=InProcess(device=host_device()), heartbeat_timeout=heartbeat_seconds(),
+                      torch_threads=threads,
                       reap_every=min(5.0, heartbeat_seconds() / 2))
 
 
@@ -93,6 +98,37 @@ def uploads() -> UploadStore:
             store.reap(_alive)
     threading.Thread(target=janitor, daemon=True, name="wdlab-uploads").start()
     return store
+
+
+def _close(session: str) -> None:
+    """Shut a departed session down for good (its state freed; a tab coming back later starts afresh). Streamlit's
+    public call for a logged-out session does exactly that, from any thread."""
+    if Runtime.exists():
+        Runtime.instance().clear_user_info_for_session(session)
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda d: d.stop.set())
+def departures() -> Departures:
+    """The sessions of this server; a janitor closes those gone for Streamlit's reconnect window
+    (server.disconnectedSessionTTL, 120 s) and then hands the memory back (wdlab/ui/sessions.py)."""
+    grace = float(st.get_option("server.disconnectedSessionTTL"))
+    gone = Departures(grace)
+    gone.stop = threading.Event()
+
+    def janitor():
+        closed = 0
+        while not gone.stop.wait(min(5.0, max(grace, 0.2) / 2)):
+            closed = sweep(gone, _alive, _close, give_back, closed)
+            if closed:
+                print(f"wdlab: closed {closed} session(s) gone for {grace:g} s", file=sys.stderr, flush=True)
+    threading.Thread(target=janitor, daemon=True, name="wdlab-sessions").start()
+    return gone
+
+
+def arrive() -> None:
+    """Note this browser session (every run): once it has gone for the reconnect window it is closed."""
+    if Runtime.exists():
+        departures().arrive(session_id())
 
 
 def session_id() -> str:

@@ -68,14 +68,17 @@ NAMES = {"optimizer": "optimizer", "lr": "lr", "weight_decay": "λ (weight_decay
          "gap": "gap (val − train)",
          "l2_norm": "‖w‖₂", "train_eval_acc": "train acc", "val_acc": "val acc"}
 READ = {"final": "final {}", "best": "{} at best epoch", "last": "{}, last 10 % mean"}   # a column read `at`
-READ_COLUMNS = ("train loss", "val loss")   # named with the reading; the caption above the table says it for all
+READ_COLUMNS = ("train loss", "val loss")
+TAU = "τ (epochs)"   # AdamW's timescale 1/(lr·λ) over the steps per epoch   # named with the reading; the caption above the table says it for all
 
 
-def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None, at: str = DEFAULT_AT) -> pd.DataFrame:
+def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None, at: str = DEFAULT_AT,
+               tau: dict | None = None) -> pd.DataFrame:
     """The summary table as display text: readable names (the losses say where they were read: `at`), one number
     format per column, '—' where a value is missing (a λ whose every seed diverged), never 'None' or 'nan'. The
     train loss is the training set's loss with the weights of the epoch read (train_eval_loss); the optimizer and
-    lr columns only for a grid."""
+    lr columns only for a grid. tau: (optimizer, lr, λ) -> AdamW's timescale τ = 1/(lr·λ) in epochs, shown after λ
+    when any row has one ('—' for coupled decay and λ = 0)."""
     if grid is None:
         grid = "optimizer" in table and table[["optimizer", "lr"]].drop_duplicates().shape[0] > 1
     # the per-epoch means (train_loss, train_acc) give way to the final weights' values where a table has both
@@ -84,6 +87,12 @@ def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None, at: 
     if not grid:
         drop += [c for c in ("optimizer", "lr") if c in table]
     shown_table = table.drop(columns=drop)
+    if tau and "optimizer" in table:
+        keys = zip(table["optimizer"], table["lr"].astype(float), table["weight_decay"].astype(float))
+        values = [tau.get(k) for k in keys]
+        if any(v is not None for v in values):
+            at_col = list(shown_table.columns).index("weight_decay") + 1
+            shown_table.insert(at_col, TAU, [format(v, ".3g") if v is not None else "—" for v in values])
     shown_table["diverged"] = [f"{d} of {n}" if d else "—" for d, n in zip(shown_table["diverged"],
                                                                           shown_table["seeds"])]
     if "optimizer" in shown_table:
@@ -93,15 +102,21 @@ def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None, at: 
                                               READ[at].format(n) if n in READ_COLUMNS else n
                                               for c, n in NAMES.items()})
     for c in shown_table.columns:
-        if c in ("seeds", "diverged", "optimizer"):
+        if c in ("seeds", "diverged", "optimizer", TAU):
             continue
-        spec = "g" if c in ("λ (weight_decay)", "lr") else column_format(shown_table[c])
+        spec = "g" if c in ("λ (weight_decay)", "lr") else \
+            column_format(shown_table[c], difference=c == NAMES["gap"])
         shown_table[c] = [format(v, spec) if pd.notna(v) and v == v else "—" for v in shown_table[c]]
     return shown_table
 
 
-def show_table(table: pd.DataFrame, n_seeds: int, key: str, grid: bool | None = None, at: str = DEFAULT_AT) -> None:
-    shown_table = table_view(table, n_seeds, grid, at)
+def show_table(table: pd.DataFrame, n_seeds: int, key: str, grid: bool | None = None, at: str = DEFAULT_AT,
+               tau: dict | None = None) -> None:
+    shown_table = table_view(table, n_seeds, grid, at, tau)
     right = {c: st.column_config.TextColumn(alignment="right") for c in shown_table.columns
              if c not in ("seeds", "diverged", "optimizer")}
     st.dataframe(shown_table, hide_index=True, key=key, column_config=right)
+    if TAU in shown_table:
+        st.caption(f"{TAU}: AdamW's timescale τ = 1/(lr·λ) steps, over the steps per epoch — its weights average "
+                   "their recent updates over about that window (Wang & Aitchison 2024 suggest between ~1 and the "
+                   "run's epochs); — where the decay is coupled or λ = 0.")

@@ -1,0 +1,49 @@
+"""Live charts never flicker to zero height while training (issue #27, item 7), at 1400 and 390 px.
+
+Streamlit gives each new figure a new element id (it hashes the spec): every live update hides the old chart
+(display: none, kept in the page) and mounts a new one. Each curves chart sits in a box of its own height, so
+the page keeps its layout meanwhile; every animation frame of a run is checked."""
+import pytest
+
+from support import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+LIVE = "?epochs=2000&wd=0,0.01,0.1&hidden=32&batch-size=50"
+# Every animation frame: each curves box's height, and whether a visible, drawn chart is in it.
+WATCH = """() => { window.__live = {frames: 0, boxes: {}, charts: {}};
+  const tick = () => {
+    if (document.body.innerText.includes('Training: epoch')) {
+      window.__live.frames++;
+      for (const key of ['main_curves', 'main_curves_l2_norm']) {
+        const box = document.querySelector('.st-key-' + key + '_box');
+        const h = box ? box.getBoundingClientRect().height : 0;
+        const drawn = box && [...box.querySelectorAll('.st-key-' + key)].some(c =>
+            getComputedStyle(c).display !== 'none' && c.getBoundingClientRect().height > 0);
+        const b = window.__live.boxes[key] = window.__live.boxes[key] || {min: 1e9, frames: 0, undrawn: 0};
+        b.min = Math.min(b.min, h); b.frames++; if (!drawn) b.undrawn++;
+      }
+    }
+    requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); }"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_live_curves_keep_their_height_in_every_frame(server, browser, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server + LIVE)
+        page.get_by_text("Training: epoch").first.wait_for(timeout=60_000)
+        page.evaluate(WATCH)
+        # a few live updates of the curves: wait until the epoch counter has moved on several times
+        page.wait_for_function("() => window.__live.frames > 40", timeout=60_000)
+        first = page.evaluate("() => +document.body.innerText.match(/Training: epoch (\\d+)/)[1]")
+        page.wait_for_function(f"""() => {{ const m = document.body.innerText.match(/Training: epoch (\\d+)/);
+            return !m || +m[1] > {first} + 100; }}""", timeout=120_000)
+        seen = page.evaluate("() => window.__live")
+        page.screenshot(path=str(ARTIFACTS / f"live-{width}.png"))
+        for key, box in seen["boxes"].items():
+            assert box["frames"] > 40 and box["min"] >= 300, (key, box)   # never collapses
+            assert box["undrawn"] <= box["frames"] * 0.02, (key, box)     # a mount takes a frame, rarely two
+    finally:
+        context.close()
