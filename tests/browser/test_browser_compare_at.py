@@ -108,7 +108,8 @@ def test_choosing_where_results_are_compared_changes_words_table_and_star(server
             table = page.locator('[data-testid=stDataFrame]').first
             table.scroll_into_view_if_needed()
             page.evaluate("() => { document.querySelector('[data-testid=stDataFrame] .dvn-scroller').scrollLeft = 0; }")
-            page.wait_for_function("() => !!document.querySelector('[data-testid=stDataFrame] th[aria-colindex=\"1\"]')")
+            page.wait_for_function(
+                "() => !!document.querySelector('[data-testid=stDataFrame] th[aria-colindex=\"1\"]')")
             table.screenshot(path=str(ARTIFACTS / f"compare_at_{at}_table_{width}.png"))
         # the readings differ where the issue says they should: λ = 0 overfits late, so its best epoch wins the
         # comparison and its end loses it; the mean of the last 10 % is not the final epoch's value
@@ -160,7 +161,8 @@ def test_the_landscapes_compare_at_recolours_its_maps_and_says_where_it_reads(se
                 idle(page)
             seen[at] = page.wait_for_function(
                 f"() => {{ const s = ({MAP_JS})(); return s.cells.length === 2"
-                f" && s.words.length === 1 && s.captions.some(c => c.includes({WORDS[at]!r})) && s; }}", timeout=120_000).json_value()
+                f" && s.words.length === 1 && s.captions.some(c => c.includes({WORDS[at]!r})) && s; }}",
+                timeout=120_000).json_value()
             assert ("compare-at=" + at in seen[at]["url"]) == (at != "best")
             page.get_by_text(WORDS[at]).first.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / f"landscape_compare_at_{at}_{width}.png"))
