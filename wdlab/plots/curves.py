@@ -11,7 +11,7 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from wdlab.frame.schema import compared_rows, with_gap
-from wdlab.plots.law_lines import law_traces, tau_epochs, tau_text
+from wdlab.plots.law_lines import law_keys, law_traces, tau_epochs, tau_text
 from wdlab.settings.reading import DEFAULT_AT
 from wdlab.plots.scale import log_ticks, y_range
 from wdlab.registry.optimizers import OPTIMIZERS
@@ -139,8 +139,11 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
     if laws and "l2_norm" in panels:
         x_end = epochs_total or float(frame["epoch"].max())
         col = [k for k in PANEL_KEYS if k in panels].index("l2_norm") + 1
-        for trace in law_traces(frame, laws, "l2_norm", colors, x_end, legend=legend):
+        for trace in law_traces(frame, laws, "l2_norm", colors, x_end, legend=False):
             fig.add_trace(trace, row=1, col=col)
+    if laws and legend:   # the legend (on the first panel's figure) keys the laws drawn on ‖w‖₂, here or beside
+        for trace in law_keys(frame, laws, "l2_norm"):
+            fig.add_trace(trace, row=1, col=1)
     ranges = {}
     for col, metric in enumerate([k for k in PANEL_KEYS if k in panels], 1):
         columns = [metric] + (["val_loss"] if show_val and metric == "train_loss" else [])

@@ -134,7 +134,7 @@ def _live_maps(metric: str, which: str, axis: str) -> None:
     if snap.finished:
         st.rerun(scope="app")
     st.progress(snap.epochs_done / max(snap.epochs_total, 1),
-                text=f"Waiting in the queue: position {snap.position}" if snap.status == "queued"
+                text=live.waiting(snap.position) if snap.status == "queued"
                 else f"Training: epoch {snap.epochs_done} of {snap.epochs_total} — the cells fill in as it trains")
     _draw(job, metric, which, axis, live_view=True)
 
