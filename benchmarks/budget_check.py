@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LINKS = Path(__file__).with_name("budget_links.txt")
 TARGET = 1.5
+FIT_SLACK = 1.05   # --fit: how far above the smallest worst factor the costs may stay nearer today's
 
 
 def links(path: Path = LINKS) -> list[dict]:
@@ -63,8 +64,9 @@ def csv_bytes(rows: int, cols: int, task: str) -> bytes:
     return (header + "\n" + body + "\n").encode()
 
 
-def accepted(link: dict):
-    """(cfg, data or None, limits) as the app accepts the link, or raise SystemExit naming what refuses it."""
+def accepted(link: dict, check: bool = True):
+    """(cfg, data or None, limits) as the app accepts the link, or raise SystemExit naming what refuses it
+    (check=False: the link's sweep as measured, whether today's model accepts it or not)."""
     from urllib.parse import parse_qs
     from wdlab.data.tables import load_csv
     from wdlab.engine.budget import validate
@@ -72,7 +74,7 @@ def accepted(link: dict):
     from wdlab.settings.params import from_query
     lim = DEMO_LIMITS
     query = {k: v for k, v in parse_qs(link["query"]).items()}
-    cfg, warnings = from_query(query, check=lambda c: validate(c, lim))
+    cfg, warnings = from_query(query, check=(lambda c: validate(c, lim)) if check else None)
     if warnings:
         raise SystemExit(f"{link['label']}: the demo does not accept the link as given: {warnings}")
     data = None
@@ -81,7 +83,8 @@ def accepted(link: dict):
         if len(raw) > lim.max_upload_bytes:
             raise SystemExit(f"{link['label']}: {len(raw)} bytes is over the demo's upload limit")
         data = load_csv(raw, "y", link["upload"][2], val_fraction=cfg.val_fraction or 0.2, limits=lim)
-        validate(cfg, lim, data)   # the explorer's check on the table's sizes
+        if check:
+            validate(cfg, lim, data)   # the explorer's check on the table's sizes
     return cfg, data, lim
 
 
@@ -142,7 +145,7 @@ def reestimate(results: list[dict]) -> list[dict]:
     from wdlab.engine.budget import peak_bytes, seconds, shape_of
     out = []
     for r in results:
-        cfg, data, lim = accepted(r)
+        cfg, data, lim = accepted(r, check=False)
         shape = shape_of(cfg, data)
         out.append({**r, "sweep_bytes": peak_bytes(cfg, shape, r["chunk"], r["block"]),
                     "seconds": seconds(cfg, shape, r["chunk"], r["block"])})
@@ -182,12 +185,12 @@ def fit(results: list[dict]) -> None:
     from wdlab.engine.budget import COST, PAGE_SECONDS, activation_cost, peak_bytes, shape_of, work_units
     names, rows, known, real = [], [], [], []
     for r in results:
-        cfg, data, _ = accepted(r)
+        cfg, data, _ = accepted(r, check=False)
         shape = shape_of(cfg, data)
         u = work_units(cfg, shape, r["chunk"], r["block"])
         dt = cfg.dtype
         terms = {"op": u["op"], f"mac.{dt}": u["mac"], f"elem.{dt}": u["elem"], f"opt.{dt}": u["opt"],
-                 "row": u["row"], "epoch": u["epoch"]}
+                 "row": u["row"], "epoch": u["epoch"], "group": u["group"], "loss": u["loss"]}
         names += [k for k in terms if k not in names]
         rows.append(terms)
         known.append(u["act"] * activation_cost(cfg.activation, dt) +
@@ -199,10 +202,20 @@ def fit(results: list[dict]) -> None:
     scale[scale == 0] = 1
     An = A / scale
 
+    # float64 costs no less than float32 per unit (twice the bytes through the same kernels)
+    order = np.zeros((0, len(names)))
+    for k in names:
+        if k.endswith(".float64") and k.replace("64", "32") in names:
+            row = np.zeros(len(names))
+            row[names.index(k)], row[names.index(k.replace("64", "32"))] = -1 / scale[names.index(k)], \
+                1 / scale[names.index(k.replace("64", "32"))]
+            order = np.vstack([order, row / np.abs(row).max()])   # a unit row: the solver's tolerances
+
     def feasible(F):
         # known + A·c ≤ F·real and known + A·c ≥ real / F
-        res = linprog(np.zeros(len(names)), A_ub=np.vstack([An, -An]),
-                      b_ub=np.concatenate([F * real - known, known - real / F]), bounds=(0, None), method="highs")
+        res = linprog(np.zeros(len(names)), A_ub=np.vstack([An, -An, order]),
+                      b_ub=np.concatenate([F * real - known, known - real / F, np.zeros(len(order))]),
+                      bounds=(0, None), method="highs")
         return res.x / scale if res.status == 0 else None
 
     lo, hi = 1.0, 4.0
@@ -213,11 +226,34 @@ def fit(results: list[dict]) -> None:
         mid = (lo * hi) ** 0.5
         x = feasible(mid)
         lo, hi, best = (lo, mid, x) if x is not None else (mid, hi, best)
-    print(f"smallest worst time factor with these terms: {hi:.3f}×")
+    # Of the costs within SLACK of that factor, the ones closest to today's (least total relative change): a
+    # vertex of the minimax problem puts some costs at 0 and others far off; this keeps what was measured.
+    F = hi * FIT_SLACK
+    today = np.array([COST[k.partition(".")[0]][k.partition(".")[2]] if "." in k else COST[k] for k in names])
+    ref = np.maximum(today, best) * scale          # normalized units
+    ref[ref == 0] = 1.0                            # a term neither today nor the fit uses
+    n = len(names)
+    # variables: normalized costs x (n), then |x - today| / ref (n)
+    eye = np.eye(n)
+    A_ub = np.vstack([np.hstack([An, np.zeros((len(An), n))]), np.hstack([-An, np.zeros((len(An), n))]),
+                      np.hstack([order, np.zeros((len(order), n))]),
+                      np.hstack([eye / ref[:, None], -eye]), np.hstack([-eye / ref[:, None], -eye])])
+    b_ub = np.concatenate([F * real - known, known - real / F, np.zeros(len(order)), today * scale / ref,
+                           -today * scale / ref])
+    res = linprog(np.concatenate([np.zeros(n), np.ones(n)]), A_ub=A_ub, b_ub=b_ub, bounds=(0, None),
+                  method="highs")
+    if res.status == 0:
+        best = res.x[:n] / scale
+    print(f"smallest worst time factor with these terms: {hi:.3f}×; the costs within {FIT_SLACK}× of it closest "
+          "to today's (the table below uses them):")
     for k, v in zip(names, best):
         base, _, dt = k.partition(".")
         now = COST[base][dt] if dt else COST[base]
         print(f"  {k}: {v:.3g} (today {now:.3g})")
+        if dt:
+            COST[base][dt] = float(v)
+        else:
+            COST[base] = float(v)
 
 
 def main() -> None:
@@ -247,6 +283,7 @@ def main() -> None:
         results = reestimate(json.loads(Path(args.load).read_text()))
         if args.fit:
             fit(results)
+            results = reestimate(results)
     else:
         print(f"uptime before: {os.popen('uptime').read().strip()}; {os.cpu_count()} cores; one torch thread")
         results = run_all(chosen)

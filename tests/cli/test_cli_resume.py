@@ -54,9 +54,13 @@ def test_resume_refusals(tmp_path, capsys):
     small = ["run", *GRID[:-3], "--epochs", "3", "--quiet"]
     out = tmp_path / "x.csv"
     os.mkdir(f"{out}.parts")
+    (tmp_path / "x.csv.parts" / "a0-m0-4.npz").write_bytes(b"")
     assert main([*small, "--out", str(out)]) == 2
     assert "holds the finished parts of an interrupted run: add --resume" in capsys.readouterr().err
-    os.rmdir(f"{out}.parts")
+    os.unlink(tmp_path / "x.csv.parts" / "a0-m0-4.npz")
+    assert main([*small, "--out", str(out)]) == 0   # a folder with no finished part: nothing to continue
+    assert not os.path.exists(f"{out}.parts")
+    out.unlink()
     assert main([*small, "--out", str(out), "--resume"]) == 2
     assert "no interrupted run to continue" in capsys.readouterr().err
     assert main([*small, "--resume"]) == 2

@@ -226,19 +226,20 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 
 
 # CPU seconds per unit of work on one core of this machine, float32 / float64: a kernel launch, a multiply-add
-# in a batched matrix product, an element through an activation beyond a plain elementwise pass, an elementwise
-# pass, an optimizer update of one parameter, a member's epoch of reporting (norms, losses, rows). op, mac, elem
-# and opt are fitted by `benchmarks/budget_table.py --fit`; the others come from micro-benchmarks (docs/BUDGET.md);
+# in a batched matrix product, an elementwise pass, an optimizer update of one parameter, a member's epoch of
+# reporting (norms, losses, rows), a stack's epoch, an (optimizer, lr) group's step beyond its launches, a
+# classifier's loss per row and class. Fitted by `benchmarks/budget_check.py --fit` on the demo's recorded links
+# (the costs nearest the earlier micro-benchmarked ones within 1.05× of the smallest worst factor: docs/BUDGET.md);
 # each activation's own cost lives on its registry entry (ActivationSpec.cost).
 COST = {
-    "op": 1.78e-5,
-    "mac": {"float32": 1.77e-11, "float64": 1.85e-11},
-    "elem": {"float32": 1.17e-9, "float64": 3.7e-9},
-    "opt": {"float32": 1.36e-8, "float64": 1.36e-8},
-    "row": 4.5e-5,
+    "op": 4.77e-6,
+    "mac": {"float32": 1.0e-11, "float64": 1.85e-11},
+    "elem": {"float32": 9.21e-10, "float64": 2.14e-9},
+    "opt": {"float32": 1.15e-8, "float64": 1.36e-8},
+    "row": 2.92e-5,
     "epoch": 2e-4,
     "group": 0.0,
-    "loss": 0.0,
+    "loss": 1.28e-8,
 }
 
 

@@ -71,6 +71,8 @@ class Store:
         it holds another grid). Returns the finished parts (none for a new run)."""
         flag = f"{self.folder} holds the finished parts of an interrupted run"
         if not resume:
+            if os.path.isdir(self.folder) and not any(PART.fullmatch(n) for n in os.listdir(self.folder)):
+                shutil.rmtree(self.folder)   # a run that ended before any part finished: nothing to continue
             if os.path.exists(self.folder):
                 raise ConfigError(f"{flag}: add --resume to continue it, or remove that folder", "resume")
             os.mkdir(self.folder)
