@@ -124,7 +124,7 @@ class JoinWatch:
                 self._end(2, f"wdlab: error: the Ray cluster at {self.address[:60]} did not let this run join "
                              f"within {self.seconds:g} s: nothing trained")
             try:
-                ready, _, _ = select.select([self._read], [], [], min(left, 0.2))
+                ready, _, _ = select.select([self._read], [], [], max(0.0, min(left, 0.2)))
                 signals = self._read.recv(64) if ready else b""
             except OSError:  # closed: the join ended
                 return
