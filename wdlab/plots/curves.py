@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from wdlab.frame.schema import compared_rows, with_gap
 from wdlab.plots.law_lines import law_keys, law_traces, tau_epochs, tau_text
 from wdlab.settings.reading import DEFAULT_AT
-from wdlab.plots.scale import y_range
+from wdlab.plots.scale import log_ticks, y_range
 from wdlab.registry.optimizers import OPTIMIZERS
 
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
@@ -152,6 +152,11 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
             fig.update_yaxes(range=ranges[metric].as_list(), autorange=False, row=1, col=col)
     _mark_diverged(fig, frame, panels, ranges)
     _layout(fig, log_y, epochs_total, height, panels, rows, legend)
+    if log_y:  # a label per decade, minor ticks unlabelled
+        for col, metric in enumerate([k for k in PANEL_KEYS if k in panels], 1):
+            columns = [metric] + (["val_loss"] if show_val and metric == "train_loss" else [])
+            fig.update_yaxes(**log_ticks(frame[[c for c in columns if c in frame]].to_numpy().ravel()),
+                             row=1, col=col)
     # the page says so under the figure (an annotation here would sit on the legend)
     fig.update_layout(meta={"clipped": any(r is not None and r.clipped for r in ranges.values())})
     return fig

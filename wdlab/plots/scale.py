@@ -66,6 +66,17 @@ def y_range(frames: Sequence[pd.DataFrame], columns: Sequence[str], log: bool = 
     return AxisRange(lo - pad, hi + pad, log, clipped)
 
 
+def log_ticks(values) -> dict:
+    """Tick settings for a log axis over `values`: spanning a decade or more, a labelled tick per decade and
+    unlabelled minor ticks between (Plotly's own labels its 2 and 5 minor ticks with bare digits, read as values);
+    within one decade, Plotly's own ticks (full numbers)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size < 2 or math.log10(v.max() / v.min()) < 1:
+        return {}
+    return {"dtick": 1, "minor": {"ticks": "outside", "ticklen": 3, "showgrid": False}}
+
+
 def column_format(values: pd.Series, difference: bool = False) -> str:
     """One format spec for a whole table column (for "{:spec}"): fixed decimals when its numbers read well so
     (4 significant digits for the smallest), else scientific — never a mix of 7.1059e-7 and 0.0000017733.
