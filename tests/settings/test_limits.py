@@ -71,3 +71,26 @@ def test_available_memory_is_read_from_meminfo(tmp_path):
     (tmp_path / "meminfo").write_text("MemTotal: 100 kB\nMemAvailable:    2000000 kB\n")
     assert available_mb(str(tmp_path / "meminfo")) == pytest.approx(2_048)
     assert available_mb(str(tmp_path / "missing")) > 0
+
+
+def test_the_app_keeps_the_demos_limits_in_demo_mode_and_the_machines_off_it(tmp_path):
+    from wdlab.settings.limits import app_limits
+    own = tmp_path / "own.toml"
+    own.write_text("max_epochs = 100\n")
+    assert app_limits(DEMO, available=10_000) == DEMO_LIMITS
+    assert app_limits({**DEMO, "WDLAB_LIMITS": str(own)}) == DEMO_LIMITS        # the hosted demo's, exactly
+    lim = app_limits(OFF, available=10_000)
+    assert lim.machine and lim.max_members == lim.max_epochs == lim.max_wd_values == math.inf
+    jobs = DEFAULT_LIMITS.max_concurrent_jobs                                   # each sweep training at once: a share
+    assert lim.max_sweep_mb == pytest.approx(10_000 * MEMORY_SHARE / jobs)
+    for name in ("max_concurrent_jobs", "max_queued_jobs", "max_results", "max_result_mb", "max_sessions",
+                 "max_upload_bytes", "max_table_cells"):                        # the server's own shape stays
+        assert getattr(lim, name) == getattr(DEFAULT_LIMITS, name), name
+    assert app_limits({**OFF, "WDLAB_CONCURRENT_JOBS": "4"}, available=10_000).max_sweep_mb == pytest.approx(2_000)
+    assert app_limits({**OFF, "WDLAB_LIMITS": str(own)}, available=10_000).max_epochs == 100
+    own.write_text("max_epochs = 'lots'\n")
+    with pytest.raises(ConfigError, match="limit max_epochs takes a number > 0"):
+        app_limits({**OFF, "WDLAB_LIMITS": str(own)})
+    with pytest.raises(ConfigError, match=f"WDLAB_LIMITS {tmp_path / 'none.toml'}: No such file"):
+        app_limits({**OFF, "WDLAB_LIMITS": str(tmp_path / "none.toml")})
+    assert "no cap on sizes" in lim.describe() and "24 members" in DEMO_LIMITS.describe()

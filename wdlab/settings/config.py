@@ -49,10 +49,17 @@ class Limits:
         return -(-self.max_upload_bytes // 1_000_000)
 
     def describe(self) -> str:
-        return (f"at most {self.max_wd_values} weight_decay values, {self.max_lr_values} learning rates, "
-                f"{self.max_seeds} seeds, "
-                f"{self.max_members} members, {self.max_epochs} epochs, {self.max_layers} hidden layers "
-                f"of width ≤ {self.max_width}, {self.max_steps} steps")
+        """The caps in words; a cap lifted (off the demo: infinite) is left out, the memory one said instead."""
+        caps = [(self.max_wd_values, "{} weight_decay values"), (self.max_lr_values, "{} learning rates"),
+                (self.max_seeds, "{} seeds"), (self.max_members, "{} members"), (self.max_epochs, "{} epochs"),
+                (self.max_layers, "{} hidden layers"), (self.max_width, "width ≤ {}"), (self.max_steps, "{} steps")]
+        said = [what.format(v) for v, what in caps if math.isfinite(v)]
+        if len(said) == len(caps):  # the demo's and the full limits, worded as they always were
+            said[5:7] = [f"{said[5]} of {said[6]}"]
+        text = f"at most {', '.join(said)}" if said else "no cap on sizes"
+        if self.machine:
+            text += f"; a sweep's peak memory within {self.max_sweep_mb:,.0f} MB of this machine's available memory"
+        return text
 
 
 DEFAULT_LIMITS = Limits()

@@ -1,6 +1,8 @@
 """The "Adam+L2 vs AdamW" page: coupled against decoupled decay, explained and run side by side."""
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from wdlab.engine.budget import validate
@@ -85,7 +87,7 @@ def _settings(lim) -> SweepConfig:
         own = preset_config(preset)
         st.session_state.setdefault("cmp_epochs", READY.epochs)
         epochs = st.number_input("epochs", min_value=1, value=shown("cmp_epochs"), step=50, key="cmp_epochs",
-                                 help=f"1 to {lim.max_epochs}")
+                                 help=f"1 to {lim.max_epochs}" if math.isfinite(lim.max_epochs) else "1 or more")
         st.session_state.setdefault("cmp_lrs", list(READY.lrs))
         lrs = st.multiselect("learning rates", LRS, default=shown("cmp_lrs"), key="cmp_lrs", format_func="{:g}".format,
                              help="Two or more tell equal λ from equal lr·λ apart.")

@@ -3,6 +3,7 @@ its declaration gives label, help and bounds), each bad value's message right un
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Callable
 
 import streamlit as st
@@ -36,9 +37,15 @@ def help_of(p: Param, limits: Limits) -> str:
     text = f"--{p.key}: {p.full_help()}"
     if p.bounds():
         text += f"; {'each ' if p.kind in LISTS else ''}{p.bounds()}"
-    if p.limit:
-        text += f" (at most {getattr(limits, p.limit)}{' values' if p.kind in LISTS else ''} here)"
+    if cap(p, limits) is not None:
+        text += f" (at most {cap(p, limits)}{' values' if p.kind in LISTS else ''} here)"
     return text + HOW.get(p.kind, "") + MORE_HELP.get(p.attr, "")
+
+
+def cap(p: Param, limits: Limits) -> int | None:
+    """The limit on p here, or None: no such limit, or lifted (off the demo, where memory is what bounds a sweep)."""
+    value = getattr(limits, p.limit) if p.limit else math.inf
+    return int(value) if math.isfinite(value) else None
 
 
 def wd_label(text: str) -> str:
@@ -81,7 +88,7 @@ def grid(p, where, limits, **extra):
     options = normalize_wds(options) if wd else options
     where.multiselect(p.label, options, shown(k), key=k, accept_new_options=True,
                       format_func=wd_label if wd else str, filter_mode="prefix", select_all=False,
-                      max_selections=getattr(limits, p.limit) if p.limit else None,
+                      max_selections=cap(p, limits),
                       on_change=_normalize_wd_widget if wd else None, help=help_of(p, limits), **extra)
 
 

@@ -14,9 +14,11 @@ from wdlab.heap import give_back
 from wdlab.run.jobs import JobManager, new_watcher_id
 from wdlab.run.upload_store import UploadStore
 from wdlab.run.train import InProcess
-from wdlab.settings.config import DEFAULT_LIMITS, DEMO_LIMITS, Limits, concurrent_jobs, demo_mode, \
-    heartbeat_seconds, host_device
+from wdlab.errors import ConfigError
+from wdlab.settings.config import Limits, demo_mode, heartbeat_seconds, host_device
+from wdlab.settings.limits import app_limits
 from wdlab.ui.sessions import Departures, sweep
+from wdlab.ui.text import note
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
 
@@ -34,12 +36,32 @@ def is_demo() -> bool:
 
 
 def limits() -> Limits:
-    """The demo's or the full limits, with the host's WDLAB_CONCURRENT_JOBS if set."""
-    return concurrent_jobs(DEMO_LIMITS if is_demo() else DEFAULT_LIMITS)
+    """The demo's limits, or off the demo this machine's with the practitioner's own (WDLAB_LIMITS); the host's
+    WDLAB_CONCURRENT_JOBS if set. Fixed once per server (the job registry's): the estimate a page shows and the
+    chunks its sweep trains in come from the same limits, however the available memory moves."""
+    return limits_cache(is_demo())[0]
+
+
+def limits_problem() -> str:
+    """Why WDLAB_LIMITS was not applied, or ''."""
+    return limits_cache(is_demo())[1]
+
+
+@st.cache_resource(show_spinner=False)
+def limits_cache(demo: bool) -> tuple[Limits, str]:
+    """(the limits, why WDLAB_LIMITS was not applied or ''), once per server and mode."""
+    try:
+        return app_limits(secrets={"WDLAB_DEMO": demo}), ""
+    except ConfigError as e:  # a bad WDLAB_LIMITS file: said on every page, the machine's limits meanwhile
+        return app_limits({**os.environ, "WDLAB_LIMITS": ""}, secrets={"WDLAB_DEMO": demo}), str(e)
 
 
 def demo_notice() -> None:
-    """Say on the page that this server runs with the demo's tighter limits."""
+    """Say on the page that this server runs with the demo's tighter limits (or that WDLAB_LIMITS is bad)."""
+    problem = limits_problem()
+    if problem:
+        with st.sidebar:
+            note("error", f"{problem}; this machine's limits apply meanwhile")
     if is_demo():
         lim = limits()
         st.sidebar.caption(f":material/dns: **Shared demo server**: {lim.describe()}; "
