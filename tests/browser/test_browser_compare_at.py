@@ -3,7 +3,7 @@ final epoch or the mean of the last 10 % changes the summary's words, its table,
 import pytest
 from playwright.sync_api import expect
 
-from support import ARTIFACTS, idle, wait_final, watch_runs
+from support import ARTIFACTS, idle, watch_runs
 
 pytestmark = pytest.mark.browser
 # moons' 64-64 ReLU for 100 epochs: λ = 0 overfits, so its best epoch (val loss about 0.28) beats λ = 0.1 (0.36)
@@ -78,7 +78,7 @@ def test_choosing_where_results_are_compared_changes_words_table_and_star(server
     page = context.new_page()
     try:
         page.goto(server.rstrip("/") + LINK)
-        wait_final(page)
+        page.get_by_text("Trained ").first.wait_for(timeout=180_000)   # shown() then waits for the summary
         watch_runs(page)
         ARTIFACTS.mkdir(exist_ok=True)
         radio = page.get_by_role("radiogroup").filter(has_text=LABELS["final"])
@@ -108,7 +108,8 @@ def test_choosing_where_results_are_compared_changes_words_table_and_star(server
             table = page.locator('[data-testid=stDataFrame]').first
             table.scroll_into_view_if_needed()
             page.evaluate("() => { document.querySelector('[data-testid=stDataFrame] .dvn-scroller').scrollLeft = 0; }")
-            page.wait_for_function("() => !!document.querySelector('[data-testid=stDataFrame] th[aria-colindex=\"1\"]')")
+            page.wait_for_function(
+                "() => !!document.querySelector('[data-testid=stDataFrame] th[aria-colindex=\"1\"]')")
             table.screenshot(path=str(ARTIFACTS / f"compare_at_{at}_table_{width}.png"))
         # the readings differ where the issue says they should: λ = 0 overfits late, so its best epoch wins the
         # comparison and its end loses it; the mean of the last 10 % is not the final epoch's value
@@ -160,7 +161,8 @@ def test_the_landscapes_compare_at_recolours_its_maps_and_says_where_it_reads(se
                 idle(page)
             seen[at] = page.wait_for_function(
                 f"() => {{ const s = ({MAP_JS})(); return s.cells.length === 2"
-                f" && s.words.length === 1 && s.captions.some(c => c.includes({WORDS[at]!r})) && s; }}", timeout=120_000).json_value()
+                f" && s.words.length === 1 && s.captions.some(c => c.includes({WORDS[at]!r})) && s; }}",
+                timeout=120_000).json_value()
             assert ("compare-at=" + at in seen[at]["url"]) == (at != "best")
             page.get_by_text(WORDS[at]).first.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / f"landscape_compare_at_{at}_{width}.png"))

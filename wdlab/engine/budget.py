@@ -227,19 +227,20 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 
 # CPU seconds per unit of work on one core of this machine, float32 / float64: a kernel launch, a multiply-add
 # in a batched matrix product, an elementwise pass, an optimizer update of one parameter, a member's epoch of
-# reporting (norms, losses, rows), a stack's epoch, an (optimizer, lr) group's step beyond its launches, a
-# classifier's loss per row and class. Fitted by `benchmarks/budget_check.py --fit` on the demo's recorded links
-# (the costs nearest the earlier micro-benchmarked ones within 1.05× of the smallest worst factor: docs/BUDGET.md);
-# each activation's own cost lives on its registry entry (ActivationSpec.cost).
+# reporting (norms, losses, rows), a stack's epoch, a classifier's loss per row and class, the Python around an
+# (optimizer, lr) group's step (the loop, the optimizer's own code, the rotation's bookkeeping). Fitted by
+# `benchmarks/budget_check.py --fit` on the demo's recorded links (of the costs within 1.03× of the smallest
+# worst factor, those nearest the earlier micro-benchmarked ones: docs/BUDGET.md); each activation's own cost
+# lives on its registry entry (ActivationSpec.cost).
 COST = {
     "op": 4.77e-6,
     "mac": {"float32": 1.0e-11, "float64": 1.85e-11},
-    "elem": {"float32": 9.21e-10, "float64": 2.14e-9},
-    "opt": {"float32": 1.15e-8, "float64": 1.36e-8},
+    "elem": {"float32": 8.43e-10, "float64": 2.14e-9},
+    "opt": {"float32": 5e-9, "float64": 1e-8},
     "row": 2.92e-5,
     "epoch": 2e-4,
-    "group": 0.0,
-    "loss": 1.28e-8,
+    "loss": 3.09e-8,
+    "step": 1.2e-4,
 }
 
 
@@ -283,7 +284,8 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     fwd = sum(i * o for i, o in layers)
     bwd = sum(i * o for i, o in layers) + sum(i * o for i, o in layers[1:])
     hid = sum(cfg.hidden)
-    blocks = cfg.epochs * (-(-nv // block) if block else 1)
+    # evaluated in blocks, both the held-out and the training rows go block by block (Stack.evaluate)
+    blocks = cfg.epochs * ((-(-nv // block) + -(-n // block)) if block else 1)
     # a normalization (LayerNorm's kernels in wdlab/registry/norms.py): per hidden unit and row 5 elementwise
     # passes forward (mean, centre, norm, scale, gain and shift) and 6 backward, 7 + 5 launches per layer
     norm = 0 if NORMS[cfg.norm].identity else 1
@@ -291,10 +293,10 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     # + the rotation: a copy and a difference of the hidden layers' parameters, a Gram product per parameter;
     # per epoch its angles, each layer's norms for eff_lr and max|w|
     # one optimizer step per kind, one param group per lr: each group its own launches (stack.Stack._optimizers)
-    groups = len(cfg.optimizers) * len(cfg.lrs)
     ops_step = 6 + (9 + 12 * norm) * len(layers) + sum(OPTIMIZERS[o].launches for o in cfg.optimizers) * len(
         cfg.lrs) + (2 + 2 * L if L else 0)
-    ops_epoch = 12 + (6 + 7 * norm) * len(layers) * (blocks / cfg.epochs) + 4 * len(layers) + 2 * len(layers) + 12
+    ops_epoch = 12 + ((6 + 7 * norm) * len(layers) + (5 if block else 0)) * (blocks / cfg.epochs) + 6 * len(
+        layers) + 12
     P = count_params(shape.in_dim, cfg.hidden, shape.out_dim, cfg.norm)
     return {
         "op": stacks * (steps * ops_step + cfg.epochs * ops_epoch),
@@ -306,7 +308,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
                               + cfg.epochs * 3 * P                    # each epoch's norms: passes over the weights
                               + (steps * 4 * hidden_params(cfg, shape.in_dim) if L else 0)),   # the rotation's
         "opt": slots * P * steps,
-        "group": stacks * steps * groups,
+        "step": stacks * steps * len(cfg.optimizers) * len(cfg.lrs),   # Python's part of a group's step
         # a classifier's loss: softmax cross-entropy and its gradient over every class of every row
         "loss": slots * (rows_seen + rows_eval) * shape.out_dim if shape.task == "classification" else 0,
         "row": members * (cfg.epochs + 1),
@@ -320,7 +322,8 @@ def seconds(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: int
     dt = cfg.dtype
     return (u["op"] * COST["op"] + u["mac"] * COST["mac"][dt] + u["act"] * activation_cost(cfg.activation, dt)
             + u["elem"] * COST["elem"][dt] + u["opt"] * COST["opt"][dt] + u["row"] * COST["row"]
-            + u["epoch"] * COST["epoch"] + u["group"] * COST["group"] + u["loss"] * COST["loss"] + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
+            + u["epoch"] * COST["epoch"] + u["loss"] * COST["loss"] + u["step"] * COST["step"]
+            + peak_bytes(cfg, shape, chunk, block) * PAGE_SECONDS)
 
 
 NEAR = 0.75  # a sweep estimated above this share of the per-sweep memory budget is trained in chunks

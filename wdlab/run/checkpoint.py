@@ -61,6 +61,7 @@ class Store:
 
     def __init__(self, folder: str, fingerprint: str, parts: list[tuple[int, range]]):
         self.folder, self.fingerprint = folder, fingerprint
+        self.broken = ""   # why parts can no longer be saved (a full disk): training goes on, resuming is lost
         self.parts = [(a, r.start, r.stop) for a, r in parts]
 
     def manifest(self) -> dict:
@@ -127,5 +128,13 @@ def resume(work: Work, store: Store, done: list[tuple[int, int, int]]) -> int:
     for a, plan in enumerate(work.plans):
         plan.parts = [range(f, s) for b, f, s in store.parts if b == a and (b, f, s) not in finished]
     stops = {(a, f): s for a, f, s in store.parts}
-    work.rows.on_part = lambda a, first, frame: store.save(a, first, stops[(a, first)], frame)
+
+    def save(a: int, first: int, frame) -> None:
+        if store.broken:
+            return
+        try:
+            store.save(a, first, stops[(a, first)], frame)
+        except OSError as e:   # a fault of the parts' disk never costs the training
+            store.broken = e.strerror or type(e).__name__
+    work.rows.on_part = save
     return sum(s - f for _, f, s in done)
