@@ -166,6 +166,9 @@ def main() -> None:
     parser.add_argument("--same", action="store_true", help="every visitor opens the same link")
     parser.add_argument("--no-demo", action="store_true", help="the default limits instead of WDLAB_DEMO=1")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the whole crowd")
+    parser.add_argument("--after", type=float, default=0.0, metavar="S",
+                        help="keep the server S seconds after the browsers closed and print its RSS as it goes (the "
+                             "app closes a departed session after Streamlit's 120 s reconnect window)")
     parser.add_argument("--worst", choices=("memory", "time"),
                         help="each visitor opens a variant (its own lr) of the demo's worst accepted link by that "
                              "measure (benchmarks/worst_case.py)")
@@ -182,7 +185,9 @@ def main() -> None:
         print(f"worst accepted link by {args.worst}: {worst} — estimated {est.describe()}")
         configs = [worst if args.same else worst.replace(lrs=(0.01 + 0.001 * i,)) for i in range(n)]
     env = dict(os.environ, WDLAB_DEMO="0" if args.no_demo else "1")
-    proc, base = start_server(env=env)
+    import tempfile
+    log = tempfile.TemporaryFile("w+")
+    proc, base = start_server(env=env, log=log)
     sampler = Sampler(proc.pid)
     sampler.start()
     try:
@@ -192,6 +197,12 @@ def main() -> None:
         wall, server_cpu = time.perf_counter() - t0, cpu_seconds([proc.pid]) - server0
         browser_cpu = BROWSER_CPU[0]
         after = rss_mb(proc.pid)
+        during = sampler.peak
+        later = []   # (seconds after the browsers closed, RSS)
+        closed_at = time.perf_counter()
+        while time.perf_counter() - closed_at < args.after:
+            time.sleep(min(10.0, args.after - (time.perf_counter() - closed_at)))
+            later.append((time.perf_counter() - closed_at, rss_mb(proc.pid)))
     finally:
         sampler.stop.set()
         proc.terminate()
@@ -220,8 +231,13 @@ def main() -> None:
             if at:
                 print(f"    of which {meaning}: median {statistics.median(at):.1f} s")
         print(f"  every visitor saw only its own configuration: {all(r['own'] for r in ok) and len(ok) == n}")
-    print(f"  server RSS: {idle:.0f} MB before the first page, peak {sampler.peak:.0f} MB, {after:.0f} MB after "
+    print(f"  server RSS: {idle:.0f} MB before the first page, peak {during:.0f} MB, {after:.0f} MB after "
           f"(budget 800 MB)")
+    if later:
+        log.seek(0)
+        closed = sum(int(n) for n in re.findall(r"wdlab: closed (\d+) session", log.read()))
+        print(f"  after the browsers closed: peak {sampler.peak:.0f} MB; "
+              + ", ".join(f"+{t:.0f} s {mb:.0f} MB" for t, mb in later) + f"; sessions closed: {closed}")
     print(f"  CPU over {wall:.0f} s ({os.cpu_count()} cores = {wall * (os.cpu_count() or 1):.0f} CPU-s): server "
           f"{server_cpu:.0f} CPU-s, the {n} browsers {browser_cpu:.0f} CPU-s")
     if args.same and ok:

@@ -78,10 +78,11 @@ TARGETS = {
 
 
 # Issue #28: LayerNorm at the engine's speed. Each net with and without LayerNorm (AdamW, the course's data,
-# 24 members, 40 epochs), CPU seconds: the LayerNorm sweep ≤ 1.3× the same sweep without it, ≥ 8× the plain loop.
+# 24 members), CPU seconds: the LayerNorm sweep ≤ 1.3× the same sweep without it, ≥ 8× the plain loop.
 LAYERNORM = {
-    "20-64-1, batch 50": dict(hidden=(64,), batch_size=50),
-    "20-64-64-1, batch 32": dict(hidden=(64, 64), batch_size=32),
+    "20-64-1, batch 50, 40 ep": dict(hidden=(64,), batch_size=50, epochs=40),
+    "20-64-64-1, batch 32, 40 ep": dict(hidden=(64, 64), batch_size=32, epochs=40),
+    "20-128-1, full batch, 100 ep": dict(hidden=(128,), batch_size=None, epochs=100),
 }
 
 
@@ -91,26 +92,29 @@ def cpu_seconds(fn, *args, **kw) -> float:
     return time.process_time() - t
 
 
+def load() -> str:
+    return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def layernorm_rows(repeats: int, only: str | None) -> None:
-    """Engine and plain loop, with and without LayerNorm, in CPU seconds (medians, interleaved)."""
-    print(f"LayerNorm (CPU s, median of {repeats}; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}):")
+    """Engine and plain loop, with and without LayerNorm, in CPU seconds: the four runs of each repeat one after
+    another (a load change hits all four), medians."""
+    print(f"LayerNorm (CPU s, median of {repeats}, interleaved; {load()}):")
     for name, kw in LAYERNORM.items():
         if only and only not in name:
             continue
-        t = {}
-        for norm in ("none", "layernorm"):
-            cfg = SweepConfig(preset="tutorial", optimizers=("adamw",), lrs=(0.01,), epochs=40, weight_decays=WDS,
-                              seeds=SEEDS, norm=norm, **kw)
-            eng, loop = [], []
-            for _ in range(repeats):
-                eng.append(cpu_seconds(engine, cfg, None))
-                loop.append(cpu_seconds(plain_loop, cfg, None))
-            t[norm] = statistics.median(eng), statistics.median(loop)
-        (e0, l0), (e1, l1) = t["none"], t["layernorm"]
+        cfgs = {norm: SweepConfig(preset="tutorial", optimizers=("adamw",), lrs=(0.01,), weight_decays=WDS,
+                                  seeds=SEEDS, norm=norm, **kw) for norm in ("none", "layernorm")}
+        runs = {(side, norm): [] for side in ("engine", "loop") for norm in cfgs}
+        for _ in range(repeats):
+            for (side, norm), times in runs.items():
+                times.append(cpu_seconds(engine if side == "engine" else plain_loop, cfgs[norm], None))
+        (e0, e1, l0, l1) = (statistics.median(runs[k]) for k in
+                            (("engine", "none"), ("engine", "layernorm"), ("loop", "none"), ("loop", "layernorm")))
         cost, ratio = e1 / e0, l1 / e1
-        print(f"  {name:22s} engine {e0:5.2f} → LN {e1:5.2f} s: {cost:4.2f}× (≤1.3×: "
+        print(f"  {name:30s} engine {e0:5.2f} → LN {e1:5.2f} s: {cost:4.2f}× (≤1.3×: "
               f"{'met' if cost <= 1.3 else 'NOT met'}); loop {l0:5.2f} → LN {l1:5.2f} s; LN engine {ratio:4.1f}× "
-              f"the loop (≥8×: {'met' if ratio >= 8 else 'NOT met'}); no-LN {l0 / e0:4.1f}×", flush=True)
+              f"the loop (≥8×: {'met' if ratio >= 8 else 'NOT met'}); no-LN {l0 / e0:4.1f}×; {load()}", flush=True)
 
 
 def target_line(name: str, loop_rate: float, eng_rate: float, peak: float) -> str:
@@ -179,6 +183,7 @@ def main() -> None:
     ap.add_argument("--check", action="store_true", help="also compare both sides in float64 (untimed)")
     ap.add_argument("--no-grid", action="store_true", help="skip the 4 lr × 6 λ grid")
     ap.add_argument("--no-layernorm", action="store_true", help="skip the LayerNorm rows (issue #28)")
+    ap.add_argument("--no-laws", action="store_true", help="skip the laws measurements' cost (issue #28)")
     ap.add_argument("--no-process", action="store_true", help="skip the whole-process comparison")
     ap.add_argument("--no-two-core", action="store_true", help="skip the two-core mode (2 worker processes)")
     ap.add_argument("--backward", action="store_true",
@@ -216,10 +221,17 @@ def main() -> None:
         if args.check:
             cfg64 = cfg.replace(dtype="float64")
             line += f"   {max_difference(plain_loop(cfg64, data), engine(cfg64, data)):.1e}"
-        print(line, flush=True)
+        print(f"{line}   {load()}", flush=True)
     print(f"load average after {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if not args.no_layernorm:
         layernorm_rows(args.repeats, args.only)
+    if not args.no_laws:
+        try:
+            import laws_cost  # run as benchmarks/sweep_speed.py
+        except ImportError:
+            from benchmarks import laws_cost  # run as python -m benchmarks.sweep_speed
+        print(f"laws measurements with and without (CPU s, median of {args.repeats}, interleaved; {load()}):")
+        laws_cost.print_rows(laws_cost.measure(args.repeats, args.only))
     if not args.no_grid:
         grid = SweepConfig(preset="tutorial", hidden=(64,), optimizers=("adamw",), lrs=(1e-3, 3e-3, 1e-2, 3e-2),
                            epochs=200, weight_decays=(0.0, 1e-3, 1e-2, 0.1, 0.3, 1.0), seeds=(0,))

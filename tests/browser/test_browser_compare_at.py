@@ -108,7 +108,8 @@ def test_choosing_where_results_are_compared_changes_words_table_and_star(server
             table = page.locator('[data-testid=stDataFrame]').first
             table.scroll_into_view_if_needed()
             page.evaluate("() => { document.querySelector('[data-testid=stDataFrame] .dvn-scroller').scrollLeft = 0; }")
-            page.wait_for_function("() => !!document.querySelector('[data-testid=stDataFrame] th[aria-colindex=\"1\"]')")
+            page.wait_for_function(
+                "() => !!document.querySelector('[data-testid=stDataFrame] th[aria-colindex=\"1\"]')")
             table.screenshot(path=str(ARTIFACTS / f"compare_at_{at}_table_{width}.png"))
         # the readings differ where the issue says they should: λ = 0 overfits late, so its best epoch wins the
         # comparison and its end loses it; the mean of the last 10 % is not the final epoch's value
@@ -126,5 +127,51 @@ def test_choosing_where_results_are_compared_changes_words_table_and_star(server
             expect(other.get_by_role("radio", name=LABELS["last"])).to_be_checked()
         finally:
             again.close()
+    finally:
+        context.close()
+
+
+# The Landscape's own compare-at: its maps' cell colours (the values read) and the caption under them.
+MAP_JS = """() => ({cells: [...document.querySelectorAll('.js-plotly-plot')].flatMap(el => (el._fullData || [])
+        .filter(t => t.meta && t.meta.role === 'cells').map(t => Array.from(t.marker.color))),
+    captions: [...document.querySelectorAll('[data-testid=stCaptionContainer]')].map(e => e.innerText),
+    words: [...document.querySelectorAll('[data-testid=stMarkdownContainer]')].map(e => e.innerText)
+        .filter(t => t.startsWith('In λ:')), url: location.href})"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_landscapes_compare_at_recolours_its_maps_and_says_where_it_reads(server, browser, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server.rstrip("/") + "/landscape?preset=moons&optimizer=adam,adamw&lr=0.01,0.1&wd=0,0.1"
+                  "&epochs=60&hidden=16")
+        expect(page.get_by_text("Click a cell to see its curves.")).to_be_visible(timeout=180_000)
+        watch_runs(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        radio = page.get_by_role("radiogroup").filter(has_text=LABELS["final"])
+        seen = {}
+        for at in ("best", "final", "last"):
+            if at != "best":
+                option = radio.get_by_text(LABELS[at], exact=True)
+                option.scroll_into_view_if_needed()
+                box = option.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width
+                option.click()
+                idle(page)
+            seen[at] = page.wait_for_function(
+                f"() => {{ const s = ({MAP_JS})(); return s.cells.length === 2"
+                f" && s.words.length === 1 && s.captions.some(c => c.includes({WORDS[at]!r})) && s; }}",
+                timeout=120_000).json_value()
+            assert ("compare-at=" + at in seen[at]["url"]) == (at != "best")
+            page.get_by_text(WORDS[at]).first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"landscape_compare_at_{at}_{width}.png"))
+        assert seen["best"]["cells"] != seen["final"]["cells"] != seen["last"]["cells"]
+        # the sentences on where the best λ sits read the same cells: here λ = 0 wins every lr at the best epoch,
+        # and at the end λ = 0.1 wins at lr 0.1
+        assert "→ 0 at lr 0.1" in seen["best"]["words"][0] and "→ 0.1 at lr 0.1" in seen["final"]["words"][0]
+        # at its best epoch a member's validation loss is at most its final one
+        for best, final in zip(sum(seen["best"]["cells"], []), sum(seen["final"]["cells"], [])):
+            assert best <= final + 1e-9
     finally:
         context.close()

@@ -47,3 +47,21 @@ def test_the_live_curves_keep_their_height_in_every_frame(server, browser, width
             assert box["undrawn"] <= box["frames"] * 0.02, (key, box)     # a mount takes a frame, rarely two
     finally:
         context.close()
+
+
+def test_the_lambda_chips_grow_their_box_instead_of_scrolling_inside_it(server, page):
+    """Twelve λ values: every chip shows, nothing inside the multiselect scrolls (issue #27, item 9)."""
+    page.goto(server + "?epochs=5&wd=0,1e-5,1e-4,3e-4,1e-3,3e-3,1e-2,3e-2,0.1,0.3,1,3")
+    box = page.locator(".st-key-cfg_weight_decays [data-testid=stMultiSelect]")
+    box.wait_for(timeout=60_000)
+    page.wait_for_function("""() => document.querySelectorAll(
+        '.st-key-cfg_weight_decays [data-testid=stMultiSelectTagsContainer] > span > *').length === 12""", timeout=30_000)
+    inside = page.evaluate("""() => [...document.querySelectorAll('.st-key-cfg_weight_decays *')]
+        .filter(e => e.scrollHeight > e.clientHeight + 2 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY))
+        .length""")
+    assert inside == 0
+    tags = page.locator(".st-key-cfg_weight_decays [data-testid=stMultiSelectTagsContainer] > span > *")
+    outer = box.bounding_box()
+    last = tags.nth(11).bounding_box()
+    assert last["y"] + last["height"] <= outer["y"] + outer["height"] + 1   # the last chip inside the visible box
+    box.screenshot(path=str(ARTIFACTS / "lambda-chips-1400.png"))

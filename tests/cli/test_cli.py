@@ -241,3 +241,20 @@ def test_summary_names_the_schedule_in_its_first_line(capsys):
                              "--quiet"], capsys)
     assert code == 0
     assert err.splitlines()[0].endswith("(mean over seeds), trained under cosine after 2 warmup epochs:"), err
+
+
+def test_summary_reads_where_compare_at_says_and_says_so(capsys):
+    from wdlab.frame.landscape import summary_lines
+    from wdlab.registry.optimizers import OPTIMIZERS
+    from wdlab.settings.reading import COMPARED_AT, DEFAULT_AT, describe_at
+    labels = {n: s.label for n, s in OPTIMIZERS.items()}
+    argv = ["run", "--preset", "moons", "--epochs", "100", "--wd", "0", "0.1", "--summary", "--quiet"]
+    printed = {}
+    for at in COMPARED_AT:
+        code, out, err = run_main(argv + ([] if at == DEFAULT_AT else ["--compare-at", at]), capsys)
+        assert code == 0
+        expected = summary_lines(pd.read_csv(io.StringIO(out)), labels, "val_acc", at)
+        assert expected[0].startswith(f"best λ by val_acc read {describe_at(at)} (mean over seeds)")
+        assert err.splitlines()[:len(expected)] == [f"wdlab: {line}" for line in expected]
+        printed[at] = expected[1]
+    assert len(set(printed.values())) > 1, printed   # the readings give different numbers

@@ -54,9 +54,13 @@ def test_resume_refusals(tmp_path, capsys):
     small = ["run", *GRID[:-3], "--epochs", "3", "--quiet"]
     out = tmp_path / "x.csv"
     os.mkdir(f"{out}.parts")
+    (tmp_path / "x.csv.parts" / "a0-m0-4.npz").write_bytes(b"")
     assert main([*small, "--out", str(out)]) == 2
     assert "holds the finished parts of an interrupted run: add --resume" in capsys.readouterr().err
-    os.rmdir(f"{out}.parts")
+    os.unlink(tmp_path / "x.csv.parts" / "a0-m0-4.npz")
+    assert main([*small, "--out", str(out)]) == 0   # a folder with no finished part: nothing to continue
+    assert not os.path.exists(f"{out}.parts")
+    out.unlink()
     assert main([*small, "--out", str(out), "--resume"]) == 2
     assert "no interrupted run to continue" in capsys.readouterr().err
     assert main([*small, "--resume"]) == 2
@@ -65,3 +69,15 @@ def test_resume_refusals(tmp_path, capsys):
     assert saved >= 1
     assert main(["run", *GRID, "--wd", "0", "0.2", "--out", str(out), "--resume"]) == 2
     assert "holds a different grid" in capsys.readouterr().err
+
+
+def test_parts_that_cannot_be_saved_never_cost_the_training(tmp_path, monkeypatch, capsys):
+    from wdlab.run.checkpoint import Store
+
+    def full(*_args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Store, "save", full)
+    out = tmp_path / "x.csv"
+    assert main(["run", *GRID[:-3], "--epochs", "3", "--quiet", "--out", str(out)]) == 0
+    assert len(out.read_text().splitlines()) == 1 + 32 * 4 and capsys.readouterr().err == ""
+    assert not os.path.exists(f"{out}.parts")

@@ -132,3 +132,16 @@ def test_tau_in_epochs_is_one_over_lr_lambda_steps_and_a_map_axis_with_lambda_ze
     adam = landscape_figure(c, "adam", "Adam+L2", axis="tau_epochs")
     assert "only for decoupled decay" in adam.layout.xaxis.title.text                   # coupled: no timescale
     assert landscape_figure(c, "adamw", "AdamW").data[0].text is None                     # λ axis: no τ hover
+
+
+def test_the_best_lambda_per_lr_is_a_white_line_on_a_dark_edge_with_a_marker_per_lr():
+    from wdlab.plots.landscape import landscape_figure
+    c = cells(synthetic(coupled))
+    fig = landscape_figure(c, "adam", "Adam+L2")
+    roles = {t.meta["role"]: t for t in fig.data}
+    edge, line = roles["best_per_lr_edge"], roles["best_per_lr"]
+    assert list(edge.x) == list(line.x) and list(edge.y) == list(line.y) == sorted(LRS)
+    assert edge.line.color == "#111" and edge.line.width > line.line.width and line.line.color == "white"
+    assert line.mode == "lines+markers" and line.line.dash is None           # solid, not the faint dotted line
+    assert [t.meta["role"] for t in fig.data].index("best_per_lr_edge") < [t.meta["role"] for t in fig.data].index(
+        "best_per_lr")                                                       # the edge under the line

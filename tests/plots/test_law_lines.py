@@ -50,6 +50,11 @@ def test_ridge_is_dashed_on_the_norm_panel_in_each_lambdas_colour(ridge_run):
         assert LAWS["ridge"].formula in t.hovertemplate and f"{p.value:.4g}" in t.hovertemplate
     keys = law_lines(fig, "law-key")
     assert [k.name for k in keys] == [f"{LAWS['ridge'].title} (predicted)"] and keys[0].showlegend
+    # drawn as the Explorer does, loss and ‖w‖₂ apart: the loss figure's legend keys the ridge line beside it
+    loss = curves_figure(frame, panels=("train_loss",), laws=preds)
+    assert not law_lines(loss) and [k.name for k in law_lines(loss, "law-key")] == [keys[0].name]
+    beside = curves_figure(frame, panels=("l2_norm",), laws=preds, legend=False)
+    assert len(law_lines(beside)) == 3 and not law_lines(beside, "law-key")
     # SGD's full-batch run does reach it: the drawn line is where the curve ends
     last = frame[frame.epoch == 20].set_index("weight_decay")["l2_norm"]
     assert of(preds, "ridge", 1.0).value == pytest.approx(last[1.0], rel=0.05)
@@ -58,7 +63,7 @@ def test_ridge_is_dashed_on_the_norm_panel_in_each_lambdas_colour(ridge_run):
 def test_no_laws_no_lines_and_the_loss_panel_has_none(ridge_run):
     cfg, frame, preds = ridge_run
     assert not law_lines(curves_figure(frame, panels=("l2_norm",)))
-    assert not law_lines(curves_figure(frame, panels=("train_loss",), laws=preds))
+    assert not law_lines(curves_figure(frame, panels=("train_loss",), laws=preds))   # a key, but no line
 
 
 def test_adamw_gets_no_ridge_line_but_its_box_on_max_abs_w(norm_run):
@@ -86,15 +91,18 @@ def test_rotation_and_norm_of_normalized_layers_under_adamw(norm_run):
         norm = law_lines(law_figure(adamw, f"norm{k}", preds, epochs_total=cfg.epochs))
         for t in rot:
             p = of(preds, "rotation", t.meta["wd"], layer=k, optimizer="adamw")
-            assert list(t.y) == [p.value] * 2 and t.x[0] == p.from_epoch and t.x[1] == cfg.epochs
+            assert list(t.y) == [p.value] * (1 if p.from_epoch >= cfg.epochs else 2) and t.x[0] == p.from_epoch
+            assert t.x[-1] == cfg.epochs
             assert t.meta["value"] == pytest.approx(math.sqrt(2 * 0.01 * t.meta["wd"] * 0.1 / 1.9))
             assert LAWS["rotation"].formula in t.hovertemplate and t.name.startswith("Rotational equilibrium")
         for t in norm:
             p = of(preds, "norm", t.meta["wd"], layer=k, optimizer="adamw")
-            assert list(t.y) == [p.value] * 2
+            assert set(t.y) == {p.value}
         assert sorted(t.meta["wd"] for t in rot) == sorted(t.meta["wd"] for t in norm) == [0.5, 2.0]
-    # the run is shorter than equilibrium at λ = 0.5: the hover says so
-    assert "before equilibrium" in law_lines(law_figure(adamw, "rot1", preds))[0].hovertemplate
+    # the run is shorter than equilibrium at λ = 0.5: a dash at its last epoch, and the hover says so
+    short = law_lines(law_figure(adamw, "rot1", preds, epochs_total=cfg.epochs))[0]
+    assert short.meta["wd"] == 0.5 and "before equilibrium" in short.hovertemplate
+    assert short.mode == "markers" and list(short.x) == [cfg.epochs] and short.marker.symbol == "line-ew-open"
 
 
 def test_adam_with_l2_has_rotation_curves_but_no_law(norm_run):

@@ -11,7 +11,8 @@ from wdlab.engine.budget import validate
 from wdlab.laws.predict import predictions, ridge, training_sets
 from wdlab.quiz.bank import BANK, BY_ID
 from wdlab.quiz.cards import DOWN, SAME, UP, explain, fmt, grade, grade_question
-from wdlab.quiz.laws import EDGE_KEY, INSIDE, LAWS_BANK, OUTSIDE, RIDGE_RUN, ROT_A, ROT_B
+from wdlab.quiz.laws import (ADAM, ADAMW, BOTH, EDGE_KEY, INSIDE, LAWS_BANK, NEITHER, OUTSIDE, RIDGE_RUN, ROT_A,
+                             ROT_B)
 from wdlab.settings.config import DEMO_LIMITS
 
 IDS = ("ridge-or-box", "rotation-lr-lambda", "adamw-box")
@@ -39,15 +40,15 @@ def test_the_three_cards_are_in_the_bank_and_fit_the_demo_limits():
             validate(r.config, DEMO_LIMITS)
 
 
-@pytest.mark.parametrize("adam,adamw,answer", [(1.0, 1.3, "adam"), (1.3, 1.0, "adamw"), (1.005, 0.995, "both"),
-                                               (1.2, 0.8, "neither")])
+@pytest.mark.parametrize("adam,adamw,answer", [(1.0, 1.3, ADAM), (1.3, 1.0, ADAMW), (1.005, 0.995, BOTH),
+                                               (1.2, 0.8, NEITHER)])
 def test_which_ends_at_ridge_is_read_from_each_optimizers_final_norm(adam, adamw, answer):
     s = BY_ID["ridge-or-box"]
     star = ridge_star()
     frame = pd.DataFrame(rows(RIDGE_RUN, "adam", 1.0, l2_norm=lambda e: star * adam if e else 9.0)
                          + rows(RIDGE_RUN, "adamw", 1.0, l2_norm=lambda e: star * adamw if e else 9.0))
     o = grade(s, [frame])[0]
-    assert o.graded and o.answer == answer and o.correct == {answer}
+    assert o.graded and o.answer == answer and o.correct == {answer} and answer in dict(s.questions[0].choices())
     assert o.values["ridge ‖w*‖"] == pytest.approx(star)
     assert fmt(star * adam) in o.facts[0] and fmt(star * adamw) in o.facts[0]
 
@@ -85,6 +86,7 @@ def test_the_box_answer_is_where_the_final_max_abs_w_sits_against_one_over_lambd
                          + rows(cfg, "adamw", 0.5, max_abs_w=lambda e: 0.8))
     at5, at05 = grade(s, [frame])
     assert at5.answer == answer and at5.values == {"final max|w|": value, "1/λ": 0.2}
+    assert at5.answer in dict(s.questions[0].choices()) and at5.facts[0].endswith(f": {answer}.")
     assert at05.answer == INSIDE and "40.0% of 1/λ = 2" in at05.facts[0]
 
 
@@ -107,7 +109,7 @@ def trained():
 
 def test_trained_the_cards_teach_their_laws_and_the_text_names_the_numbers(trained):
     answers = {sid: [o.answer for o in grade(BY_ID[sid], trained[sid])] for sid in IDS}
-    assert answers == {"ridge-or-box": ["adam"], "rotation-lr-lambda": [SAME, UP], "adamw-box": [EDGE_KEY, INSIDE]}
+    assert answers == {"ridge-or-box": [ADAM], "rotation-lr-lambda": [SAME, UP], "adamw-box": [EDGE_KEY, INSIDE]}
     for sid in IDS:
         s = BY_ID[sid]
         outcomes = grade(s, trained[sid])

@@ -142,6 +142,35 @@ def test_results_lru_bounded_by_bytes():
         m.shutdown()
 
 
+def test_an_evicted_or_cancelled_job_nobody_watches_is_freed_with_its_rows():
+    """Beyond the results' bound the manager keeps no reference to a job (its worker thread neither): once no
+    page holds it, its frame and snapshots are freed (issue 26, item 6: the server's memory after visitors left)."""
+    import gc
+    import weakref
+    runner = GatedRunner(open_gate=True)
+    m = make(runner, max_results=1)
+    try:
+        first = m.submit(cfg(0), owner="v")
+        wait_done(first)
+        frame = weakref.ref(first.frame())
+        second = m.submit(cfg(1), owner="v")
+        wait_done(second)
+        assert m.stats()["results"] == 1 and m.get(first.key) is None   # evicted
+        gone = weakref.ref(first)
+        first = None
+        gc.collect()
+        assert gone() is None and frame() is None
+        queued = m.submit(cfg(2), owner="v")
+        m.cancel(queued)
+        wait_done(queued)
+        gone = weakref.ref(queued)
+        queued = None
+        gc.collect()
+        assert gone() is None
+    finally:
+        m.shutdown()
+
+
 def test_abandoned_job_is_cancelled_by_heartbeat(gated_runner):
     clock = Clock()
     m = make(gated_runner, concurrent=1, heartbeat_timeout=30, clock=clock)

@@ -120,6 +120,7 @@ def test_queued_then_cancelled_before_it_started(monkeypatch, page):
     assert {j.status for j in jobs(at, page)} == {"queued"}
     waiting = [p.proto.text for p in at.get("progress") if "queue" in p.proto.text]
     assert waiting and all("position 1" in t or "position 2" in t for t in waiting), waiting  # its place in line
+    assert all(("1st in line" in t or "2nd in line" in t) and "behind" in t for t in waiting), waiting
     from wdlab.ui.state import manager
     for job in jobs(at, page):
         manager().cancel(job)          # stopped elsewhere (the janitor, a shutdown): finished with no rows
@@ -185,3 +186,28 @@ def test_done(monkeypatch, page):
     until(lambda: all(j.snapshot(with_frame=False).finished for j in jobs(at, page)))
     at = looks_fine(at)
     assert {j.status for j in jobs(at, page)} == {"done"}
+
+
+def test_each_waiting_page_shows_its_place_in_line_and_it_moves_as_the_queue_does(monkeypatch):
+    """The comparison's two runs wait 1st and 2nd behind a running sweep; when the first leaves the line the
+    second's text says 1st (issue 26, item 6: a waiting page showed no position)."""
+    held_app(monkeypatch, HeldSweep(hold_at=0), blocked=True)
+    at = looks_fine(opened("compare"))
+    texts = [p.proto.text for p in at.get("progress")]
+    assert any("position 1 (1st in line behind 1 training)" in t for t in texts), texts
+    assert any("position 2 (2nd in line behind 1 waiting and 1 training)" in t for t in texts), texts
+    from wdlab.ui.state import manager
+    manager().cancel(at.session_state["cmp_job0"])   # the first leaves the line
+    at.run()
+    texts = [p.proto.text for p in at.get("progress")]
+    assert any("position 1 (1st in line behind 1 training)" in t for t in texts), texts
+    assert not any("position 2" in t for t in texts), texts
+
+
+def test_the_quiz_waiting_on_its_run_shows_its_place_in_line(monkeypatch):
+    from test_quiz_app import lock_in, quiz
+    held_app(monkeypatch, HeldSweep(hold_at=0), blocked=True)
+    at = lock_in(quiz("adamw-how-big"), "adamw-how-big", ["goes up"] * 3)
+    looks_fine(at)
+    texts = [p.proto.text for p in at.get("progress")]
+    assert any("Waiting in the queue: position 1 (1st in line behind 1 training)" in t for t in texts), texts

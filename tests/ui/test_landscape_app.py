@@ -5,6 +5,10 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from support import values
+from wdlab.frame.landscape import cells
+from wdlab.settings.reading import describe_at
+
 pytestmark = pytest.mark.usefixtures("fresh_streamlit")
 LINK = {"preset": "moons", "optimizer": "adam,adamw", "lr": "0.001,0.01,0.1", "wd": "0,0.001,0.1", "epochs": "12",
         "hidden": "8"}
@@ -77,3 +81,26 @@ def test_the_default_map_fits_the_hosted_demo_and_a_bigger_one_gets_a_message(mo
     text = " ".join(notes_of(at, "warning"))
     assert "6 learning rates (at most 4)" in text        # the link's grid was too big: said, and cut to fit
     assert not at.exception
+
+
+def test_the_landscapes_compare_at_changes_its_cells_and_words_and_rides_in_the_link():
+    at = opened()
+    frame = at.session_state["landscape_job"].frame()
+    shown = {}
+    for which in ("best", "final", "last"):
+        if which != "best":
+            at.radio(key="landscape_which").set_value(which).run()
+        assert at.radio(key="landscape_which").value == which
+        assert any(describe_at(which) in c.value for c in at.caption), [c.value for c in at.caption]
+        assert (at.query_params.get("compare-at") in ([which], which)) == (which != "best")
+        want = cells(frame, "val_loss", which).set_index(["optimizer", "lr", "weight_decay"])["value"]
+        for spec in maps(at):
+            cell = next(t for t in spec["data"] if t["meta"]["role"] == "cells")
+            for (opt, lr, w), value in zip(cell["customdata"], values(cell["marker"]["color"]), strict=True):
+                assert value == pytest.approx(want[(opt, lr, w)], rel=1e-9)
+                shown[(which, opt, lr, w)] = value
+    keys = {k[1:] for k in shown}
+    assert any(shown[("best", *k)] < shown[("final", *k)] for k in keys)          # the readings differ
+    assert any(shown[("last", *k)] != shown[("final", *k)] for k in keys)
+    again = opened({**LINK, "compare-at": "last"})
+    assert again.radio(key="landscape_which").value == "last" and not again.exception

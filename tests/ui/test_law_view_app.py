@@ -27,7 +27,8 @@ def test_adamw_with_layernorm_draws_its_box_rotation_and_norm():
     assert [t["y"] for t in box] == [[2.0, 2.0]] and box[0]["name"] == f"{LAWS['box'].title}, λ = 0.5"
     rot = laws_of(titled(specs, "Rotation per step, layer 1")[0])
     want = next(p for p in preds if p.law == "rotation" and p.member.weight_decay == 0.5)
-    assert [t["y"] for t in rot] == [[want.value, want.value]]
+    assert [set(t["y"]) for t in rot] == [{want.value}]
+    assert "before equilibrium" in rot[0]["hovertemplate"]     # 4 epochs: short of it, a dash at the last
     assert len(laws_of(titled(specs, "Norm of layer 1")[0])) == 1
     assert any("dashed lines are predictions" in c.value for c in at.caption)
 
@@ -35,8 +36,11 @@ def test_adamw_with_layernorm_draws_its_box_rotation_and_norm():
 def test_a_linear_sgd_run_has_the_ridge_line_and_adam_with_l2_no_rotation_line():
     at = finished(app("?preset=tutorial&optimizer=sgd&lr=0.05&wd=0,0.1&seeds=0,1&epochs=5&hidden="))
     assert not at.exception
-    norm = [s for s in chart_specs(at) if any((t.get("meta") or {}).get("panel") == "l2_norm" for t in s["data"])]
-    assert len(laws_of(norm[0])) == 2       # λ = 0 too: least squares
+    specs = chart_specs(at)
+    ridge = [t for s in specs for t in laws_of(s) if t["meta"]["panel"] == "l2_norm"]
+    assert len(ridge) == 2 and {t["meta"]["law"] for t in ridge} == {"ridge"}       # λ = 0 too: least squares
+    keys = [t["name"] for s in specs for t in s["data"] if (t.get("meta") or {}).get("role") == "law-key"]
+    assert f"{LAWS['ridge'].title} (predicted)" in keys      # in the loss figure's legend, above both
     plain = finished(app("?preset=diabetes&optimizer=adam&wd=0,0.5&seeds=0&epochs=3&hidden=8&norm=layernorm"
                          "&batch-size=32"))
     specs = chart_specs(plain)

@@ -157,6 +157,7 @@ def test_a_queued_run_waits_with_its_position(monkeypatch):
     at = press(opened(), "box", "box-adamw")
     assert not at.exception and job(at, "box-adamw").status == "queued"
     assert any("Waiting in the queue: position 1" in p.proto.text for p in at.get("progress"))
+    assert any("1st in line behind 1 training" in p.proto.text for p in at.get("progress"))
 
 
 def test_a_failed_run_says_why_and_offers_to_run_again(monkeypatch):

@@ -189,3 +189,14 @@ def test_show_me_the_code_for_a_picked_member():
     code = at.code[0].value
     assert "weight_decay = 0.0" in code and "torch.manual_seed(1)" in code
     assert to_query(at.session_state["job"].cfg)["wd"] in code  # the sweep's link, in the header
+
+
+def test_the_gap_column_keeps_fixed_decimals_when_one_gap_is_near_zero():
+    assert column_format(pd.Series([0.2334, 0.0004, -0.0312]), difference=True) == ".4f"
+    assert column_format(pd.Series([0.2334, 0.0004, -0.0312])) == ".3e"   # a scale of its own elsewhere
+    assert column_format(pd.Series([2e-5, 4e-4]), difference=True) == ".3e"
+    table = pd.DataFrame({"weight_decay": [0.0, 1e-4], "seeds": [1, 1], "diverged": [0, 0],
+                          "train_loss": [0.7, 0.75], "val_loss": [0.9334, 0.7504], "gap": [0.2334, 0.0004],
+                          "l2_norm": [3.0, 2.5]})
+    text = table_view(table, 1).to_string()
+    assert "0.2334" in text and "0.0004" in text and "e-0" not in text

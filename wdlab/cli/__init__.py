@@ -1,1 +1,2 @@
-"""CLI: `wdlab run` (train a sweep, write its tidy CSV) and `wdlab code` (print one member's script)."""
+"""CLI: `wdlab run` (train a sweep, write its tidy CSV) and `wdlab code` (print one member's script) and `wdlab view`
+(open the app on a result file)."""

@@ -140,8 +140,10 @@ def _main(argv: list[str] | None) -> int:
             store = Store(args.out + ".parts", fingerprint(cfgs, args), units(work, args.backend == "ray"))
             trained = resume(work, store, store.start(args.resume))
         except (ConfigError, OSError) as e:
-            sys.stderr.write(f"wdlab: error: {e}\n")
-            return 2
+            if args.resume or not isinstance(e, OSError):
+                sys.stderr.write(f"wdlab: error: {e}\n")
+                return 2
+            store.broken, trained = e.strerror or type(e).__name__, 0   # trains all the same, without parts
         if trained and not args.quiet:
             sys.stderr.write(f"wdlab: resuming: {trained} of {sum(len(c.members) for c in cfgs)} members were "
                              f"trained before (kept in {store.folder})\n")
@@ -186,8 +188,11 @@ def _main(argv: list[str] | None) -> int:
             signal.signal(signal.SIGINT, previous)
     if lost:
         sys.stderr.write(f"wdlab: error: {lost}\n")
-    elif store is not None and not again and not cancel.is_set() and not result.failures:
-        store.remove()   # the whole CSV is written: its parts are no longer needed
+    if store is not None and not again and not cancel.is_set() and not result.failures and where != "nowhere":
+        store.remove()   # the whole result is written (--out, or a recovery file): its parts are no longer needed
+    elif store is not None and store.broken:
+        sys.stderr.write(f"wdlab: the finished parts could not be saved in {store.folder} ({store.broken}): "
+                         "--resume cannot continue this run\n")
     elif store is not None:
         sys.stderr.write(f"wdlab: the finished parts are kept in {store.folder}: the same command with --resume "
                          "continues it\n")

@@ -60,7 +60,7 @@ def view_main(args) -> int:
     env = dict(os.environ, WDLAB_VIEW=os.path.abspath(args.file))
     cmd = [sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(args.port),
            "--server.headless", "true" if args.no_browser else "false", "--browser.gatherUsageStats", "false"]
-    sys.stderr.write(f"wdlab: showing {args.file} at http://localhost:{args.port}/view (Ctrl-C ends it)\n")
+    sys.stderr.write(f"wdlab: showing {args.file} at http://localhost:{args.port} (Ctrl-C ends it)\n")
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -288,7 +288,7 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, reduce: str = "
     if task == "regression":
         sq = (out - y).pow(2)
         return sq.mean(dim=(1, 2)) if reduce == "mean" else sq.mean(dim=2).sum(1)
-    logp = torch.log_softmax(out, -1)                                   # nn.CrossEntropyLoss's own kernel
+    logp = log_softmax(out)
     nll = -logp.gather(-1, y.unsqueeze(-1))
     return nll.mean(dim=(1, 2)) if reduce == "mean" else nll.sum(dim=(1, 2))
 
@@ -301,11 +301,21 @@ def member_losses_and_grad(out: torch.Tensor, y: torch.Tensor, task: str) -> tup
             losses = diff.pow(2).mean(dim=(1, 2))
             return losses, diff.mul_(2 / (diff.shape[1] * diff.shape[2]))     # mean' · pow' = (1/N)·2·diff
         target = y.unsqueeze(-1)
-        logp = torch.log_softmax(out, -1)
+        logp = log_softmax(out)
         losses = -logp.gather(-1, target).mean(dim=(1, 2))
         grad = logp.exp_()                                                   # softmax − one-hot, over B
         grad.scatter_add_(-1, target, torch.full(target.shape, -1.0, dtype=grad.dtype).expand_as(target))
         return losses, grad.div_(out.shape[1])
+
+
+def log_softmax(out: torch.Tensor) -> torch.Tensor:
+    """torch.log_softmax over the classes (nn.CrossEntropyLoss's kernel). For rows shorter than a vector (≤ ALIGN
+    classes) torch's last-dimension kernel is ~15× slower than its kernel over a middle dimension (digits' 10
+    classes, 24 × 64 rows: 260 against 17 µs, docs/SPEED.md), so there the classes become the middle dimension
+    of a transposed copy and the result is its transposed view; the choice depends on the class count only."""
+    if out.shape[-1] > ALIGN:
+        return torch.log_softmax(out, -1)
+    return torch.log_softmax(out.transpose(-1, -2).contiguous(), -2).transpose(-1, -2)
 
 
 def member_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

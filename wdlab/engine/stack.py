@@ -141,7 +141,7 @@ class Stack:
         """This epoch's rot{k} (mean angle per step; NaN at epoch 0), max_abs_w (over the parameters the decay
         rule covers, whatever the member's λ) and eff_lr{k} = lr / (‖W_k‖² + ‖b_k‖²), lr that of the epoch's last
         step (scheduled: lr·f(t − 1); epoch 0: the first step's)."""
-        out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())}
+        out = {f"rot{k + 1}": v for k, v in enumerate(self.rotation.epoch_means())} if self.rotation.L else {}
         # in numpy: a few passes over small arrays cost a fraction of torch's per call; the padding is 0, which no
         # maximum of |p| changes
         decayed = self.decayed if self.on_cpu else self._decayed()

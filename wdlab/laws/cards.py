@@ -73,7 +73,7 @@ ROTATION = Run("rotation-minibatch", "AdamW, minibatches",
 FULL_BATCH = Run("rotation-full-batch", "AdamW, full batch",
                  SweepConfig(optimizers=("adamw",), batch_size=None, epochs=500, seeds=(0,), **_TABLE),
                  "The same net and settings without minibatches: once the loss settles nothing keeps turning the "
-                 "weights, the decay shrinks them, and the rate stays well below the law's.")
+                 "weights and the decay shrinks them; the rate comes in bursts and averages well below the law's.")
 ADAM_L2 = Run("rotation-adam-l2", "Adam with L2",
               SweepConfig(optimizers=("adam",), batch_size=32, epochs=50, seeds=(0,), **_TABLE),
               "Adam divides the decay by each weight's own gradient scale: there is no common rate, and the two "

@@ -11,14 +11,15 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from wdlab.frame.schema import compared_rows, with_gap
-from wdlab.plots.law_lines import law_traces, tau_epochs, tau_text
+from wdlab.plots.law_lines import law_keys, law_traces, tau_epochs, tau_text
 from wdlab.settings.reading import DEFAULT_AT
-from wdlab.plots.scale import y_range
+from wdlab.plots.scale import log_ticks, y_range
 from wdlab.registry.optimizers import OPTIMIZERS
 
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
 PANELS = (("train_loss", "Training loss (mean during each epoch)"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
 PANEL_KEYS = tuple(k for k, _ in PANELS)
+VAL_TITLE = "Loss: training (solid, mean during each epoch), validation (dashed)"
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
@@ -85,7 +86,8 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
     solution's ‖w*‖ dashed on the ‖w‖₂ panel in its λ's colour (plots.law_lines); an AdamW member's legend
     entry gives its timescale τ = 1/(lr·λ) in epochs.
     """
-    titles = [title for key, title in PANELS if key in panels]
+    # with the validation lines the loss panel's title says it holds both
+    titles = [VAL_TITLE if show_val and key == "train_loss" else title for key, title in PANELS if key in panels]
     fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles if len(titles) > 1 else None,
                         horizontal_spacing=0.08)
     if len(titles) == 1:
@@ -137,8 +139,11 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
     if laws and "l2_norm" in panels:
         x_end = epochs_total or float(frame["epoch"].max())
         col = [k for k in PANEL_KEYS if k in panels].index("l2_norm") + 1
-        for trace in law_traces(frame, laws, "l2_norm", colors, x_end, legend=legend):
+        for trace in law_traces(frame, laws, "l2_norm", colors, x_end, legend=False):
             fig.add_trace(trace, row=1, col=col)
+    if laws and legend:   # the legend (on the first panel's figure) keys the laws drawn on ‖w‖₂, here or beside
+        for trace in law_keys(frame, laws, "l2_norm"):
+            fig.add_trace(trace, row=1, col=1)
     ranges = {}
     for col, metric in enumerate([k for k in PANEL_KEYS if k in panels], 1):
         columns = [metric] + (["val_loss"] if show_val and metric == "train_loss" else [])
@@ -147,6 +152,11 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
             fig.update_yaxes(range=ranges[metric].as_list(), autorange=False, row=1, col=col)
     _mark_diverged(fig, frame, panels, ranges)
     _layout(fig, log_y, epochs_total, height, panels, rows, legend)
+    if log_y:  # a label per decade, minor ticks unlabelled
+        for col, metric in enumerate([k for k in PANEL_KEYS if k in panels], 1):
+            columns = [metric] + (["val_loss"] if show_val and metric == "train_loss" else [])
+            fig.update_yaxes(**log_ticks(frame[[c for c in columns if c in frame]].to_numpy().ravel()),
+                             row=1, col=col)
     # the page says so under the figure (an annotation here would sit on the legend)
     fig.update_layout(meta={"clipped": any(r is not None and r.clipped for r in ranges.values())})
     return fig

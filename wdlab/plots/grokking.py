@@ -17,6 +17,17 @@ def _mean_curve(group: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarra
     return curve.index.to_numpy(), curve.to_numpy()
 
 
+LABEL_GAP = 0.12   # two step labels closer than this share of the x-axis would overlap on a phone's width
+
+
+def _free_level(placed: list[tuple[int, int]], step: int, gap: float) -> int:
+    """The lowest label row with no label within `gap` steps of `step`."""
+    level = 0
+    while any(abs(step - s) < gap and lv == level for s, lv in placed):
+        level += 1
+    return level
+
+
 def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height: int = 430,
                     panels: tuple[str, ...] = ("acc", "norm")) -> go.Figure:
     """Left: validation (solid) and training (dotted) accuracy by step; right: ‖w‖₂ (`panels` picks either or
@@ -31,6 +42,7 @@ def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height
         colors = wd_colors(frame["weight_decay"].unique())
         keep = set(thin(np.sort(frame["epoch"].unique())).tolist())
         ev = events(frame)
+        placed: list[tuple[int, int]] = []   # the grok-step labels drawn so far: (step, row)
         for w, group in frame.groupby("weight_decay", sort=True):
             color, label = colors[float(w)], wd_label(w)
             drawn = group[group["epoch"].isin(keep)]
@@ -72,8 +84,12 @@ def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height
                         hovertemplate=text + "<extra></extra>"), row=1, col=cols[panel])
                 if "acc" in cols:
                     fig.add_vline(x=s, line=dict(color=color, width=1, dash="dot"), row=1, col=cols["acc"])
-                    fig.add_annotation(x=s, y=GROKKED, text=str(s), showarrow=False, yshift=16, xanchor="right",
-                                       font=dict(size=11, color=color), row=1, col=cols["acc"])
+                    # labels of nearby steps go one row up each, so they never sit on one another
+                    level = _free_level(placed, s, LABEL_GAP * (epochs_total or int(frame["epoch"].max()) or 1))
+                    placed.append((s, level))
+                    fig.add_annotation(x=s, y=GROKKED, text=str(s), showarrow=False, yshift=16 + 14 * level,
+                                       xanchor="right", font=dict(size=11, color=color), name="grok_step",
+                                       row=1, col=cols["acc"])
     if "acc" in cols:
         fig.add_hline(y=GROKKED, line=dict(color="#999", width=1, dash="dash"), row=1, col=cols["acc"])
     fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest",

@@ -64,8 +64,13 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
     fig.add_scatter(x=[pos[v] for v in star[axis]], y=star.lr, mode="markers", hoverinfo="skip",
                     marker=dict(symbol="star", size=16, color="white", line=dict(width=1.5, color="#111")),
                     meta={"role": "best", "optimizer": optimizer}, name="best cell", showlegend=False)
-    fig.add_scatter(x=[pos[v] for v in best[axis]], y=best.lr, mode="lines", hoverinfo="skip",
-                    line=dict(color="rgba(255,255,255,0.8)", width=2, dash="dot"),
+    # the best λ per lr: a white line on a dark edge, visible on every colour of the scale (a white dotted line alone
+    # vanished on the light cells)
+    bx, by = [pos[v] for v in best[axis]], best.lr
+    fig.add_scatter(x=bx, y=by, mode="lines", hoverinfo="skip", line=dict(color="#111", width=6),
+                    meta={"role": "best_per_lr_edge", "optimizer": optimizer}, name="best λ per lr", showlegend=False)
+    fig.add_scatter(x=bx, y=by, mode="lines+markers", hoverinfo="skip", line=dict(color="white", width=2.5),
+                    marker=dict(symbol="circle", size=9, color="white", line=dict(color="#111", width=2)),
                     meta={"role": "best_per_lr", "optimizer": optimizer}, name="best λ per lr", showlegend=False)
     if selected is not None and selected[0] == optimizer:
         at = g[(g.lr == selected[1]) & (g.weight_decay == selected[2])][axis]

@@ -87,11 +87,12 @@ def law_figure(law: str, frame: pd.DataFrame, preds: list[Prediction], height: i
                          line=dict(color=colour(m.weight_decay, p.layer), width=2.2, dash="dash"),
                          hovertemplate=f"{plain(name)}: {p.value:.4g}<br>{plain(LAWS[law].formula)}<extra></extra>",
                          meta=dict(role="predicted", wd=float(m.weight_decay), layer=p.layer, value=p.value)))
-    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10),   # the legend above: a phone wraps it
+    # the legend below the axis title (a phone wraps it into rows; above, a phone's mode bar covered it)
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10),
                   xaxis=dict(title=dict(text="epoch"), **AXIS),
                   # the first steps turn 10× faster than equilibrium: a log scale keeps the settled rates readable
                   yaxis=dict(title=dict(text=Y_TITLES[law]), type="log" if law == "rotation" else "linear", **AXIS),
-                  legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="closest")
+                  legend=dict(orientation="h", yanchor="top", y=-0.32, x=0), hovermode="closest")
     return build_figure(data, layout)
 
 

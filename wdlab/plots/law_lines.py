@@ -99,17 +99,26 @@ def law_traces(frame: pd.DataFrame, preds: Sequence[Prediction], column: str, co
         what = f"≤ {value:.4g} (a ceiling)" if line["bound"] else f"{value:.4g}"
         since = f" from epoch {line['from_epoch']} (equilibrium)" if line["from_epoch"] else ""
         caveat = f"<br>but: {_plain(line['assumption'])}" if line["assumption"] else ""
+        short = start >= float(x_end)   # the run ends before equilibrium: a dash at its last epoch, not a line
         traces.append(go.Scatter(
-            x=[start, max(float(x_end), start)], y=[value, value], mode="lines",
+            x=[start] if short else [start, float(x_end)], y=[value] if short else [value, value],
+            mode="markers" if short else "lines",
+            marker=dict(symbol="line-ew-open", size=16, color=colors.get(w, KEY_COLOR), line=dict(width=2)),
             name=f"{law.title}, {_label(w)}", legendgroup=f"law:{law.name}", showlegend=False,
             line=dict(color=colors.get(w, KEY_COLOR), width=1.8, dash="dash"),
             meta={"panel": panel or column, "role": "law", "law": law.name, "wd": w, "value": value},
             hovertemplate=f"{_plain(law.title)}, {_label(w)}<br>predicted {what}{since}<br>"
                           f"{_plain(law.formula)}{seeds}{caveat}<extra></extra>"))
     if legend:
-        for name in dict.fromkeys(t.meta["law"] for t in traces):
-            traces.append(go.Scatter(
-                x=[None], y=[None], mode="lines", name=f"{LAWS[name].title} (predicted)",
-                legendgroup=f"law:{name}", showlegend=True, line=dict(color=KEY_COLOR, width=1.8, dash="dash"),
-                hoverinfo="skip", meta={"panel": panel or column, "role": "law-key", "law": name}))
+        traces += law_keys(frame, preds, column, panel)
     return traces
+
+
+def law_keys(frame: pd.DataFrame, preds: Sequence[Prediction], column: str,
+             panel: str | None = None) -> list[go.Scatter]:
+    """The legend's grey dashed key of each law drawn on `column` (no data: a legend entry only), for a figure
+    whose legend stands for a panel drawn beside it."""
+    return [go.Scatter(x=[None], y=[None], mode="lines", name=f"{LAWS[name].title} (predicted)",
+                       legendgroup=f"law:{name}", showlegend=True, line=dict(color=KEY_COLOR, width=1.8, dash="dash"),
+                       hoverinfo="skip", meta={"panel": panel or column, "role": "law-key", "law": name})
+            for name in dict.fromkeys(line["law"] for line in law_lines(frame, preds, column))]

@@ -62,7 +62,8 @@ def _off_scale(fig: go.Figure, measured: pd.Series) -> None:
     fig.update_yaxes(range=[0, 1.2 * max([top] + kept)], autorange=False)
     listed = ", ".join(f"{wd_label(t.meta['wd'])}: {t.meta['value']:.3g}" for t in above)
     fig.add_annotation(text=f"↑ above the scale — {listed}", xref="paper", yref="paper", x=1, y=1, xanchor="right",
-                       yanchor="bottom", showarrow=False, font=dict(size=11, color="#666"))
+                       yanchor="top", showarrow=False, font=dict(size=11, color="#666"),
+                       bgcolor="rgba(255,255,255,0.8)")   # inside the plot's top, clear of the legend above
     fig.update_layout(meta={"off_scale": [t.meta["wd"] for t in above]})
 
 

@@ -66,14 +66,29 @@ def y_range(frames: Sequence[pd.DataFrame], columns: Sequence[str], log: bool = 
     return AxisRange(lo - pad, hi + pad, log, clipped)
 
 
-def column_format(values: pd.Series) -> str:
+def log_ticks(values) -> dict:
+    """Tick settings for a log axis over `values`: spanning a decade or more, a labelled tick per decade and
+    unlabelled minor ticks between (Plotly's own labels its 2 and 5 minor ticks with bare digits, read as values);
+    within one decade, Plotly's own ticks (full numbers)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size < 2 or math.log10(v.max() / v.min()) < 1:
+        return {}
+    return {"dtick": 1, "minor": {"ticks": "outside", "ticklen": 3, "showgrid": False}}
+
+
+def column_format(values: pd.Series, difference: bool = False) -> str:
     """One format spec for a whole table column (for "{:spec}"): fixed decimals when its numbers read well so
-    (4 significant digits for the smallest), else scientific — never a mix of 7.1059e-7 and 0.0000017733."""
+    (4 significant digits for the smallest), else scientific — never a mix of 7.1059e-7 and 0.0000017733.
+    difference=True (a gap, val − train): a value near 0 is a small difference, not a scale of its own, so the
+    decimals follow the largest (0.2334 and 0.0004, not 2.334e-01 and 4.000e-04)."""
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     v = np.abs(v[np.isfinite(v) & (v != 0)])
     if not v.size:
         return ".4g"
     small, big = v.min(), v.max()
+    if difference and 1e-3 <= big < 1e6:
+        return f".{max(0, min(6, 3 - math.floor(math.log10(big))))}f"
     if small < 1e-3 or big >= 1e6:
         return ".3e"
     return f".{max(0, min(6, 3 - math.floor(math.log10(small))))}f"

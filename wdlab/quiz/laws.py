@@ -22,6 +22,9 @@ ROTATION_SAME = LAWS["rotation"].tolerance  # "barely changes": the law's own 15
 EDGE = 0.05                                # "on the box's edge": max|w| within 5 % of 1/λ
 
 
+ADAM, ADAMW, BOTH, NEITHER = OPTIMIZERS["adam"].label, OPTIMIZERS["adamw"].label, "both", "neither"
+
+
 def _verdict(o: Outcome, pick: str) -> str:
     return f"You said **{pick}**; measured **{o.answer}** ({o.facts[0]})"
 
@@ -35,9 +38,10 @@ class EndsAtRidge:
     weight_decay: float
     why: Mapping[str, str] = field(default_factory=dict, hash=False)   # the measured answer (or "*") -> reason
     kind = "multiple_choice"
+    metric = "l2_norm"   # what the quiz page's figure should show (no validation curves)
 
     def choices(self) -> tuple[tuple[str, str], ...]:
-        return (("adam", "Adam + L2"), ("adamw", "AdamW"), ("both", "Both"), ("neither", "Neither"))
+        return tuple((k, k[0].upper() + k[1:]) for k in (ADAM, ADAMW, BOTH, NEITHER))
 
     def prompt(self, scenario) -> str:
         return (f"Both trained with λ = {self.weight_decay:g} on a linear model: which one ends at the ridge "
@@ -62,7 +66,7 @@ class EndsAtRidge:
         if any(math.isnan(v) for v in norms.values()):
             raise ValueError("the ridge card's run trains both adam and adamw")
         near = {o for o, v in norms.items() if abs(v - star) <= RIDGE_NEAR * star}
-        answer = "both" if len(near) == 2 else near.pop() if near else "neither"
+        answer = BOTH if len(near) == 2 else OPTIMIZERS[near.pop()].label if near else NEITHER
         said = "; ".join(f"{OPTIMIZERS[o].label} {fmt(v)} ({(v - star) / star:+.1%})" for o, v in norms.items())
         fact = f"The ridge solution's ‖w*‖ is {fmt(star)}; the final ‖w‖₂: {said}."
         values = {"ridge ‖w*‖": star, **{f"{OPTIMIZERS[o].label} ‖w‖₂": v for o, v in norms.items()}}
@@ -83,6 +87,7 @@ class RotationChange:
     why: Mapping[str, str] = field(default_factory=dict, hash=False)
     tolerance: float = ROTATION_SAME
     kind = "direction"
+    metric = "rot1"
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((d, d) for d in (UP, DOWN, SAME))
@@ -122,7 +127,7 @@ class RotationChange:
         return _verdict(o, pick)
 
 
-EDGE_KEY, INSIDE, OUTSIDE = "edge", "inside", "outside"
+EDGE_KEY, INSIDE, OUTSIDE = "on the edge", "inside the box", "outside the box"   # keys read as the verdict's words
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class BoxEnd:
     point: Point
     why: Mapping[str, str] = field(default_factory=dict, hash=False)
     kind = "multiple_choice"
+    metric = "max_abs_w"
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         box = 1 / self.point.weight_decay
@@ -153,9 +159,8 @@ class BoxEnd:
         box = 1 / self.point.weight_decay
         ratio = value / box
         answer = EDGE_KEY if abs(ratio - 1) <= EDGE else INSIDE if ratio < 1 else OUTSIDE
-        where = {EDGE_KEY: "on the edge", INSIDE: "inside the box", OUTSIDE: "outside the box"}[answer]
         fact = (f"With {scenario.where(self.point)} max|w| ended at {fmt(value)}, {ratio:.1%} of 1/λ = "
-                f"{fmt(box)}: {where}.")
+                f"{fmt(box)}: {answer}.")
         return Outcome(self, "graded", frozenset({answer}), answer, {"final max|w|": value, "1/λ": box}, (fact,))
 
     def verdict(self, o: Outcome, pick: str) -> str:

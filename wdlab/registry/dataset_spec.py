@@ -60,6 +60,7 @@ class DatasetSpec:
     # flags, a link's parameters, the app's widgets when the preset is picked)
     defaults: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     view: str = ""                  # "grokking": the explorer also draws accuracy by step with grok marks
+    log_loss: bool = False          # its loss falls by decades after an early spike: log y-axes by default
     # an exported script's data: code(n_train, n_val) -> lines that make X_train, y_train, X_val, y_val exactly
     # as `make` does (None: no script); code_imports: lines at the script's top; code_requires: what it needs
     # installed besides torch

@@ -287,7 +287,7 @@ SINE = DatasetSpec(
     "20 noisy samples of y = sin(1.5x) on [-3, 3] (noise σ = 0.3); held out, the curve itself at 200 evenly "
     "spaced x. Without decay a wide net passes through every point and wiggles between them; a middle λ draws the "
     "sine; a large one flattens it.",
-    "regression", 1, 1, 220, 200 / 220, _sine, fixed_train=20, code=_sine_code,
+    "regression", 1, 1, 220, 200 / 220, _sine, fixed_train=20, code=_sine_code, log_loss=True,
     defaults=dict(hidden=(256, 256), activation="tanh", optimizers=("adam",), lrs=(0.02,), epochs=500, batch_size=None,
                   weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,)))
 # The other presets' own settings, each measured (docs/PRESETS.md): the net, the epochs (and lr, λ) change.

@@ -61,6 +61,7 @@ class Store:
 
     def __init__(self, folder: str, fingerprint: str, parts: list[tuple[int, range]]):
         self.folder, self.fingerprint = folder, fingerprint
+        self.broken = ""   # why parts can no longer be saved (a full disk): training goes on, resuming is lost
         self.parts = [(a, r.start, r.stop) for a, r in parts]
 
     def manifest(self) -> dict:
@@ -71,6 +72,8 @@ class Store:
         it holds another grid). Returns the finished parts (none for a new run)."""
         flag = f"{self.folder} holds the finished parts of an interrupted run"
         if not resume:
+            if os.path.isdir(self.folder) and not any(PART.fullmatch(n) for n in os.listdir(self.folder)):
+                shutil.rmtree(self.folder)   # a run that ended before any part finished: nothing to continue
             if os.path.exists(self.folder):
                 raise ConfigError(f"{flag}: add --resume to continue it, or remove that folder", "resume")
             os.mkdir(self.folder)
@@ -125,5 +128,13 @@ def resume(work: Work, store: Store, done: list[tuple[int, int, int]]) -> int:
     for a, plan in enumerate(work.plans):
         plan.parts = [range(f, s) for b, f, s in store.parts if b == a and (b, f, s) not in finished]
     stops = {(a, f): s for a, f, s in store.parts}
-    work.rows.on_part = lambda a, first, frame: store.save(a, first, stops[(a, first)], frame)
+
+    def save(a: int, first: int, frame) -> None:
+        if store.broken:
+            return
+        try:
+            store.save(a, first, stops[(a, first)], frame)
+        except OSError as e:   # a fault of the parts' disk never costs the training
+            store.broken = e.strerror or type(e).__name__
+    work.rows.on_part = save
     return sum(s - f for _, f, s in done)

@@ -224,6 +224,11 @@ class JobManager:
                 self._cancel_locked(job)
             return silent
 
+    def training(self) -> int:
+        """How many sweeps train now (cheap: a waiting page asks at every poll)."""
+        with self._cond:
+            return len(self._active) - len(self._queue)
+
     def stats(self) -> dict:
         with self._cond:
             return {"queued": len(self._queue), "running": len(self._active) - len(self._queue),

@@ -39,7 +39,8 @@ class RayMissing(RaySetupError):
 
 def check_address(address: str, timeout: float = 3.0) -> None:
     """Fail in seconds, in one line, when nothing listens at a cluster's HOST:PORT (ray://HOST:PORT for Ray
-    Client; "auto" is Ray's own search): ray.init retried an unreachable one every ~41 s, deaf to Ctrl-C."""
+    Client; "auto" is Ray's own search), or something that does not speak gRPC: ray.init retried either every
+    ~41 s, deaf to Ctrl-C."""
     if address == "auto":
         return
     host, _, port = address.removeprefix("ray://").rpartition(":")
@@ -119,11 +120,11 @@ class JoinWatch:
     def _wait(self, deadline: float) -> None:
         while not self.done.is_set():
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 and not self.done.is_set():
                 self._end(2, f"wdlab: error: the Ray cluster at {self.address[:60]} did not let this run join "
                              f"within {self.seconds:g} s: nothing trained")
             try:
-                ready, _, _ = select.select([self._read], [], [], min(left, 0.2))
+                ready, _, _ = select.select([self._read], [], [], max(0.0, min(left, 0.2)))
                 signals = self._read.recv(64) if ready else b""
             except OSError:  # closed: the join ended
                 return

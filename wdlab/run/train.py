@@ -53,7 +53,8 @@ class Rows:
         """The part of sweep `sweep` from member `first` has all its rows: hand them to on_part."""
         part = self._parts.get((sweep, first))
         if self.on_part is not None and part is not None:
-            self.on_part(sweep, first, part.frame() if hasattr(part, "add") else part)
+            import pandas as pd  # deferred: rows are here, pandas with them
+            self.on_part(sweep, first, part if isinstance(part, pd.DataFrame) else part.frame())
 
     def add(self, sweep: int, first: int, rows: dict[str, list]) -> None:
         """One epoch's rows (plain columns) of sweep `sweep`'s part that starts at member `first`."""

@@ -105,6 +105,6 @@ def explorer_page() -> None:
     if ready and manager().key(cfg, data, owner()) != job.key:
         what = "The settings on the left differ" if cfg != job.cfg else "Your table differs"
         st.caption(f"{what} from the run shown; press **Train** to run them.")
-    options = results.view_options("main", len(job.cfg.seeds), link=True)
+    options = results.view_options("main", len(job.cfg.seeds), link=True, preset=job.cfg.preset)
     live.job_view("job", key="main", options=options, source=st.session_state.get("job_source"), pictures=True,
                   data=data, laws=True)

@@ -134,7 +134,7 @@ def _live_maps(metric: str, which: str, axis: str) -> None:
     if snap.finished:
         st.rerun(scope="app")
     st.progress(snap.epochs_done / max(snap.epochs_total, 1),
-                text=f"Waiting in the queue: position {snap.position}" if snap.status == "queued"
+                text=live.waiting(snap.position) if snap.status == "queued"
                 else f"Training: epoch {snap.epochs_done} of {snap.epochs_total} — the cells fill in as it trains")
     _draw(job, metric, which, axis, live_view=True)
 
@@ -186,7 +186,8 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
     st.subheader(f"{OPTIMIZERS[opt].label}, lr {lr:g}, λ {w:g}")
     member = select_group(frame, (opt, lr))
     member = member[member.weight_decay == w]
-    st.plotly_chart(curves_figure(member, show_val=True), key="landscape_curves", config=CHART_CONFIG)
+    # room for two legend rows: "λ = 0.1 (validation)" wraps under the title on a narrow screen
+    st.plotly_chart(curves_figure(member, show_val=True, legend_rows=2), key="landscape_curves", config=CHART_CONFIG)
     link = job.cfg.replace(optimizers=(opt,), lrs=(lr,), weight_decays=(w,))
     query = "&".join(f"{k}={v}" for k, v in to_query(link).items())
     st.link_button("Open these settings in the explorer", f"./?{query}", icon=":material/open_in_new:")

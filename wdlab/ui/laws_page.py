@@ -105,7 +105,7 @@ def _progress(law: str, run_id: str) -> None:
         st.rerun(scope="app")
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     if snap.status == "queued":
-        c1.progress(0.0, text=f"Waiting in the queue: position {snap.position}.")
+        c1.progress(0.0, text=live.waiting(snap.position))
     else:
         c1.progress(snap.epochs_done / max(snap.epochs_total, 1),
                     text=f"Training: epoch {snap.epochs_done} of {snap.epochs_total}{live.time_left(snap.eta)}")

@@ -83,8 +83,7 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
     c1, c2 = st.columns([5, 1])
     with c1:
         if snap.status == "queued":
-            st.progress(0.0, text=f"Waiting in the queue: position {snap.position}. "
-                                  "Sweeps run a few at a time on this server.")
+            st.progress(0.0, text=waiting(snap.position))
         else:
             left = time_left(snap.eta)
             st.progress(snap.epochs_done / max(snap.epochs_total, 1),
@@ -99,6 +98,20 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
     results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared),
                    law_view.job_predictions(job) if laws else None)
     results.diverged_notes(snap.diverged, job.cfg)
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def waiting(position: int) -> str:
+    """A queued job's progress text: its place in the line, and what is ahead of it (every poll: it moves)."""
+    running = manager().training()
+    ahead = [f"{position - 1} waiting"] if position > 1 else []
+    ahead += [f"{running} training"] if running else []
+    behind = f" behind {' and '.join(ahead)}" if ahead else ""
+    return (f"Waiting in the queue: position {position} ({ordinal(position)} in line{behind}). It starts by itself; "
+            "sweeps train a few at a time on this server.")
 
 
 def time_left(eta: float | None) -> str:

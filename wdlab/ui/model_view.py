@@ -133,7 +133,7 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: 
         st.caption("Upload the table this run was trained on again to see its models over its points.")
     elif points.X.shape[1] in (1, 2):
         _function(job, points, members, epoch, frame, key)
-    model_weights.weights(job, points, members, epoch, key, frame)
+    model_weights.weights(job, points, members, epoch, key, frame, live)
     model_weights.curves(frame, cfg, key, epoch)
 
 
@@ -153,6 +153,9 @@ def _advance(key: str, slider: str, epochs: list[int], taken) -> None:
     if not st.session_state.get(f"{key}_mv_play"):
         return
     now = time.monotonic()
+    if st.session_state.pop(f"{key}_mv_fresh", False):  # the page run right after Play shows where it starts
+        st.session_state[f"{key}_mv_tick"] = now
+        return
     last = st.session_state.get(f"{key}_mv_tick", 0.0)
     if now - last < PLAY_SECONDS * 0.8:
         return
@@ -172,6 +175,7 @@ def _toggle_play(key: str, slider: str, epochs: list[int]) -> None:
     if playing and st.session_state.get(slider) == epochs[-1]:
         st.session_state[slider] = epochs[0]  # from the start
     st.session_state[f"{key}_mv_tick"] = time.monotonic()
+    st.session_state[f"{key}_mv_fresh"] = playing
     st.session_state[f"{key}_mv_switch"] = True
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from wdlab.plots import model as pm
+from wdlab.plots.animate import animated
 from wdlab.plots.curves import wd_label
 from wdlab.plots.scale import y_range
 from wdlab.run.jobs import Job
@@ -19,10 +20,12 @@ def _memo(name: str, stamp):
     return memo[1] if memo is not None and memo[0] == stamp else None
 
 
-def weights(job: Job, points, members: list, epoch: int, key: str, frame: pd.DataFrame | None = None) -> None:
+def weights(job: Job, points, members: list, epoch: int, key: str, frame: pd.DataFrame | None = None,
+            live: bool = False) -> None:
     """Histograms of every λ's weights at the epoch, on an axis fixed over the whole run (a linear model: a bar per
     feature). A model diverging is marked where its ‖w‖₂ at the epoch is above the top of the ‖w‖₂ curves (frame:
-    the rows those curves drew), and one that diverged by then is named: it has no weights left to draw."""
+    the rows those curves drew), and one that diverged by then is named: it has no weights left to draw. A finished
+    run's histograms hold every kept epoch as a frame, played and scrubbed in the browser (plots.animate)."""
     snaps, cfg = job.snapshots, job.cfg
     linear = not cfg.hidden
     layers = [n for n, _ in pm.weight_layers(snaps.names, [np.zeros(s) for s in snaps.shapes])]
@@ -35,29 +38,48 @@ def weights(job: Job, points, members: list, epoch: int, key: str, frame: pd.Dat
     taken = snaps.taken()
     off = off_scale(frame, members, epoch)
     gone = {m: at for m in members if (at := snaps.diverged_at(m)) is not None and at <= epoch}
-    stamp = (job.key, epoch, tuple(members), choice, len(taken), tuple(off))
-    fig = _memo(f"_mv_w_{key}", stamp)
-    if fig is None:
-        def pick(params):
-            mats = pm.weight_layers(snaps.names, params)
-            return [w for n, w in mats if choice in ("all layers", n)]
-        now = {m.weight_decay: pick(p) for m in members if (p := snaps.params(epoch, m)) is not None}
+    # a finished run with no model diverged: every kept epoch is a frame of one figure that plays in the browser
+    animate = not live and len(taken) > 1 and all(snaps.diverged_at(m) is None for m in members)
+    stamp = (job.key, tuple(members), choice, len(taken), frame is None)
+    memo = st.session_state.get(f"_mv_w_{key}")
+    built = memo[1] if memo is not None and memo[0] == stamp else {}
+    calm = [m for m in members if snaps.diverged_at(m) is None] or members
+
+    def pick(params):
+        mats = pm.weight_layers(snaps.names, params)
+        return [w for n, w in mats if choice in ("all layers", n)]
+
+    def build(e: int):
+        if e in built:
+            return built[e]
+        now = {m.weight_decay: pick(p) for m in members if (p := snaps.params(e, m)) is not None}
         # the axis fits the models that did not diverge (a blow-up would squeeze them into one bar), when there are any
-        calm = [m for m in members if snaps.diverged_at(m) is None] or members
         bound = _bound(job, key, calm, pick, choice, taken, 100.0 if linear else 99.5)  # bars: every one on the axis
-        names = {m.weight_decay: f"{wd_label(m.weight_decay)} ✕ diverging" for m in off}
+        names = {m.weight_decay: f"{wd_label(m.weight_decay)} ✕ diverging" for m in off_scale(frame, members, e)}
         if linear:
             width = snaps.shapes[0][1] if snaps.shapes and len(snaps.shapes[0]) == 2 else 0
             features = points.features if points is not None else tuple(f"x{i + 1}" for i in range(width))
-            fig = pm.feature_weights_figure({w: v[0] for w, v in now.items()}, features, bound=bound, names=names,
-                                            title=f"Weight per feature at epoch {epoch}",
-                                            meta={"epoch": int(epoch)})
+            built[e] = pm.feature_weights_figure({w: v[0] for w, v in now.items()}, features, bound=bound,
+                                                 names=names, title=f"Weight per feature at epoch {e}",
+                                                 meta={"epoch": int(e)})
         else:
-            fig = pm.weights_figure({w: np.concatenate([a.ravel() for a in v]) for w, v in now.items()},
-                                    bound=bound, names=names, title=f"Weights ({choice}) at epoch {epoch}",
-                                    meta={"epoch": int(epoch)})
-        st.session_state[f"_mv_w_{key}"] = (stamp, fig)
+            built[e] = pm.weights_figure({w: np.concatenate([a.ravel() for a in v]) for w, v in now.items()},
+                                         bound=bound, names=names, title=f"Weights ({choice}) at epoch {e}",
+                                         meta={"epoch": int(e)})
+        return built[e]
+
+    if animate:
+        key_fig = ("animated", epoch)
+        if key_fig not in built:
+            built[key_fig] = animated([(e, build(e)) for e in taken], epoch)
+        fig = built[key_fig]
+    else:
+        fig = build(epoch)
+    st.session_state[f"_mv_w_{key}"] = (stamp, built)
     st.plotly_chart(fig, key=f"{key}_mv_weights", config=CHART)
+    if animate:
+        st.caption("▶ under the histograms plays them through every kept epoch in your browser; their own slider "
+                   "picks an epoch (the title follows it). The slider above moves every picture on this page.")
     if off or gone:
         st.caption(" ".join(
             ([f"✕ diverging: at epoch {epoch} the ‖w‖₂ of {', '.join(wd_label(m.weight_decay) for m in off)} is "

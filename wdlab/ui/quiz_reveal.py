@@ -55,6 +55,9 @@ def verdict(index: int, o: Outcome, pick: str, frames, at: str = DEFAULT_AT) -> 
         st.error(f"✗ Q{index + 1} not what happened. {text}")
 
 
+RIGHT = 84   # px right of the plot: a letter and "your pick" (13 px type, about 70 px) fit in it
+
+
 def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380, at: str = DEFAULT_AT) -> go.Figure:
     """The question's curves, lettered as the grader letters them; the learner's pick drawn thick and named."""
     frame = frames if isinstance(frames, pd.DataFrame) else frames[q.run]
@@ -73,9 +76,11 @@ def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380
             + (" — your pick" if mine else ""), line=dict(color=colors[w], width=6 if mine else 2.2),
             meta={"role": "curve", "letter": letter, "wd": float(w), "pick": mine, "right": letter in o.correct},
             hovertemplate=f"curve {letter}: λ = {w:g}<br>epoch %{{x}}<br>{q.metric} = %{{y:.4g}}<extra></extra>"))
+        # the letter at the line's end, "your pick" under it: on one line it ran past the right margin, clipped
         fig.add_annotation(x=mean.index[-1], y=float(mean.iloc[-1]), text=f"<b>{letter}</b>"
-                           + (" ← your pick" if mine else ""), showarrow=False, xanchor="left", xshift=6,
-                           font=dict(size=14, color=colors[w]))
+                           + ("<br>your pick" if mine else ""), showarrow=False, xanchor="left", xshift=6,
+                           align="left", font=dict(size=14 if not mine else 13, color=colors[w]),
+                           name="pick" if mine else "letter")
     what = METRICS[q.metric]
     fig.update_layout(height=height, font=plots.FONT, template="plotly_white", margin=dict(l=10, r=80, t=40, b=10),
                       title=dict(text=f"{what[0].upper()}{what[1:]} by epoch: A is highest {describe_at(at)}",
@@ -83,7 +88,7 @@ def curve_figure(q: WhichCurve, o: Outcome, pick: str, frames, height: int = 380
                                  y=0.99, yref="container", yanchor="top"),
                       # above the plot, not beside it: a phone has no room there
                       legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"))
-    fig.update_layout(margin=dict(l=10, r=80, t=40 + 24 * math.ceil(len(q.weight_decays) / 2), b=10))
+    fig.update_layout(margin=dict(l=10, r=RIGHT, t=40 + 24 * math.ceil(len(q.weight_decays) / 2), b=10))
     last = int(frame["epoch"].max())
     fig.update_xaxes(title_text="epoch", showline=True, linecolor="#bbb", range=[0, last])
     fig.update_yaxes(title_text=q.metric, showline=True, linecolor="#bbb", exponentformat="e")

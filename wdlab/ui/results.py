@@ -64,11 +64,18 @@ def load_view(key: str, values: Mapping[str, object]) -> None:
         st.session_state[f"{key}_{field}"] = value
 
 
-def view_options(key: str, n_seeds: int = 2, link: bool = False) -> ViewOptions:
+def view_options(key: str, n_seeds: int = 2, link: bool = False, preset: str | None = None) -> ViewOptions:
     """The figure's display toggles (they change the drawing, never the training). link=True keeps them in the
-    address bar's share link (only values that differ from the defaults)."""
+    address bar's share link (only values that differ from the defaults). preset: the shown run's dataset; one
+    whose loss falls by decades after an early spike (the sine's) starts on log y-axes, whenever it is switched to."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    log_y = c1.toggle("log y-axes (loss and ‖w‖₂)", shown(f"{key}_log_y", False), key=f"{key}_log_y",
+    log_default = bool(preset is not None and preset in DATASETS and DATASETS[preset].log_loss)
+    seen = st.session_state.get(f"_{key}_log_preset")
+    if preset is not None and seen is not None and seen != preset:
+        st.session_state[f"{key}_log_y"] = log_default  # a new dataset: its own default, not the last one's choice
+    if preset is not None:
+        st.session_state[f"_{key}_log_preset"] = preset
+    log_y = c1.toggle("log y-axes (loss and ‖w‖₂)", shown(f"{key}_log_y", log_default), key=f"{key}_log_y",
                       help="Both panels' y-axes logarithmic.")
     show_val = c2.toggle("validation loss (dashed)", shown(f"{key}_show_val", False), key=f"{key}_show_val")
     band = shown(f"{key}_band", "minmax") or "minmax"
@@ -79,7 +86,7 @@ def view_options(key: str, n_seeds: int = 2, link: bool = False) -> ViewOptions:
     at = shown(f"{key}_at", DEFAULT_AT)   # drawn by summary(), beside the numbers it changes
     options = ViewOptions(log_y, show_val, band, at if at in COMPARED_AT else DEFAULT_AT)
     if link and "wd" in st.query_params:  # the address bar holds a run's link: it reproduces the view too
-        defaults = ViewOptions()
+        defaults = ViewOptions(log_y=log_default)
         for url_key, field in VIEW_KEYS.items():
             value = getattr(options, field)
             text = value if isinstance(value, str) else ("true" if value else "false")

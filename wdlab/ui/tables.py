@@ -104,7 +104,8 @@ def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None, at: 
     for c in shown_table.columns:
         if c in ("seeds", "diverged", "optimizer", TAU):
             continue
-        spec = "g" if c in ("λ (weight_decay)", "lr") else column_format(shown_table[c])
+        spec = "g" if c in ("λ (weight_decay)", "lr") else \
+            column_format(shown_table[c], difference=c == NAMES["gap"])
         shown_table[c] = [format(v, spec) if pd.notna(v) and v == v else "—" for v in shown_table[c]]
     return shown_table
 

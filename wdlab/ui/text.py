@@ -11,17 +11,21 @@ import streamlit as st
 KINDS = {"warning": "⚠", "error": "✖", "info": "ℹ", "success": "✓", "caption": ""}
 _COLOURS = {"warning": ("#fffbe6", "#e6b800"), "error": ("#fdecea", "#d93025"), "info": ("#eaf2fd", "#3b528b"),
             "success": ("#e9f7ef", "#2e7d32")}
+# A multiselect's chips (the λ values) grow their box instead of scrolling inside a box of about 4 rows
+CHIPS = ('[data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]),'
+         '[data-testid="stMultiSelectTagsContainer"]{max-height:none!important;height:auto!important;'
+         'overflow:visible!important}')
 STYLE = "<style>" + "".join(
     f'[class*="st-key-wdnote-{kind}-"]{{background:{bg};border-left:4px solid {edge}!important;'
     f'border-radius:0.5rem;padding:0.6rem 0.9rem!important;gap:0.25rem}}' for kind, (bg, edge) in _COLOURS.items()
 ) + '[class*="st-key-wdnote-"] [data-testid="stText"]{white-space:pre-wrap;overflow-wrap:anywhere}' \
     '[class*="st-key-wdnote-caption-"] [data-testid="stText"]{font-size:0.875rem;color:rgba(49,51,63,0.6)}' \
-    "</style>"
+    + CHIPS + "</style>"
 MAX_CHARS = 4000  # a note shows at most this much of a message
 
 
 def style() -> None:
-    """The notes' colours; call once per script run (app.py does)."""
+    """The notes' colours and the chip boxes' growth; call once per script run (app.py does)."""
     st.html(STYLE)
 
 

@@ -1,0 +1,57 @@
+"""Playing through epochs in the browser (issue #27, item 6): the histograms' own ▶ animates every kept epoch with
+no script run on the server; the figure's slider and its title name the same epoch at every moment."""
+import pytest
+
+from support import ARTIFACTS, wait_final, watch_runs
+
+pytestmark = pytest.mark.browser
+MOONS = "?preset=moons&optimizer=adam&lr=0.01&wd=0,0.01,0.3&seeds=0&epochs=60&hidden=16"
+# the histogram figure: its epoch by the traces' meta, the title's epoch, the slider's active step, the frames
+HIST_JS = """() => { const el = [...document.querySelectorAll('.js-plotly-plot')].find(el => (el._fullData || [])
+        .some(t => t.meta && t.meta.role === 'hist'));
+    if (!el) return null;
+    const lay = el._fullLayout, s = lay.sliders && lay.sliders[0];
+    return {traces: [...new Set(el._fullData.map(t => t.meta.epoch))], title: lay.title.text,
+            step: s ? +s.steps[s.active].label : null, frames: (lay.meta || {}).frames || []}; }"""
+SAMPLE_JS = """() => { window.__play = []; const t0 = performance.now();
+  const tick = () => { const h = (%s)(); if (h) window.__play.push([performance.now() - t0, h.traces, h.title, h.step]);
+    if (performance.now() - t0 < 60000) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); }""" % HIST_JS
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_histograms_play_in_the_browser_and_their_slider_and_title_agree(server, browser, width):
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(server + MOONS)
+        wait_final(page)
+        page.wait_for_function(f"({HIST_JS})() && ({HIST_JS})().frames.length > 5", timeout=60_000)
+        first = page.evaluate(HIST_JS)
+        assert first["traces"] == [first["step"]] == [first["frames"][-1]] and f"epoch {first['step']}" in first["title"]
+        watch_runs(page)
+        runs = page.evaluate("() => window.__wdlabRuns")
+        # ▶ is the figure's own button (an updatemenu); first back to the start with the figure's slider
+        plot = page.locator(".js-plotly-plot", has=page.locator(".slider-container"))
+        plot.locator(".slider-container .slider-grip, .slider-container rect.slider-grip-rect").first \
+            .evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.evaluate(f"""() => {{ const el = [...document.querySelectorAll('.js-plotly-plot')].find(el =>
+            (el._fullData || []).some(t => t.meta && t.meta.role === 'hist'));
+            return Plotly.animate(el, ['{first['frames'][0]}'], {{mode: 'immediate', frame: {{duration: 0}}}}); }}""")
+        page.evaluate(SAMPLE_JS)
+        plot.locator(".updatemenu-button").first.click()
+        page.wait_for_function(f"() => window.__play.length && window.__play[window.__play.length - 1][1][0] === "
+                               f"{first['frames'][-1]}", timeout=60_000)
+        seen = page.evaluate("() => window.__play")
+        epochs = [s[1][0] for s in seen]
+        assert set(first["frames"]) <= set(epochs)                      # every kept epoch was shown
+        assert epochs == sorted(epochs)                                  # forward only
+        for _, traces, title, step in seen:
+            assert len(traces) == 1 and title.endswith(f"at epoch {traces[0]}")  # the title names what is drawn
+        # the slider catches up within the frame it is drawn in: at most one step behind, never ahead
+        order = first["frames"]
+        assert all(0 <= order.index(s[1][0]) - order.index(s[3]) <= 1 for s in seen)
+        assert page.evaluate("() => window.__wdlabRuns") == runs        # no script run: it all ran in the browser
+        page.screenshot(path=str(ARTIFACTS / f"play-{width}.png"))
+    finally:
+        context.close()
