@@ -3,7 +3,7 @@ final epoch or the mean of the last 10 % changes the summary's words, its table,
 import pytest
 from playwright.sync_api import expect
 
-from support import ARTIFACTS, idle, wait_final, watch_runs
+from support import ARTIFACTS, idle, watch_runs
 
 pytestmark = pytest.mark.browser
 # moons' 64-64 ReLU for 100 epochs: λ = 0 overfits, so its best epoch (val loss about 0.28) beats λ = 0.1 (0.36)
@@ -78,7 +78,7 @@ def test_choosing_where_results_are_compared_changes_words_table_and_star(server
     page = context.new_page()
     try:
         page.goto(server.rstrip("/") + LINK)
-        wait_final(page)
+        page.get_by_text("Trained ").first.wait_for(timeout=180_000)   # shown() then waits for the summary
         watch_runs(page)
         ARTIFACTS.mkdir(exist_ok=True)
         radio = page.get_by_role("radiogroup").filter(has_text=LABELS["final"])

@@ -24,7 +24,8 @@ def test_the_law_figures_draw_each_prediction_dashed_in_its_lambdas_colour(serve
     try:
         page.goto(server + LINK)
         wait_final(page)
-        page.get_by_text("What the laws of weight decay predict").first.scroll_into_view_if_needed(timeout=60_000)
+        # (a wait, not a scroll: the finished view's redraw may replace the heading under a scroll)
+        page.get_by_text("What the laws of weight decay predict").first.wait_for(timeout=60_000)
         figs = page.wait_for_function(f"() => {{ const f = ({LAWS_JS})(); return f.length === 3 && f; }}",
                                       timeout=60_000).json_value()
         by = {f["panel"]: f for f in figs}

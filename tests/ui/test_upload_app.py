@@ -85,7 +85,10 @@ def test_a_good_file_is_previewed_trained_and_drawn_end_to_end():
     roles = [{(t.get("meta") or {}).get("role") for t in json.loads(c.proto.spec)["data"]}
              for c in at.get("plotly_chart")]
     pictures = [r for r in roles if r & {"hist", "layer_norm", "fit", "boundary"}]  # the models of the run shown
-    assert len(roles) - len(pictures) == 6 and at.button(key="train").disabled  # loss | norm, 4 summaries
+    panels = [(t.get("meta") or {}).get("panel") for c in at.get("plotly_chart")
+              for t in json.loads(c.proto.spec)["data"]]
+    # loss | norm, the laws section's max|w| figure, 4 summaries
+    assert len(roles) - len(pictures) == 7 and "max_abs_w" in panels and at.button(key="train").disabled
     assert any("hist" in r for r in pictures)
 
 
