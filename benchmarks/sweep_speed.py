@@ -8,7 +8,9 @@ val loss, ‖w‖). FLOPs ≈ 6 · params · samples seen · members (forward + 
 `--check` adds an untimed float64 run of both sides and prints their max |diff| (rounding only).
 Then two sections of their own modules: whole processes (`benchmarks/process_speed.py`: `wdlab run` against the
 plain loop as fresh processes) and the two-core mode (`benchmarks/two_core.py`: 2 worker processes against one
-core, idle and beside a CPU-bound hog); `--no-process` and `--no-two-core` skip them.
+core, idle and beside a CPU-bound hog); `--no-process` and `--no-two-core` skip them. Last, the GPU rows
+(`benchmarks/device_rows.py`: members on `--device`, cuda where present, against the CPU, with a float64 check);
+without a GPU one line says they are skipped and why.
 """
 from __future__ import annotations
 
@@ -186,6 +188,8 @@ def main() -> None:
     ap.add_argument("--no-laws", action="store_true", help="skip the laws measurements' cost (issue #28)")
     ap.add_argument("--no-process", action="store_true", help="skip the whole-process comparison")
     ap.add_argument("--no-two-core", action="store_true", help="skip the two-core mode (2 worker processes)")
+    ap.add_argument("--device", help="the GPU rows' device (cuda, cuda:N, mps; default cuda where present; "
+                                     "cpu skips them)")
     ap.add_argument("--backward", action="store_true",
                     help="only time the hand-written backward against autograd on the same stacked buffer")
     args = ap.parse_args()
@@ -255,6 +259,11 @@ def main() -> None:
         except ImportError:
             from benchmarks import two_core
         two_core.run(args.repeats, args.only)
+    try:
+        import device_rows
+    except ImportError:
+        from benchmarks import device_rows
+    device_rows.print_rows(args.device, args.repeats, args.only)
 
 
 def backward_vs_autograd(args) -> None:
