@@ -1,0 +1,95 @@
+"""The measured figures README.md and docs/PRESETS.md, PAGES.md, ENGINE.md quote, printed in one run (one torch thread),
+so a re-measure after a change is one command:
+
+    python benchmarks/docs_figures.py [--presets sine moons] [--seeds 0 1 2]
+
+Deterministic: every figure is a loss, norm or accuracy of a preset's own sweep (its settings, seeds 0-2),
+read at the final epoch and at each member's best epoch (lowest validation loss, the app's default reading).
+Timings are left to benchmarks/sweep_speed.py and friends (docs/SPEED.md, docs/BUDGET.md)."""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from wdlab.engine.budget import plan
+from wdlab.engine.sweep import run_sweep
+from wdlab.frame.schema import compared_rows
+from wdlab.settings.config import DEMO_LIMITS, preset_config
+
+PRESETS = ("tutorial", "highdim-linear", "sine", "moons", "spirals", "digits", "diabetes", "breast-cancer")
+
+
+def course_loss() -> float:
+    """README: the course's run (tutorial data, Adam lr 0.01, 5 epochs, λ = 1e-4, seed 0), its last train_loss."""
+    cfg = preset_config("tutorial").replace(optimizers=("adam",), lrs=(0.01,), epochs=5, weight_decays=(1e-4,),
+                                            seeds=(0,))
+    f = run_sweep(cfg).frame
+    return float(f[f.epoch == 5].train_loss.iloc[0])
+
+
+def preset_lines(preset: str, seeds) -> list[str]:
+    cfg = preset_config(preset).replace(seeds=tuple(seeds))
+    frame = run_sweep(cfg).frame
+    cols = ["train_loss", "train_eval_loss", "val_loss", "l2_norm"] + (["val_acc"] if "val_acc" in frame else [])
+    est = plan(preset_config(preset), DEMO_LIMITS)   # the estimate beside Train in demo mode (seed 0 only)
+    out = [f"## {preset}: {cfg.optimizers} lr {cfg.lrs} {cfg.epochs} epochs, hidden {cfg.hidden}; demo estimate "
+           f"{est.describe()} ({est.bytes / 2**20:.1f} MB, {est.seconds:.2f} s)"]
+    for at in ("final", "best"):
+        rows = compared_rows(frame, at)
+        for wd, g in rows.groupby("weight_decay"):
+            g = g.sort_values("seed")
+            vals = "  ".join(f"{c} " + " / ".join(f"{v:.4g}" for v in g[c]) for c in cols)
+            ep = " / ".join(str(int(e)) for e in g.epoch) if at == "best" else ""
+            out.append(f"{at:5s} λ={wd:g}: {vals}" + (f"  (epochs {ep})" if ep else ""))
+    if preset == "sine":     # docs/ENGINE.md's noise of λ = 0.01 over epochs
+        g = frame[frame.weight_decay == 0.01]
+        for s in seeds:
+            v = g[(g.seed == s) & (g.epoch >= 300)].val_loss
+            last = g[(g.seed == s) & (g.epoch > cfg.epochs - 15)].val_loss
+            out.append(f"sine λ=0.01 seed {s}: val over epochs 300-{cfg.epochs} {v.min():.4g}–{v.max():.4g}; "
+                       f"last 15 epochs {last.min():.4g}–{last.max():.4g}")
+    return out
+
+
+QUIZ = ("which-boundary", "weight-spread", "fit-every-point", "ridge-or-box", "rotation-lr-lambda", "adamw-box",
+        "adamw-cosine")    # docs/PAGES.md#quiz and docs/ENGINE.md quote their reveals' numbers (seed 0)
+
+
+def quiz_reveal(sid: str) -> str:
+    """A card trained as the app's jobs train it (its runs, snapshots where it reads the model) and its reveal."""
+    from wdlab.quiz.bank import BY_ID
+    from wdlab.quiz.cards import explain, grade
+    from wdlab.run.train import prepare, train
+    card = BY_ID[sid]
+    pictures = any(getattr(q, "uses_models", False) for q in card.questions)
+    frames, models = [], []
+    ests = [plan(r.config, DEMO_LIMITS).seconds for r in card.runs]
+    for r in card.runs:
+        work = prepare(r.config, limits=DEMO_LIMITS, snapshots=pictures)
+        work.check()
+        frames.append(train(work).frame)
+        models.append(work.plans[0].snapshots)
+    return (f"(demo estimate: {' + '.join(f'{t:.2f} s' for t in ests)})\n"
+            + explain(card, grade(card, frames, models)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--presets", nargs="*", default=list(PRESETS))
+    ap.add_argument("--quiz", nargs="*", default=list(QUIZ))
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    print(f"README course run, λ = 1e-4, epoch 5 train_loss: {course_loss()!r}", flush=True)
+    for preset in args.presets:
+        start = time.perf_counter()
+        print("\n".join(preset_lines(preset, args.seeds)), flush=True)
+        print(f"<!-- {preset}: {time.perf_counter() - start:.0f} s wall -->", flush=True)
+    for sid in args.quiz:
+        print(f"## quiz {sid}\n{quiz_reveal(sid)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
