@@ -1,4 +1,4 @@
-"""The measured figures README.md and docs/PRESETS.md, PAGES.md, ENGINE.md quote, printed in one run (one torch thread),
+"""The measured figures README.md and docs/PRESETS.md, PAGES.md (quiz, laws), ENGINE.md quote, printed in one run (one torch thread),
 so a re-measure after a change is one command:
 
     python benchmarks/docs_figures.py [--presets sine moons] [--seeds 0 1 2]
@@ -75,10 +75,26 @@ def quiz_reveal(sid: str) -> str:
             + explain(card, grade(card, frames, models)))
 
 
+def law_cards() -> list[str]:
+    """docs/PAGES.md#laws: each law card's runs, their demo estimate, every comparison and the headline."""
+    from wdlab.laws.cards import CARDS, headline, rows
+    out, frames = [], {}
+    for card in CARDS:
+        for run in card.runs:
+            if run.id not in frames:
+                frames[run.id] = run_sweep(run.cfg).frame
+            found = rows(card.law, run.cfg, frames[run.id])
+            out.append(f"## law {card.law}, run {run.id} (demo estimate {plan(run.cfg, DEMO_LIMITS).seconds:.2f} s): "
+                       f"{headline(card.law, run.cfg, found)[1]}")
+            out += [f"   {r.who}: predicted {r.predicted!r} measured {r.measured!r}" for r in found]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", nargs="*", default=list(PRESETS))
     ap.add_argument("--quiz", nargs="*", default=list(QUIZ))
+    ap.add_argument("--no-laws", action="store_true")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -87,6 +103,8 @@ def main() -> None:
         start = time.perf_counter()
         print("\n".join(preset_lines(preset, args.seeds)), flush=True)
         print(f"<!-- {preset}: {time.perf_counter() - start:.0f} s wall -->", flush=True)
+    if not args.no_laws:
+        print("\n".join(law_cards()), flush=True)
     for sid in args.quiz:
         print(f"## quiz {sid}\n{quiz_reveal(sid)}", flush=True)
 
