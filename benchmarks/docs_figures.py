@@ -35,7 +35,7 @@ def preset_lines(preset: str, seeds) -> list[str]:
     cols = ["train_loss", "train_eval_loss", "val_loss", "l2_norm"] + (["val_acc"] if "val_acc" in frame else [])
     est = plan(preset_config(preset), DEMO_LIMITS)   # the estimate beside Train in demo mode (seed 0 only)
     out = [f"## {preset}: {cfg.optimizers} lr {cfg.lrs} {cfg.epochs} epochs, hidden {cfg.hidden}; demo estimate "
-           f"{est.describe()} ({est.bytes / 2**20:.1f} MB, {est.seconds:.2f} s)"]
+           f"{est.describe()} ({est.seconds:.2f} s)"]
     for at in ("final", "best"):
         rows = compared_rows(frame, at)
         for wd, g in rows.groupby("weight_decay"):
