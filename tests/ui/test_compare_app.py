@@ -55,3 +55,11 @@ def test_it_says_what_it_trains_and_follows_the_chosen_dataset_and_settings():
     epoch = next(s for s in chart_specs(at) if any((t.get("meta") or {}).get("role") == "h2h_epoch"
                                                    for t in s["data"]))
     assert {(t["meta"]["optimizer"], t["meta"]["wd"]) for t in epoch["data"]} == {("adam", 0.1), ("adamw", 0.1)}
+
+
+def test_the_two_runs_curves_share_one_y_scale_at_the_shown_lr():
+    at = _done(AppTest.from_function(_script, default_timeout=60).run())
+    lines = [s for s in chart_specs(at) if any((t.get("meta") or {}).get("role") == "line" for t in s["data"])]
+    assert len(lines) == 4   # each run's loss | norm, of its group at lr 0.01
+    ranges = [s["layout"]["yaxis"].get("range") for s in lines]
+    assert ranges[0] is not None and ranges[0] == ranges[2] and ranges[1] == ranges[3]

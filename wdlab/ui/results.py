@@ -121,7 +121,8 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
     group = group_choice(cfg, key)
     if group is not None and not frame.empty:
         frame = plots.select_group(frame, group)
-        shared = [plots.select_group(f, group) for f in shared] if shared else shared
+        # compared runs differ in their optimizer (Adam+L2 vs AdamW): theirs at this group's lr share the scale
+        shared = [f[f["lr"] == group[1]] for f in shared] if shared else shared
     if DATASETS[cfg.preset].view == "grokking":
         grokking(frame, cfg, key)
     # A live view reruns every poll; building the figures costs ~50 ms against ~2 ms to send them, so an
