@@ -75,6 +75,48 @@ def quiz_reveal(sid: str) -> str:
             + explain(card, grade(card, frames, models)))
 
 
+def quiz_stability(sid: str) -> list[str]:
+    """docs/ENGINE.md "The quiz, measured": each question's answers over the card's seeds shifted by 0, 1, 2 and end
+    epochs E-20, E-15, ..., E (the model's pictures at E only), counted at every reading; the card's own first."""
+    import collections
+    import dataclasses
+    from wdlab.quiz.bank import BY_ID
+    from wdlab.quiz.cards import Run, grade_question
+    from wdlab.settings.reading import COMPARED_AT
+    card = BY_ID[sid]
+    counts = {at: {} for at in COMPARED_AT}
+    for shift in (0, 1, 2):
+        runs = tuple(Run(r.config.replace(seeds=tuple(x + shift for x in r.config.seeds)), r.label) for r in card.runs)
+        frames, models = trained(dataclasses.replace(card, runs=runs))
+        total = card.config.epochs
+        for end in (e for e in range(total - 20, total + 1, 5) if e >= 1):   # short runs: fewer ends
+            short = dataclasses.replace(card, runs=tuple(Run(r.config.replace(epochs=end), r.label) for r in runs))
+            for at in COMPARED_AT:
+                for i, q in enumerate(card.questions):
+                    if getattr(q, "uses_models", False) and end != total:
+                        continue
+                    o = grade_question(dataclasses.replace(short, at=at), q, [f[f.epoch <= end] for f in frames],
+                                       models)
+                    counts[at].setdefault(i, collections.Counter())[o.answer if o.graded else o.status] += 1
+    order = [card.at] + [a for a in COMPARED_AT if a != card.at]
+    return [f"{sid} at {at}{' (its own)' if at == card.at else ''}: " + "; ".join(
+        f"Q{i + 1} " + ", ".join(f"{k} {n}" for k, n in sorted(c.items())) for i, c in sorted(counts[at].items()))
+        for at in order]
+
+
+def trained(card):
+    """(frames, models) of a card's runs, trained as the app's jobs train them (demo limits)."""
+    from wdlab.run.train import prepare, train
+    pictures = any(getattr(q, "uses_models", False) for q in card.questions)
+    frames, models = [], []
+    for r in card.runs:
+        work = prepare(r.config, limits=DEMO_LIMITS, snapshots=pictures)
+        work.check()
+        frames.append(train(work).frame)
+        models.append(work.plans[0].snapshots)
+    return frames, models
+
+
 def law_cards() -> list[str]:
     """docs/PAGES.md#laws: each law card's runs, their demo estimate, every comparison and the headline."""
     from wdlab.laws.cards import CARDS, headline, rows
@@ -95,6 +137,8 @@ def main() -> None:
     ap.add_argument("--presets", nargs="*", default=list(PRESETS))
     ap.add_argument("--quiz", nargs="*", default=list(QUIZ))
     ap.add_argument("--no-laws", action="store_true")
+    ap.add_argument("--stability", nargs="*", default=[], metavar="CARD",
+                    help="quiz cards whose answers to count over seeds and end epochs (docs/ENGINE.md); 'all'")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -105,6 +149,9 @@ def main() -> None:
         print(f"<!-- {preset}: {time.perf_counter() - start:.0f} s wall -->", flush=True)
     if not args.no_laws:
         print("\n".join(law_cards()), flush=True)
+    from wdlab.quiz.bank import BY_ID
+    for sid in (list(BY_ID) if args.stability == ["all"] else args.stability):
+        print("\n".join(quiz_stability(sid)), flush=True)
     for sid in args.quiz:
         print(f"## quiz {sid}\n{quiz_reveal(sid)}", flush=True)
 
