@@ -50,6 +50,10 @@ def preset_lines(preset: str, seeds) -> list[str]:
             last = g[(g.seed == s) & (g.epoch > cfg.epochs - 15)].val_loss
             out.append(f"sine λ=0.01 seed {s}: val over epochs 300-{cfg.epochs} {v.min():.4g}–{v.max():.4g}; "
                        f"last 15 epochs {last.min():.4g}–{last.max():.4g}")
+        lr01 = run_sweep(cfg.replace(lrs=(0.01,), weight_decays=(0.0,))).frame     # the candidate not taken
+        end = lr01[lr01.epoch == cfg.epochs].sort_values("seed")
+        out.append("sine lr 0.01 λ=0 final: train_loss " + " / ".join(f"{v:.3g}" for v in end.train_loss)
+                   + "  val_loss " + " / ".join(f"{v:.3g}" for v in end.val_loss))
     return out
 
 
