@@ -260,7 +260,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--list", action="store_true", help="print the links and their estimates; train nothing")
-    ap.add_argument("--only", help="the links whose label contains this text")
+    ap.add_argument("--only", help="the links whose label contains this text (or any of these, comma-separated)")
     ap.add_argument("--save", help="write the measurements to this JSON file")
     ap.add_argument("--load", help="read measurements saved with --save instead of measuring (today's estimates)")
     ap.add_argument("--fit", action="store_true", help="with --load: print the time costs that fit them best")
@@ -268,7 +268,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure_one(json.loads(args.one))))
         return
-    chosen = [link for link in links() if not args.only or args.only in link["label"]]
+    chosen = [link for link in links() if not args.only or any(w in link["label"] for w in args.only.split(","))]
     if args.list:
         for link in chosen:
             try:

@@ -186,8 +186,9 @@ def fit(results: list[dict]) -> None:
     for r in results:
         u = work_units(r["cfg"], r["shape"], r["chunk"], r["block"])
         dt, act = r["cfg"].dtype, r["cfg"].activation
-        known = u["act"] * activation_cost(act, dt) + u["row"] * COST["row"] + \
-            u["epoch"] * COST["epoch"] + peak_bytes(r["cfg"], r["shape"], r["chunk"], r["block"]) * PAGE_SECONDS
+        known = u["act"] * activation_cost(act, dt) + u["row"] * COST["row"] + u["loss"] * COST["loss"] + \
+            u["step"] * COST["step"] + u["epoch"] * COST["epoch"] + \
+            peak_bytes(r["cfg"], r["shape"], r["chunk"], r["block"]) * PAGE_SECONDS
         rows.append({"op": u["op"], f"mac.{dt}": u["mac"], f"elem.{dt}": u["elem"], f"opt.{dt}": u["opt"]})
         ts.append((r["seconds"], max(r["seconds"] - known, 0.0)))
     names = sorted({k for f in rows for k in f})

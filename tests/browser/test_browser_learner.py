@@ -11,7 +11,8 @@ BOXES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => 
     const box = el.getBoundingClientRect(), plot = el.querySelector('.nsewdrag'), legend = el.querySelector('g.legend');
     const p = plot ? plot.getBoundingClientRect() : null, l = legend ? legend.getBoundingClientRect() : null;
     return {left: box.left, right: box.right, top: box.top, bottom: box.bottom, width: box.width,
-            plotWidth: p ? p.width : 0, legendAbove: l && p ? l.bottom <= p.top + 2 : null}; })"""
+            plotWidth: p ? p.width : 0, legendAbove: l && p ? l.bottom <= p.top + 2 : null,
+            summary: (el._fullData || []).some(t => t.meta && t.meta.role === 'summary')}; })"""
 
 
 WD_BOX = '[data-testid="stSidebar"] [data-testid="stMultiSelect"]'   # the first multiselect: the λ values
@@ -56,7 +57,10 @@ def test_panels_stack_at_phone_width_and_stand_side_by_side_on_a_desktop(server,
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 6", timeout=60_000)
         idle(page)
         charts = boxes(page)
-        loss, norm, summaries = charts[0], charts[1], charts[2:6]
+        # the curves come first; the 4 summaries across λ are found by their traces (the laws section's
+        # max|w| figure sits between them)
+        loss, norm, summaries = charts[0], charts[1], [c for c in charts if c["summary"]]
+        assert len(summaries) == 4
         assert loss["legendAbove"] is True  # never beside the plot, where a phone has no room
         if width == 390:
             assert norm["top"] >= loss["bottom"] - 1  # stacked

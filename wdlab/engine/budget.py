@@ -233,13 +233,13 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
 # worst factor, those nearest the earlier micro-benchmarked ones: docs/BUDGET.md); each activation's own cost
 # lives on its registry entry (ActivationSpec.cost).
 COST = {
-    "op": 4.77e-6,
-    "mac": {"float32": 1.0e-11, "float64": 1.85e-11},
-    "elem": {"float32": 8.43e-10, "float64": 2.14e-9},
+    "op": 6.11e-6,
+    "mac": {"float32": 2.04e-11, "float64": 2.26e-11},
+    "elem": {"float32": 6.09e-10, "float64": 1.35e-9},
     "opt": {"float32": 5e-9, "float64": 1e-8},
-    "row": 2.92e-5,
+    "row": 5.22e-5,
     "epoch": 2e-4,
-    "loss": 3.09e-8,
+    "loss": 1.87e-8,
     "step": 1.2e-4,
 }
 
