@@ -30,7 +30,8 @@ def test_share_link_draws_curves_while_training_then_the_final_figure(server, pa
     for panel in ("train_loss", "l2_norm"):
         assert sorted(t["wd"] for t in lines(final, panel)) == [0.0, 0.001, 0.01, 0.1]
         assert all(t["xmax"] == EPOCHS and 2 < t["n"] <= EPOCHS + 1 for t in lines(final, panel))
-    assert page.get_by_text("Across λ").count() == 1
+    # the summary comes after the curves, the laws section and the model pictures: wait for it, then exactly one
+    expect(page.get_by_text("Across λ")).to_have_count(1, timeout=60_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser_final.png"), full_page=True)
     assert (ARTIFACTS / "browser_final.png").stat().st_size > 10_000
