@@ -31,16 +31,6 @@ def equal_frames(a: pd.DataFrame, b: pd.DataFrame):
                                   rtol=1e-12, atol=1e-12)
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    """One local Ray of 2 CPUs for the tests that do not start their own."""
-    from wdlab.run.ray_backend import LOCAL
-    ray.init(**LOCAL, num_cpus=2, logging_level="warning", log_to_driver=False,
-             runtime_env={"py_modules": [str(ROOT / "wdlab")]})
-    yield
-    ray.shutdown()
-
-
 def test_a_mixed_grid_on_a_local_ray_equals_the_in_process_frame(local_ray):
     from wdlab.run.ray_backend import Ray
     seen = []

@@ -9,7 +9,6 @@ from wdlab.cli.args import build_parser, configs_from_args
 from wdlab.reference import reference_run
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.run.train import train
-from support import ROOT
 
 ray = pytest.importorskip("ray") if not os.environ.get("WDLAB_REQUIRE_RAY") else __import__("ray")
 pytestmark = pytest.mark.ray
@@ -20,15 +19,6 @@ FLAGS = ["run", "--preset", "moons", "--hidden", "8", "--optimizer", *OPTIMIZERS
          "--dtype", "float64"]
 SCHEDULES = {"cosine": ["--schedule", "cosine", "--warmup-epochs", "1"],
              "step": ["--schedule", "step", "--step-period", "2", "--step-gamma", "0.25"]}
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    from wdlab.run.ray_backend import LOCAL
-    ray.init(**LOCAL, num_cpus=2, logging_level="warning", log_to_driver=False,
-             runtime_env={"py_modules": [str(ROOT / "wdlab")]})
-    yield
-    ray.shutdown()
 
 
 def member_rows(frame, m):
