@@ -302,10 +302,11 @@ def compare_figure(frames: dict[str, pd.DataFrame], height: int = 360, metrics: 
                 hovertemplate=f"{name}<br>%{{customdata}}<br>{metric} = %{{y:.5g}}<extra></extra>"), row=1, col=col)
     fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text="weight_decay λ (log scale)")
     fig.update_yaxes(exponentformat="e")
-    # the legend above the panel titles, never beside the plot: a phone has no room there
-    fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=64, b=10), template="plotly_white",
-                      showlegend=legend, legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="top",
-                                                     yref="container"))
+    # the legend under the λ axis, never beside the plot (a phone has no room there) nor above it, where its rows
+    # wrap into the panel titles on a phone; Plotly grows the bottom margin to hold it
+    fig.update_layout(height=height + (22 * len(frames) if legend else 0), font=FONT,
+                      margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", showlegend=legend,
+                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"))
     return fig
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from wdlab.frame.landscape import LOWER_IS_BETTER, best_per_lr, top_cells
+from wdlab.plots.law_lines import tau_number
 from wdlab.registry.optimizers import OPTIMIZERS
 
 AXES = {"weight_decay": "λ (weight_decay)", "lr_wd": "lr·λ (per-step decay of torch's AdamW)",
@@ -20,7 +21,7 @@ def _tau_positions(values) -> tuple[dict, list, list]:
     right = (math.log10(finite[-1]) if finite else 0.0) + 1.0
     pos = {v: (math.log10(v) if math.isfinite(v) else right) for v in set(values)}
     ticks = sorted(set(pos.values()))
-    text = ["∞ (λ = 0)" if t == right and math.inf in pos else f"{10 ** t:.3g}" for t in ticks]
+    text = ["∞ (λ = 0)" if t == right and math.inf in pos else tau_number(10 ** t) for t in ticks]
     return pos, ticks, text
 
 
@@ -46,7 +47,7 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
     top = set(map(tuple, top_cells(c, metric)[["optimizer", "lr", "weight_decay"]].values.tolist()))
     keys = list(zip(g.optimizer, g.lr, g.weight_decay))
     lo, hi = range_ or (g.value.min(), g.value.max())
-    tau = [f"τ {v:.3g} epochs" if math.isfinite(v) else "τ ∞ (no decay)" for v in g[axis]] \
+    tau = [f"τ {tau_number(v)} epochs" if math.isfinite(v) else "τ ∞ (no decay)" for v in g[axis]] \
         if axis == "tau_epochs" else None
     fig = go.Figure(go.Scatter(
         x=[pos[v] for v in g[axis]], y=g.lr, mode="markers",

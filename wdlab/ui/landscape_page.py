@@ -86,7 +86,7 @@ def landscape_page() -> None:
         for message in errors:
             note("error", message)  # may quote what the visitor typed: plain text
     if cfg is not None and cfg.preset == "csv":
-        st.info("The landscape trains on the built-in datasets; pick one on the left.")
+        st.info("The landscape trains on the built-in datasets; pick one in the sidebar (» at the top left on a phone).")
         cfg = None
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
     pressed = c1.button("Train the map", type="primary", key="landscape_train", disabled=cfg is None,

@@ -17,11 +17,11 @@ from wdlab.run.jobs import Job, data_fingerprint
 from wdlab.settings.config import SweepConfig
 from wdlab.ui import model_weights, results
 from wdlab.ui.state import shown
-from wdlab.ui.text import note
+from wdlab.ui.text import note, small_multiples
 
 PLAY_SECONDS = 0.7          # one snapshot per tick while playing
 LIVE_SECONDS = 1.5          # while training, the pictures follow the latest snapshot this often
-PER_ROW = 4                 # boundary panels per row at desktop width (a phone stacks them)
+PER_ROW = 4                 # boundary panels per row at desktop width (a phone shows two a row)
 CHART = results.CHART_CONFIG
 
 
@@ -252,19 +252,16 @@ def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.Dat
                                             meta={"epoch": int(epoch)}))]
         st.session_state[f"_mv_fn_{key}"] = (stamp, figs)
     if in_dim == 2:
-        n = len(figs)
-        rows = max(1, math.ceil(n / PER_ROW))
-        per_row = math.ceil(n / rows) if n else 1
-        for r in range(rows):
-            for column, (m, fig) in zip(st.columns(per_row), figs[r * per_row:(r + 1) * per_row]):
-                with column:
-                    if fig is None:
-                        at = job.snapshot(with_frame=False).diverged.get(m)
-                        note("caption", f"{plots.wd_label(m.weight_decay)}: diverged"
-                             + (f" at epoch {at}" if at is not None else "") + ", nothing to draw.",
-                             key=f"{key}_mv_div_{m.weight_decay}")
-                    else:
-                        st.plotly_chart(fig, key=f"{key}_mv_panel_{m.weight_decay:g}", config=CHART)
+        # small multiples: up to PER_ROW a row on a desktop, two a row on a phone (not one per screen)
+        for column, (m, fig) in zip(small_multiples(len(figs), f"{key}_mv", PER_ROW), figs):
+            with column:
+                if fig is None:
+                    at = job.snapshot(with_frame=False).diverged.get(m)
+                    note("caption", f"{plots.wd_label(m.weight_decay)}: diverged"
+                         + (f" at epoch {at}" if at is not None else "") + ", nothing to draw.",
+                         key=f"{key}_mv_div_{m.weight_decay}")
+                else:
+                    st.plotly_chart(fig, key=f"{key}_mv_panel_{m.weight_decay:g}", config=CHART)
         st.caption("**What to look for:** the colour is the predicted probability of class 1 (blue = class 0, "
                    "white = 50/50, red = class 1) on one scale for every panel, the black line the decision "
                    "boundary. Without decay the boundary bends around single training points; as λ grows it "

@@ -231,7 +231,12 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
     where = describe_at(at)
     if group is not None:
         st.subheader("Across the grid: every optimizer and learning rate")
-        st.plotly_chart(plots.grid_figure(whole, at=at), key=f"{key}_grid", config=CHART_CONFIG)
+        # two figures in columns, not one of two panels: a phone stacks them, each the screen's width (squeezed
+        # into one figure they got ~160 px each and their titles ran into each other)
+        for column, metric in zip(st.columns(2), ("l2_norm", "val_loss")):
+            column.plotly_chart(plots.grid_figure(whole, at=at, metrics=(metric,), legend=metric == "l2_norm"),
+                                key=f"{key}_grid" if metric == "l2_norm" else f"{key}_grid_{metric}",
+                                config=CHART_CONFIG)
         st.caption("**What to look for:** AdamW shrinks every weight by 1 − lr·λ per step, so its effective decay "
                    "grows with the learning rate; Adam's and RMSprop's coupled L2 is rescaled per weight, and "
                    "SGD's is an exact L2 penalty. Click a line in the legend to hide it. "
