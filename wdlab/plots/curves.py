@@ -188,7 +188,7 @@ def _mark_diverged(fig: go.Figure, frame: pd.DataFrame, panels, ranges: dict) ->
 
 def _layout(fig: go.Figure, log_y: bool, epochs_total: int | None, height: int, panels=PANEL_KEYS,
             legend_rows: int = 1, legend: bool = True) -> None:
-    top = 34 + 24 * legend_rows
+    top = 40 + 24 * legend_rows   # the first legend row clears a mode bar at the top right (ui/text.py)
     fig.update_layout(height=height + 24 * max(legend_rows - 1, 0), font=FONT,
                       margin=dict(l=10, r=10, t=top, b=10), hovermode="closest", showlegend=legend,
                       legend=dict(groupclick="togglegroup", orientation="h", x=0, xanchor="left", y=1.0,

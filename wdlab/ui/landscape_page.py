@@ -6,7 +6,7 @@ import streamlit as st
 from wdlab.engine.budget import validate
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS
-from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence, with_tau
+from wdlab.frame.landscape import RULE, best_per_lr, cells, plain_line, with_tau
 from wdlab.laws.predict import steps_per_epoch
 from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.registry.optimizers import OPTIMIZERS
@@ -170,12 +170,10 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
                 st.plotly_chart(fig, key=f"{key}_{opt}", config=CHART_CONFIG, on_select="rerun",
                                 selection_mode="points")
     best = best_per_lr(c, metric)
-    lines = []
-    for unit, column in (("λ", "weight_decay"), ("lr·λ", "lr_wd")):
-        moves = movement(best, column)
-        lines.append(f"In {unit}: " + "; ".join(sentence(OPTIMIZERS[o].label, m, unit) for o, m in moves.items()) + ".")
-    for line in lines:
-        st.markdown(line)
+    # one plain line per optimizer (one sentence for all of them, in λ and again in lr·λ, was hard to parse)
+    st.markdown("**Where the best λ sits** (the white line: each lr's best cell)\n\n" + "\n".join(
+        f"- {plain_line(OPTIMIZERS[o].label, best[best.optimizer == o])}" for o in job.cfg.optimizers
+        if (best.optimizer == o).any()))   # in the maps' order
     st.caption(RULE.format(what=describe_at(which) + trained(job.cfg), metric=metric,
                            best="lowest" if metric.endswith("loss") else "highest"))
     if live_view or chosen is None:

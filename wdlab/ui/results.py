@@ -19,9 +19,9 @@ from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import SweepConfig, starting_group
 from wdlab.ui import law_view
 from wdlab.ui.state import shown, shown_index
+from wdlab.ui.text import CHART_CONFIG  # noqa: F401 (the pages' API)
 from wdlab.ui.tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
 
-CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 BANDS = {"minmax": "min–max", "std": "±1 std"}
 VIEW_KEYS = {"log-y": "log_y", "val": "show_val", "band": "band", "compare-at": "at"}   # URL key -> ViewOptions field
 CHOICES = {"band": tuple(BANDS), "at": COMPARED_AT}   # the view options that take a name, not true/false

@@ -15,6 +15,10 @@ _COLOURS = {"warning": ("#fffbe6", "#e6b800"), "error": ("#fdecea", "#d93025"), 
 CHIPS = ('[data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]),'
          '[data-testid="stMultiSelectTagsContainer"]{max-height:none!important;height:auto!important;'
          'overflow:visible!important}')
+# The mode bar keeps save-as-PNG, zoom, pan and reset: without the zoom-in/out, autoscale and selection buttons it
+# is ~100 px wide, not ~220, and clears a half-width chart's title on a desktop (a phone hides it: MODEBAR)
+CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2},
+                "modeBarButtonsToRemove": ["zoomIn2d", "zoomOut2d", "autoScale2d", "select2d", "lasso2d"]}
 NARROW = "@media (max-width: 640px)"   # where Streamlit stacks columns: a phone
 # Plotly's toolbar (the mode bar) floats over a chart's top right, where a phone's narrow chart has its title and
 # legend: on a narrow screen it is hidden (a finger pans and zooms without it; double-tap resets the axes)
