@@ -133,3 +133,31 @@ def test_the_grokking_view_at_phone_width_keeps_its_titles_whole_and_its_grok_st
         page.screenshot(path=str(ARTIFACTS / "phone_grokking_390.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_landscape_cells_curves_keep_their_legend_off_the_title_at_phone_width(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 900}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "landscape?preset=moons&optimizer=adam,adamw&lr=0.01,0.1&wd=0,0.1&epochs=20&hidden=16")
+        page.get_by_text("Click a cell to see its curves").wait_for(timeout=300_000)
+        idle(page)
+        page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+        # the first map's cell at lr 0.1, λ 0.1, where Plotly draws it on the screen
+        x, y = page.evaluate("""() => { const el = document.querySelector('.js-plotly-plot');
+            const t = el._fullData.find(t => t.meta && t.meta.role === 'cells'), L = el._fullLayout;
+            const i = t.customdata.findIndex(d => d[1] === 0.1 && d[2] === 0.1), box = el.getBoundingClientRect();
+            return [box.left + L.xaxis._offset + L.xaxis.d2p(t.x[i]), box.top + L.yaxis._offset + L.yaxis.d2p(t.y[i])]; }""")
+        page.mouse.click(x, y)
+        page.get_by_text("Open these settings in the explorer").wait_for(timeout=60_000)
+        idle(page)
+        page.get_by_text("Open these settings in the explorer").scroll_into_view_if_needed()
+        charts = tap_every_chart(page)
+        assert_nothing_covered(charts, 390)
+        cell = next(c for c in charts if "val" in c["roles"] and "line" in c["roles"])
+        title = next(t for t in cell["titles"] if t["text"].startswith("Loss"))
+        assert not overlaps(title["rect"], cell["legend"]), (title, cell["legend"])   # "(validation)" sat on it
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "phone_landscape_cell_390.png"))
+    finally:
+        context.close()

@@ -19,7 +19,7 @@ from wdlab.registry.optimizers import OPTIMIZERS
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
 PANELS = (("train_loss", "Training loss (mean during each epoch)"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
 PANEL_KEYS = tuple(k for k, _ in PANELS)
-VAL_TITLE = "Loss: training (solid, mean during each epoch), validation (dashed)"
+VAL_TITLE = "Loss: training (solid, epoch mean), validation (dashed)"   # fits a phone's width (390 px)
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 

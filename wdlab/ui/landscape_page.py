@@ -11,7 +11,7 @@ from wdlab.laws.predict import steps_per_epoch
 from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.params import from_query, to_query
-from wdlab.plots.curves import curves_figure, select_group
+from wdlab.plots.curves import PANEL_KEYS, curves_figure, select_group
 from wdlab.plots.landscape import landscape_figure
 from wdlab.ui import controls
 from wdlab.ui import live
@@ -184,8 +184,13 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
     st.subheader(f"{OPTIMIZERS[opt].label}, lr {lr:g}, λ {w:g}")
     member = select_group(frame, (opt, lr))
     member = member[member.weight_decay == w]
-    # room for two legend rows: "λ = 0.1 (validation)" wraps under the title on a narrow screen
-    st.plotly_chart(curves_figure(member, show_val=True, legend_rows=2), key="landscape_curves", config=CHART_CONFIG)
+    # two figures in columns (a phone stacks them, each titled from its left edge: one two-panel figure centred
+    # its titles off the screen); room for two legend rows: "λ = 0.1 (validation)" wraps on a narrow screen
+    for column, panel in zip(st.columns(2), PANEL_KEYS):
+        column.plotly_chart(curves_figure(member, show_val=True, legend_rows=2, panels=(panel,),
+                                          legend=panel == PANEL_KEYS[0]),
+                            key="landscape_curves" if panel == PANEL_KEYS[0] else f"landscape_curves_{panel}",
+                            config=CHART_CONFIG)
     link = job.cfg.replace(optimizers=(opt,), lrs=(lr,), weight_decays=(w,))
     query = "&".join(f"{k}={v}" for k, v in to_query(link).items())
     st.link_button("Open these settings in the explorer", f"./?{query}", icon=":material/open_in_new:")
