@@ -163,8 +163,14 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
 
 
 def legend_rows_for(entries: int, panels: int = 1) -> int:
-    """Rows a horizontal legend of `entries` takes above a figure at desktop width (about 4 a row per half page)."""
-    return max(1, math.ceil(entries / (4 * panels))) if entries else 0
+    """Rows a horizontal legend of `entries` takes above a figure on a phone, where a figure has the screen's
+    width: about 2 a row per panel (a desktop fits 4 a row; it then keeps a row or two to spare)."""
+    return max(1, math.ceil(entries / (2 * panels))) if entries else 0
+
+
+def legend_top(rows: int) -> int:
+    """The top margin that holds the title and `rows` legend rows (about 30 px each) under it."""
+    return 34 + 30 * rows
 
 
 def _mark_diverged(fig: go.Figure, frame: pd.DataFrame, panels, ranges: dict) -> None:
@@ -188,7 +194,7 @@ def _mark_diverged(fig: go.Figure, frame: pd.DataFrame, panels, ranges: dict) ->
 
 def _layout(fig: go.Figure, log_y: bool, epochs_total: int | None, height: int, panels=PANEL_KEYS,
             legend_rows: int = 1, legend: bool = True) -> None:
-    top = 40 + 24 * legend_rows   # the first legend row clears a mode bar at the top right (ui/text.py)
+    top = legend_top(legend_rows)
     fig.update_layout(height=height + 24 * max(legend_rows - 1, 0), font=FONT,
                       margin=dict(l=10, r=10, t=top, b=10), hovermode="closest", showlegend=legend,
                       legend=dict(groupclick="togglegroup", orientation="h", x=0, xanchor="left", y=1.0,

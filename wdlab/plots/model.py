@@ -130,7 +130,10 @@ def boundary_figure(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, train: tuple[
     layout = dict(height=height, showlegend=False, margin=dict(l=10, r=10, t=36 if title else 10, b=10),
                   xaxis=dict(axis, range=[float(xs[0]), float(xs[-1])], title=dict(text=plain(axis_titles[0])),
                              constrain="domain"),
-                  yaxis=dict(axis, range=[float(ys[0]), float(ys[-1])], title=dict(text=plain(axis_titles[1]))))
+                  # one unit is as long on both axes: the plane keeps its shape however wide the panel is (two a
+                  # row on a phone, where a free aspect squeezed the moons into a tall strip)
+                  yaxis=dict(axis, range=[float(ys[0]), float(ys[-1])], title=dict(text=plain(axis_titles[1])),
+                             scaleanchor="x", scaleratio=1, constrain="domain"))
     if title:
         layout["title"] = title_layout(title)
     return build_figure(data, layout)
