@@ -92,3 +92,15 @@ def test_the_grokking_figures_title_starts_at_the_left_and_its_table_reads_the_g
     columns = list(grok_table(frame).columns)
     assert columns[:4] == ["λ (weight_decay)", "val acc ≥ 90% at step", "delay (steps)", "final val acc"]
     assert columns[-1] == "seed" and max(len(c) for c in columns) <= 24   # short enough to fit a desktop
+
+
+def test_landscape_cells_shrink_where_two_columns_stand_close():
+    from wdlab.frame.landscape import cells
+    from wdlab.plots.landscape import landscape_figure
+    rows = [dict(optimizer="adamw", lr=lr, weight_decay=w, seed=0, epoch=e, val_loss=1.0 + w + e, diverged=False)
+            for lr in (0.01, 0.1) for w in (0.0, 1e-3, 1e-2, 1e-1, 0.3) for e in (0, 1)]
+    c = cells(pd.DataFrame(rows)).assign(lr_wd=lambda d: d.lr * d.weight_decay)
+    size = landscape_figure(c, "adamw", "AdamW").data[0].marker.size
+    assert 12 <= size < 26    # 0.1 and 0.3 are half a decade apart: 26 px squares overlapped on a phone
+    spread = c[c.weight_decay != 0.3]
+    assert landscape_figure(spread, "adamw", "AdamW").data[0].marker.size == 26

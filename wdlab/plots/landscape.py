@@ -49,9 +49,14 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
     lo, hi = range_ or (g.value.min(), g.value.max())
     tau = [f"τ {tau_number(v)} epochs" if math.isfinite(v) else "τ ∞ (no decay)" for v in g[axis]] \
         if axis == "tau_epochs" else None
+    # cells of 26 px; smaller where two columns stand close (0.1 and 0.3: half a decade), so that they do not
+    # overlap at a phone's width (~190 px of plot for the whole λ span)
+    xs = sorted(set(pos.values()))
+    share = min((b - a for a, b in zip(xs, xs[1:])), default=1.0) / ((xs[-1] - xs[0]) or 1.0)
+    size = 26 if share >= 0.2 else max(12, round(26 * share / 0.2))
     fig = go.Figure(go.Scatter(
         x=[pos[v] for v in g[axis]], y=g.lr, mode="markers",
-        marker=dict(symbol="square", size=26, color=g.value, colorscale="Viridis", reversescale=low, cmin=lo,
+        marker=dict(symbol="square", size=size, color=g.value, colorscale="Viridis", reversescale=low, cmin=lo,
                     cmax=hi, showscale=True, colorbar=dict(title=dict(text=metric, side="right"), thickness=12),
                     line=dict(width=[3 if k in top else 0.5 for k in keys],
                               color=["#111" if k in top else "rgba(0,0,0,0.25)" for k in keys])),
@@ -77,7 +82,7 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
         at = g[(g.lr == selected[1]) & (g.weight_decay == selected[2])][axis]
         fig.add_scatter(x=[pos[at.iloc[0]]] if len(at) else [], y=[selected[1]],
                         mode="markers", hoverinfo="skip", showlegend=False, meta={"role": "selected"},
-                        marker=dict(symbol="square-open", size=34, color="#e4572e", line=dict(width=3)))
+                        marker=dict(symbol="square-open", size=size + 8, color="#e4572e", line=dict(width=3)))
     fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, margin=dict(l=10, r=10, t=40, b=10),
                       clickmode="event+select", dragmode=False, plot_bgcolor="white")
     coupled = axis == "tau_epochs" and optimizer in OPTIMIZERS and OPTIMIZERS[optimizer].coupled
