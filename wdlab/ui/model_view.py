@@ -230,7 +230,7 @@ def _function(job: Job, points: Points, members: list, epoch: int, frame: pd.Dat
                 z = pm.surface(predict(cfg, in_dim, out_dim, params, XY, points.task), len(xs), kind)
                 figs.append((m, pm.boundary_figure(
                     z, xs, ys, (points.X, points.y), val, kind=kind, zrange=zrange, n_classes=points.n_classes,
-                    title=f"{plots.wd_label(m.weight_decay)}{said}", axis_titles=points.features[:2], height=280,
+                    title=f"{plots.wd_label(m.weight_decay)}{said}", axis_titles=points.features[:2], height=250,
                     meta={"wd": float(m.weight_decay), "epoch": int(epoch), "seed": int(m.seed),
                           "optimizer": m.optimizer, "lr": float(m.lr)})))
         else:
