@@ -56,6 +56,20 @@ def test_one_figure_holds_a_panel_per_lambda_with_its_own_axes_and_title():
     assert grid.grid_shape(4) == (2, 2) and grid.grid_shape(5) == (2, 3) and grid.grid_shape(1) == (1, 1)
 
 
+@pytest.mark.parametrize("n", [1, 2, 4, 5, 7, 16])
+def test_every_panel_count_lays_out_inside_the_figure_and_validates(n):
+    fig = grid.grid_figure(_panels(0, wds=tuple(range(n))), np.linspace(0, 1, 8), np.linspace(0, 1, 8), TRAIN,
+                           title="at epoch 0")
+    import plotly.graph_objects as go
+    go.Figure(fig.to_plotly_json())                              # Plotly's own validation: domains within [0, 1]
+    rows, cols = grid.grid_shape(n)
+    for i in range(n):
+        name = "" if i == 0 else str(i + 1)
+        x, y = fig.layout[f"xaxis{name}"].domain, fig.layout[f"yaxis{name}"].domain
+        assert 0 <= x[0] < x[1] <= 1 and 0 <= y[0] < y[1] <= 1
+    assert len(fig.layout.annotations) == n
+
+
 def test_played_has_a_frame_per_epoch_named_in_its_title_whose_surfaces_are_that_epochs_figure():
     epochs = [0, 1, 4, 9, 16]
     figs = [(e, _figure(e, diverged=(0.3,) if e >= 9 else ())) for e in epochs]

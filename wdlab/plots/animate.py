@@ -44,29 +44,30 @@ def _varying(figs: Sequence[go.Figure], traces: Sequence[int]) -> list[set]:
 
 
 def animated(figs: Sequence[tuple[int, go.Figure]], start: int, label: str = "epoch",
-             traces: Sequence[int] | None = None) -> go.Figure:
+             traces: Sequence[int] | None = None, below: int = 0) -> go.Figure:
     """figs: (epoch, figure) in epoch order, every figure with the same traces in the same order (one per λ);
     the result shows `start` and holds every epoch as a frame. Its slider's label ("epoch N") and the frame's
     title change together, so the two always agree. layout.meta["frames"] lists the epochs. traces: the positions
-    of the only traces that change (the others, the same in every figure, are sent once): frames carry those."""
+    of the only traces that change (the others, the same in every figure, are sent once): frames carry those.
+    below: px the figure draws under its plot area (an x-axis title) that the buttons and slider go under."""
     epochs = [int(e) for e, _ in figs]
     base = dict(figs)[start] if start in epochs else figs[-1][1]
     spec = base.to_plotly_json()
     layout = dict(spec["layout"])
     margin = dict(layout.get("margin") or {})
-    margin["b"] = int(margin.get("b", 10)) + SLIDER_ROOM
+    margin["b"] = int(margin.get("b", 10)) + SLIDER_ROOM + below
     still = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     play = dict(mode="immediate", fromcurrent=True, frame=dict(duration=FRAME_MS, redraw=True),
                 transition=dict(duration=0))
     layout.update(
-        height=int(layout.get("height") or 450) + SLIDER_ROOM, margin=margin,
+        height=int(layout.get("height") or 450) + SLIDER_ROOM + below, margin=margin,
         meta=dict(layout.get("meta") or {}, frames=epochs, animated=True),
         sliders=[dict(active=epochs.index(start) if start in epochs else len(epochs) - 1, x=0, len=1,
-                      y=0, yanchor="top", pad=dict(t=84, b=0),
+                      y=0, yanchor="top", pad=dict(t=84 + below, b=0),
                       currentvalue=dict(prefix=f"{label} ", xanchor="right", font=dict(size=13)),
                       steps=[dict(method="animate", label=str(e), args=[[str(e)], still]) for e in epochs])],
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, xanchor="left", y=0,
-                          yanchor="top", pad=dict(t=40, r=8),
+                          yanchor="top", pad=dict(t=40 + below, r=8),
                           buttons=[dict(label="▶", method="animate", args=[None, play]),
                                    dict(label="❚❚", method="animate", args=[[None], still])])])
     varying = _varying([f for _, f in figs], traces) if traces is not None else ()

@@ -16,8 +16,10 @@ from wdlab.plots.style import build_figure, plain, title_layout
 PLAY_VALUES = 400_000   # surface numbers all frames hold together, at most: ≤ 3 MB of Plotly JSON (float32, base64)
 MIN_GRID = 16           # below this side a panel's boundary turns blocky: fewer epochs are played instead
 PER_ROW = 3             # panels per row at most: three read on a phone too
-ROW_PX = 290            # a row of panels, its title included
-GAP_PX = 46             # between rows: the next row's panel titles
+ROW_PX = 260            # a row of panels: their plot areas
+GAP_PX = 76             # between rows: the x-axis title above, the next row's two-line panel titles
+TOP_PX = 34             # above the first row's panel titles: the figure's title
+BELOW_PX = 34           # the last row's x-axis title, under the plot area
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ def grid_shape(n: int) -> tuple[int, int]:
     return rows, max(1, math.ceil(n / rows))
 
 
+def _span(lo: float, hi: float) -> list[float]:
+    """An axis domain within [0, 1] (float sums land a hair outside, which Plotly refuses)."""
+    return [min(1.0, max(0.0, round(lo, 6))), min(1.0, max(0.0, round(hi, 6)))]
+
+
 def grid_figure(panels: Sequence[Panel], xs: np.ndarray, ys: np.ndarray, train: tuple[np.ndarray, np.ndarray],
                 val: tuple[np.ndarray, np.ndarray] | None = None, *, kind: str = "binary",
                 zrange: tuple[float, float] | None = None, n_classes: int = 2, axis_titles=("x1", "x2"),
@@ -66,18 +73,19 @@ def grid_figure(panels: Sequence[Panel], xs: np.ndarray, ys: np.ndarray, train: 
     figures of the same panels at different epochs are frames of one animation. Panel titles are
     annotations, the figure's title names the epoch; axis titles are escaped (a CSV's column names)."""
     rows, cols = grid_shape(len(panels))
-    height = rows * ROW_PX + (rows - 1) * GAP_PX + (40 if title else 10)
+    head = TOP_PX + 34 if title else 34     # the figure's title, the first row's panel titles
+    height = rows * ROW_PX + (rows - 1) * GAP_PX + head
     gap_x, gap_y = 0.05, GAP_PX / height
-    width, tall = (1 - gap_x * (cols - 1)) / cols, (1 - (40 if title else 10) / height - gap_y * (rows - 1)) / rows
+    width, tall = (1 - gap_x * (cols - 1)) / cols, (1 - head / height - gap_y * (rows - 1)) / rows
     data: list[dict] = []
-    layout: dict = dict(height=height, showlegend=False, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+    layout: dict = dict(height=height + BELOW_PX, showlegend=False, margin=dict(l=10, r=10, t=0, b=BELOW_PX),
                         annotations=[])
     axis = dict(showgrid=False, zeroline=False)
     xs32, ys32 = np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)
     for i, panel in enumerate(panels):
         r, c = divmod(i, cols)
         n = "" if i == 0 else str(i + 1)
-        x0, top = c * (width + gap_x), 1 - (40 if title else 10) / height - r * (tall + gap_y)
+        x0, top = c * (width + gap_x), 1 - head / height - r * (tall + gap_y)
         info = {"role": "boundary", **panel.meta}
         surf, zr = surface_traces(panel.z, xs, ys, kind, zrange, n_classes, info, line=True)
         points = point_traces(*train, kind, "train", zr) + (point_traces(*val, kind, "validation", zr)
@@ -85,14 +93,17 @@ def grid_figure(panels: Sequence[Panel], xs: np.ndarray, ys: np.ndarray, train: 
         for t in surf + points:
             t.update(xaxis=f"x{n}", yaxis=f"y{n}")
         data += surf + points
-        layout[f"xaxis{n}"] = dict(axis, domain=[x0, x0 + width], anchor=f"y{n}", range=[float(xs32[0]),
+        layout[f"xaxis{n}"] = dict(axis, domain=_span(x0, x0 + width), anchor=f"y{n}", range=[float(xs32[0]),
                                    float(xs32[-1])], title=dict(text=plain(axis_titles[0])) if r == rows - 1
                                    or i + cols >= len(panels) else None)
-        layout[f"yaxis{n}"] = dict(axis, domain=[top - tall, top], anchor=f"x{n}",
-                                   range=[float(ys32[0]), float(ys32[-1])],
+        # one y-axis labelled per row: the panels share the plane, and a phone has no room for more
+        layout[f"yaxis{n}"] = dict(axis, domain=_span(top - tall, top), anchor=f"x{n}",
+                                   range=[float(ys32[0]), float(ys32[-1])], showticklabels=c == 0,
                                    title=dict(text=plain(axis_titles[1])) if c == 0 else None)
-        layout["annotations"].append(dict(text=plain(panel.title), x=x0, xanchor="left", y=top, yanchor="bottom",
-                                          xref="paper", yref="paper", showarrow=False, font=dict(size=13)))
+        # "λ = 0.01" over "val acc 0.90": two short lines fit a phone's third of the width
+        text = "<br>".join(plain(part) for part in panel.title.split(" · "))
+        layout["annotations"].append(dict(text=text, x=x0, xanchor="left", y=top, yanchor="bottom", align="left",
+                                          xref="paper", yref="paper", showarrow=False, font=dict(size=12)))
     for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         if layout[name]["title"] is None:
             del layout[name]["title"]
@@ -109,4 +120,4 @@ def surface_indices(fig: go.Figure) -> list[int]:
 
 def played(figs: Sequence[tuple[int, go.Figure]], start: int) -> go.Figure:
     """grid_figure at each epoch (same panels, same points) as one animated figure starting at `start`."""
-    return animated(figs, start, traces=surface_indices(figs[0][1]))
+    return animated(figs, start, traces=surface_indices(figs[0][1]), below=BELOW_PX)
