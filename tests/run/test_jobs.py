@@ -273,3 +273,18 @@ def test_wait_for_epochs_returns_at_the_epoch_or_the_end_and_not_for_a_queued_jo
         wait_done(second)
     finally:
         m.shutdown()
+
+
+def test_a_job_with_no_rows_gives_the_same_empty_frame_at_every_call(gated_runner):
+    """A live view keys its figures on the frame object: a new empty frame per poll rebuilt them at every poll of
+    every waiting page, and a class's waiting pages then held the GIL while the one training sweep crawled."""
+    m = make(gated_runner, concurrent=1)
+    try:
+        running = m.submit(cfg(0), owner="alice")
+        queued = m.submit(cfg(1), owner="bob")
+        assert queued.status == "queued" and queued.frame().empty and queued.frame() is queued.frame()
+        assert running.frame() is running.frame()
+        m.cancel(queued)
+        assert queued.frame().empty and queued.frame() is queued.frame()
+    finally:
+        m.shutdown()
