@@ -132,7 +132,8 @@ class JobManager:
 
     submit() returns the existing job for an equal request (dedupe), or a finished one from the LRU.
     Watchers touch() a job on every poll; reap() cancels an active job whose watchers all went silent for
-    `heartbeat_timeout` seconds (a janitor thread calls it every `reap_every` seconds).
+    `heartbeat_timeout` seconds (a janitor thread calls it every `reap_every` seconds); release() drops a
+    departed visitor at once.
     """
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, *, backend: Backend | None = None,
@@ -213,6 +214,13 @@ class JobManager:
                 if job.watchers:
                     return False
             return self._cancel_locked(job)
+
+    def release(self, watcher: str) -> list[Job]:
+        """A visitor left (its tab closed): it watches no job any more, and its active jobs that no one else
+        watches are cancelled now rather than after the heartbeat. Returns those cancelled."""
+        with self._cond:
+            left = [j for j in self._active.values() if j.watchers.pop(watcher, None) is not None and not j.watchers]
+            return [j for j in left if self._cancel_locked(j)]
 
     def get(self, key: tuple) -> Job | None:
         with self._cond:
