@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable
 
 from wdlab.errors import ConfigError
-from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE, Data, DatasetSpec, standardize
+from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE, Data, DatasetSpec, scale_of, standardize
 
 if TYPE_CHECKING:  # torch is imported where data is made: validating a config needs no torch
     import torch
@@ -164,10 +164,13 @@ def _sklearn(loader_name: str, task: str, spec_name: str):
         names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{i}" for i in range(X.shape[1])]))
         if task == "classification":
             y = torch.tensor(bunch.target, dtype=torch.int64)
-            return Data(Xtr, y[tr], Xv, y[va], task, int(y.max()) + 1, names)
+            classes = tuple(str(c) for c in getattr(bunch, "target_names", range(int(y.max()) + 1)))
+            return Data(Xtr, y[tr], Xv, y[va], task, int(y.max()) + 1, names, class_names=classes)
         y = torch.tensor(bunch.target, dtype=torch.float32)[:, None]
         ytr, yv = standardize(y[tr], y[va])
-        return Data(Xtr, ytr, Xv, yv, task, 0, names, ("target standardized with training statistics",))
+        mean, std = scale_of(y[tr])
+        return Data(Xtr, ytr, Xv, yv, task, 0, names, ("target standardized with training statistics",),
+                    target_scale=(float(mean), float(std)))
     return make
 
 
