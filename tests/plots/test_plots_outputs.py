@@ -40,7 +40,7 @@ def test_filters_tile_each_lambdas_units_row_by_row_on_one_scale_symmetric_about
     np.testing.assert_allclose(z[0:8, 0:8], big[0].reshape(8, 8), atol=1e-6)
     assert np.isnan(z[8]).all() and np.isnan(z[:, 8]).all()           # a blank line between images
     assert list(fig.layout.yaxis.ticktext) == ["λ = 0", "λ = 0.1"]
-    assert list(fig.layout.xaxis.ticktext) == ["unit 6", "unit 3", "unit 10"]
+    assert list(fig.layout.xaxis.ticktext) == ["6", "3", "10"] and fig.layout.xaxis.title.text == "hidden unit"
     assert t.text[9][18] == "λ = 0.1, unit 10, pixel (1, 1): " + f"{small[2, 0]:.3g}"
     fixed = po.filters_figure({0.0: big}, [0, 1, 2], bound=10.0, names={0.0: "<b>A</b>"})
     assert traces(fixed, "filters")[0].zmax == 10.0 and fixed.layout.yaxis.ticktext[0] == "&lt;b&gt;A&lt;/b&gt;"

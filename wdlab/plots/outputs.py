@@ -40,11 +40,13 @@ def errors(actual: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
 # -- figures --------------------------------------------------------------------------------------------------
 def filters_figure(filters: Mapping[float, np.ndarray], units: Sequence[int], *, side: int = 8, title: str = "",
                    names: Mapping[float, str] | None = None, bound: float | None = None, height: int | None = None,
+                   column_title: str = "hidden unit", column_names: Sequence[str] | None = None,
                    meta: Mapping | None = None) -> go.Figure:
     """First-layer weights as side × side images: one row per λ (filters[λ] = the rows of W for `units`, each
     side² long, pixel order row by row), one column per unit, the same units in every row. One colour scale
     symmetric about 0 for every image (±bound: the largest |w| drawn by default), so a smaller, smoother filter
-    shows paler. names: row labels instead of "λ = …" (a quiz letters them). One heatmap trace: the images tiled
+    shows paler. names: row labels instead of "λ = …" (a quiz letters them); the columns are numbered from 1
+    (or named: column_names) under `column_title`. One heatmap trace: the images tiled
     with a blank pixel between them; its meta is {"role": "filters", "wds", "units", "bound", **meta}."""
     wds = list(filters)
     k, gap = len(units), side + 1
@@ -55,22 +57,27 @@ def filters_figure(filters: Mapping[float, np.ndarray], units: Sequence[int], *,
     for i, (w, r) in enumerate(zip(wds, rows)):
         label = plain(names[w]) if names and w in names else wd_label(w)
         for j, u in enumerate(units):
+            col = column_names[j] if column_names else f"unit {u + 1}"
             z[i * gap:i * gap + side, j * gap:j * gap + side] = r[j]
             for a in range(side):
                 for b in range(side):
-                    text[i * gap + a, j * gap + b] = f"{label}, unit {u + 1}, pixel ({a + 1}, {b + 1}): {r[j, a, b]:.3g}"
+                    text[i * gap + a, j * gap + b] = f"{label}, {plain(col)}, pixel ({a + 1}, {b + 1}): {r[j, a, b]:.3g}"
     labels = [plain(names[w]) if names and w in names else wd_label(w) for w in wds]
     trace = dict(type="heatmap", z=np.round(z, 6), text=text.tolist(), zmin=-top, zmax=top, zmid=0, colorscale=DIVERGING,
                  hovertemplate="%{text}<extra></extra>", hoverongaps=False, xgap=0, ygap=0,
-                 colorbar=dict(title=dict(text="weight", side="right"), thickness=10, len=0.9),
+                 # below the images, across: beside them it would take a phone's width from them
+                 colorbar=dict(title=dict(text="weight", side="right"), orientation="h", thickness=8, len=0.7,
+                               x=0.5, xanchor="center", y=0, yanchor="top", ypad=4),
                  meta={"role": "filters", "wds": [float(w) for w in wds], "units": [int(u) for u in units],
                        "bound": top, **(meta or {})})
     centre = [i * gap + (side - 1) / 2 for i in range(len(wds))]
-    layout = dict(height=height or 70 + 62 * len(wds), margin=dict(l=10, r=10, t=40 if title else 10, b=30),
+    layout = dict(height=height or 130 + 80 * len(wds), margin=dict(l=10, r=10, t=74 if title else 44, b=50),
                   xaxis=dict(showgrid=False, zeroline=False, constrain="domain",
-                             tickvals=[j * gap + (side - 1) / 2 for j in range(k)],
-                             ticktext=[f"unit {u + 1}" for u in units], tickfont=dict(size=10)),
-                  yaxis=dict(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x",
+                             side="top", tickvals=[j * gap + (side - 1) / 2 for j in range(k)],
+                             ticktext=[plain(c) for c in column_names] if column_names else
+                             [str(u + 1) for u in units], tickfont=dict(size=10),
+                             title=dict(text=column_title, font=dict(size=11), standoff=2)),
+                  yaxis=dict(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", constrain="domain",
                              tickvals=centre, ticktext=labels),
                   plot_bgcolor="white")
     if title:

@@ -193,10 +193,10 @@ def _sklearn_code(loader_name: str, task: str):
 
 
 def _sklearn_spec(name: str, title: str, description: str, task: str, in_dim: int, out_dim: int, n_total: int,
-                  loader_name: str, defaults: dict[str, Any]) -> DatasetSpec:
+                  loader_name: str, defaults: dict[str, Any], image: tuple[int, int] | None = None) -> DatasetSpec:
     return DatasetSpec(name, title, description, task, in_dim, out_dim, n_total, 0.25,
                        _sklearn(loader_name, task, name), defaults=defaults, code=_sklearn_code(loader_name, task),
-                       code_requires=("scikit-learn",))
+                       code_requires=("scikit-learn",), image=image)
 
 
 def _modular(p: int, spec_name: str):
@@ -312,7 +312,7 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
                 code_imports=("import math",)),
     _sklearn_spec("digits", "Handwritten digits (8×8, 10 classes)",
                   "scikit-learn's bundled digits: 1797 images of 64 pixels, standardized.",
-                  "classification", 64, 10, 1797, "load_digits", dict(_NET, hidden=(64,), epochs=100)),
+                  "classification", 64, 10, 1797, "load_digits", dict(_NET, hidden=(64,), epochs=100), image=(8, 8)),
     _sklearn_spec("diabetes", "Diabetes progression (regression)",
                   "scikit-learn's bundled diabetes table: 442 patients, 10 features, target standardized.",
                   "regression", 10, 1, 442, "load_diabetes",

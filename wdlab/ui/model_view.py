@@ -15,7 +15,7 @@ from wdlab.plots import curves as plots
 from wdlab.plots import model as pm
 from wdlab.run.jobs import Job, data_fingerprint
 from wdlab.settings.config import SweepConfig
-from wdlab.ui import model_weights, results
+from wdlab.ui import model_outputs, model_weights, results
 from wdlab.ui.state import shown
 from wdlab.ui.text import note
 
@@ -79,6 +79,8 @@ def model_view(job: Job, frame: pd.DataFrame | None, key: str, live: bool = Fals
     # a fragment: moving the slider or a toggle redraws this section only; while playing (or training) it ticks
     every = PLAY_SECONDS if playing else LIVE_SECONDS if live else None
     st.fragment(_pictures, run_every=every)(job, shown_frame, key, group, live, data)
+    if not live:  # a finished run: its models on the held-out rows (filters, confusion, predicted vs actual)
+        model_outputs.model_outputs(job, shown_frame, key, group, data)
 
 
 def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: Any = None) -> None:
