@@ -23,26 +23,18 @@ NARROW = "@media (max-width: 640px)"   # where Streamlit stacks columns: a phone
 # Plotly's toolbar (the mode bar) floats over a chart's top right, where a phone's narrow chart has its title and
 # legend: on a narrow screen it is hidden (a finger pans and zooms without it; double-tap resets the axes)
 MODEBAR = NARROW + "{.js-plotly-plot .modebar-container{display:none!important}}"
-# small_multiples' boxes: N a row where there is room, two a row on a phone (not one at a time, each full width)
-GRID = "".join(
-    f'[class*="st-key-wdgrid{n}-"] [data-testid="stHorizontalBlock"]{{flex-wrap:wrap!important;row-gap:0.5rem}}'
-    f'[class*="st-key-wdgrid{n}-"] [data-testid="stColumn"]{{flex:0 0 calc((100% - {n - 1}rem) / {n})!important;'
-    f'min-width:0!important;width:calc((100% - {n - 1}rem) / {n})!important}}' for n in range(1, 7)) + NARROW + \
-    '{[class*="st-key-wdgrid"] [data-testid="stHorizontalBlock"]{gap:0.5rem!important}' \
-    '[class*="st-key-wdgrid"] [data-testid="stColumn"]{flex:0 0 calc(50% - 0.25rem)!important;' \
-    'width:calc(50% - 0.25rem)!important}}'
 STYLE = "<style>" + "".join(
     f'[class*="st-key-wdnote-{kind}-"]{{background:{bg};border-left:4px solid {edge}!important;'
     f'border-radius:0.5rem;padding:0.6rem 0.9rem!important;gap:0.25rem}}' for kind, (bg, edge) in _COLOURS.items()
 ) + '[class*="st-key-wdnote-"] [data-testid="stText"]{white-space:pre-wrap;overflow-wrap:anywhere}' \
     '[class*="st-key-wdnote-caption-"] [data-testid="stText"]{font-size:0.875rem;color:rgba(49,51,63,0.6)}' \
-    + CHIPS + MODEBAR + GRID + "</style>"
+    + CHIPS + MODEBAR + "</style>"
 MAX_CHARS = 4000  # a note shows at most this much of a message
 
 
 def style() -> None:
-    """The notes' colours, the chip boxes' growth, the phone's mode bars and grids; call once per script run
-    (app.py does)."""
+    """The notes' colours, the chip boxes' growth, the phone's mode bars; call once per script run (app.py
+    does)."""
     st.html(STYLE)
 
 
@@ -58,15 +50,6 @@ def note(kind: str, text: str, key: str | None = None) -> None:
     digest = hashlib.sha1(f"{key}|{text}".encode()).hexdigest()[:12]
     box = st.container(border=kind != "caption", key=f"wdnote-{kind}-{digest}")
     box.text(f"{sign} {text}" if sign else text)
-
-
-def small_multiples(n: int, key: str, per_row: int = 4) -> list:
-    """n columns for n small figures: rows of up to `per_row` (evenly filled) where the screen is wide, two a row
-    on a phone — a grid to compare at a glance, where st.columns would stack them one per screen width."""
-    rows = max(1, -(-n // per_row))
-    width = max(1, -(-n // rows))
-    box = st.container(key=f"wdgrid{width}-{key}")
-    return list(box.columns(n)) if n else []
 
 
 def notes_of(at, kind: str) -> list[str]:
