@@ -174,3 +174,26 @@ def test_a_scheduled_lr_is_named_as_a_broken_assumption_of_the_equilibrium():
     cfg = SweepConfig(batch_size=32, epochs=10, seeds=(0,), schedule="cosine", **COURSE)
     p = of(predictions(cfg), "rotation", Member("adamw", 0.01, 0.1, 0), 1)
     assert p.applies and "scheduled" in p.assumption
+
+
+def test_a_long_tau_reads_short_in_every_laws_text_as_in_the_legends():
+    """A tiny λ's τ of a million epochs: the Laws page's rows and headline, the CLI summary and the assumptions
+    write it as the legends and tables do ("1.0e6"), never "1000000" nor "1e+06"."""
+    import re
+    import pandas as pd
+    from wdlab.laws.cards import headline, rows
+    from wdlab.laws.catalog import tau_number
+    from wdlab.laws.verdict import summary_lines
+    cfg = SweepConfig(preset="tutorial", hidden=(8,), optimizers=("adamw",), lrs=(0.001,), batch_size=100, epochs=3,
+                      weight_decays=(0.0001,), seeds=(0,))
+    preds = predictions(cfg)
+    frame = pd.DataFrame(columns=["optimizer", "lr", "weight_decay", "seed", "epoch", "diverged"])
+    found = rows("timescale", cfg, frame)
+    texts = [r.verdict.text for r in found] + [headline("timescale", cfg, found)[1]] + summary_lines(frame, preds) \
+        + [p.assumption for p in preds if p.assumption]
+    assert tau_number(1e6) == "1.0e6" and tau_number(1e7) == "1.0e7"
+    assert any("1.0e6 epochs" in t for t in texts[:2]) and "τ in epochs: 1.0e6 (λ 0.0001)" in texts[1]
+    assert any("τ = 1/(lr·λ) = 1.0e7 steps = 1.0e6 epochs" in t for t in texts)
+    assert any("shorter than τ = 1.0e7 steps" in t for t in texts)     # the box's assumption
+    for t in (t for t in texts if "τ" in t):
+        assert not re.search(r"\d{5}|e\+", t), t

@@ -7,7 +7,7 @@ import pytest
 from support import app as open_app
 from support import chart_specs, finished
 from wdlab.plots import curves as plots
-from wdlab.plots.law_lines import tau_number, tau_text
+from wdlab.laws.catalog import tau_number, tau_text
 from wdlab.ui.tables import TAU, table_view
 from wdlab.ui.text import STYLE
 

@@ -54,3 +54,19 @@ LAWS: dict[str, Law] = {law.name: law for law in (
         "τ = 1/(lr·λ) steps = 1/(lr·λ·steps per epoch) epochs",
         "Wang & Aitchison 2024, \"How to set AdamW's weight decay as you scale model and dataset size\"", None),
 )}
+
+
+def tau_number(epochs: float) -> str:
+    """τ in epochs as the legends, the tables and the laws' text write it: "0.52", "31", "2500", and from 10,000 on
+    "1.0e6" (a tiny λ's τ of a million epochs, printed in full, crowded a phone's legend and the Laws page)."""
+    if epochs < 10:
+        return f"{epochs:.2g}"
+    if epochs < 1e4:
+        return f"{epochs:.0f}"
+    mantissa, exponent = f"{epochs:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def tau_text(epochs: float) -> str:
+    """τ in epochs, short enough for a legend entry on a phone: "τ 31 ep", "τ 0.52 ep", "τ 1.0e6 ep"."""
+    return f"τ {tau_number(epochs)} ep"

@@ -7,7 +7,7 @@ from typing import Mapping
 
 import numpy as np
 
-from wdlab.laws.catalog import ADAM_BETA1, LAWS, Law
+from wdlab.laws.catalog import ADAM_BETA1, LAWS, Law, tau_number
 from wdlab.registry.datasets import DATASETS, Data
 from wdlab.registry.norms import NORMS
 from wdlab.registry.optimizers import OPTIMIZERS
@@ -134,8 +134,8 @@ def _box(cfg, m, steps) -> Prediction:
     tau = 1 / (m.lr * m.weight_decay)
     late = tau > cfg.epochs * steps
     return Prediction("box", m, True, 1 / m.weight_decay, "max_abs_w", bound=True,
-                      assumption=f"the run ({cfg.epochs * steps} steps) is shorter than τ = {tau:.0f} steps: the "
-                                 "weights may not have reached the box" if late else "")
+                      assumption=f"the run ({cfg.epochs * steps} steps) is shorter than τ = {tau_number(tau)} "
+                                 "steps: the weights may not have reached the box" if late else "")
 
 
 def _equilibrium(cfg, m, k, steps, full, in_dim) -> list[Prediction]:
@@ -184,5 +184,5 @@ def _timescale(cfg, m, steps) -> Prediction:
     epochs = tau / steps
     inside = 1 <= epochs <= cfg.epochs
     return Prediction("timescale", m, True, epochs, detail={"tau_steps": tau, "tau_epochs": epochs},
-                      assumption="" if inside else f"τ = {epochs:.3g} epochs is outside the recommended 1 … "
+                      assumption="" if inside else f"τ = {tau_number(epochs)} epochs is outside the recommended 1 … "
                                                    f"{cfg.epochs} (the run's epochs)")

@@ -11,7 +11,8 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from wdlab.frame.schema import compared_rows, with_gap
-from wdlab.plots.law_lines import law_keys, law_traces, tau_epochs, tau_text
+from wdlab.laws.catalog import tau_text
+from wdlab.plots.law_lines import law_keys, law_traces, tau_epochs
 from wdlab.settings.reading import DEFAULT_AT
 from wdlab.plots.scale import log_ticks, y_range
 from wdlab.registry.optimizers import OPTIMIZERS

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from wdlab.frame.landscape import LOWER_IS_BETTER, best_per_lr, top_cells
-from wdlab.plots.law_lines import tau_number
+from wdlab.laws.catalog import tau_number
 from wdlab.registry.optimizers import OPTIMIZERS
 
 AXES = {"weight_decay": "λ (weight_decay)", "lr_wd": "lr·λ (per-step decay of torch's AdamW)",

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from wdlab.laws.catalog import LAWS
+from wdlab.laws.catalog import LAWS, tau_number
 from wdlab.laws.predict import Prediction
 from wdlab.plots.style import AXIS, build_figure, plain
 from wdlab.registry.optimizers import OPTIMIZERS
@@ -73,8 +73,8 @@ def law_figure(law: str, frame: pd.DataFrame, preds: list[Prediction], height: i
             if tau > last or (m.weight_decay, tau) in drawn:
                 continue
             drawn.add((m.weight_decay, tau))
-            data.append(_vertical(frame, tau, colour(m.weight_decay, None), f"τ at λ {m.weight_decay:g}: {tau:.3g} "
-                                  f"epochs", m.weight_decay))
+            data.append(_vertical(frame, tau, colour(m.weight_decay, None), f"τ at λ {m.weight_decay:g}: "
+                                  f"{tau_number(tau)} epochs", m.weight_decay))
             continue
         key = (m.weight_decay, p.layer, round(p.value, 12), p.from_epoch)
         if key in drawn:   # seeds of one λ share a prediction (the equilibrium laws): drawn once

@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from wdlab.plots.curves import FONT, legend_rows_for, legend_top, thin, wd_colors, wd_label
-from wdlab.plots.law_lines import drawn_predictions, law_traces, legend_room, tau_epochs, tau_text
+from wdlab.laws.catalog import tau_text
+from wdlab.plots.law_lines import drawn_predictions, law_traces, legend_room, tau_epochs
 
 TITLES = {"max_abs_w": ("Largest weight max|w|", "max|w|"),
           "rot": ("Rotation per step, layer {k}", "angle (rad)"),

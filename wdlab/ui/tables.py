@@ -10,7 +10,7 @@ import streamlit as st
 from wdlab.frame.schema import LOSS_NAMES
 from wdlab.plots import curves as plots
 from wdlab.settings.reading import DEFAULT_AT
-from wdlab.plots.law_lines import tau_number
+from wdlab.laws.catalog import tau_number
 from wdlab.plots.scale import column_format
 from wdlab.settings.config import SweepConfig
 from wdlab.settings.params import to_query
