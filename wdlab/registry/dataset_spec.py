@@ -65,7 +65,8 @@ class DatasetSpec:
     # flags, a link's parameters, the app's widgets when the preset is picked)
     defaults: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     view: str = ""                  # "grokking": the explorer also draws accuracy by step with grok marks
-    log_loss: bool = False          # its loss falls by decades after an early spike: log y-axes by default
+    log_loss: bool = False          # its loss falls by decades (the sine after a spike, grokking while it
+                                    # memorises): a linear axis shows only the start; log y-axes by default
     image: tuple[int, int] | None = None   # the inputs are an image's pixels row by row (height, width): the first
                                            # layer's weights are drawn as images (the digits' filters)
     # an exported script's data: code(n_train, n_val) -> lines that make X_train, y_train, X_val, y_val exactly

@@ -241,7 +241,7 @@ def _modular_spec(p: int, name: str, val_fraction: float, defaults: dict[str, An
         f"{val_fraction:.0%} of the pairs is held out. With weight decay the network first memorises its "
         f"training pairs, then, hundreds of steps later, generalizes. {note}",
         "classification", 2 * p, p, p * p, val_fraction, _modular(p, name), defaults=defaults, view="grokking",
-        code=_modular_code(p))
+        code=_modular_code(p), log_loss=True)   # its loss falls four decades while it memorises
 
 
 # Measured on this machine (docs/PRESETS.md, benchmarks/grokking.py): 2p-128-p, x², AdamW lr 0.01, full batch. Training

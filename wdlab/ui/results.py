@@ -67,7 +67,7 @@ def load_view(key: str, values: Mapping[str, object]) -> None:
 def view_options(key: str, n_seeds: int = 2, link: bool = False, preset: str | None = None) -> ViewOptions:
     """The figure's display toggles (they change the drawing, never the training). link=True keeps them in the
     address bar's share link (only values that differ from the defaults). preset: the shown run's dataset; one
-    whose loss falls by decades after an early spike (the sine's) starts on log y-axes, whenever it is switched to."""
+    whose loss falls by decades (the sine's, every grokking preset's) starts on log y-axes, whenever it is switched to."""
     c1, c2, c3 = st.columns([1, 1, 2])
     log_default = bool(preset is not None and preset in DATASETS and DATASETS[preset].log_loss)
     seen = st.session_state.get(f"_{key}_log_preset")
