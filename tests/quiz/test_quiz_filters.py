@@ -85,8 +85,9 @@ def test_the_cards_text_renders_every_part_in_words():
     assert dict(q.choices()) == {"A": "A — the roughest filters", "B": "B — the second roughest filters",
                                  "C": "C — the third roughest filters", "D": "D — the smoothest filters"}
     assert q.prompt(scenario).endswith("Which row is λ = 0?") and "0, 0.001, 0.01, 0.1" in q.prompt(scenario)
-    assert o.facts[0] == ("Filter roughness by row — A: λ = 0, roughness 2; B: λ = 0.001, roughness 1.2; C: "
-                          "λ = 0.01, roughness 0.05; D: λ = 0.1, roughness 0. λ = 0 is row A.")
+    assert o.facts[0] == ("Filter roughness by row, on the model drawn (first seed) at epoch 100 — A: λ = 0, "
+                          "roughness 2; B: λ = 0.001, roughness 1.2; C: λ = 0.01, roughness 0.05; D: λ = 0.1, "
+                          "roughness 0. λ = 0 is row A.")
     assert q.verdict(o, "B").startswith("You said **B**; λ = 0 is row **A**: Filter roughness by row")
     said = explain(scenario, [o], {0: "B"})
     assert "You predicted “B”: not what happened." in said and "even the corner pixels" in said

@@ -258,3 +258,51 @@ def test_the_picture_cards_run_within_the_demo_and_are_graded_from_their_paramet
             for (p, e), v in zip(((q.before, q.before_epoch), (q.after, q.after_epoch)), o.values.values()):
                 snap = models[0].params(models[0].latest(cfg.epochs if e is None else e), member(p.weight_decay, cfg))
                 assert v == pytest.approx(np.concatenate([a.ravel() for a in snap if a.ndim == 2]).std())
+
+
+# --- the reveal names the epoch each picture's number was read at (issue #27) ---------------------------------
+
+def epochs_named(text: str) -> set[int]:
+    import re
+    return {int(n) for n in re.findall(r"\bepoch (\d+)", text)}
+
+
+def check_reveal_epochs(s: Scenario, outcomes) -> None:
+    """Each picture question's paragraph names exactly the epochs its numbers were read at and never the best
+    epoch; the closing line says which questions are read on the pictures and which at the scenario's reading."""
+    paragraphs = explain(s, outcomes).split("\n\n")
+    pictured = [i for i, q in enumerate(s.questions) if getattr(q, "uses_models", False)]
+    for i in pictured:
+        o, text = outcomes[i], paragraphs[i]
+        assert o.graded and o.read_at and set(o.read_at) == set(o.values)
+        assert epochs_named(o.facts[0]) == set(o.read_at.values()), (o.facts[0], o.read_at)
+        assert "best epoch" not in text
+    closing = next(p for p in paragraphs if "read on the model drawn" in p or p.startswith("Each value"))
+    if pictured:
+        assert closing.startswith(f"Q{pictured[0] + 1}")
+        assert "read on the model drawn (first seed) at the epoch named" in closing
+        others = [i for i in range(len(s.questions)) if i not in pictured]
+        assert ("best epoch" in closing) == bool(others)   # the bank's cards read at the best epoch (the default)
+
+
+def test_a_picture_reveal_names_the_snapshot_epoch_it_read_not_the_last_nor_the_best():
+    # the last snapshot kept is epoch 3 of 4: the numbers are read there, and the text says so
+    snaps = Snaps({3: members(MOONS, {0.0: line(1.0, -1.0), 0.1: line(1.0, 0.0), 1.0: line(0.0, 0.0)})})
+    q = WhichPanel(0.1, (0.0, 0.1, 1.0))
+    s = card(q)
+    o = grade(s, frame(MOONS), [snaps])[0]
+    assert o.read_at == {"λ = 0": 3, "λ = 0.1": 3, "λ = 1": 3} and "at epoch 3 —" in o.facts[0]
+    check_reveal_epochs(s, [o])
+    from wdlab.quiz.pictures import read_words   # numbers read at different epochs: each named
+    assert read_words({0.0: 4, 0.1: 3}) == "at epoch 4 (λ = 0), epoch 3 (λ = 0.1)"
+    assert epochs_named(read_words({0.0: 4, 0.1: 3})) == {3, 4}
+
+
+@pytest.mark.parametrize("sid", [s.id for s in MODEL_BANK])
+def test_every_picture_cards_reveal_names_the_epochs_its_pictures_were_read_at(sid, trained):
+    s, (frames, models) = BY_ID[sid], trained[sid]
+    outcomes = grade(s, frames, models)
+    check_reveal_epochs(s, outcomes)
+    for q, o in zip(s.questions, outcomes):
+        if getattr(q, "uses_models", False) and not isinstance(q, PictureChange):
+            assert set(o.read_at.values()) == {s.config.epochs}   # the whole run's snapshots are kept

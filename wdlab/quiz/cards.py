@@ -220,6 +220,7 @@ class Outcome:
     values: Mapping[str, float] = field(default_factory=dict)   # what was read, by a readable name
     facts: tuple[str, ...] = ()          # sentences stating the measurement
     note: str = ""                       # why it could not be graded
+    read_at: Mapping[str, int] = field(default_factory=dict)   # a picture question's: value name -> epoch read
 
     graded = property(lambda self: self.status == "graded")
 
@@ -342,10 +343,22 @@ def explain(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mappin
         parts.append(f"{text} {_reason(o.question, o)}".strip())
     seeds = sorted({s for r in scenario.runs for s in r.config.seeds})
     over = f", the mean over seeds {', '.join(map(str, seeds))}" if len(seeds) > 1 else ""
-    parts.append(f"Each value is read {describe_at(scenario.at)}{over}.")
+    pictured = [i + 1 for i, q in enumerate(scenario.questions) if getattr(q, "uses_models", False)]
+    if not pictured:
+        parts.append(f"Each value is read {describe_at(scenario.at)}{over}.")
+    else:   # a picture's numbers are read where it is drawn (each fact names that epoch), not at `at`
+        rest = [i + 1 for i in range(len(scenario.questions)) if i + 1 not in pictured]
+        said = f"{_qs(pictured)}: read on the model drawn (first seed) at the epoch named"
+        parts.append(said + (f"; {_qs(rest)}: read {describe_at(scenario.at)}{over}." if rest else "."))
     if scenario.reason:
         parts.append("Why: " + scenario.reason)
     return "\n\n".join(parts)
+
+
+def _qs(numbers: Sequence[int]) -> str:
+    """[1, 3] -> "Q1 and Q3"; the questions a reading applies to."""
+    names = [f"Q{n}" for n in numbers]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _reason(q: Question, o: Outcome) -> str:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from wdlab.quiz.cards import ROUNDING, TOLERANCE, Frames, Outcome, Point, curve_letters, fmt, ranked
-from wdlab.quiz.pictures import Models, measure
+from wdlab.quiz.pictures import Models, measure, read_words
 
 
 @dataclass(frozen=True)
@@ -44,18 +44,20 @@ class WhichFilters:
                 f"{self.tolerance:.0%} of the asked-for one's roughness are accepted too.")
 
     def grade(self, scenario, frames: Frames, models: Models | None = None) -> Outcome:
-        rough = {w: measure(scenario, frames, models, "roughness", Point(w, self.run))[0]
-                 for w in self.weight_decays}
+        read = {w: measure(scenario, frames, models, "roughness", Point(w, self.run)) for w in self.weight_decays}
+        rough, epochs = {w: v for w, (v, _) in read.items()}, {w: e for w, (_, e) in read.items()}
         letters = curve_letters(rough)
         near = (self.tolerance + ROUNDING) * abs(rough[self.target])
         right = {letters[w] for w, v in rough.items() if abs(v - rough[self.target]) <= near}
         listing = "; ".join(f"{letters[w]}: λ = {w:g}, roughness {fmt(rough[w])}"
                             for w in sorted(rough, key=letters.get))
-        fact = f"Filter roughness by row — {listing}. λ = {self.target:g} is row {letters[self.target]}."
+        fact = (f"Filter roughness by row, on the model drawn (first seed) {read_words(epochs)} — {listing}. "
+                f"λ = {self.target:g} is row {letters[self.target]}.")
         if len(right) > 1:
             fact += f" Rows {', '.join(sorted(right))} are within {self.tolerance:.0%} of it: each counts."
         return Outcome(self, "graded", frozenset(right), letters[self.target],
-                       {f"λ = {w:g}": v for w, v in rough.items()}, (fact,))
+                       {f"λ = {w:g}": v for w, v in rough.items()}, (fact,),
+                       read_at={f"λ = {w:g}": e for w, e in epochs.items()})
 
     def verdict(self, o: Outcome, pick: str) -> str:
         accepted = f" (within the tolerance, {' or '.join(sorted(o.correct))} count)" if len(o.correct) > 1 else ""

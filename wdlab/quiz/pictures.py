@@ -141,6 +141,13 @@ def measure(scenario, frames: Frames, models: Models | None, what: str, p: Point
     return MEASURE[what](cfg, params), at
 
 
+def read_words(epochs: Mapping[float, int]) -> str:
+    """Where a picture question's numbers were read, λ -> epoch, for its fact: "at epoch 400", or each λ's."""
+    if len(set(epochs.values())) == 1:
+        return f"at epoch {next(iter(epochs.values()))}"
+    return "at " + ", ".join(f"epoch {e} (λ = {w:g})" for w, e in epochs.items())
+
+
 def _at(scenario, p: Point, epoch: int | None) -> str:
     return scenario.where(p) + (f" at epoch {epoch}" if epoch is not None else "")
 
@@ -182,18 +189,20 @@ class WhichPanel:
                 f"one's length are accepted too.")
 
     def grade(self, scenario, frames: Frames, models: Models | None = None) -> Outcome:
-        lengths = {w: measure(scenario, frames, models, "boundary", Point(w, self.run))[0]
-                   for w in self.weight_decays}
+        read = {w: measure(scenario, frames, models, "boundary", Point(w, self.run)) for w in self.weight_decays}
+        lengths, epochs = {w: v for w, (v, _) in read.items()}, {w: e for w, (_, e) in read.items()}
         letters = curve_letters(lengths)
         near = (self.tolerance + ROUNDING) * abs(lengths[self.target])
         right = {letters[w] for w, v in lengths.items() if abs(v - lengths[self.target]) <= near}
         listing = "; ".join(f"{letters[w]}: λ = {w:g}, length {fmt(lengths[w])}"
                             for w in sorted(lengths, key=letters.get))
-        fact = f"Boundary length by panel — {listing}. λ = {self.target:g} is panel {letters[self.target]}."
+        fact = (f"Boundary length by panel, on the model drawn (first seed) {read_words(epochs)} — {listing}. "
+                f"λ = {self.target:g} is panel {letters[self.target]}.")
         if len(right) > 1:
             fact += f" Panels {', '.join(sorted(right))} are within {self.tolerance:.0%} of it: each counts."
         return Outcome(self, "graded", frozenset(right), letters[self.target],
-                       {f"λ = {w:g}": v for w, v in lengths.items()}, (fact,))
+                       {f"λ = {w:g}": v for w, v in lengths.items()}, (fact,),
+                       read_at={f"λ = {w:g}": e for w, e in epochs.items()})
 
     def verdict(self, o: Outcome, pick: str) -> str:
         accepted = f" (within the tolerance, {' or '.join(sorted(o.correct))} count)" if len(o.correct) > 1 else ""
@@ -247,7 +256,8 @@ class PictureChange:
         where_a, where_b = (f"{scenario.where(p)} at epoch {e}" for p, e in ((self.before, ea), (self.after, eb)))
         by = f"a change of {r:+.1%}" if a or not b else "up from nothing"   # from 0 (no boundary) a ratio says nothing
         fact = f"The {name} went from {fmt(a)} ({where_a}) to {fmt(b)} ({where_b}), {by}: {answer}."
-        return Outcome(self, "graded", frozenset({answer}), answer, {where_a: a, where_b: b}, (fact,))
+        return Outcome(self, "graded", frozenset({answer}), answer, {where_a: a, where_b: b}, (fact,),
+                       read_at={where_a: ea, where_b: eb})
 
     def verdict(self, o: Outcome, pick: str) -> str:
         return f"You said **{pick}**; measured **{o.answer}** ({o.facts[0]})"
@@ -284,17 +294,20 @@ class FitsEveryPoint:
                 f"training points, is at most {self.within:g} (the model drawn: first seed, last epoch).")
 
     def grade(self, scenario, frames: Frames, models: Models | None = None) -> Outcome:
-        miss = {w: measure(scenario, frames, models, "miss", Point(w, self.run))[0] for w in self.weight_decays}
+        read = {w: measure(scenario, frames, models, "miss", Point(w, self.run)) for w in self.weight_decays}
+        miss, epochs = {w: v for w, (v, _) in read.items()}, {w: e for w, (_, e) in read.items()}
         through = {f"{w:g}" for w, v in miss.items() if v <= self.within + ROUNDING}
         right = through or {NONE}
         listing = "; ".join(f"λ = {w:g} misses by at most {fmt(v)}" for w, v in miss.items())
         verdict = (f"{' and '.join(f'λ = {k}' for k in sorted(through, key=float))} "
                    f"{'pass' if len(through) > 1 else 'passes'} through every point" if through
                    else "none passes through every point")
-        fact = f"Largest miss by λ — {listing}; the rule allows {self.within:g}: {verdict}."
+        fact = (f"Largest miss by λ, on the model drawn (first seed) {read_words(epochs)} — {listing}; the rule "
+                f"allows {self.within:g}: {verdict}.")
         answer = ", ".join(sorted(right, key=lambda k: -1 if k == NONE else float(k)))
         return Outcome(self, "graded", frozenset(right), answer, {f"largest miss, λ = {w:g}": v for w, v in
-                                                                   miss.items()}, (fact,))
+                                                                   miss.items()}, (fact,),
+                       read_at={f"largest miss, λ = {w:g}": e for w, e in epochs.items()})
 
     def verdict(self, o: Outcome, pick: str) -> str:
         said = "none of them" if pick == NONE else f"λ = {pick}"
