@@ -67,7 +67,8 @@ def filters_figure(filters: Mapping[float, np.ndarray], units: Sequence[int], *,
                  hovertemplate="%{text}<extra></extra>", hoverongaps=False, xgap=0, ygap=0,
                  # below the images, across: beside them it would take a phone's width from them
                  colorbar=dict(title=dict(text="weight", side="right"), orientation="h", thickness=8, len=0.7,
-                               x=0.5, xanchor="center", y=0, yanchor="top", ypad=4),
+                               x=0.5, xanchor="center", y=0, yanchor="top", ypad=4, tickangle=0, nticks=5,
+                               tickfont=dict(size=10)),
                  meta={"role": "filters", "wds": [float(w) for w in wds], "units": [int(u) for u in units],
                        "bound": top, **(meta or {})})
     centre = [i * gap + (side - 1) / 2 for i in range(len(wds))]
