@@ -71,8 +71,8 @@ def figures(job: Job, data, members: list, epoch: int) -> list[tuple[str, str, A
                                       column_names=None if cfg.hidden else [data.class_names[u] if
                                                                             data.class_names else str(u) for u in units],
                                       meta={"epoch": int(epoch), "how": how, "pixels": image[0] * image[1]})))
-    actual = held_out_targets(data)
-    outputs = {w: held_out_outputs(cfg, data, p) for w, p in params.items()}
+    actual = held_out_targets(data, MAX_HELD)
+    outputs = {w: held_out_outputs(cfg, data, p, MAX_HELD) for w, p in params.items()}
     if data.task == "classification":
         labels = data.class_names or tuple(str(k) for k in range(data.n_classes))
         for w, pred in outputs.items():
