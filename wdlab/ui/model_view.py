@@ -13,7 +13,7 @@ from wdlab.plots import curves as plots
 from wdlab.plots import model as pm
 from wdlab.run.jobs import Job, data_fingerprint
 from wdlab.settings.config import SweepConfig
-from wdlab.ui import model_play, model_weights, results
+from wdlab.ui import model_outputs, model_play, model_weights, results
 from wdlab.ui.state import shown
 from wdlab.ui.text import note
 
@@ -75,6 +75,8 @@ def model_view(job: Job, frame: pd.DataFrame | None, key: str, live: bool = Fals
     # run's pictures play in the browser: plots.animate)
     every = LIVE_SECONDS if live else None
     st.fragment(_pictures, run_every=every)(job, shown_frame, key, group, live, data)
+    if not live:  # a finished run: its models on the held-out rows (filters, confusion, predicted vs actual)
+        model_outputs.model_outputs(job, shown_frame, key, group, data)
 
 
 def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: Any = None) -> None:
