@@ -13,7 +13,7 @@ from wdlab.plots.animate import animated, animated_specs
 from wdlab.plots.model import GRID, point_traces, surface_traces
 from wdlab.plots.style import figure_spec, plain, title_layout
 
-PLAY_VALUES = 400_000   # surface numbers all frames hold together, at most: ≤ 3 MB of Plotly JSON (float32, base64)
+PLAY_VALUES = 400_000   # surface numbers all frames hold, at most: ≈ 2.8 MB as sent (float32 base64, ~7 B each)
 MIN_GRID = 16           # below this side a panel's boundary turns blocky: fewer epochs are played instead
 PER_ROW = 3             # panels per row at most: three read on a phone too
 ROW_PX = 260            # a row of panels: their plot areas
