@@ -23,12 +23,13 @@ WATCH = """() => { window.__live = {frames: 0, boxes: {}, charts: {}};
         const h = box ? box.getBoundingClientRect().height : 0;
         const slots = box ? [...box.querySelectorAll('.st-key-' + key + ', .st-key-' + key + '_alt')] : [];
         const drawn = slots.some(c => getComputedStyle(c).display !== 'none' && c.getBoundingClientRect().height > 0);
-        // stricter: a chart is painted — Plotly's SVG laid out, nothing above it in the box hidden
+        // stricter: a chart is painted — Plotly's SVG laid out the box's width, nothing above it in the box hidden
         const painted = slots.some(c => {
             const svg = c.querySelector('.main-svg');
             const shown = e => { for (; e && e !== box; e = e.parentElement) { const s = getComputedStyle(e);
                 if (s.display === 'none' || s.visibility === 'hidden') return false; } return true; };
-            return svg && shown(svg) && svg.getBoundingClientRect().height > 0; });
+            const r = svg && svg.getBoundingClientRect();   // and the box's full width: not squeezed
+            return svg && shown(svg) && r.height > 0 && r.width >= box.getBoundingClientRect().width * 0.9; });
         const b = window.__live.boxes[key] = window.__live.boxes[key] ||
             {min: 1e9, frames: 0, undrawn: 0, drawnOnce: false, blankAfter: 0};
         b.min = Math.min(b.min, h); b.frames++; if (!drawn) b.undrawn++;

@@ -176,7 +176,9 @@ def steady_chart(where, fig, key: str, live: bool = False) -> None:
         slots = [fig, slots[1]] if top == 0 else [slots[0], fig]
     st.session_state[f"_steady_{key}"] = (slots, top)
     names = (key, f"{key}_alt")
-    box.html(f"<style>.st-key-{key}_box{{display:grid!important}}.st-key-{key}_box>*{{grid-area:1/1}}"
+    # one grid cell the box's full width, both charts in it; the newer one above
+    box.html(f"<style>.st-key-{key}_box{{display:grid!important;grid-template-columns:minmax(0,1fr)}}"
+             f".st-key-{key}_box>*{{grid-area:1/1;width:100%!important;min-width:0}}"
              f".st-key-{names[top]}{{z-index:1}}</style>")
     for name, slot in zip(names, slots):
         if slot is not None:
