@@ -112,12 +112,13 @@ def group_choice(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
 
 
 def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str,
-           shared: Sequence[pd.DataFrame] | None = None, laws: Sequence | None = None) -> None:
+           shared: Sequence[pd.DataFrame] | None = None, laws: Sequence | None = None, live: bool = False) -> None:
     """The main figure: training loss and L2 norm side by side (stacked on a narrow screen), one colour per λ
     (of one (optimizer, lr) group when the sweep has several; after the grokking view, on a preset that asks
     for it). `shared`: frames of runs compared with this one (it included): one y-scale for all of them.
     laws: the members' predictions (law_view.job_predictions): drawn dashed on the curves they predict, with the
-    max|w|, rotation and layer-norm figures under the curves; None: neither (a page comparing runs)."""
+    max|w|, rotation and layer-norm figures under the curves; None: neither (a page comparing runs). live: the
+    view polls while training (steady_chart keeps the last drawing on screen while the next one mounts)."""
     group = group_choice(cfg, key)
     if group is not None and not frame.empty:
         frame = plots.select_group(frame, group)
@@ -145,7 +146,7 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
     # Two figures in columns, not one two-panel figure: Streamlit stacks columns on a narrow screen, and each
     # panel then gets the full width (a figure cannot know the width it will be drawn at).
     for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
-        steady_chart(column, fig, f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}")
+        steady_chart(column, fig, f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}", live)
     if schedules.scheduled(cfg):
         lr_schedule(cfg, group, key)
     if laws is not None:
@@ -156,12 +157,32 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
                    "one stopped. Hover a ✕ for its last finite value.")
 
 
-def steady_chart(where, fig, key: str) -> None:
-    """A chart in a box of the figure's own height. Streamlit gives every new figure a new element id (it hashes
-    the spec), so each live update hides the old chart and mounts a new one; the box keeps its height meanwhile,
-    so the page never collapses or jumps while training (issue #27: a chart had zero height in 9 of 40 samples)."""
+def steady_chart(where, fig, key: str, live: bool = False) -> None:
+    """A chart in a box of the figure's own height, so the page never collapses or jumps while training.
+
+    Streamlit gives every new figure a new element id (it hashes the spec), so each live update unmounts the
+    old chart and mounts a new one, which is hidden until Plotly has measured and drawn it (issue #27: a chart
+    had zero height in 9 of 40 samples). Live, the box holds two charts on one spot, drawn alternately: a new
+    figure goes to the one not showing the latest, on top, while the other is sent again unchanged (same spec,
+    same id: not remounted) and stays drawn beneath until the new one covers it."""
     box = where.container(height=int(fig.layout.height or 450), border=False, key=f"{key}_box")
-    box.plotly_chart(fig, key=key, config=CHART_CONFIG)
+    if not live:
+        st.session_state.pop(f"_steady_{key}", None)
+        box.plotly_chart(fig, key=key, config=CHART_CONFIG)
+        return
+    slots, top = st.session_state.get(f"_steady_{key}", ([None, None], 1))
+    if slots[top] is not fig:
+        top = 1 - top
+        slots = [fig, slots[1]] if top == 0 else [slots[0], fig]
+    st.session_state[f"_steady_{key}"] = (slots, top)
+    names = (key, f"{key}_alt")
+    # one grid cell the box's full width, both charts in it; the newer one above
+    box.html(f"<style>.st-key-{key}_box{{display:grid!important;grid-template-columns:minmax(0,1fr)}}"
+             f".st-key-{key}_box>*{{grid-area:1/1;width:100%!important;min-width:0}}"
+             f".st-key-{names[top]}{{z-index:1}}</style>")
+    for name, slot in zip(names, slots):
+        if slot is not None:
+            box.plotly_chart(slot, key=name, config=CHART_CONFIG)
 
 
 def lr_schedule(cfg: SweepConfig, group: tuple[str, float] | None, key: str) -> None:
