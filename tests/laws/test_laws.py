@@ -191,7 +191,11 @@ def test_a_long_tau_reads_short_in_every_laws_text_as_in_the_legends():
     found = rows("timescale", cfg, frame)
     texts = [r.verdict.text for r in found] + [headline("timescale", cfg, found)[1]] + summary_lines(frame, preds) \
         + [p.assumption for p in preds if p.assumption]
-    assert tau_number(1e6) == "1.0e6" and tau_number(1e7) == "1.0e7"
+    assert tau_number(1e6) == "1.0e6" and tau_number(1e7, 3) == "1.0e7"
+    assert [tau_number(v, 3) for v in (3.333, 33.33, 333.3, 1234.4, 12345.0)] == \
+        ["3.33", "33.3", "333", "1234", "1.2e4"]
+    old = lambda e: f"{e:.2g}" if e < 10 else f"{e:.0f}" if e < 1e4 else None   # the legends' form before the move
+    assert all(tau_number(e) == old(e) for e in (0.0123, 0.52, 3.14159, 9.96, 10.0, 31.4, 99.6, 456.7, 2500, 9999.4))
     assert any("1.0e6 epochs" in t for t in texts[:2]) and "τ in epochs: 1.0e6 (λ 0.0001)" in texts[1]
     assert any("τ = 1/(lr·λ) = 1.0e7 steps = 1.0e6 epochs" in t for t in texts)
     assert any("shorter than τ = 1.0e7 steps" in t for t in texts)     # the box's assumption

@@ -131,7 +131,7 @@ def rows(law: str, cfg: SweepConfig, frame: pd.DataFrame) -> list[Row]:
         got = raw_measure(frame, p)
         if p.law == "timescale" and p.applies:
             d = p.detail
-            text = (f"τ = {tau_number(d['tau_steps'])} steps = {tau_number(d['tau_epochs'])} epochs: "
+            text = (f"τ = {tau_number(d['tau_steps'], 3)} steps = {tau_number(d['tau_epochs'], 3)} epochs: "
                     + (p.assumption if p.assumption else f"inside the recommended 1 … {cfg.epochs} epochs"))
             out.append(Row(member_label(p), d["tau_epochs"], None, False, Verdict(None, text)))
             continue
@@ -143,7 +143,7 @@ def headline(law: str, cfg: SweepConfig, found: list[Row]) -> tuple[str, str]:
     """The run's verdict in one line, and its kind: success (every comparison holds), warning (some fail: the
     first failure's reason), info (the law does not apply: each distinct reason; the timescale: τ per λ)."""
     if law == "timescale" and found:
-        taus = ", ".join(f"{tau_number(r.predicted)} ({r.who.split(', ')[1]})"
+        taus = ", ".join(f"{tau_number(r.predicted, 3)} ({r.who.split(', ')[1]})"
                          for r in found if r.predicted is not None)
         return "info", f"τ in epochs: {taus}; recommended between 1 and the run's {cfg.epochs} epochs"
     judged = [r for r in found if r.verdict.holds is not None]

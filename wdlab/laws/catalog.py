@@ -56,13 +56,13 @@ LAWS: dict[str, Law] = {law.name: law for law in (
 )}
 
 
-def tau_number(epochs: float) -> str:
-    """τ in epochs as the legends, the tables and the laws' text write it: "0.52", "31", "2500", and from 10,000 on
-    "1.0e6" (a tiny λ's τ of a million epochs, printed in full, crowded a phone's legend and the Laws page)."""
-    if epochs < 10:
-        return f"{epochs:.2g}"
+def tau_number(epochs: float, figures: int = 2) -> str:
+    """τ as the legends and the tables write it: "0.52", "31", "2500", and from 10,000 on "1.0e6" (a tiny λ's τ of
+    a million epochs, printed in full, crowded a phone's legend and the Laws page). The laws' sentences keep
+    figures=3 ("33.3", "3.33"), still never a number in full nor "1e+06"."""
     if epochs < 1e4:
-        return f"{epochs:.0f}"
+        text = f"{epochs:.{figures}g}"
+        return f"{epochs:.0f}" if "e" in text else text   # 2500, not 2.5e+03
     mantissa, exponent = f"{epochs:.1e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 

@@ -134,7 +134,7 @@ def _box(cfg, m, steps) -> Prediction:
     tau = 1 / (m.lr * m.weight_decay)
     late = tau > cfg.epochs * steps
     return Prediction("box", m, True, 1 / m.weight_decay, "max_abs_w", bound=True,
-                      assumption=f"the run ({cfg.epochs * steps} steps) is shorter than τ = {tau_number(tau)} "
+                      assumption=f"the run ({cfg.epochs * steps} steps) is shorter than τ = {tau_number(tau, 3)} "
                                  "steps: the weights may not have reached the box" if late else "")
 
 
@@ -184,5 +184,5 @@ def _timescale(cfg, m, steps) -> Prediction:
     epochs = tau / steps
     inside = 1 <= epochs <= cfg.epochs
     return Prediction("timescale", m, True, epochs, detail={"tau_steps": tau, "tau_epochs": epochs},
-                      assumption="" if inside else f"τ = {tau_number(epochs)} epochs is outside the recommended 1 … "
-                                                   f"{cfg.epochs} (the run's epochs)")
+                      assumption="" if inside else f"τ = {tau_number(epochs, 3)} epochs is outside the recommended "
+                                                   f"1 … {cfg.epochs} (the run's epochs)")

@@ -108,7 +108,7 @@ def summary_lines(frame: pd.DataFrame, preds: list[Prediction]) -> list[str]:
         if p.law == "timescale" and p.applies:
             m = p.member
             lines.append(f"  {OPTIMIZERS[m.optimizer].label} lr {m.lr:g} λ {m.weight_decay:g} seed {m.seed}: "
-                         f"τ = 1/(lr·λ) = {tau_number(p.detail['tau_steps'])} steps = "
-                         f"{tau_number(p.detail['tau_epochs'])} epochs"
+                         f"τ = 1/(lr·λ) = {tau_number(p.detail['tau_steps'], 3)} steps = "
+                         f"{tau_number(p.detail['tau_epochs'], 3)} epochs"
                          + (f" ({p.assumption})" if p.assumption else ""))
     return ["laws (predicted vs measured):"] + lines if lines else []

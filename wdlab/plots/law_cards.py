@@ -74,7 +74,7 @@ def law_figure(law: str, frame: pd.DataFrame, preds: list[Prediction], height: i
                 continue
             drawn.add((m.weight_decay, tau))
             data.append(_vertical(frame, tau, colour(m.weight_decay, None), f"τ at λ {m.weight_decay:g}: "
-                                  f"{tau_number(tau)} epochs", m.weight_decay))
+                                  f"{tau_number(tau, 3)} epochs", m.weight_decay))
             continue
         key = (m.weight_decay, p.layer, round(p.value, 12), p.from_epoch)
         if key in drawn:   # seeds of one λ share a prediction (the equilibrium laws): drawn once
