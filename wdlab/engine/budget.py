@@ -139,7 +139,7 @@ def _mb(b: float) -> str:
 def stack_sizes(members: int, batch: int, width: int, itemsize: int, most: int | None = None) -> list[int]:
     """How many members each stack holds when `members` train in stacks (wdlab.engine.sweep.plan_stacks: one
     stack after another): at most `most`, and few enough that one layer's activations (members × batch × width
-    × itemsize) stay within CACHE_BYTES; as equal in size as possible. A lone member trains beside a copy."""
+    × itemsize) stay within CACHE_BYTES; as equal in size as possible."""
     limit = max(1, min(members, most or members, CACHE_BYTES // max(1, batch * width * itemsize)))
     n = -(-members // limit)
     bounds = [round(i * members / n) for i in range(n + 1)]
@@ -161,7 +161,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     largest of its construction, its initial full pass and a training step, each counting what is alive then."""
     e = 8 if cfg.dtype == "float64" else 4
     members = len(cfg.members)
-    G = max(sum(max(2, s) for s in sizes) for sizes in stacks_of(cfg, shape, chunk))   # the largest chunk's
+    G = max(sum(sizes) for sizes in stacks_of(cfg, shape, chunk))   # the largest chunk's members
     S = len(cfg.seeds)
     n, nv, d, out = shape.n_train, shape.n_val, shape.in_dim, shape.out_dim
     dims = (d, *cfg.hidden, out)
@@ -273,7 +273,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     members = len(cfg.members)
     sizes = [s for chunk_sizes in stacks_of(cfg, shape, chunk) for s in chunk_sizes]
     stacks = len(sizes)
-    slots = sum(max(2, s) for s in sizes)             # every stack's members, a lone one beside its copy
+    slots = sum(sizes)                                # every stack's members
     n, nv = shape.n_train, shape.n_val
     dims = (shape.in_dim, *cfg.hidden, shape.out_dim)
     layers = list(zip(dims, dims[1:]))
@@ -364,11 +364,11 @@ def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes:
     if budget_bytes is not None:
         block = MIN_BLOCK
         g = members
-        while True:  # halving the groups down to 2 members: a lone member trains beside a copy anyway
+        while True:  # halving the groups down to one member
             plans.append((g if g < members else None, block))
-            if g <= 2:
+            if g <= 1:
                 break
-            g = max(2, g // 2)
+            g = max(1, g // 2)
     best = None
     for chunk, block in plans:
         b = peak_bytes(cfg, shape, chunk, block if block and block < max(shape.n_val, shape.n_train) else None)

@@ -134,9 +134,20 @@ class StackedNet:
             a = a[..., :i]
         w, w_t = (self._folded_weight(), self._w0_t) if folded else (self.weights[k], self._weights_t[k])
         if o == 1:
-            torch.bmm(w, a.transpose(1, 2), out=out.view(self.M, 1, a.shape[1]))
+            self.bmm(w, a.transpose(1, 2), out.view(self.M, 1, a.shape[1]))
             return out if folded else out.add_(self.biases[k])
-        return torch.bmm(a, w_t, out=out) if folded else torch.baddbmm(self.biases[k], a, w_t, out=out)
+        return self.bmm(a, w_t, out) if folded else self.bmm(a, w_t, out, bias=self.biases[k])
+
+    def bmm(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, bias: torch.Tensor | None = None):
+        """torch.bmm(a, b) (with bias: baddbmm) into out, returned. One member alone: for a batch of one, MKL
+        takes a product with a side of 1 (a 1-wide layer, a 1-row batch) as a gemv, which rounds differently in
+        float32 from the batched kernel every larger stack gets; such a product (a small one) is computed as a
+        batch of two stride-0 copies instead, so a member's numbers do not depend on whether it has sweep mates."""
+        if self.M == 1 and 1 in (a.shape[1], a.shape[2], b.shape[2]):
+            two = lambda t: t.expand(2, *t.shape[1:])  # noqa: E731
+            res = torch.bmm(two(a), two(b)) if bias is None else torch.baddbmm(two(bias), two(a), two(b))
+            return out.copy_(res[:1])
+        return torch.bmm(a, b, out=out) if bias is None else torch.baddbmm(bias, a, b, out=out)
 
     def folds(self, batch: int) -> bool:
         """Whether layer 1 takes its bias in its product for a batch of this many rows (given a ones column):
@@ -215,9 +226,9 @@ class StackedNet:
                 # Both products are exact to rounding; aᵀg is faster for a 1-wide input side and for tall batches
                 # into a wider output, gᵀa else (timings: docs/SPEED.md). Shapes alone decide: runs reproduce.
                 if not self._wgrad_via_gw(k, g.shape[1]):
-                    torch.bmm(g.transpose(1, 2), a_prev, out=self.wgrads[k])
+                    self.bmm(g.transpose(1, 2), a_prev, self.wgrads[k])
                 else:
-                    self.wgrads[k].copy_(torch.bmm(a_prev.transpose(1, 2), g, out=self._gw[k]).transpose(1, 2))
+                    self.wgrads[k].copy_(self.bmm(a_prev.transpose(1, 2), g, self._gw[k]).transpose(1, 2))
                 torch.sum(g, 1, keepdim=True, out=self.bgrads[k])
                 if k:
                     # the activation buffer of layer k−1 is free once its weight gradient exists (or, with an
@@ -227,7 +238,7 @@ class StackedNet:
                     if o == 1:
                         torch.mul(g, self.weights[k], out=g_prev)
                     else:
-                        torch.bmm(g, self.weights[k], out=g_prev)
+                        self.bmm(g, self.weights[k], g_prev)
                     g = self.act.backward(g_prev, pre[k - 1], acts[k - 1])
                     if self.norm is not None:
                         g = self.norm.backward(g, work.z[k - 1], work.saved[k - 1], self.gains[k - 1],
@@ -241,11 +252,11 @@ class StackedNet:
         """Layer 1's weight and bias gradient in one product with the ones-column input x."""
         o, i = self.shapes[0]
         if not self._wgrad_via_gw(0, g.shape[1]):
-            gw = torch.bmm(g.transpose(1, 2), x, out=self._g0.view(self.M, o, i + 1))
+            gw = self.bmm(g.transpose(1, 2), x, self._g0.view(self.M, o, i + 1))
             self.wgrads[0].copy_(gw[..., :i])
             self.bgrads[0].copy_(gw[..., i:].transpose(1, 2))
         else:
-            gw = torch.bmm(x.transpose(1, 2), g, out=self._g0.view(self.M, i + 1, o))
+            gw = self.bmm(x.transpose(1, 2), g, self._g0.view(self.M, i + 1, o))
             self.wgrads[0].copy_(gw[:, :i].transpose(1, 2))
             self.bgrads[0].copy_(gw[:, i:])
 
