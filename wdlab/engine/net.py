@@ -99,12 +99,13 @@ class StackedNet:
         return out["weight"], out["bias"], out["gain"], out["shift"]
 
     # -- forward and gradient -------------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor, keep: bool = True) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keep: bool = True, backward: bool = True) -> torch.Tensor:
         """x: [M, B, in] (or expanded) -> [M, B, out] without a graph; each member exactly its nn.Sequential.
         x may carry a ones column last ([M, B, in + 1], see with_ones): layer 1's bias then rides in its product.
 
         The hand-written path returns a reused buffer, valid until the next call with the same B; keep=False
-        for a one-off size (its buffers are not kept)."""
+        for a one-off size (its buffers are not kept). backward=False: no backward of this forward follows
+        (an evaluation): a normalization may then work over its input's buffer (NormSpec.infer), same numbers."""
         with torch.no_grad():
             if self.autograd:
                 x = x[..., :self.shapes[0][1]]
@@ -114,7 +115,9 @@ class StackedNet:
             for k in range(len(self.shapes)):
                 z = self._linear(k, a, work.z[k])
                 if k < len(work.a):
-                    if self.norm is not None:   # its output into its own buffer: its backward needs z too
+                    if self.norm is not None and not backward and self.norm.infer is not None:
+                        z = self.norm.infer(z, self.gains[k], self.shifts[k], work.saved[k])
+                    elif self.norm is not None:   # its output into its own buffer: its backward needs z too
                         z = self.norm.forward(z, self.gains[k], self.shifts[k], work.saved[k], work.normed[k])
                     # in place where the backward needs only the output (ReLU, tanh): one pass less over memory
                     a = self.act.forward(z, work.a[k] if self.act.reads_z else z)

@@ -211,19 +211,20 @@ class Stack:
         self.last_train = (loss_sum / len(batches), correct)
         return True
 
-    def _evaluate(self, X, y, block: int | None):
-        """[M] loss and correct count of the current weights on X (all its rows), in row blocks."""
+    def _evaluate(self, X, y, block: int | None, primes: bool = False):
+        """[M] loss and correct count of the current weights on X (all its rows), in row blocks; primes: the next
+        step reuses this forward (its backward follows)."""
         n = X.shape[1]
         block = n if block is None else max(1, block)
         if block >= n:
-            out = self.net.forward(X, keep=True)
+            out = self.net.forward(X, keep=True, backward=primes)
             loss = member_losses(out, y, self.task).double()
             correct = member_correct(out, y) if self.task == "classification" else None
             return loss, correct
         loss = torch.zeros(len(self.rows), dtype=torch.float64)
         correct = torch.zeros(len(self.rows), dtype=torch.long)
         for i in range(0, n, block):
-            out = self.net.forward(X[:, i:i + block], keep=True)
+            out = self.net.forward(X[:, i:i + block], keep=True, backward=False)
             loss += member_losses(out, y[:, i:i + block], self.task, reduce="sum").double()
             if self.task == "classification":
                 correct += member_correct(out, y[:, i:i + block])
@@ -233,9 +234,10 @@ class Stack:
         """This epoch's numbers of the members: column -> list in member order."""
         with torch.no_grad():
             val_loss, val_correct = self._evaluate(self.Xv, self.yv, block)
-            eval_loss, eval_correct = self._evaluate(self.X, self.y, block)   # last: its forward stays primed
-            self.primed = self.batch >= self.X.shape[1] and not self.net.autograd and \
+            primes = self.batch >= self.X.shape[1] and not self.net.autograd and \
                 (block is None or block >= self.X.shape[1])
+            eval_loss, eval_correct = self._evaluate(self.X, self.y, block, primes)   # last: its forward stays primed
+            self.primed = primes
             train_loss, train_correct = self.last_train if epoch else (eval_loss, eval_correct)
             stats = {"train_loss": train_loss, "train_eval_loss": eval_loss, "val_loss": val_loss}
             sq = self.net.sq_norms()
