@@ -184,6 +184,7 @@ def main() -> None:
         worst, _, est = longest if args.worst == "time" else most
         print(f"worst accepted link by {args.worst}: {worst} — estimated {est.describe()}")
         configs = [worst if args.same else worst.replace(lrs=(0.01 + 0.001 * i,)) for i in range(n)]
+    load_before = os.getloadavg()   # other work on the machine shares its cores with the server and the browsers
     env = dict(os.environ, WDLAB_DEMO="0" if args.no_demo else "1")
     import tempfile
     log = tempfile.TemporaryFile("w+")
@@ -198,6 +199,7 @@ def main() -> None:
         browser_cpu = BROWSER_CPU[0]
         after = rss_mb(proc.pid)
         during = sampler.peak
+        sampler.peak = after   # from here: the peak after the browsers closed
         later = []   # (seconds after the browsers closed, RSS)
         closed_at = time.perf_counter()
         while time.perf_counter() - closed_at < args.after:
@@ -235,11 +237,16 @@ def main() -> None:
           f"(budget 800 MB)")
     if later:
         log.seek(0)
-        closed = sum(int(n) for n in re.findall(r"wdlab: closed (\d+) session", log.read()))
+        text = log.read()
+        closed = sum(int(n) for n in re.findall(r"wdlab: closed (\d+) session", text))
+        cancelled = sum(int(n) for n in re.findall(r"wdlab: cancelled (\d+) sweep", text))
         print(f"  after the browsers closed: peak {sampler.peak:.0f} MB; "
-              + ", ".join(f"+{t:.0f} s {mb:.0f} MB" for t, mb in later) + f"; sessions closed: {closed}")
+              + ", ".join(f"+{t:.0f} s {mb:.0f} MB" for t, mb in later)
+              + f"; departed visitors' sweeps cancelled: {cancelled}; sessions closed: {closed}")
     print(f"  CPU over {wall:.0f} s ({os.cpu_count()} cores = {wall * (os.cpu_count() or 1):.0f} CPU-s): server "
           f"{server_cpu:.0f} CPU-s, the {n} browsers {browser_cpu:.0f} CPU-s")
+    print("  machine load average (1, 5, 15 min): before " + " ".join(f"{x:.1f}" for x in load_before)
+          + ", after " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     if args.same and ok:
         times = {r["train_s"] for r in ok}
         once = len(times) == 1 and max(r["queued"] for r in ok) <= 1

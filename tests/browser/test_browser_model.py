@@ -1,5 +1,5 @@
-"""The models in Chromium: a moons link draws a boundary per λ, a sine link a fitted curve per λ; the slider moves
-them; screenshots at desktop width and at 390 px."""
+"""The models in Chromium: a moons link draws a boundary per λ (every λ's panel in one figure), a sine link a fitted
+curve per λ; the slider moves them; screenshots at desktop width and at 390 px."""
 import pytest
 
 from support import ARTIFACTS, idle, wait_final, watch_runs
@@ -42,22 +42,24 @@ def test_moons_link_draws_a_boundary_per_lambda_and_the_slider_moves_them(server
     try:
         page.goto(server + MOONS)
         wait_final(page)
-        page.wait_for_function(f"({MODEL_JS})(['boundary']).length === 5", timeout=60_000)
-        panels = drawn(page, "boundary")
-        assert sorted(c[0]["wd"] for c in panels) == [0.0, 0.001, 0.01, 0.1, 0.3]
-        assert {c[0]["epoch"] for c in panels} == {300}
+        page.wait_for_function(f"({MODEL_JS})(['boundary']).length === 1 && "
+                               f"({MODEL_JS})(['boundary'])[0].length === 5", timeout=60_000)
+        (panels,) = drawn(page, "boundary")
+        assert sorted(c["wd"] for c in panels) == [0.0, 0.001, 0.01, 0.1, 0.3]
+        assert {c["epoch"] for c in panels} == {300}
         hist = drawn(page, "hist")
         assert len(hist) == 1 and {t["wd"] for t in hist[0]} == {0.0, 0.001, 0.01, 0.1, 0.3}
         boxes = [page.locator(".js-plotly-plot").nth(i).bounding_box() for i in
                  range(page.locator(".js-plotly-plot").count())]
         assert all(b["x"] >= 0 and b["x"] + b["width"] <= width + 1 for b in boxes)  # nothing off the screen
-        if width == 390:  # a phone: the panels stack, each the full width
+        if width == 390:  # a phone: the charts stack, each the full width
             lefts = {round(b["x"]) for b in boxes}
             assert len(lefts) == 1
         shoot(page, f"model-moons-{width}.png")
         move_slider_home(page)
-        page.wait_for_function(f"({MODEL_JS})(['boundary']).length === 5 && ({MODEL_JS})(['boundary'])"
-                               ".every(c => c[0].epoch === 0)", timeout=60_000)
+        page.wait_for_function(f"({MODEL_JS})(['boundary']).length === 1 && ({MODEL_JS})(['boundary'])[0]"
+                               f".every(c => c.epoch === 0) && ({MODEL_JS})(['boundary'])[0].length === 5",
+                               timeout=60_000)
         assert {t["epoch"] for t in drawn(page, "hist")[0]} == {0}
         shoot(page, f"model-moons-{width}-epoch0.png")
     finally:

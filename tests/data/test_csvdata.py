@@ -133,6 +133,10 @@ def test_regression_standardized_with_training_statistics_and_a_seeded_split():
     assert d.task == "regression" and d.n_classes == 0 and d.out_dim == 1
     again, other = load_csv(table(["a", "b", "y"], NUMS), "y"), load_csv(table(["a", "b", "y"], NUMS), "y", seed=1)
     assert torch.equal(again.X_val, d.X_val) and not torch.equal(other.X_val, d.X_val)
+    # the target's scale is kept: the pictures undo the standardization into the target's own units
+    assert d.target_scale == pytest.approx((float(mean[2]), float(std[2])), rel=1e-12) and d.target_name == "y"
+    back = d.y_val.double() * d.target_scale[1] + d.target_scale[0]
+    assert torch.allclose(back, va[:, 2:], atol=1e-4)
 
 
 def test_task_is_guessed_and_can_be_overridden():
@@ -140,6 +144,7 @@ def test_task_is_guessed_and_can_be_overridden():
     d = load_csv(table(["a", "grade"], rows), "grade")
     assert d.task == "classification" and d.n_classes == 4 and d.y_train.dtype == torch.int64
     assert "classes: 0 = 0, 1 = 1, 2 = 2, 3 = 3" in d.notes
+    assert d.class_names == ("0", "1", "2", "3") and d.target_name == "grade" and d.target_scale is None
     assert set(d.y_train.tolist()) | set(d.y_val.tolist()) == {0, 1, 2, 3}
     assert load_csv(table(["a", "grade"], rows), "grade", "regression").task == "regression"
     labels = load_csv(GOOD, "color")

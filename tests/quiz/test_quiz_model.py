@@ -233,7 +233,7 @@ def test_the_picture_cards_run_within_the_demo_and_are_graded_from_their_paramet
         # the parameters read are that member's: they reproduce its measured training loss
         X, y, _, _ = points(cfg)
         if DATASETS[cfg.preset].task == "classification":
-            p = predict(cfg, X.shape[1], 2, params, X)
+            p = predict(cfg, X.shape[1], DATASETS[cfg.preset].out_dim, params, X)   # moons: 2
             loss = -np.log(p[np.arange(len(y)), y]).mean()
         else:
             loss = ((predict(cfg, X.shape[1], y.shape[1], params, X) - y) ** 2).mean()

@@ -83,7 +83,15 @@ def test_real_tables_are_split_and_standardized_with_training_statistics(name, l
     if d.task == "regression":
         assert abs(d.y_train.mean().item()) < 1e-5 and abs(d.y_train.std().item() - 1) < 1e-5
         assert any("training statistics" in note for note in d.notes)
+        # its scale is kept: y·std + mean gives back the table's own targets
+        y = torch.tensor(bunch.target, dtype=torch.float64)
+        mean_y, std_y = d.target_scale
+        assert mean_y == pytest.approx(float(y[perm[n_val:]].mean()), rel=1e-6)
+        assert std_y == pytest.approx(float(y[perm[n_val:]].std()), rel=1e-6)
+        assert torch.allclose(d.y_val[:, 0].double() * std_y + mean_y, y[perm[:n_val]], atol=1e-3)
     else:
+        assert d.target_scale is None and len(d.class_names) == d.n_classes
+        assert d.class_names == tuple(str(c) for c in bunch.target_names)
         assert torch.equal(torch.cat([d.y_train, d.y_val]).sort().values,
                            torch.tensor(bunch.target).sort().values)
 

@@ -273,3 +273,43 @@ def test_wait_for_epochs_returns_at_the_epoch_or_the_end_and_not_for_a_queued_jo
         wait_done(second)
     finally:
         m.shutdown()
+
+
+def test_a_job_with_no_rows_gives_the_same_empty_frame_at_every_call(gated_runner):
+    """A live view keys its figures on the frame object: a new empty frame per poll rebuilt them at every poll of
+    every waiting page, and a class's waiting pages then held the GIL while the one training sweep crawled."""
+    m = make(gated_runner, concurrent=1)
+    try:
+        running = m.submit(cfg(0), owner="alice")
+        queued = m.submit(cfg(1), owner="bob")
+        assert queued.status == "queued" and queued.frame().empty and queued.frame() is queued.frame()
+        assert running.frame() is running.frame()
+        m.cancel(queued)
+        assert queued.frame().empty and queued.frame() is queued.frame()
+    finally:
+        m.shutdown()
+
+
+def test_a_visitor_who_leaves_releases_its_jobs_at_once(gated_runner):
+    """Its tab closed: its running and queued jobs stop now, not after the heartbeat; a job another visitor still
+    watches goes on, and a finished result stays for reuse."""
+    m = make(gated_runner, concurrent=1, queued=8, heartbeat_timeout=3600)
+    try:
+        done = m.submit(cfg(5), owner="bob")
+        gated_runner.gate.set()
+        wait_done(done)
+        gated_runner.gate.clear()
+        running = m.submit(cfg(0), owner="bob")
+        assert gated_runner.started.acquire(timeout=20)
+        queued = m.submit(cfg(1), owner="bob")
+        shared = m.submit(cfg(2), owner="bob")
+        m.submit(cfg(2), owner="alice")
+        alices = m.submit(cfg(3), owner="alice")
+        assert m.release("bob") == [running, queued]
+        wait_done(running)
+        assert (running.status, queued.status) == ("cancelled", "cancelled")
+        assert shared.status == "queued" and list(shared.watchers) == ["alice"] and alices.status == "queued"
+        assert done.status == "done" and m.get(done.key) is done
+        assert m.release("bob") == [] and m.release("nobody") == []
+    finally:
+        m.shutdown()

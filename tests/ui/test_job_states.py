@@ -211,3 +211,22 @@ def test_the_quiz_waiting_on_its_run_shows_its_place_in_line(monkeypatch):
     looks_fine(at)
     texts = [p.proto.text for p in at.get("progress")]
     assert any("Waiting in the queue: position 1 (1st in line behind 1 training)" in t for t in texts), texts
+
+
+@pytest.mark.parametrize("blocked", [True, False], ids=["queued", "starting"])
+def test_a_page_waiting_for_its_first_rows_builds_its_figures_once(monkeypatch, blocked):
+    """Each poll of a page whose job has no rows yet redrew the same empty figures from scratch (~85 ms of the
+    GIL each): 11 such pages of a 12-visitor class starved the one training sweep, and no page showed a curve
+    in 300 s (docs/BUDGET.md). The empty axes are built once and reused while nothing changes."""
+    from wdlab.plots import curves as plots
+    runner = HeldSweep(hold_at=0)
+    held_app(monkeypatch, runner, blocked=blocked)
+    built = []
+    real = plots.curves_figure
+    monkeypatch.setattr(plots, "curves_figure", lambda *a, **kw: built.append(1) or real(*a, **kw))
+    at = opened("regression")
+    assert runner.held.wait(60)
+    at = looks_fine(at, times=4)
+    assert {j.status for j in jobs(at, "regression")} == {"queued" if blocked else "running"}
+    assert all(j.frame().empty for j in jobs(at, "regression"))
+    assert len(built) == len(plots.PANEL_KEYS), f"{len(built)} figures built over 5 runs of one page"

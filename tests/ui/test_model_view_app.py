@@ -20,19 +20,23 @@ def meta(spec: dict, role: str) -> list[dict]:
     return [t["meta"] for t in spec["data"] if (t.get("meta") or {}).get("role") == role]
 
 
+def panels(at: AppTest) -> list[dict]:
+    """Every λ's panel, as the meta of its surface: one figure holds them all (plots.model_grid)."""
+    (chart,) = charts(at, "boundary")
+    return meta(chart, "boundary")
+
+
 def test_a_moons_link_draws_one_boundary_panel_per_lambda_and_the_slider_moves_them():
     at = finished(app(MOONS))
     assert not at.exception
-    panels = charts(at, "boundary")
-    assert sorted(meta(p, "boundary")[0]["wd"] for p in panels) == [0.0, 0.01, 0.3]
-    assert {meta(p, "boundary")[0]["epoch"] for p in panels} == {40}          # the end by default
+    assert sorted(p["wd"] for p in panels(at)) == [0.0, 0.01, 0.3]
+    assert {p["epoch"] for p in panels(at)} == {40}                          # the end by default
     slider = at.select_slider(key="main_mv_epoch")
     assert slider.options[0] == "0" and slider.options[-1] == "40" and len(slider.options) <= 25
     early = int(slider.options[3])
     slider.set_value(early).run()
-    panels = charts(at, "boundary")
-    assert len(panels) == 3 and {meta(p, "boundary")[0]["epoch"] for p in panels} == {early}
-    z_early = [t["z"] for t in panels[0]["data"] if (t.get("meta") or {}).get("role") == "boundary"][0]
+    assert len(panels(at)) == 3 and {p["epoch"] for p in panels(at)} == {early}
+    z_early = [t["z"] for t in charts(at, "boundary")[0]["data"] if (t.get("meta") or {}).get("role") == "boundary"][0]
     # the histograms, accuracy and per-layer norm curves follow the same epoch
     hist = charts(at, "hist")
     assert len(hist) == 1 and {m["wd"] for m in meta(hist[0], "hist")} == {0.0, 0.01, 0.3}
@@ -44,35 +48,46 @@ def test_a_moons_link_draws_one_boundary_panel_per_lambda_and_the_slider_moves_t
     at.select_slider(key="main_mv_epoch").set_value(40).run()
     z_end = [t["z"] for t in charts(at, "boundary")[0]["data"] if (t.get("meta") or {}).get("role") == "boundary"][0]
     assert z_end != z_early                                                     # a different model is drawn
-    # validation points on and off
+    # validation points on and off: on, every panel has them
     assert not any(meta(p, "validation_points") for p in charts(at, "boundary"))
     at.toggle(key="main_mv_val").set_value(True).run()
-    assert all(meta(p, "validation_points") for p in charts(at, "boundary"))
+    (chart,) = charts(at, "boundary")
+    axes = {t["xaxis"] for t in chart["data"] if (t.get("meta") or {}).get("role") == "validation_points"}
+    assert axes == {t["xaxis"] for t in chart["data"] if (t.get("meta") or {}).get("role") == "boundary"}
+    assert len(axes) == 3
 
 
-def test_play_steps_through_the_epochs_and_stops_at_the_end():
+def test_the_panels_play_in_the_browser_every_kept_epoch_a_frame_named_where_it_is_drawn():
+    """Play is the figure's own (issue #27, item 6): every kept epoch is a frame, no server-side Play is left."""
     at = finished(app(MOONS.replace("epochs=40", "epochs=6")))
-    at.button(key="main_mv_playbtn").click().run()
-    assert at.session_state["main_mv_play"] and at.select_slider(key="main_mv_epoch").value == 0
-    seen = {0}
-    deadline = time.monotonic() + 60
-    while at.session_state["main_mv_play"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-        at.run()  # AppTest never fires run_every: each run stands for a tick
-        seen.add(at.select_slider(key="main_mv_epoch").value)
-        assert {meta(p, "boundary")[0]["epoch"] for p in charts(at, "boundary")} == \
-            {at.select_slider(key="main_mv_epoch").value}
-    assert not at.session_state["main_mv_play"] and seen == set(range(7))
+    assert not [b for b in at.button if b.key == "main_mv_playbtn"]
+    (chart,) = charts(at, "boundary")
+    names = [f["name"] for f in chart["frames"]]
+    assert names == [str(e) for e in range(7)] == at.select_slider(key="main_mv_epoch").options
+    slider = chart["layout"]["sliders"][0]
+    assert [s["label"] for s in slider["steps"]] == names and slider["currentvalue"]["prefix"] == "epoch "
+    assert [b["method"] for b in chart["layout"]["updatemenus"][0]["buttons"]] == ["animate", "animate"]
+    for f in chart["frames"]:
+        assert f["layout"]["title"]["text"].endswith(f"at epoch {f['name']}")
+        assert {t["meta"]["epoch"] for t in f["data"] if t["meta"]["role"] == "boundary"} == {int(f["name"])}
+        assert len(f["data"]) == len(f["traces"]) == 6                    # the three panels' surfaces only
+    # the page's slider picks where the figure starts: its slider, title and traces there
+    at.select_slider(key="main_mv_epoch").set_value(3).run()
+    (chart,) = charts(at, "boundary")
+    assert chart["layout"]["sliders"][0]["active"] == 3 and chart["layout"]["title"]["text"].endswith("epoch 3")
+    assert {p["epoch"] for p in meta(chart, "boundary")} == {3}
+    fits = charts(finished(app("?preset=sine&epochs=6&wd=0,0.1&seeds=0")), "fit")
+    assert len(fits) == 1 and [f["name"] for f in fits[0]["frames"]] == [str(e) for e in range(7)]
+    assert all(f["layout"]["title"]["text"].endswith(f"at epoch {f['name']}") for f in fits[0]["frames"])
 
 
 def test_a_grid_draws_the_group_chosen_in_the_selector():
     at = finished(app(MOONS.replace("optimizer=adam", "optimizer=adam,adamw").replace("epochs=40", "epochs=5")))
     at.selectbox(key="main_group").set_value(1).run()
-    assert len(charts(at, "boundary")) == 3
-    assert {(meta(p, "boundary")[0]["optimizer"], meta(p, "boundary")[0]["lr"]) for p in charts(at, "boundary")} \
-        == {("adamw", 0.01)} and not at.exception
+    assert len(panels(at)) == 3
+    assert {(p["optimizer"], p["lr"]) for p in panels(at)} == {("adamw", 0.01)} and not at.exception
     at.selectbox(key="main_group").set_value(0).run()
-    assert {meta(p, "boundary")[0]["optimizer"] for p in charts(at, "boundary")} == {"adam"}
+    assert {p["optimizer"] for p in panels(at)} == {"adam"}
 
 
 def test_a_linear_model_shows_its_weight_per_feature():
@@ -95,11 +110,12 @@ def test_a_two_feature_table_draws_its_boundaries_with_its_column_names_as_plain
     at.selectbox(key="upload_target").set_value("label").run()
     at.button(key="train").click().run()
     at = finished(at)
-    panels = charts(at, "boundary")
-    assert sorted(meta(p, "boundary")[0]["wd"] for p in panels) == [0.0, 0.1]
-    titles = {p["layout"]["xaxis"]["title"]["text"] for p in panels}
+    assert sorted(p["wd"] for p in panels(at)) == [0.0, 0.1]
+    layout = charts(at, "boundary")[0]["layout"]
+    titles = {a["title"]["text"] for name, a in layout.items() if name.startswith("xaxis") and "title" in a}
     assert titles == {"&lt;a href=\"http://x.example\"&gt;click&lt;/a&gt;"}       # shown as typed, never a link
-    assert {p["layout"]["yaxis"]["title"]["text"] for p in panels} == {"b &amp; c"}
+    assert {a["title"]["text"] for name, a in layout.items() if name.startswith("yaxis") and "title" in a} \
+        == {"b &amp; c"}
     assert not at.exception and not any(EVIL in m.value for m in at.markdown)
 
 
@@ -119,12 +135,14 @@ def test_a_diverged_member_says_so_in_its_panel_while_the_others_are_drawn():
     # SGD multiplies the weights by (1 − lr·λ) per step: |1 − 1·5| = 4 > 1 blows λ = 5 up within a few epochs
     at = finished(app("?preset=moons&optimizer=sgd&lr=1&wd=0,5&seeds=0&epochs=30&hidden=8"))
     assert not at.exception
-    panels = charts(at, "boundary")
-    assert [meta(p, "boundary")[0]["wd"] for p in panels] == [0.0]
+    assert [p["wd"] for p in panels(at) if not p.get("diverged")] == [0.0]
+    assert [p["wd"] for p in panels(at) if p.get("diverged")] == [5.0]         # its panel is empty, titled so
     said = [t.value for t in at.text if t.value.startswith("λ = 5: diverged at epoch")]  # a plain-text note
     assert len(said) == 1
+    titles = [a["text"] for a in charts(at, "boundary")[0]["layout"]["annotations"]]
+    assert titles[1].startswith("λ = 5: diverged at epoch")
     at.select_slider(key="main_mv_epoch").set_value(0).run()   # before it blew up: both drawn
-    assert sorted(meta(p, "boundary")[0]["wd"] for p in charts(at, "boundary")) == [0.0, 5.0]
+    assert sorted(p["wd"] for p in panels(at) if not p.get("diverged")) == [0.0, 5.0]
 
 
 def test_while_training_the_panels_show_the_latest_snapshot():

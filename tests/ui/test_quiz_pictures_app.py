@@ -122,3 +122,22 @@ def test_fit_every_point_reveal_draws_each_fitted_curve_and_names_its_largest_mi
     assert verdicts(at)[1].startswith("✓" if "0" in through else "✗")
     assert all(f"{v:.3g}" in verdicts(at)[1] for v in miss.values())
     assert np.isfinite(list(miss.values())).all()
+
+
+def test_which_filters_reveal_draws_each_lambdas_filters_lettered_by_their_measured_roughness():
+    from wdlab.plots.outputs import top_units
+    from wdlab.quiz.pictures import roughness
+    sid = "which-filters"
+    card = BY_ID[sid]
+    at = play(sid, ["B", "goes down"])
+    snaps, cfg = at.session_state["quiz_job0"].snapshots, card.config
+    member = first_seed(cfg)
+    first = {w: snaps.params(cfg.epochs, member(w)) for w in cfg.weight_decays}
+    rough = {w: roughness(cfg, p) for w, p in first.items()}
+    order = sorted(rough, key=lambda w: (-rough[w], w))                        # A = the roughest
+    (fig,) = traces(at, "filters")
+    assert fig["meta"]["wds"] == order and fig["meta"]["letters"] == ["A", "B", "C", "D"]
+    assert fig["meta"]["units"] == top_units(first[0.0][0], 6)
+    right = "ABCD"[order.index(0.0)]
+    assert verdicts(at)[1].startswith("✓" if right == "B" else "✗")
+    assert all(f"{v:.3g}" in verdicts(at)[1] for v in rough.values())

@@ -47,3 +47,47 @@ def test_the_janitor_closes_the_sessions_due_then_hands_memory_back_the_round_af
     assert (closed_now, handed) == (0, [15])   # then the memory, once
     sweep(gone, lambda s: False, closed.append, lambda: handed.append(clock.now), closed_now)
     assert handed == [15]
+
+
+def test_a_visitor_gone_for_the_leave_time_is_released_once_and_again_only_after_coming_back():
+    """Its sweeps stop `leave` s after its tab was first seen gone, long before the session is closed; a tab back
+    in time is not released, and one that comes back and leaves again is released again."""
+    clock = Clock()
+    gone = Departures(grace=120, clock=clock, leave=10)
+    gone.arrive("a", "owner-a")
+    gone.arrive("b", "owner-b")
+    gone.arrive("c")                          # no owner noted: nothing to release
+    alive = {"a": False, "b": False, "c": False}
+    assert gone.check(alive.get) == ([], [])  # first seen gone now
+    clock.now = 5
+    alive["b"] = True                         # b's websocket reconnects within the leave time: kept
+    assert gone.check(alive.get) == ([], [])
+    clock.now = 10
+    alive["b"] = False
+    assert gone.check(alive.get) == (["owner-a"], [])
+    clock.now = 20
+    assert gone.check(alive.get) == (["owner-b"], [])   # 10 s after it was seen gone again
+    assert gone.check(alive.get) == ([], [])            # never twice
+    gone.arrive("a", "owner-a")                          # a came back (a script run) and leaves again
+    assert gone.check(alive.get) == ([], [])
+    clock.now = 30
+    assert gone.check(alive.get) == (["owner-a"], [])
+    clock.now = 139
+    assert gone.check(alive.get) == ([], ["b", "c"])    # the reconnect window: closed for good
+    clock.now = 140
+    assert gone.check(alive.get) == ([], ["a"])         # seen gone again at 20 s
+    assert len(gone) == 0 and Departures(grace=5, leave=10).leave == 5   # never later than the close
+
+
+def test_the_janitor_releases_a_departed_visitors_jobs_before_closing_its_session():
+    clock = Clock()
+    gone = Departures(grace=30, clock=clock, leave=10)
+    gone.arrive("a", "owner-a")
+    released, closed = [], []
+    sweep(gone, lambda s: False, closed.append, lambda: None, 0, released.append)
+    clock.now = 10
+    sweep(gone, lambda s: False, closed.append, lambda: None, 0, released.append)
+    assert (released, closed) == (["owner-a"], [])
+    clock.now = 30
+    sweep(gone, lambda s: False, closed.append, lambda: None, 0, released.append)
+    assert (released, closed) == (["owner-a"], ["a"])

@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from wdlab.data.reading import MAX_LEVELS, ColumnInfo, CsvError, Table, describe, few, parse, quoted
-from wdlab.registry.dataset_spec import DATA_SEED, TASKS, Data, standardize
+from wdlab.registry.dataset_spec import DATA_SEED, TASKS, Data, scale_of, standardize
 from wdlab.settings.config import DEFAULT_LIMITS, Limits
 
 MAX_FEATURES = 1000    # model inputs after one-hot encoding
@@ -92,12 +92,15 @@ def load_csv(raw: bytes, target: str, task: str | None = None, *, val_fraction: 
         codes = torch.tensor(labels.map({c: k for k, c in enumerate(classes)}).to_numpy(np.int64))
         shown = [f"{k} = {quoted(c) if isinstance(c, str) else f'{c:g}'}" for k, c in enumerate(classes)]
         notes.append(f"classes: {', '.join(shown[:12])}{', …' if len(shown) > 12 else ''}")
-        return Data(Xtr, codes[tr], Xv, codes[va], task, len(classes), tuple(names), tuple(notes))
+        return Data(Xtr, codes[tr], Xv, codes[va], task, len(classes), tuple(names), tuple(notes),
+                    class_names=tuple(str(c) if isinstance(c, str) else f"{c:g}" for c in classes), target_name=target)
     y = torch.tensor(labels.to_numpy(np.float64))[:, None]
     ytr, yv = standardize(y[tr], y[va])
-    notes.append(f"target standardized with training statistics (mean {float(y[tr].mean()):.4g}, std "
-                 f"{float(y[tr].std()):.4g}): a loss of 1 is the loss of predicting the mean")
-    return Data(Xtr, ytr.float(), Xv, yv.float(), task, 0, tuple(names), tuple(notes))
+    mean, std = (float(v) for v in scale_of(y[tr]))
+    notes.append(f"target standardized with training statistics (mean {mean:.4g}, std {std:.4g}): a loss of 1 is "
+                 "the loss of predicting the mean")
+    return Data(Xtr, ytr.float(), Xv, yv.float(), task, 0, tuple(names), tuple(notes), target_scale=(mean, std),
+                target_name=target)
 
 
 def choose_task(t: Table, target: str, task: str | None, notes: list[str]) -> str:

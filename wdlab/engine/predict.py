@@ -54,3 +54,28 @@ def predict(cfg: SweepConfig, in_dim: int, out_dim: int, params: Sequence[np.nda
         if task == "classification":
             out = out.softmax(-1)
     return out.numpy()
+
+
+MAX_HELD = 2000   # held-out rows a picture predicts on: bounds the memory and time of a view of the model's outputs
+
+
+def held_out_targets(data: Data, cap: int = MAX_HELD) -> np.ndarray:
+    """The first `cap` held-out targets: class indices [n] (int64), or a regression's target [n] (float64) in its
+    own units (Data.target_scale's standardization undone)."""
+    y = data.y_val[:cap].numpy()
+    if data.task == "classification":
+        return y.astype(np.int64)
+    y = y.reshape(len(y), -1)[:, 0].astype(np.float64)
+    mean, std = data.target_scale or (0.0, 1.0)
+    return y * std + mean
+
+
+def held_out_outputs(cfg: SweepConfig, data: Data, params: Sequence[np.ndarray], cap: int = MAX_HELD) -> np.ndarray:
+    """What the network with these parameters outputs on the first `cap` held-out rows: the most likely class [n]
+    (classification), or its prediction [n] in the target's own units (regression: as held_out_targets)."""
+    X = data.X_val[:cap].numpy()
+    out = predict(cfg, data.in_dim, data.out_dim, params, X, data.task)
+    if data.task == "classification":
+        return out.argmax(1).astype(np.int64)
+    mean, std = data.target_scale or (0.0, 1.0)
+    return out[:, 0].astype(np.float64) * std + mean

@@ -4,43 +4,74 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 
 FRAME_MS = 450      # one epoch per frame while playing
 SLIDER_ROOM = 132   # px under the plot: the buttons and the epoch on one row, the slider under them
 
 
-def _frame(epoch: int, fig: go.Figure) -> dict:
-    """What changes between epochs: the traces and the texts (title, row titles) that name the epoch."""
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    return a == b
+
+
+def _frame(epoch: int, fig: go.Figure, traces: Sequence[int] | None = None,
+           varying: Sequence[set] = ()) -> dict:
+    """What changes between epochs: the traces and the texts (title, row titles) that name the epoch. traces:
+    only those positions, and of each only the keys `varying` lists (Plotly merges a frame's trace into the one
+    drawn), so what every epoch shares (x, y, colours) is sent once."""
     layout = fig.to_plotly_json()["layout"]
-    return dict(name=str(epoch), data=[t.to_plotly_json() for t in fig.data],
-                layout={k: layout[k] for k in ("title", "annotations") if k in layout})
+    frame = dict(name=str(epoch), layout={k: layout[k] for k in ("title", "annotations") if k in layout})
+    if traces is None:
+        return dict(frame, data=[t.to_plotly_json() for t in fig.data])
+    data = [{k: v for k, v in fig.data[i].to_plotly_json().items() if k == "type" or k in keys}
+            for i, keys in zip(traces, varying)]
+    return dict(frame, data=data, traces=list(traces))
 
 
-def animated(figs: Sequence[tuple[int, go.Figure]], start: int, label: str = "epoch") -> go.Figure:
+def _varying(figs: Sequence[go.Figure], traces: Sequence[int]) -> list[set]:
+    """For each trace position, the keys whose value is not the same in every figure."""
+    out = []
+    for i in traces:
+        specs = [f.data[i].to_plotly_json() for f in figs]
+        keys = set().union(*specs)
+        out.append({k for k in keys if any(k not in s or k not in specs[0] or not _same(s[k], specs[0][k])
+                                           for s in specs)})
+    return out
+
+
+def animated(figs: Sequence[tuple[int, go.Figure]], start: int, label: str = "epoch",
+             traces: Sequence[int] | None = None, below: int = 0) -> go.Figure:
     """figs: (epoch, figure) in epoch order, every figure with the same traces in the same order (one per λ);
     the result shows `start` and holds every epoch as a frame. Its slider's label ("epoch N") and the frame's
-    title change together, so the two always agree. layout.meta["frames"] lists the epochs."""
+    title change together, so the two always agree. layout.meta["frames"] lists the epochs. traces: the positions
+    of the only traces that change (the others, the same in every figure, are sent once): frames carry those.
+    below: px the figure draws under its plot area (an x-axis title) that the buttons and slider go under."""
     epochs = [int(e) for e, _ in figs]
     base = dict(figs)[start] if start in epochs else figs[-1][1]
     spec = base.to_plotly_json()
     layout = dict(spec["layout"])
     margin = dict(layout.get("margin") or {})
-    margin["b"] = int(margin.get("b", 10)) + SLIDER_ROOM
+    margin["b"] = int(margin.get("b", 10)) + SLIDER_ROOM + below
     still = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     play = dict(mode="immediate", fromcurrent=True, frame=dict(duration=FRAME_MS, redraw=True),
                 transition=dict(duration=0))
     layout.update(
-        height=int(layout.get("height") or 450) + SLIDER_ROOM, margin=margin,
+        height=int(layout.get("height") or 450) + SLIDER_ROOM + below, margin=margin,
         meta=dict(layout.get("meta") or {}, frames=epochs, animated=True),
         sliders=[dict(active=epochs.index(start) if start in epochs else len(epochs) - 1, x=0, len=1,
-                      y=0, yanchor="top", pad=dict(t=84, b=0),
+                      y=0, yanchor="top", pad=dict(t=84 + below, b=0),
                       currentvalue=dict(prefix=f"{label} ", xanchor="right", font=dict(size=13)),
                       steps=[dict(method="animate", label=str(e), args=[[str(e)], still]) for e in epochs])],
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, xanchor="left", y=0,
-                          yanchor="top", pad=dict(t=40, r=8),
+                          yanchor="top", pad=dict(t=40 + below, r=8),
                           buttons=[dict(label="▶", method="animate", args=[None, play]),
                                    dict(label="❚❚", method="animate", args=[[None], still])])])
+    varying = _varying([f for _, f in figs], traces) if traces is not None else ()
+    frames = [_frame(e, f, traces, varying) for e, f in figs]
     # unvalidated, as plots.style.build_figure: validating every frame's traces cost more than building them
-    return go.Figure({"data": spec["data"], "layout": layout, "frames": [_frame(e, f) for e, f in figs]},
+    return go.Figure({"data": spec["data"], "layout": layout, "frames": frames},
                      _validate=False)

@@ -59,7 +59,7 @@ def surface_kind(task: str, n_classes: int) -> str:
     return "value" if task != "classification" else ("binary" if n_classes == 2 else "classes")
 
 
-def _points(X: np.ndarray, y: np.ndarray, kind: str, role: str, zrange) -> list[dict]:
+def point_traces(X: np.ndarray, y: np.ndarray, kind: str, role: str, zrange) -> list[dict]:
     """Training (filled circles) or validation (hollow diamonds) points, coloured as the surface under them."""
     X = np.asarray(X, dtype=np.float32)
     symbol = "circle" if role == "train" else "diamond-open"
@@ -83,6 +83,43 @@ def _points(X: np.ndarray, y: np.ndarray, kind: str, role: str, zrange) -> list[
     return out
 
 
+def surface_traces(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, kind: str, zrange: tuple[float, float] | None,
+                   n_classes: int, info: Mapping, line: bool = False) -> tuple[list[dict], tuple | None]:
+    """A panel's prediction traces (boundary_figure's kinds) and the z-range its points are coloured on. line=True:
+    a binary panel always has its 0.5 contour trace, drawn or not, so every epoch has the same traces (an
+    animation's frames replace traces by position)."""
+    z = np.asarray(z, dtype=np.float32)
+    xs, ys = np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)
+    finite = z[np.isfinite(z)]
+    lo_z, hi_z = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    data: list[dict] = []
+    if kind == "binary" and hi_z - lo_z < 0.02 and not line:  # a flat field: Plotly draws no contour fill
+        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False,
+                         meta=dict(info), opacity=0.85, hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
+    elif kind == "binary":  # a smoothed heatmap: filled contours cost the browser several times more to draw
+        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False,
+                         meta=dict(info), zsmooth="best", opacity=0.85,
+                         hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
+        if line or lo_z < 0.5 < hi_z:
+            data.append(dict(type="contour", x=xs, y=ys, z=z, showscale=False, hoverinfo="skip",
+                             meta={"role": "boundary_line", **{k: v for k, v in info.items() if k != "role"}},
+                             contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
+                             colorscale=[[0, "#222"], [1, "#222"]], line=dict(width=2)))
+    elif kind == "classes":
+        k = max(n_classes, 2)
+        scale = [[v, CLASS_COLORS[i % len(CLASS_COLORS)]] for i in range(k) for v in (i / k, (i + 1) / k)]
+        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=-0.5, zmax=k - 0.5, colorscale=scale,
+                         showscale=False, opacity=0.45, meta=dict(info),
+                         hovertemplate="predicted class %{z}<extra></extra>"))
+    else:
+        lo, hi = zrange if zrange is not None else (lo_z, hi_z)
+        data.append(dict(type="contour", x=xs, y=ys, z=z, zmin=lo, zmax=hi, colorscale="Viridis", ncontours=12,
+                         contours=dict(coloring="fill", showlines=False), opacity=0.85, showscale=False,
+                         meta=dict(info), hovertemplate="prediction %{z:.3g}<extra></extra>"))
+        zrange = (lo, hi)
+    return data, zrange
+
+
 def boundary_figure(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, train: tuple[np.ndarray, np.ndarray],
                     val: tuple[np.ndarray, np.ndarray] | None = None, *, kind: str = "binary",
                     zrange: tuple[float, float] | None = None, title: str = "", axis_titles=("x1", "x2"),
@@ -95,37 +132,11 @@ def boundary_figure(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, train: tuple[
     so they compare. train/val = (X [m, 2], y); val drawn hollow when given. `title` is plain text (no λ needed:
     a quiz shows panels unlabelled); `axis_titles` are escaped (they may be a CSV's column names). The surface
     trace's meta is {"role": "boundary", **meta}."""
-    info = {"role": "boundary", **(meta or {})}
-    z = np.asarray(z, dtype=np.float32)
+    data, zrange = surface_traces(z, xs, ys, kind, zrange, n_classes, {"role": "boundary", **(meta or {})})
     xs, ys = np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)
-    data: list[dict] = []
-    if kind == "binary" and np.nanmax(z) - np.nanmin(z) < 0.02:  # a flat field: Plotly draws no contour fill
-        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False,
-                         meta=info, opacity=0.85, hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
-    elif kind == "binary":  # a smoothed heatmap: filled contours cost the browser several times more to draw
-        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=0, zmax=1, colorscale=PROBABILITY, showscale=False,
-                         meta=info, zsmooth="best", opacity=0.85,
-                         hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
-        if np.nanmin(z) < 0.5 < np.nanmax(z):
-            data.append(dict(type="contour", x=xs, y=ys, z=z, showscale=False, hoverinfo="skip",
-                             meta={"role": "boundary_line"},
-                             contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
-                             colorscale=[[0, "#222"], [1, "#222"]], line=dict(width=2)))
-    elif kind == "classes":
-        k = max(n_classes, 2)
-        scale = [[v, CLASS_COLORS[i % len(CLASS_COLORS)]] for i in range(k) for v in (i / k, (i + 1) / k)]
-        data.append(dict(type="heatmap", x=xs, y=ys, z=z, zmin=-0.5, zmax=k - 0.5, colorscale=scale,
-                         showscale=False, opacity=0.45, meta=info,
-                         hovertemplate="predicted class %{z}<extra></extra>"))
-    else:
-        lo, hi = zrange if zrange is not None else (float(np.nanmin(z)), float(np.nanmax(z)))
-        data.append(dict(type="contour", x=xs, y=ys, z=z, zmin=lo, zmax=hi, colorscale="Viridis", ncontours=12,
-                         contours=dict(coloring="fill", showlines=False), opacity=0.85, showscale=False,
-                         meta=info, hovertemplate="prediction %{z:.3g}<extra></extra>"))
-        zrange = (lo, hi)
-    data += _points(*train, kind, "train", zrange)
+    data += point_traces(*train, kind, "train", zrange)
     if val is not None:
-        data += _points(*val, kind, "validation", zrange)
+        data += point_traces(*val, kind, "validation", zrange)
     axis = dict(showgrid=False, zeroline=False)
     layout = dict(height=height, showlegend=False, margin=dict(l=10, r=10, t=36 if title else 10, b=10),
                   xaxis=dict(axis, range=[float(xs[0]), float(xs[-1])], title=dict(text=plain(axis_titles[0])),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from wdlab.settings.config import SweepConfig
 from wdlab.quiz.cards import DOWN, SAME, UP, Direction, Point, Run, Scenario, WhichCurve
+from wdlab.quiz.filters import WhichFilters
 from wdlab.quiz.pictures import FitsEveryPoint, PictureChange, WhichPanel
 
 # Measured (seed 0): the λ = 0 boundary keeps bending around noisy points as training goes on (length 9.6 at
@@ -22,6 +23,14 @@ SINE = SweepConfig(preset="sine", hidden=(256, 256), activation="tanh", optimize
 SINE_SETUP = ("20 noisy samples of y = sin(1.5x) on [−3, 3] (noise σ = 0.3); held out, the curve itself at 200 "
               "evenly spaced x. A 1-256-256-1 tanh network, Adam + L2 (lr 0.02), 500 full-batch epochs; λ = 0, "
               "0.001, 0.01 and 0.1. The reveal draws each λ's fitted curve over the points.")
+
+# Measured (seeds 0-2, epoch 100): filter roughness λ = 0: 0.184-0.189, 0.001: 0.117-0.120, 0.01: 0.058, 0.1: 0.032;
+# validation accuracy λ = 0: 0.967-0.980, λ = 0.1: 0.933-0.935. About 4 s for the four models.
+FILTERS = SweepConfig(preset="digits", hidden=(64,), activation="relu", optimizers=("adam",), lrs=(0.01,),
+                      epochs=100, weight_decays=(0.0, 1e-3, 1e-2, 1e-1), seeds=(0,))
+FILTERS_SETUP = ("scikit-learn's handwritten digits (1,347 training images of 8 × 8 pixels, 10 classes), a "
+                 "64-64-10 ReLU network, Adam + L2 (lr 0.01), 100 full-batch epochs; λ = 0, 0.001, 0.01 and 0.1. "
+                 "The reveal draws what the first layer looks for: each hidden unit's 64 weights as an 8 × 8 image.")
 
 
 def change(what: str, before: tuple, after: tuple, **why: str) -> PictureChange:
@@ -77,4 +86,19 @@ MODEL_BANK: tuple[Scenario, ...] = (
         "A wide network can pass through any 20 points, noise and all; the way it gets there — steep turns between "
         "the points — needs large weights. Decay charges λ/2·‖w‖² for them, so the decayed fit takes the smooth "
         "path through the middle of the noise, which is the sine."),
+    Scenario(
+        "which-filters", "Which row of filters is λ = 0?", FILTERS_SETUP, (Run(FILTERS),),
+        (WhichFilters(0.0, FILTERS.weight_decays, why={
+            "A": "λ = 0 has the roughest filters: nothing pulls a weight back, so each keeps the jumps its random "
+                 "start and the training images gave it — even the corner pixels, blank in every digit, keep "
+                 "their random start.",
+            "*": "Without decay nothing smooths the filters; usually λ = 0 is the roughest row."}),
+         Direction("val_acc", Point(0.0), Point(0.1), {
+             DOWN: "Smoother is not always better: λ = 0.1 fades the filters so much that they no longer tell "
+                   "some digits apart.",
+             UP: "Here the smoother filters also read the held-out digits better.",
+             SAME: "The filters differ, yet both read the held-out digits about as well."})),
+        "Decay charges λ/2·‖w‖² for every weight, so a weight the data does not keep pushing on decays toward "
+        "0: the noisy pixel-to-pixel jumps fade and the strokes the digits share remain. Too much decay fades "
+        "the strokes too."),
 )

@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import Member
 from wdlab.engine.predict import model_data, predict
 from wdlab.quiz.cards import (
@@ -29,6 +30,7 @@ MEASURES = {
     "boundary": "length of the decision boundary",
     "spread": "spread of the weights (standard deviation of every weight-matrix entry)",
     "miss": "largest miss of the fitted curve (the farthest training point from it)",
+    "roughness": "roughness of the first-layer filters (mean jump between neighbouring pixels' weights)",
 }
 Models = Sequence[Any]   # per run: wdlab.engine.snapshots.Snapshots (params(epoch, member), latest(epoch), note)
 
@@ -103,8 +105,17 @@ def largest_miss(cfg, params) -> float:
     return float(np.abs(predict(cfg, X.shape[1], y.shape[1], params, X) - y).max())
 
 
+def roughness(cfg, params) -> float:
+    """Mean |difference| between the first-layer weights of side-by-side pixels (across and down), over every
+    unit's filter on the preset's image (DatasetSpec.image): in weight units, as the filters are drawn."""
+    h, w = DATASETS[cfg.preset].image
+    images = np.asarray(params[0], dtype=np.float64).reshape(-1, h, w)
+    return float(np.concatenate([np.abs(np.diff(images, axis=1)).ravel(),
+                                 np.abs(np.diff(images, axis=2)).ravel()]).mean())
+
+
 MEASURE = {"boundary": boundary_length, "spread": lambda cfg, params: weight_spread(params),
-           "miss": largest_miss}
+           "miss": largest_miss, "roughness": roughness}
 
 
 def member_of(cfg, w: float) -> Member:

@@ -26,6 +26,11 @@ class Data:
     n_classes: int = 0
     feature_names: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()    # what loading did (rows dropped, columns skipped, ...)
+    # a regression target standardized with training statistics: its (mean, std), so target = y·std + mean and
+    # the pictures speak the target's own units; None: y is in its own units already
+    target_scale: tuple[float, float] | None = None
+    class_names: tuple[str, ...] = ()   # classification: class k's name (a table's own labels), else "k"
+    target_name: str = ""               # the target column's name (a table's), else ""
 
     @property
     def in_dim(self) -> int:
@@ -61,6 +66,8 @@ class DatasetSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     view: str = ""                  # "grokking": the explorer also draws accuracy by step with grok marks
     log_loss: bool = False          # its loss falls by decades after an early spike: log y-axes by default
+    image: tuple[int, int] | None = None   # the inputs are an image's pixels row by row (height, width): the first
+                                           # layer's weights are drawn as images (the digits' filters)
     # an exported script's data: code(n_train, n_val) -> lines that make X_train, y_train, X_val, y_val exactly
     # as `make` does (None: no script); code_imports: lines at the script's top; code_requires: what it needs
     # installed besides torch
@@ -95,10 +102,15 @@ def not_a_file(path: str) -> str | None:
     return None
 
 
-def standardize(train: torch.Tensor, *others: torch.Tensor):
+def scale_of(train: torch.Tensor):
+    """The (mean, std) standardize divides by: the training rows' own, a constant column's std taken as 1."""
     import torch  # deferred: settings need no torch
     mean, std = train.mean(0, keepdim=True), train.std(0, keepdim=True)
-    std = torch.where(std > 0, std, torch.ones_like(std))
+    return mean, torch.where(std > 0, std, torch.ones_like(std))
+
+
+def standardize(train: torch.Tensor, *others: torch.Tensor):
+    mean, std = scale_of(train)
     return [(t - mean) / std for t in (train, *others)]
 
 

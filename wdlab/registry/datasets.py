@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable
 
 from wdlab.errors import ConfigError
-from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE, Data, DatasetSpec, standardize
+from wdlab.registry.dataset_spec import DATA_SEED, STANDARDIZE_CODE, Data, DatasetSpec, scale_of, standardize
 
 if TYPE_CHECKING:  # torch is imported where data is made: validating a config needs no torch
     import torch
@@ -164,10 +164,13 @@ def _sklearn(loader_name: str, task: str, spec_name: str):
         names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{i}" for i in range(X.shape[1])]))
         if task == "classification":
             y = torch.tensor(bunch.target, dtype=torch.int64)
-            return Data(Xtr, y[tr], Xv, y[va], task, int(y.max()) + 1, names)
+            classes = tuple(str(c) for c in getattr(bunch, "target_names", range(int(y.max()) + 1)))
+            return Data(Xtr, y[tr], Xv, y[va], task, int(y.max()) + 1, names, class_names=classes)
         y = torch.tensor(bunch.target, dtype=torch.float32)[:, None]
         ytr, yv = standardize(y[tr], y[va])
-        return Data(Xtr, ytr, Xv, yv, task, 0, names, ("target standardized with training statistics",))
+        mean, std = scale_of(y[tr])
+        return Data(Xtr, ytr, Xv, yv, task, 0, names, ("target standardized with training statistics",),
+                    target_scale=(float(mean), float(std)))
     return make
 
 
@@ -190,10 +193,10 @@ def _sklearn_code(loader_name: str, task: str):
 
 
 def _sklearn_spec(name: str, title: str, description: str, task: str, in_dim: int, out_dim: int, n_total: int,
-                  loader_name: str, defaults: dict[str, Any]) -> DatasetSpec:
+                  loader_name: str, defaults: dict[str, Any], image: tuple[int, int] | None = None) -> DatasetSpec:
     return DatasetSpec(name, title, description, task, in_dim, out_dim, n_total, 0.25,
                        _sklearn(loader_name, task, name), defaults=defaults, code=_sklearn_code(loader_name, task),
-                       code_requires=("scikit-learn",))
+                       code_requires=("scikit-learn",), image=image)
 
 
 def _modular(p: int, spec_name: str):
@@ -309,7 +312,7 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in (
                 code_imports=("import math",)),
     _sklearn_spec("digits", "Handwritten digits (8×8, 10 classes)",
                   "scikit-learn's bundled digits: 1797 images of 64 pixels, standardized.",
-                  "classification", 64, 10, 1797, "load_digits", dict(_NET, hidden=(64,), epochs=100)),
+                  "classification", 64, 10, 1797, "load_digits", dict(_NET, hidden=(64,), epochs=100), image=(8, 8)),
     _sklearn_spec("diabetes", "Diabetes progression (regression)",
                   "scikit-learn's bundled diabetes table: 442 patients, 10 features, target standardized.",
                   "regression", 10, 1, 442, "load_diabetes",

@@ -56,6 +56,10 @@ class Job:
         self._rows: Rows | None = None  # while running: the rows so far, as the backend delivered them
         self._frame: pd.DataFrame | None = None
         self._frame_epoch = -1  # the epoch _frame was built at
+        # No rows yet (queued, starting) or none kept: one empty frame, the same object at every call. A live view
+        # keys its figures on the frame object; a new one per poll rebuilt them at every poll of every waiting page
+        # (~85 ms each: 11 waiting visitors held the GIL and training stalled, benchmarks/load.py).
+        self._empty = pd.DataFrame()
         self._marks: list[tuple[int, float]] = []  # (epoch, clock) of the first and the latest progress call
         self._lock = threading.Lock()
         self.done_event = threading.Event()
@@ -87,7 +91,7 @@ class Job:
         with self._lock:
             if self._rows is not None and self._frame_epoch != self.epochs_done:
                 self._frame, self._frame_epoch = self._rows.frame(), self.epochs_done
-            return self._frame if self._frame is not None else pd.DataFrame()
+            return self._frame if self._frame is not None else self._empty
 
     def snapshot(self, with_frame: bool = True) -> JobStatus:
         """The job's state; with_frame=False skips assembling the rows (a cheap progress check)."""
@@ -128,7 +132,8 @@ class JobManager:
 
     submit() returns the existing job for an equal request (dedupe), or a finished one from the LRU.
     Watchers touch() a job on every poll; reap() cancels an active job whose watchers all went silent for
-    `heartbeat_timeout` seconds (a janitor thread calls it every `reap_every` seconds).
+    `heartbeat_timeout` seconds (a janitor thread calls it every `reap_every` seconds); release() drops a
+    departed visitor at once.
     """
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, *, backend: Backend | None = None,
@@ -209,6 +214,13 @@ class JobManager:
                 if job.watchers:
                     return False
             return self._cancel_locked(job)
+
+    def release(self, watcher: str) -> list[Job]:
+        """A visitor left (its tab closed): it watches no job any more, and its active jobs that no one else
+        watches are cancelled now rather than after the heartbeat. Returns those cancelled."""
+        with self._cond:
+            left = [j for j in self._active.values() if j.watchers.pop(watcher, None) is not None and not j.watchers]
+            return [j for j in left if self._cancel_locked(j)]
 
     def get(self, key: tuple) -> Job | None:
         with self._cond:

@@ -13,6 +13,10 @@ from wdlab.ui import code_view, law_view, model_view, results
 from wdlab.ui.state import POLL_SECONDS, manager, owner
 from wdlab.ui.text import note
 
+# A waiting page's place in line moves only when a sweep ends: it polls this often (each poll of each page holds
+# the GIL the training sweep needs: 11 waiting pages polling every 0.4 s took more of it than the sweep got).
+QUEUED_POLL_SECONDS = 2.0
+
 
 def start(cfg: SweepConfig, slot: str = "job", data: Any = None) -> Job | None:
     """Submit cfg (shared with any visitor asking the same; uploads stay this visitor's) and remember it."""
@@ -54,8 +58,11 @@ def job_view(slot: str = "job", *, key: str = "main", options: results.ViewOptio
         _finished(job, key, options, with_summary, slot, shared, source, stopped[1], pictures, data, laws)
         return job
     manager().touch(job, owner())
-    if not job.snapshot(with_frame=False).finished:
-        _live(slot, key, options, shared, laws)
+    snap = job.snapshot(with_frame=False)
+    if not snap.finished:
+        queued = snap.status == "queued"
+        st.fragment(_live, run_every=QUEUED_POLL_SECONDS if queued else POLL_SECONDS)(slot, key, options, shared,
+                                                                                      laws, queued)
         if pictures:  # a fragment of its own, polling less often than the curves: the pictures cost more to send
             model_view.model_view(job, None, key, live=True)
         return job
@@ -70,16 +77,17 @@ def _shared_frames(shared: tuple[str, ...]):
     return frames if len(frames) > 1 and all(not f.empty for f in frames) else None
 
 
-@st.fragment(run_every=POLL_SECONDS)
 def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, ...] = (),
-          laws: bool = False) -> None:
+          laws: bool = False, queued: bool = False) -> None:
+    """The polling fragment (queued: it polls at the waiting rate)."""
     job: Job | None = st.session_state.get(slot)
     if job is None:
         return
     manager().touch(job, owner())  # the heartbeat: a tab that stops polling lets its job be cancelled
     snap = job.snapshot(with_frame=False)
-    if snap.finished:
-        st.rerun(scope="app")  # draws the finished view, which has no polling fragment: polling stops
+    if snap.finished or (queued and snap.status != "queued"):
+        # finished: the finished view, which has no polling fragment (polling stops); started: the training rate
+        st.rerun(scope="app")
     c1, c2 = st.columns([5, 1])
     with c1:
         if snap.status == "queued":

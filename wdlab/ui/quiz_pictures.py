@@ -7,7 +7,10 @@ import streamlit as st
 from wdlab.engine.predict import predict
 from wdlab.plots import model as pm
 from wdlab.quiz.cards import Outcome, Point, curve_letters, fmt
+from wdlab.plots import outputs as po
+from wdlab.quiz.filters import WhichFilters
 from wdlab.quiz.pictures import FitsEveryPoint, PictureChange, WhichPanel, member_of, points
+from wdlab.registry.datasets import DATASETS
 from wdlab.ui.results import CHART_CONFIG
 
 
@@ -99,6 +102,26 @@ def fits_every_point(i: int, scenario, q: FitsEveryPoint, o: Outcome, pick: str,
     fitted(i, cfg, params, names)
 
 
+def which_filters(i: int, scenario, q: WhichFilters, o: Outcome, pick: str, models) -> None:
+    """Each λ's first-layer filters, a row each, lettered as the grader lettered them (by measured roughness);
+    the units drawn are the smallest λ's six largest, the same in every row, as on the Explorer."""
+    cfg = scenario.runs[q.run].config
+    rough = {w: o.values[f"λ = {w:g}"] for w in q.weight_decays}
+    letters = curve_letters(rough)
+    order = sorted(q.weight_decays, key=letters.get)
+    first = {w: _snapshot(scenario, models, Point(w, q.run), None)[1][0] for w in order}
+    units = po.top_units(first[min(order)], 6)
+    side = DATASETS[cfg.preset].image[0]
+    names = {w: f"{letters[w]}: λ = {w:g}" for w in order}
+    st.markdown(f"**Q{i + 1}: the filters, lettered by their measured roughness** (red > 0, blue < 0, one scale "
+                "for every image). " + "; ".join(
+                    f"{letters[w]}: λ = {w:g}, roughness {fmt(rough[w])}" + (" ✓" if letters[w] in o.correct else "")
+                    + (" (your pick)" if letters[w] == pick else "") for w in order) + ".")
+    fig = po.filters_figure({w: first[w][units] for w in order}, units, side=side, names=names,
+                            meta={"question": i, "letters": [letters[w] for w in order]})
+    st.plotly_chart(fig, key=f"quiz_pic_q{i}_0", config=CHART_CONFIG)
+
+
 def draw(i: int, scenario, q, o: Outcome, pick: str, models) -> None:
     """The pictures question i was graded on, drawn from the same snapshots the grader read."""
     if isinstance(q, WhichPanel):
@@ -107,4 +130,6 @@ def draw(i: int, scenario, q, o: Outcome, pick: str, models) -> None:
         picture_change(i, scenario, q, o, models)
     elif isinstance(q, FitsEveryPoint):
         fits_every_point(i, scenario, q, o, pick, models)
+    elif isinstance(q, WhichFilters):
+        which_filters(i, scenario, q, o, pick, models)
 

@@ -21,6 +21,7 @@ from wdlab.ui.sessions import Departures, sweep
 from wdlab.ui.text import note
 
 POLL_SECONDS = 0.4          # how often a live view asks its job for new epochs
+LEAVE_SECONDS = 10.0        # a tab gone this long (its websocket closed) lets go of its sweeps (sessions.py)
 
 
 def _secrets() -> dict:
@@ -131,16 +132,23 @@ def _close(session: str) -> None:
 
 @st.cache_resource(show_spinner=False, on_release=lambda d: d.stop.set())
 def departures() -> Departures:
-    """The sessions of this server; a janitor closes those gone for Streamlit's reconnect window
-    (server.disconnectedSessionTTL, 120 s) and then hands the memory back (wdlab/ui/sessions.py)."""
+    """The sessions of this server; a janitor cancels the sweeps of a visitor gone for LEAVE_SECONDS that nobody
+    else watches, closes the sessions gone for Streamlit's reconnect window (server.disconnectedSessionTTL, 120 s)
+    and then hands the memory back (wdlab/ui/sessions.py)."""
     grace = float(st.get_option("server.disconnectedSessionTTL"))
-    gone = Departures(grace)
+    gone = Departures(grace, leave=LEAVE_SECONDS)
     gone.stop = threading.Event()
+    jobs = manager()
+
+    def release(visitor: str) -> None:
+        cancelled = jobs.release(visitor)
+        if cancelled:
+            print(f"wdlab: cancelled {len(cancelled)} sweep(s) of a visitor who left", file=sys.stderr, flush=True)
 
     def janitor():
         closed = 0
-        while not gone.stop.wait(min(5.0, max(grace, 0.2) / 2)):
-            closed = sweep(gone, _alive, _close, give_back, closed)
+        while not gone.stop.wait(min(5.0, max(min(grace, LEAVE_SECONDS), 0.2) / 2)):
+            closed = sweep(gone, _alive, _close, give_back, closed, release)
             if closed:
                 print(f"wdlab: closed {closed} session(s) gone for {grace:g} s", file=sys.stderr, flush=True)
     threading.Thread(target=janitor, daemon=True, name="wdlab-sessions").start()
@@ -148,9 +156,10 @@ def departures() -> Departures:
 
 
 def arrive() -> None:
-    """Note this browser session (every run): once it has gone for the reconnect window it is closed."""
+    """Note this browser session (every run): once it has gone its sweeps stop, and after the reconnect window it
+    is closed."""
     if Runtime.exists():
-        departures().arrive(session_id())
+        departures().arrive(session_id(), owner())
 
 
 def session_id() -> str:
