@@ -173,8 +173,10 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     normed = not NORMS[cfg.norm].identity
     width = 2 * sum(cfg.hidden) + out + (3 * sum(cfg.hidden) + 2 * len(cfg.hidden) if normed else 0)
 
-    def work(b):                                     # buffers kept per batch size: [G, b, width]
-        return G * b * width * e
+    def work(b, trained=True):                       # buffers kept per batch size: [G, b, width]
+        # a size only evaluated (never a step's) gets no normalization buffers (StackedNet.forward), only 2 numbers
+        # per row and layer while it runs
+        return G * b * (width if trained or not normed else width - 3 * sum(cfg.hidden)) * e
 
     def temps(b, train):                             # loss, gradient, accuracy and activation-backward scratch
         t = G * b * ((2 * out * e + 16) if classify else 2 * out * e)
@@ -208,16 +210,17 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     frames = (4 * 16 + n_floats * FRAME_BYTES) * members * (cfg.epochs + 1)
     base = SLACK + shape.made_bytes + stacked + seeded + frames
     vb = min(nv, block) if block else nv
+    last = n % B if not full else 0
+    stepped = {B} | ({last} if last else set())      # the sizes a training step runs
     if full:
         init = work(n) + temps(n, False)
     else:
         ib = min(n, block) if block else n
-        init = work(ib) + temps(ib, False)
-    last = n % B if not full else 0
-    sizes = {B, vb} | ({last} if last else set())   # buffers are kept per batch size: equal sizes share them
+        init = work(ib, ib in stepped) + temps(ib, False)
+    sizes = stepped | {vb}                           # buffers are kept per batch size: equal sizes share them
     segment = G * max(i * o for i, o in zip(dims, dims[1:]))
     norms = max(segment * (8 if e == 8 else 16), G * P * e)   # each epoch's ‖w‖ (a layer's .double().pow(2)), |w|
-    train = sum(work(b) for b in sizes) + max(temps(max(B, vb), True), norms) + epoch_copy
+    train = sum(work(b, b in stepped) for b in sizes) + max(temps(max(B, vb), True), norms) + epoch_copy
     construct = build
     steady = params + state
     peak = base + max(construct, steady + (init if not full else 0), steady + train + (init if full else 0) - (

@@ -37,7 +37,7 @@ class Segment:
 class Work:
     """A forward's buffers for one batch size, [M, batch, width] each: per layer its Linear's output z, per
     hidden layer its activation a and, with a normalization, its output and what its backward needs (its
-    NormSpec.buffers)."""
+    NormSpec.buffers; made at the first forward of this size that a backward follows)."""
 
     z: list[torch.Tensor]
     a: list[torch.Tensor]
@@ -105,18 +105,23 @@ class StackedNet:
 
         The hand-written path returns a reused buffer, valid until the next call with the same B; keep=False
         for a one-off size (its buffers are not kept). backward=False: no backward of this forward follows
-        (an evaluation): a normalization may then work over its input's buffer (NormSpec.infer), same numbers."""
+        (an evaluation): until a training forward of this size, a normalization works over its input's buffer
+        (NormSpec.infer; the same numbers) and its output and saved buffers are not made."""
         with torch.no_grad():
             if self.autograd:
                 x = x[..., :self.shapes[0][1]]
                 return self._graph(x, self.weights, self.biases, self.gains, self.shifts)
             work = self._work(x.shape[1], keep)
+            if self.norm is not None and not work.normed and (backward or self.norm.infer is None):
+                # made at the first forward of this size a backward follows: an evaluation's sizes never need them
+                work.normed[:] = [torch.empty_like(z) for z in work.z[:-1]]
+                work.saved[:] = [self.norm.buffers(t) for t in work.normed]
             self._input, a = x, x
             for k in range(len(self.shapes)):
                 z = self._linear(k, a, work.z[k])
                 if k < len(work.a):
-                    if self.norm is not None and not backward and self.norm.infer is not None:
-                        z = self.norm.infer(z, self.gains[k], self.shifts[k], work.saved[k])
+                    if self.norm is not None and not work.normed:   # no backward follows (see above)
+                        z = self.norm.infer(z, self.gains[k], self.shifts[k])
                     elif self.norm is not None:   # its output into its own buffer: its backward needs z too
                         z = self.norm.forward(z, self.gains[k], self.shifts[k], work.saved[k], work.normed[k])
                     # in place where the backward needs only the output (ReLU, tanh): one pass less over memory
@@ -203,9 +208,7 @@ class StackedNet:
             return self._buffers[batch]
         new = lambda o: torch.empty(self.M, batch, o, dtype=self.flat.dtype)  # noqa: E731
         hidden = [o for o, _ in self.shapes[:-1]]
-        normed = [new(o) for o in hidden] if self.norm is not None else []
-        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], normed,
-                    [self.norm.buffers(t) for t in normed])
+        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], [], [])   # normed: see forward
         if keep:
             self._buffers[batch] = work
         return work
