@@ -145,3 +145,16 @@ def test_the_best_lambda_per_lr_is_a_white_line_on_a_dark_edge_with_a_marker_per
     assert line.mode == "lines+markers" and line.line.dash is None           # solid, not the faint dotted line
     assert [t.meta["role"] for t in fig.data].index("best_per_lr_edge") < [t.meta["role"] for t in fig.data].index(
         "best_per_lr")                                                       # the edge under the line
+
+
+def test_the_pages_summary_is_one_plain_line_per_optimizer():
+    from wdlab.frame.landscape import plain_line, trend
+    best = best_per_lr(cells(synthetic(coupled)))
+    adam = plain_line("Adam+L2", best[best.optimizer == "adam"])
+    assert adam == ("Adam+L2: best λ 0.1 at lr 0.001, then 0.01 at lr 0.01, then 0.001 at lr 0.1 — it fell ×100 as "
+                    "the lr grew; as lr·λ (0.0001 → 0.0001) it stayed the same.")
+    zeros = best_per_lr(cells(synthetic(lambda o, lr: 0.0 if lr < 0.1 else 1e-2)))
+    assert plain_line("AdamW", zeros[zeros.optimizer == "adamw"]).startswith(
+        "AdamW: best λ 0 at lr 0.001 and 0.01, then 0.01 at lr 0.1 — it grew from 0 as the lr grew")
+    assert [trend(v) for v in ([1.0, 1.2], [0.1, 0.0], [2.0, 60.0], [3.0])] == \
+        ["barely moved (×1.2)", "fell to 0", "grew ×30", "had one lr only"]

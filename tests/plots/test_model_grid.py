@@ -83,7 +83,7 @@ def test_played_has_a_frame_per_epoch_named_in_its_title_whose_surfaces_are_that
         idx = grid.surface_indices(own)
         assert list(frame.traces) == idx                         # only the surfaces travel with a frame
         for i, t in zip(idx, frame.data):
-            np.testing.assert_array_equal(np.asarray(t.z, dtype=np.float32), np.asarray(own.data[i].z))
+            np.testing.assert_array_equal(_plain(t.z).ravel(), _plain(own.data[i].z).ravel())
             assert t.meta == own.data[i].meta
             # what a frame leaves out is the same at every epoch: the merged trace is that epoch's own
             sent = {k for k, v in t.to_plotly_json().items()}
@@ -94,6 +94,11 @@ def test_played_has_a_frame_per_epoch_named_in_its_title_whose_surfaces_are_that
     assert [t.meta.get("diverged", False) for t in roles(fig.frames[3], "boundary")] == [False, False, True]
     # the points are sent once, in the figure's own traces
     assert all((t.meta or {}).get("role") in ("boundary", "boundary_line") for f in fig.frames for t in f.data)
+    # the page builds it from the figures' dicts (grid_spec): the same animation
+    xs = ys = np.linspace(0, 1, 8)
+    specs = [(e, grid.grid_spec(_panels(e, diverged=(0.3,) if e >= 9 else ()), xs, ys, TRAIN, axis_titles=(
+        "<b>x</b>", "y & z"), title=f"Each λ's decision boundary at epoch {e}")) for e in epochs]
+    assert pio.to_json(grid.played(specs, 4), validate=False) == pio.to_json(fig, validate=False)
 
 
 @pytest.mark.parametrize("panels,per_panel", [(3, 2), (5, 2), (16, 2), (16, 1), (1, 1)])

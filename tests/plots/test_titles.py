@@ -14,7 +14,8 @@ def test_the_loss_panel_names_validation_when_it_draws_it():
     alone = curves_figure(_frame(), panels=("train_loss",))
     both = curves_figure(_frame(), panels=("train_loss",), show_val=True)
     assert alone.layout.title.text == "Training loss (mean during each epoch)"
-    assert both.layout.title.text == "Loss: training (solid, mean during each epoch), validation (dashed)"
+    # shortened from "…(solid, mean during each epoch)…", which ran off a phone's screen (issue 27, item 8)
+    assert both.layout.title.text == "Loss: training (solid, epoch mean), validation (dashed)"
     assert {t.meta["role"] for t in both.data} == {"line", "val"}
     two = curves_figure(_frame(), show_val=True)
     assert [a.text for a in two.layout.annotations][:1] == [both.layout.title.text]

@@ -48,7 +48,9 @@ def test_a_landscape_link_draws_one_map_per_optimizer_with_a_cell_per_lr_and_lam
         assert {d[0] for d in cell["customdata"]} == {opt}
         assert any(t["meta"]["role"] == "best" for t in spec["data"])
     words = " ".join(m.value for m in at.markdown)
-    assert "In λ: for Adam with L2" in words and "In lr·λ:" in words
+    # one plain line per optimizer, in the maps' order (was one sentence for all, "In λ: for Adam with L2 …")
+    assert "Where the best λ sits" in words and "- Adam with L2: best λ" in words and "- AdamW: best λ" in words
+    assert words.index("- Adam with L2:") < words.index("- AdamW:") and "as lr·λ (" in words
     assert any("The best λ at an lr" in c.value for c in at.caption)
 
 

@@ -116,3 +116,38 @@ def test_an_uploaded_table_is_predicted_in_its_own_units_and_named():
     assert sorted(values(points["x"])) == pytest.approx(sorted(held_out_targets(data)), abs=1e-3)
     assert min(values(points["x"])) >= 450                                    # prices, not standardized units
     assert any("the table's own units" in c.value for c in at.caption)
+
+
+def test_a_tables_class_labels_name_the_confusion_matrix_as_plain_text():
+    rows = [[i % 7, (i * 5) % 9, ("<b>low</b>", "mid & up")[(i % 7 + (i * 5) % 9) > 7]] for i in range(60)]
+    raw = csv_table(["a", "b", "grade"], rows)
+    at = app("?preset=csv&optimizer=adam&lr=0.01&wd=0,0.1&seeds=0&epochs=10&hidden=8")
+    at.file_uploader(key="upload_file").set_value(("grades.csv", raw, "text/csv")).run()
+    at.selectbox(key="upload_target").set_value("grade").run()
+    at.button(key="train").click().run()
+    deadline = time.monotonic() + 120
+    while not charts(at, "confusion") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert not at.exception
+    panels = charts(at, "confusion")
+    assert len(panels) == 2
+    assert values(panels[0]["data"][0]["x"]) == ["&lt;b&gt;low&lt;/b&gt;", "mid &amp; up"]   # shown as typed
+    assert sum(map(sum, meta(panels[0], "confusion")["counts"])) == len(load_csv(raw, "grade").X_val)
+
+
+def test_the_held_out_rows_are_capped_and_the_heading_says_so(monkeypatch):
+    from types import SimpleNamespace
+    from wdlab.engine import snapshots
+    from wdlab.engine.sweep import run_sweep
+    from wdlab.settings.config import SweepConfig
+    from wdlab.ui import model_outputs
+    cfg = SweepConfig(preset="digits", hidden=(4,), epochs=2, weight_decays=(0.0,), seeds=(0,))
+    snaps = snapshots.plan(cfg, 64, 10, 1e9)
+    run_sweep(cfg, snapshots=snaps)
+    monkeypatch.setattr(model_outputs, "MAX_HELD", 100)
+    data = model_data(cfg)
+    figs = model_outputs.figures(SimpleNamespace(cfg=cfg, snapshots=snaps), data, list(cfg.members), 2)
+    (heading, fig) = [(h, f) for kind, h, f in figs if kind == "confusion"][0]
+    assert sum(map(sum, fig.data[0].meta["counts"])) == 100
+    assert f"100 held-out rows (the first of {len(data.X_val)})" in heading

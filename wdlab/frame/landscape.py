@@ -15,8 +15,9 @@ LOWER_IS_BETTER = {"val_loss": True, "train_loss": True, "train_eval_loss": True
                    "train_acc": False}
 RULE = ("Each cell is the mean over seeds of the {metric} of that (optimizer, lr, λ); a member that "
         "diverged counts as the worst value. The best λ at an lr is the cell with the {best} value in that "
-        "row; every value is read {what}. “moved ×k” is the largest best λ over the smallest across the lrs "
-        "(λ = 0 as a best value is named, not multiplied). The same in lr·λ, the per-step shrink factor torch's AdamW applies.")
+        "row (the white line); every value is read {what}. “grew ×k” compares the best λ at the largest lr with "
+        "the best at the smallest (λ = 0 is named, not multiplied); the same for lr·λ, the fraction torch's AdamW "
+        "takes off every weight per step.")
 
 
 def cells(frame: pd.DataFrame, metric: str = "val_loss", which: str = DEFAULT_AT) -> pd.DataFrame:
@@ -132,3 +133,44 @@ def summary_lines(frame: pd.DataFrame, labels: dict[str, str], metric: str = "va
         moves = movement(best, column)
         lines.append(f"in {unit}: " + "; ".join(sentence(labels.get(o, o), m, unit) for o, m in moves.items()))
     return lines
+
+
+def _lrs(lrs: list[float]) -> str:
+    return "lr " + (" and ".join(f"{lr:g}" for lr in lrs) if len(lrs) <= 2 else
+                    ", ".join(f"{lr:g}" for lr in lrs[:-1]) + f" and {lrs[-1]:g}")
+
+
+def trend(values: list[float]) -> str:
+    """How a best value changes from the smallest lr to the largest, as a verb phrase: "grew ×30", "fell to 0",
+    "barely moved (×1.2)", "stayed the same"."""
+    first, last = values[0], values[-1]
+    if len(values) < 2:
+        return "had one lr only"
+    if all(v == first for v in values):
+        return "stayed the same"
+    if first == 0 or last == 0:
+        return "grew from 0" if first == 0 and last > 0 else "fell to 0" if last == 0 and first > 0 else \
+            "was 0 at both ends"
+    ratio = last / first
+    if 1 / 1.5 < ratio < 1.5:
+        return f"barely moved ({times(max(ratio, 1 / ratio))})"
+    return f"grew {times(ratio)}" if ratio > 1 else f"fell {times(1 / ratio)}"
+
+
+def plain_line(opt_label: str, best: pd.DataFrame) -> str:
+    """One optimizer's best λ per lr in plain words (the Landscape's summary): "Adam with L2: best λ 0 at lr 0.001
+    and 0.003, then 0.001 at lr 0.01 and 0.03 — it grew from 0 as the lr grew; as lr·λ (0 → 3e-05) it grew
+    from 0." `best`: best_per_lr's rows of that optimizer."""
+    g = best.sort_values("lr")
+    runs: list[tuple[float, list[float]]] = []   # consecutive lrs sharing a best λ
+    for lr, w in zip(g["lr"].astype(float), g["weight_decay"].astype(float)):
+        if runs and runs[-1][0] == w:
+            runs[-1][1].append(lr)
+        else:
+            runs.append((w, [lr]))
+    where = ", then ".join(f"{w:g} at {_lrs(lrs)}" for w, lrs in runs)
+    wds, products = g["weight_decay"].tolist(), g["lr_wd"].tolist()
+    if len(wds) < 2:
+        return f"{opt_label}: best λ {where} (one lr only)."
+    return (f"{opt_label}: best λ {where} — it {trend(wds)} as the lr grew; as lr·λ ({products[0]:.3g} → "
+            f"{products[-1]:.3g}) it {trend(products)}.")

@@ -19,7 +19,7 @@ from wdlab.registry.optimizers import OPTIMIZERS
 MAX_POINTS = 400          # points per drawn curve; longer runs are drawn at every k-th epoch (values unchanged)
 PANELS = (("train_loss", "Training loss (mean during each epoch)"), ("l2_norm", "L2 norm of the weights ‖w‖₂"))
 PANEL_KEYS = tuple(k for k, _ in PANELS)
-VAL_TITLE = "Loss: training (solid, mean during each epoch), validation (dashed)"
+VAL_TITLE = "Loss: training (solid, epoch mean), validation (dashed)"   # fits a phone's width (390 px)
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
@@ -163,8 +163,14 @@ def curves_figure(frame: pd.DataFrame, *, log_y: bool = False, show_val: bool = 
 
 
 def legend_rows_for(entries: int, panels: int = 1) -> int:
-    """Rows a horizontal legend of `entries` takes above a figure at desktop width (about 4 a row per half page)."""
-    return max(1, math.ceil(entries / (4 * panels))) if entries else 0
+    """Rows a horizontal legend of `entries` takes above a figure on a phone, where a figure has the screen's
+    width: about 2 a row per panel (a desktop fits 4 a row; it then keeps a row or two to spare)."""
+    return max(1, math.ceil(entries / (2 * panels))) if entries else 0
+
+
+def legend_top(rows: int) -> int:
+    """The top margin that holds the title and `rows` legend rows (about 30 px each) under it."""
+    return 34 + 30 * rows
 
 
 def _mark_diverged(fig: go.Figure, frame: pd.DataFrame, panels, ranges: dict) -> None:
@@ -188,7 +194,7 @@ def _mark_diverged(fig: go.Figure, frame: pd.DataFrame, panels, ranges: dict) ->
 
 def _layout(fig: go.Figure, log_y: bool, epochs_total: int | None, height: int, panels=PANEL_KEYS,
             legend_rows: int = 1, legend: bool = True) -> None:
-    top = 34 + 24 * legend_rows
+    top = legend_top(legend_rows)
     fig.update_layout(height=height + 24 * max(legend_rows - 1, 0), font=FONT,
                       margin=dict(l=10, r=10, t=top, b=10), hovermode="closest", showlegend=legend,
                       legend=dict(groupclick="togglegroup", orientation="h", x=0, xanchor="left", y=1.0,
@@ -302,10 +308,11 @@ def compare_figure(frames: dict[str, pd.DataFrame], height: int = 360, metrics: 
                 hovertemplate=f"{name}<br>%{{customdata}}<br>{metric} = %{{y:.5g}}<extra></extra>"), row=1, col=col)
     fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, title_text="weight_decay λ (log scale)")
     fig.update_yaxes(exponentformat="e")
-    # the legend above the panel titles, never beside the plot: a phone has no room there
-    fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=64, b=10), template="plotly_white",
-                      showlegend=legend, legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="top",
-                                                     yref="container"))
+    # the legend under the λ axis, never beside the plot (a phone has no room there) nor above it, where its rows
+    # wrap into the panel titles on a phone; Plotly grows the bottom margin to hold it
+    fig.update_layout(height=height + (22 * len(frames) if legend else 0), font=FONT,
+                      margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", showlegend=legend,
+                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"))
     return fig
 
 

@@ -36,8 +36,11 @@ def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height
     first passed 99 %. Several seeds: the lines are their means, the marks each seed's own steps.
     Each trace's `meta`: {"panel": acc|norm, "role": val|train|grok|memorised, "wd"}."""
     cols = {p: i + 1 for i, p in enumerate(panels)}
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[TITLES[p] for p in panels],
-                        horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[TITLES[p] for p in panels] if len(panels) > 1
+                        else None, horizontal_spacing=0.08)
+    if len(panels) == 1:   # one panel: its title starts at the left edge (centred, a phone's width clipped its end)
+        fig.update_layout(title=dict(text=TITLES[panels[0]], x=0, xanchor="left", y=0.99, yref="container",
+                                     yanchor="top", font=dict(size=14)))
     if frame is not None and not frame.empty and "val_acc" in frame:
         colors = wd_colors(frame["weight_decay"].unique())
         keep = set(thin(np.sort(frame["epoch"].unique())).tolist())
@@ -92,7 +95,7 @@ def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height
                                        row=1, col=cols["acc"])
     if "acc" in cols:
         fig.add_hline(y=GROKKED, line=dict(color="#999", width=1, dash="dash"), row=1, col=cols["acc"])
-    fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest",
+    fig.update_layout(height=height, font=FONT, margin=dict(l=10, r=10, t=48, b=10), hovermode="closest",
                       showlegend=True,
                       template="plotly_white",
                       legend=dict(title="weight_decay", groupclick="togglegroup", orientation="h", y=-0.22,
@@ -110,14 +113,17 @@ def grokking_figure(frame: pd.DataFrame, epochs_total: int | None = None, height
 
 
 def grok_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per member: when it memorised and grokked, the delay, and ‖w‖₂ when fitted (100 %) and at the end."""
+    """Per member: when it grokked and the delay after memorising, its validation accuracy, when it memorised,
+    ‖w‖₂ when fitted (100 %) and at the end. What the learner reads first comes first (a phone shows about three
+    columns), and the headers are short enough for all of them to fit a desktop's width."""
     ev = events(frame)
     step = lambda c: [str(int(v)) if not pd.isna(v) else "never" for v in ev[c]]  # noqa: E731  (text: Arrow)
     return pd.DataFrame({
-        "λ (weight_decay)": ev["weight_decay"], "seed": ev["seed"],
-        f"train acc ≥ {MEMORISED:.0%} at step": step("memorised"),
+        "λ (weight_decay)": ev["weight_decay"],
         f"val acc ≥ {GROKKED:.0%} at step": step("grokked"),
         "delay (steps)": step("delay"),
-        "‖w‖₂ when train acc hit 100 %": ev["norm_fitted"], "‖w‖₂ at the end": ev["norm_final"],
-        "best val acc": ev["val_acc_max"], "final val acc": ev["val_acc_final"],
+        "final val acc": ev["val_acc_final"], "best val acc": ev["val_acc_max"],
+        f"train acc ≥ {MEMORISED:.0%} at step": step("memorised"),
+        "‖w‖₂ at 100 % train acc": ev["norm_fitted"], "‖w‖₂ at the end": ev["norm_final"],
+        "seed": ev["seed"],
     })

@@ -16,7 +16,7 @@ COLORS = {"adam": "#4c78a8", "adamw": "#f58518"}
 DASHES = ("solid", "dash", "dot", "dashdot")
 TITLES = {"l2_norm": "‖w‖₂", "val_loss": "validation loss", "val_acc": "validation accuracy"}
 CLOSE = math.log10(1.15)   # two spreads within ×1.15 of each other tell nothing apart
-X_TITLES = {"weight_decay": "λ, the same number given to both (log scale)",
+X_TITLES = {"weight_decay": "λ, the same for both (log scale)",   # short: a phone clipped a longer one
             "lr_wd": "lr·λ, AdamW's shrink per step (log scale)"}
 
 

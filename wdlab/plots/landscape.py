@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from wdlab.frame.landscape import LOWER_IS_BETTER, best_per_lr, top_cells
+from wdlab.plots.law_lines import tau_number
 from wdlab.registry.optimizers import OPTIMIZERS
 
 AXES = {"weight_decay": "λ (weight_decay)", "lr_wd": "lr·λ (per-step decay of torch's AdamW)",
@@ -20,7 +21,7 @@ def _tau_positions(values) -> tuple[dict, list, list]:
     right = (math.log10(finite[-1]) if finite else 0.0) + 1.0
     pos = {v: (math.log10(v) if math.isfinite(v) else right) for v in set(values)}
     ticks = sorted(set(pos.values()))
-    text = ["∞ (λ = 0)" if t == right and math.inf in pos else f"{10 ** t:.3g}" for t in ticks]
+    text = ["∞ (λ = 0)" if t == right and math.inf in pos else tau_number(10 ** t) for t in ticks]
     return pos, ticks, text
 
 
@@ -46,11 +47,16 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
     top = set(map(tuple, top_cells(c, metric)[["optimizer", "lr", "weight_decay"]].values.tolist()))
     keys = list(zip(g.optimizer, g.lr, g.weight_decay))
     lo, hi = range_ or (g.value.min(), g.value.max())
-    tau = [f"τ {v:.3g} epochs" if math.isfinite(v) else "τ ∞ (no decay)" for v in g[axis]] \
+    tau = [f"τ {tau_number(v)} epochs" if math.isfinite(v) else "τ ∞ (no decay)" for v in g[axis]] \
         if axis == "tau_epochs" else None
+    # cells of 26 px; smaller where two columns stand close (0.1 and 0.3: half a decade), so that they do not
+    # overlap at a phone's width (~190 px of plot for the whole λ span)
+    xs = sorted(set(pos.values()))
+    share = min((b - a for a, b in zip(xs, xs[1:])), default=1.0) / ((xs[-1] - xs[0]) or 1.0)
+    size = 26 if share >= 0.2 else max(12, round(26 * share / 0.2))
     fig = go.Figure(go.Scatter(
         x=[pos[v] for v in g[axis]], y=g.lr, mode="markers",
-        marker=dict(symbol="square", size=26, color=g.value, colorscale="Viridis", reversescale=low, cmin=lo,
+        marker=dict(symbol="square", size=size, color=g.value, colorscale="Viridis", reversescale=low, cmin=lo,
                     cmax=hi, showscale=True, colorbar=dict(title=dict(text=metric, side="right"), thickness=12),
                     line=dict(width=[3 if k in top else 0.5 for k in keys],
                               color=["#111" if k in top else "rgba(0,0,0,0.25)" for k in keys])),
@@ -76,7 +82,7 @@ def landscape_figure(c: pd.DataFrame, optimizer: str, title: str, *, metric: str
         at = g[(g.lr == selected[1]) & (g.weight_decay == selected[2])][axis]
         fig.add_scatter(x=[pos[at.iloc[0]]] if len(at) else [], y=[selected[1]],
                         mode="markers", hoverinfo="skip", showlegend=False, meta={"role": "selected"},
-                        marker=dict(symbol="square-open", size=34, color="#e4572e", line=dict(width=3)))
+                        marker=dict(symbol="square-open", size=size + 8, color="#e4572e", line=dict(width=3)))
     fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, margin=dict(l=10, r=10, t=40, b=10),
                       clickmode="event+select", dragmode=False, plot_bgcolor="white")
     coupled = axis == "tau_epochs" and optimizer in OPTIMIZERS and OPTIMIZERS[optimizer].coupled

@@ -55,9 +55,20 @@ def tau_by_group(preds: Sequence[Prediction]) -> dict[tuple[str, float, float], 
             for p in preds if p.law == "timescale" and p.applies}
 
 
+def tau_number(epochs: float) -> str:
+    """τ in epochs as the legends and the table write it: "0.52", "31", "2500", and from 10,000 on "1.0e6" (a tiny
+    λ's τ of a million epochs, printed in full, crowded a phone's legend)."""
+    if epochs < 10:
+        return f"{epochs:.2g}"
+    if epochs < 1e4:
+        return f"{epochs:.0f}"
+    mantissa, exponent = f"{epochs:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 def tau_text(epochs: float) -> str:
-    """τ in epochs, short enough for a legend entry on a phone: "τ 31 ep", "τ 0.52 ep"."""
-    return f"τ {epochs:.0f} ep" if epochs >= 10 else f"τ {epochs:.2g} ep"
+    """τ in epochs, short enough for a legend entry on a phone: "τ 31 ep", "τ 0.52 ep", "τ 1.0e6 ep"."""
+    return f"τ {tau_number(epochs)} ep"
 
 
 def legend_room(n_wd: int, n_tau: int, n_laws: int) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from wdlab.plots.curves import FONT, legend_rows_for, thin, wd_colors, wd_label
+from wdlab.plots.curves import FONT, legend_rows_for, legend_top, thin, wd_colors, wd_label
 from wdlab.plots.law_lines import drawn_predictions, law_traces, legend_room, tau_epochs, tau_text
 
 TITLES = {"max_abs_w": ("Largest weight max|w|", "max|w|"),
@@ -110,7 +110,7 @@ def law_figure(frame: pd.DataFrame, column: str, laws: Sequence = (), *, epochs_
     fig.update_layout(
         height=height + 24 * max(rows - 1, 0), font=FONT, template="plotly_white", hovermode="closest",
         title=dict(text=title, x=0, xanchor="left", y=0.99, yref="container", yanchor="top", font=dict(size=14)),
-        margin=dict(l=10, r=10, t=34 + 24 * max(rows, 1), b=10), showlegend=legend,
+        margin=dict(l=10, r=10, t=legend_top(max(rows, 1)), b=10), showlegend=legend,
         legend=dict(groupclick="togglegroup", orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom",
                     yref="paper", entrywidth=0, font=dict(size=12)))
     fig.update_xaxes(title_text="epoch", range=[0, epochs_total] if epochs_total else None, showline=True,

@@ -9,11 +9,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from wdlab.plots.animate import animated
+from wdlab.plots.animate import animated, animated_specs
 from wdlab.plots.model import GRID, point_traces, surface_traces
-from wdlab.plots.style import build_figure, plain, title_layout
+from wdlab.plots.style import figure_spec, plain, title_layout
 
-PLAY_VALUES = 400_000   # surface numbers all frames hold together, at most: ≤ 3 MB of Plotly JSON (float32, base64)
+PLAY_VALUES = 400_000   # surface numbers all frames hold, at most: ≈ 2.8 MB as sent (float32 base64, ~7 B each)
 MIN_GRID = 16           # below this side a panel's boundary turns blocky: fewer epochs are played instead
 PER_ROW = 3             # panels per row at most: three read on a phone too
 ROW_PX = 260            # a row of panels: their plot areas
@@ -64,10 +64,15 @@ def _span(lo: float, hi: float) -> list[float]:
     return [min(1.0, max(0.0, round(lo, 6))), min(1.0, max(0.0, round(hi, 6)))]
 
 
-def grid_figure(panels: Sequence[Panel], xs: np.ndarray, ys: np.ndarray, train: tuple[np.ndarray, np.ndarray],
-                val: tuple[np.ndarray, np.ndarray] | None = None, *, kind: str = "binary",
-                zrange: tuple[float, float] | None = None, n_classes: int = 2, axis_titles=("x1", "x2"),
-                title: str = "") -> go.Figure:
+def grid_figure(*args, **kwargs) -> go.Figure:
+    """grid_spec's figure."""
+    return go.Figure(grid_spec(*args, **kwargs), _validate=False)
+
+
+def grid_spec(panels: Sequence[Panel], xs: np.ndarray, ys: np.ndarray, train: tuple[np.ndarray, np.ndarray],
+              val: tuple[np.ndarray, np.ndarray] | None = None, *, kind: str = "binary",
+              zrange: tuple[float, float] | None = None, n_classes: int = 2, axis_titles=("x1", "x2"),
+              title: str = "") -> dict:
     """Every panel (plots.model.boundary_figure's picture) in one figure, PER_ROW a row, the points on each.
     Every panel has the same traces whatever its surface (a binary one always has its 0.5 line trace), so
     figures of the same panels at different epochs are frames of one animation. Panel titles are
@@ -109,15 +114,18 @@ def grid_figure(panels: Sequence[Panel], xs: np.ndarray, ys: np.ndarray, train: 
             del layout[name]["title"]
     if title:
         layout["title"] = title_layout(title)
-    return build_figure(data, layout)
+    return figure_spec(data, layout)
 
 
-def surface_indices(fig: go.Figure) -> list[int]:
+def surface_indices(fig: go.Figure | dict) -> list[int]:
     """The positions of the traces that change with the epoch (each panel's surface): an animation's frames
     carry these only, the points stay as drawn."""
-    return [i for i, t in enumerate(fig.data) if (t.meta or {}).get("role") in ("boundary", "boundary_line")]
+    data = fig["data"] if isinstance(fig, dict) else [t.to_plotly_json() for t in fig.data]
+    return [i for i, t in enumerate(data) if (t.get("meta") or {}).get("role") in ("boundary", "boundary_line")]
 
 
-def played(figs: Sequence[tuple[int, go.Figure]], start: int) -> go.Figure:
-    """grid_figure at each epoch (same panels, same points) as one animated figure starting at `start`."""
+def played(figs: Sequence[tuple[int, go.Figure | dict]], start: int) -> go.Figure:
+    """grid_figure (or grid_spec) at each epoch (same panels, same points) as one animated figure at `start`."""
+    if figs and isinstance(figs[0][1], dict):
+        return animated_specs(figs, start, traces=surface_indices(figs[0][1]), below=BELOW_PX)
     return animated(figs, start, traces=surface_indices(figs[0][1]), below=BELOW_PX)

@@ -67,7 +67,8 @@ def filters_figure(filters: Mapping[float, np.ndarray], units: Sequence[int], *,
                  hovertemplate="%{text}<extra></extra>", hoverongaps=False, xgap=0, ygap=0,
                  # below the images, across: beside them it would take a phone's width from them
                  colorbar=dict(title=dict(text="weight", side="right"), orientation="h", thickness=8, len=0.7,
-                               x=0.5, xanchor="center", y=0, yanchor="top", ypad=4),
+                               x=0.5, xanchor="center", y=0, yanchor="top", ypad=4, tickangle=0, nticks=5,
+                               tickfont=dict(size=10)),
                  meta={"role": "filters", "wds": [float(w) for w in wds], "units": [int(u) for u in units],
                        "bound": top, **(meta or {})})
     centre = [i * gap + (side - 1) / 2 for i in range(len(wds))]
@@ -76,7 +77,7 @@ def filters_figure(filters: Mapping[float, np.ndarray], units: Sequence[int], *,
                              side="top", tickvals=[j * gap + (side - 1) / 2 for j in range(k)],
                              ticktext=[plain(c) for c in column_names] if column_names else
                              [str(u + 1) for u in units], tickfont=dict(size=10),
-                             title=dict(text=column_title, font=dict(size=11), standoff=2)),
+                             title=dict(text=column_title, font=dict(size=11), standoff=10)),
                   yaxis=dict(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", constrain="domain",
                              tickvals=centre, ticktext=labels),
                   plot_bgcolor="white")
@@ -106,8 +107,8 @@ def confusion_figure(counts: np.ndarray, labels: Sequence[str], *, title: str = 
         trace.update(text=counts.astype(str), texttemplate="%{text}", textfont=dict(size=10))
     axis = dict(showgrid=False, zeroline=False, type="category", tickfont=dict(size=10))
     layout = dict(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), plot_bgcolor="white",
-                  xaxis=dict(axis, title=dict(text="predicted", standoff=4), side="bottom"),
-                  yaxis=dict(axis, title=dict(text="true", standoff=4), autorange="reversed", scaleanchor="x"))
+                  xaxis=dict(axis, title=dict(text="predicted"), side="bottom"),
+                  yaxis=dict(axis, title=dict(text="true"), autorange="reversed", scaleanchor="x"))
     if title:
         layout["title"] = title_layout(title)
     return build_figure([trace], layout)

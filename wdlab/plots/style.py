@@ -26,8 +26,13 @@ def build_figure(data: list[dict], layout: dict) -> go.Figure:
     """A figure from plain trace and layout dicts, not validated: Plotly's validation cost ~40 ms a panel (a
     live view redraws every panel at each new snapshot); the dicts here are written to its schema, and the
     tests read them back."""
-    layout = {"template": _template(), "font": FONT, **layout}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure(figure_spec(data, layout), _validate=False)
+
+
+def figure_spec(data: list[dict], layout: dict) -> dict:
+    """build_figure's figure as plain dicts (its template and font in the layout): what an animation's frames
+    are cut from without reading a figure back (plots.animate)."""
+    return {"data": data, "layout": {"template": _template(), "font": FONT, **layout}}
 
 
 def title_layout(text: str) -> dict:

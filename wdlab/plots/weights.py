@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from wdlab.plots.curves import thin, wd_colors, wd_label
+from wdlab.plots.curves import legend_rows_for, legend_top, thin, wd_colors, wd_label
 from wdlab.plots.style import AXIS, build_figure, plain, title_layout
 
 
@@ -125,9 +125,11 @@ def _by_epoch(frame: pd.DataFrame, column: str) -> dict[float, tuple[np.ndarray,
 
 
 def _curves_layout(title: str, ytitle: str, epochs_total, height: int, legend: bool, columns: int = 1,
-                   epoch: int | None = None, log_y: bool = False) -> dict:
-    layout = dict(height=height, hovermode="closest", showlegend=legend, title=title_layout(title), shapes=[],
-                  margin=dict(l=10, r=10, t=58 if legend else 34, b=10),
+                   epoch: int | None = None, log_y: bool = False, entries: int = 4) -> dict:
+    # room under the title for the legend's rows as a phone wraps them (one row sat on the title there)
+    rows = legend_rows_for(entries) if legend else 0
+    layout = dict(height=height + 30 * max(rows - 1, 0), hovermode="closest", showlegend=legend,
+                  title=title_layout(title), shapes=[], margin=dict(l=10, r=10, t=legend_top(rows), b=10),
                   legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12)))
     gap = 0.08
     width = (1 - gap * (columns - 1)) / columns
@@ -163,7 +165,7 @@ def accuracy_figure(frame: pd.DataFrame, *, epoch: int | None = None, epochs_tot
                                  meta={"role": "acc", "panel": column, "wd": w},
                                  hovertemplate=f"{name}<br>epoch %{{x}}<br>{column} = %{{y:.3f}}<extra></extra>"))
     return build_figure(data, _curves_layout("Accuracy: validation (solid), training (dotted)", "accuracy", epochs_total,
-                                        height, legend, epoch=epoch))
+                                        height, legend, epoch=epoch, entries=len(val)))
 
 
 def layer_norms_figure(frame: pd.DataFrame, layers: Sequence[str] | None = None, *, epoch: int | None = None,
@@ -186,8 +188,9 @@ def layer_norms_figure(frame: pd.DataFrame, layers: Sequence[str] | None = None,
                              xaxis=f"x{suffix}", yaxis=f"y{suffix}",
                              meta={"role": "layer_norm", "panel": column, "wd": w},
                              hovertemplate=f"{wd_label(w)}<br>epoch %{{x}}<br>{column} = %{{y:.4g}}<extra></extra>"))
+    n_wd = len(frame["weight_decay"].unique()) if "weight_decay" in frame else 4
     layout = _curves_layout(titles[0] if len(layers) == 1 else "Per-layer norms", "‖W‖₂", epochs_total, height,
-                            legend, max(len(layers), 1), epoch, log_y)
+                            legend, max(len(layers), 1), epoch, log_y, entries=n_wd)
     if len(layers) > 1:  # panel titles, and the legend above them
         layout["annotations"] = [dict(text=t, x=sum(layout[f"xaxis{'' if i == 0 else i + 1}"]["domain"]) / 2,
                                       xref="paper", xanchor="center", y=1.0, yref="paper", yanchor="bottom",

@@ -16,9 +16,11 @@ from wdlab.ui import upload
 from wdlab.ui.state import limits, manager, owner
 from wdlab.ui.text import note
 
+# Where the settings are, worded for both widths: a phone hides the sidebar behind » at the top left.
+SIDEBAR = "in the sidebar (» at the top left on a phone)"
 INTRO = ("Train one small network per **weight_decay** value λ, all at once with `torch.optim`, and watch the "
-         "**training loss** and the **L2 norm of the weights** side by side. Pick the settings on the left and "
-         "press **Train**: the address bar then holds a link that reproduces the run.")
+         "**training loss** and the **L2 norm of the weights** side by side. Pick the settings "
+         f"{SIDEBAR} and press **Train**: the address bar then holds a link that reproduces the run.")
 
 
 def url_settings() -> None:
@@ -85,8 +87,8 @@ def explorer_page() -> None:
     else:
         names = ", ".join(dict.fromkeys(BY_ATTR[e.field].noun for e in errors))
         with c2:
-            note("error", f"Fix {'this setting' if len(errors) == 1 else f'these {len(errors)} problems'} on the "
-                          f"left (in red under each field) to train: {names}.")
+            note("error", f"Fix {'this setting' if len(errors) == 1 else f'these {len(errors)} problems'} "
+                          f"{SIDEBAR} (in red under each field) to train: {names}.")
     autorun = st.session_state.pop("autorun", False) and cfg is not None and cfg.preset != "csv"
     if ready and (pressed or autorun):
         st.session_state["url_warnings"] = [] if pressed else st.session_state.get("url_warnings", [])
@@ -97,13 +99,13 @@ def explorer_page() -> None:
     job = st.session_state.get("job")
     if job is None:
         if cfg is None or cfg.preset != "csv":
-            st.info("Choose settings on the left and press **Train**. Try the default: the course's pure-noise "
-                    "data with Adam and five λ values.", icon=":material/arrow_back:")
+            st.info(f"Choose settings {SIDEBAR} and press **Train**. Try the default: the course's pure-noise "
+                    "data with Adam and five λ values.", icon=":material/tune:")
         return
     if job.cfg.preset == "csv":
         upload.share_note()
     if ready and manager().key(cfg, data, owner()) != job.key:
-        what = "The settings on the left differ" if cfg != job.cfg else "Your table differs"
+        what = "The settings in the sidebar differ" if cfg != job.cfg else "Your table differs"
         st.caption(f"{what} from the run shown; press **Train** to run them.")
     options = results.view_options("main", len(job.cfg.seeds), link=True, preset=job.cfg.preset)
     live.job_view("job", key="main", options=options, source=st.session_state.get("job_source"), pictures=True,

@@ -6,12 +6,12 @@ import streamlit as st
 from wdlab.engine.budget import validate
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS
-from wdlab.frame.landscape import RULE, best_per_lr, cells, movement, sentence, with_tau
+from wdlab.frame.landscape import RULE, best_per_lr, cells, plain_line, with_tau
 from wdlab.laws.predict import steps_per_epoch
 from wdlab.settings.reading import AT_LABELS, COMPARED_AT, DEFAULT_AT, describe_at
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.settings.params import from_query, to_query
-from wdlab.plots.curves import curves_figure, select_group
+from wdlab.plots.curves import PANEL_KEYS, curves_figure, select_group
 from wdlab.plots.landscape import landscape_figure
 from wdlab.ui import controls
 from wdlab.ui import live
@@ -86,7 +86,7 @@ def landscape_page() -> None:
         for message in errors:
             note("error", message)  # may quote what the visitor typed: plain text
     if cfg is not None and cfg.preset == "csv":
-        st.info("The landscape trains on the built-in datasets; pick one on the left.")
+        st.info("The landscape trains on the built-in datasets; pick one in the sidebar (» at the top left on a phone).")
         cfg = None
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
     pressed = c1.button("Train the map", type="primary", key="landscape_train", disabled=cfg is None,
@@ -170,12 +170,10 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
                 st.plotly_chart(fig, key=f"{key}_{opt}", config=CHART_CONFIG, on_select="rerun",
                                 selection_mode="points")
     best = best_per_lr(c, metric)
-    lines = []
-    for unit, column in (("λ", "weight_decay"), ("lr·λ", "lr_wd")):
-        moves = movement(best, column)
-        lines.append(f"In {unit}: " + "; ".join(sentence(OPTIMIZERS[o].label, m, unit) for o, m in moves.items()) + ".")
-    for line in lines:
-        st.markdown(line)
+    # one plain line per optimizer (one sentence for all of them, in λ and again in lr·λ, was hard to parse)
+    st.markdown("**Where the best λ sits** (the white line: each lr's best cell)\n\n" + "\n".join(
+        f"- {plain_line(OPTIMIZERS[o].label, best[best.optimizer == o])}" for o in job.cfg.optimizers
+        if (best.optimizer == o).any()))   # in the maps' order
     st.caption(RULE.format(what=describe_at(which) + trained(job.cfg), metric=metric,
                            best="lowest" if metric.endswith("loss") else "highest"))
     if live_view or chosen is None:
@@ -186,8 +184,13 @@ def _draw(job, metric: str, which: str, axis: str, live_view: bool) -> None:
     st.subheader(f"{OPTIMIZERS[opt].label}, lr {lr:g}, λ {w:g}")
     member = select_group(frame, (opt, lr))
     member = member[member.weight_decay == w]
-    # room for two legend rows: "λ = 0.1 (validation)" wraps under the title on a narrow screen
-    st.plotly_chart(curves_figure(member, show_val=True, legend_rows=2), key="landscape_curves", config=CHART_CONFIG)
+    # two figures in columns (a phone stacks them, each titled from its left edge: one two-panel figure centred
+    # its titles off the screen); room for two legend rows: "λ = 0.1 (validation)" wraps on a narrow screen
+    for column, panel in zip(st.columns(2), PANEL_KEYS):
+        column.plotly_chart(curves_figure(member, show_val=True, legend_rows=2, panels=(panel,),
+                                          legend=panel == PANEL_KEYS[0]),
+                            key="landscape_curves" if panel == PANEL_KEYS[0] else f"landscape_curves_{panel}",
+                            config=CHART_CONFIG)
     link = job.cfg.replace(optimizers=(opt,), lrs=(lr,), weight_decays=(w,))
     query = "&".join(f"{k}={v}" for k, v in to_query(link).items())
     st.link_button("Open these settings in the explorer", f"./?{query}", icon=":material/open_in_new:")

@@ -11,8 +11,8 @@ from wdlab.laws.predict import predictions
 from wdlab.plots.law_panels import law_columns, law_figure
 from wdlab.run.jobs import Job, data_fingerprint
 from wdlab.settings.config import SweepConfig
+from wdlab.ui.text import CHART_CONFIG
 
-CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def job_predictions(job: Job, data: Any = None) -> list:

@@ -104,7 +104,7 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
         st.rerun(scope="app")
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.
     results.curves(_throttled(job, snap, key), job.cfg, options, key, _shared_frames(shared),
-                   law_view.job_predictions(job) if laws else None)
+                   law_view.job_predictions(job) if laws else None, live=True)
     results.diverged_notes(snap.diverged, job.cfg)
 
 

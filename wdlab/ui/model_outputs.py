@@ -17,6 +17,7 @@ from wdlab.plots.report import report_html
 from wdlab.registry.datasets import DATASETS
 from wdlab.registry.optimizers import OPTIMIZERS
 from wdlab.run.jobs import Job, data_fingerprint
+from wdlab.settings.reading import describe_at
 from wdlab.ui.results import CHART_CONFIG as CHART
 from wdlab.ui.tables import download_name
 
@@ -70,8 +71,8 @@ def figures(job: Job, data, members: list, epoch: int) -> list[tuple[str, str, A
                                       column_names=None if cfg.hidden else [data.class_names[u] if
                                                                             data.class_names else str(u) for u in units],
                                       meta={"epoch": int(epoch), "how": how, "pixels": image[0] * image[1]})))
-    actual = held_out_targets(data)
-    outputs = {w: held_out_outputs(cfg, data, p) for w, p in params.items()}
+    actual = held_out_targets(data, MAX_HELD)
+    outputs = {w: held_out_outputs(cfg, data, p, MAX_HELD) for w, p in params.items()}
     if data.task == "classification":
         labels = data.class_names or tuple(str(k) for k in range(data.n_classes))
         for w, pred in outputs.items():
@@ -102,7 +103,8 @@ def model_outputs(job: Job, frame: pd.DataFrame | None, key: str, group, data: A
     epoch = taken[-1]
     members = shown_members(snaps, group, epoch)
     st.subheader("What each model makes of the data")
-    stamp = (job.key, epoch, tuple(members), data_fingerprint(data) if data is not None else None)
+    # the figures are the job's; the table on screen only decides whether a finished table job can be drawn
+    stamp = (job.key, epoch, tuple(members), id(data) if data is not None else None)
     memo = st.session_state.get(f"_mo_{key}")
     if memo is not None and memo[0] == stamp:
         figs = memo[1]
@@ -172,7 +174,7 @@ def download(job: Job, frame: pd.DataFrame, key: str, figs: list, epoch: int) ->
         main = [(f"{'Training loss' if p == 'train_loss' else 'L2 norm ‖w‖₂'} by epoch",
                  plots.curves_figure(frame, epochs_total=cfg.epochs, panels=(p,), legend=True))
                 for p in plots.PANEL_KEYS]
-        main.append((f"Across λ (read at: {at})", plots.summary_figure(frame, at=at)))
+        main.append((f"Across λ, read {describe_at(at)}", plots.summary_figure(frame, at=at)))
         lines = [describe(cfg), f"The model's view of the data: epoch {epoch}, the held-out rows."]
         return report_html("Weight decay lab — one run", lines, main + [(h, f) for _, h, f in figs]).encode()
 

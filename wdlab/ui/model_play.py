@@ -56,9 +56,11 @@ def panels_at(job: Job, points, members: list, epoch: int, frame, kind: str, XY:
 
 
 def boundaries(job: Job, points, members: list, epoch: int, epochs: list[int], frame, val, kind: str,
-               play: bool) -> go.Figure:
+               play: bool, cache: dict | None = None) -> go.Figure:
     """2-D inputs: every λ's panel in one figure at `epoch`; play: every kept epoch a frame (grid.play_plan
-    bounds the frames × the grid)."""
+    bounds the frames × the grid). cache: epoch → its figure's spec, kept by the caller while nothing but the
+    start epoch changes (moving the page's slider then only picks another start)."""
+    cache = {} if cache is None else cache
     every = np.concatenate([points.X, points.Xv])
     zrange = None if kind != "value" else (float(min(points.y.min(), points.yv.min())),
                                            float(max(points.y.max(), points.yv.max())))
@@ -66,13 +68,16 @@ def boundaries(job: Job, points, members: list, epoch: int, epochs: list[int], f
                 if play else ([epoch], pm.GRID))
     xs, ys, XY = pm.plane(every, n)
 
-    def figure(e: int) -> go.Figure:
-        return grid.grid_figure(panels_at(job, points, members, e, frame, kind, XY, n), xs, ys,
-                                (points.X, points.y), val, kind=kind, zrange=zrange, n_classes=points.n_classes,
-                                axis_titles=points.features[:2], title=f"{TITLES[kind]} at epoch {e}")
+    def spec(e: int) -> dict:
+        if (e, n) not in cache:
+            cache[(e, n)] = grid.grid_spec(
+                panels_at(job, points, members, e, frame, kind, XY, n), xs, ys, (points.X, points.y), val,
+                kind=kind, zrange=zrange, n_classes=points.n_classes, axis_titles=points.features[:2],
+                title=f"{TITLES[kind]} at epoch {e}")
+        return cache[(e, n)]
     if not play or len(shown) < 2:
-        return figure(epoch)
-    return grid.played([(e, figure(e)) for e in shown], epoch)
+        return go.Figure(spec(epoch), _validate=False)
+    return grid.played([(e, spec(e)) for e in shown], epoch)
 
 
 def fitted(job: Job, points, members: list, epoch: int, epochs: list[int], val, kind: str,
@@ -116,7 +121,11 @@ def function_view(job: Job, points, members: list, epoch: int, epochs: list[int]
     if memo is not None and memo[0] == stamp:
         fig = memo[1]
     elif points.X.shape[1] == 2:
-        fig = boundaries(job, points, members, epoch, epochs, frame, val, kind, play)
+        specs = st.session_state.get(f"_mv_specs_{key}")
+        if specs is None or specs[0] != stamp[:-1]:
+            specs = (stamp[:-1], {})
+            st.session_state[f"_mv_specs_{key}"] = specs
+        fig = boundaries(job, points, members, epoch, epochs, frame, val, kind, play, specs[1])
     else:
         fig = fitted(job, points, members, epoch, epochs, val, kind, play)
     st.session_state[f"_mv_fn_{key}"] = (stamp, fig)

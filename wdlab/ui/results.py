@@ -19,9 +19,9 @@ from wdlab.registry.datasets import DATASETS
 from wdlab.settings.config import SweepConfig, starting_group
 from wdlab.ui import law_view
 from wdlab.ui.state import shown, shown_index
+from wdlab.ui.text import CHART_CONFIG  # noqa: F401 (the pages' API)
 from wdlab.ui.tables import diverged_notes, download_name, show_table, table_view  # noqa: F401 (the page's API)
 
-CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 BANDS = {"minmax": "min–max", "std": "±1 std"}
 VIEW_KEYS = {"log-y": "log_y", "val": "show_val", "band": "band", "compare-at": "at"}   # URL key -> ViewOptions field
 CHOICES = {"band": tuple(BANDS), "at": COMPARED_AT}   # the view options that take a name, not true/false
@@ -112,12 +112,13 @@ def group_choice(cfg: SweepConfig, key: str) -> tuple[str, float] | None:
 
 
 def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str,
-           shared: Sequence[pd.DataFrame] | None = None, laws: Sequence | None = None) -> None:
+           shared: Sequence[pd.DataFrame] | None = None, laws: Sequence | None = None, live: bool = False) -> None:
     """The main figure: training loss and L2 norm side by side (stacked on a narrow screen), one colour per λ
     (of one (optimizer, lr) group when the sweep has several; after the grokking view, on a preset that asks
     for it). `shared`: frames of runs compared with this one (it included): one y-scale for all of them.
     laws: the members' predictions (law_view.job_predictions): drawn dashed on the curves they predict, with the
-    max|w|, rotation and layer-norm figures under the curves; None: neither (a page comparing runs)."""
+    max|w|, rotation and layer-norm figures under the curves; None: neither (a page comparing runs). live: the
+    view polls while training (steady_chart keeps the last drawing on screen while the next one mounts)."""
     group = group_choice(cfg, key)
     if group is not None and not frame.empty:
         frame = plots.select_group(frame, group)
@@ -145,7 +146,7 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
     # Two figures in columns, not one two-panel figure: Streamlit stacks columns on a narrow screen, and each
     # panel then gets the full width (a figure cannot know the width it will be drawn at).
     for column, fig, panel in zip(st.columns(2), figs, plots.PANEL_KEYS):
-        steady_chart(column, fig, f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}")
+        steady_chart(column, fig, f"{key}_curves" if panel == "train_loss" else f"{key}_curves_{panel}", live)
     if schedules.scheduled(cfg):
         lr_schedule(cfg, group, key)
     if laws is not None:
@@ -156,12 +157,32 @@ def curves(frame: pd.DataFrame, cfg: SweepConfig, options: ViewOptions, key: str
                    "one stopped. Hover a ✕ for its last finite value.")
 
 
-def steady_chart(where, fig, key: str) -> None:
-    """A chart in a box of the figure's own height. Streamlit gives every new figure a new element id (it hashes
-    the spec), so each live update hides the old chart and mounts a new one; the box keeps its height meanwhile,
-    so the page never collapses or jumps while training (issue #27: a chart had zero height in 9 of 40 samples)."""
+def steady_chart(where, fig, key: str, live: bool = False) -> None:
+    """A chart in a box of the figure's own height, so the page never collapses or jumps while training.
+
+    Streamlit gives every new figure a new element id (it hashes the spec), so each live update unmounts the
+    old chart and mounts a new one, which is hidden until Plotly has measured and drawn it (issue #27: a chart
+    had zero height in 9 of 40 samples). Live, the box holds two charts on one spot, drawn alternately: a new
+    figure goes to the one not showing the latest, on top, while the other is sent again unchanged (same spec,
+    same id: not remounted) and stays drawn beneath until the new one covers it."""
     box = where.container(height=int(fig.layout.height or 450), border=False, key=f"{key}_box")
-    box.plotly_chart(fig, key=key, config=CHART_CONFIG)
+    if not live:
+        st.session_state.pop(f"_steady_{key}", None)
+        box.plotly_chart(fig, key=key, config=CHART_CONFIG)
+        return
+    slots, top = st.session_state.get(f"_steady_{key}", ([None, None], 1))
+    if slots[top] is not fig:
+        top = 1 - top
+        slots = [fig, slots[1]] if top == 0 else [slots[0], fig]
+    st.session_state[f"_steady_{key}"] = (slots, top)
+    names = (key, f"{key}_alt")
+    # one grid cell the box's full width, both charts in it; the newer one above
+    box.html(f"<style>.st-key-{key}_box{{display:grid!important;grid-template-columns:minmax(0,1fr)}}"
+             f".st-key-{key}_box>*{{grid-area:1/1;width:100%!important;min-width:0}}"
+             f".st-key-{names[top]}{{z-index:1}}</style>")
+    for name, slot in zip(names, slots):
+        if slot is not None:
+            box.plotly_chart(slot, key=name, config=CHART_CONFIG)
 
 
 def lr_schedule(cfg: SweepConfig, group: tuple[str, float] | None, key: str) -> None:
@@ -231,7 +252,12 @@ def summary(frame: pd.DataFrame, cfg: SweepConfig, key: str, tag: str = "", stat
     where = describe_at(at)
     if group is not None:
         st.subheader("Across the grid: every optimizer and learning rate")
-        st.plotly_chart(plots.grid_figure(whole, at=at), key=f"{key}_grid", config=CHART_CONFIG)
+        # two figures in columns, not one of two panels: a phone stacks them, each the screen's width (squeezed
+        # into one figure they got ~160 px each and their titles ran into each other)
+        for column, metric in zip(st.columns(2), ("l2_norm", "val_loss")):
+            column.plotly_chart(plots.grid_figure(whole, at=at, metrics=(metric,), legend=metric == "l2_norm"),
+                                key=f"{key}_grid" if metric == "l2_norm" else f"{key}_grid_{metric}",
+                                config=CHART_CONFIG)
         st.caption("**What to look for:** AdamW shrinks every weight by 1 − lr·λ per step, so its effective decay "
                    "grows with the learning rate; Adam's and RMSprop's coupled L2 is rescaled per weight, and "
                    "SGD's is an exact L2 penalty. Click a line in the legend to hide it. "

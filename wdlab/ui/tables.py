@@ -10,6 +10,7 @@ import streamlit as st
 from wdlab.frame.schema import LOSS_NAMES
 from wdlab.plots import curves as plots
 from wdlab.settings.reading import DEFAULT_AT
+from wdlab.plots.law_lines import tau_number
 from wdlab.plots.scale import column_format
 from wdlab.settings.config import SweepConfig
 from wdlab.settings.params import to_query
@@ -69,6 +70,7 @@ NAMES = {"optimizer": "optimizer", "lr": "lr", "weight_decay": "λ (weight_decay
          "l2_norm": "‖w‖₂", "train_eval_acc": "train acc", "val_acc": "val acc"}
 READ = {"final": "final {}", "best": "{} at best epoch", "last": "{}, last 10 % mean"}   # a column read `at`
 READ_COLUMNS = ("train loss", "val loss")
+FIRST_RESULTS = ("val_loss", "l2_norm", "train_eval_loss", "train_loss", "gap")
 TAU = "τ (epochs)"   # AdamW's timescale 1/(lr·λ) over the steps per epoch   # named with the reading; the caption above the table says it for all
 
 
@@ -87,12 +89,18 @@ def table_view(table: pd.DataFrame, n_seeds: int, grid: bool | None = None, at: 
     if not grid:
         drop += [c for c in ("optimizer", "lr") if c in table]
     shown_table = table.drop(columns=drop)
+    # what the learner reads of each λ right after it (a phone shows val loss and ‖w‖₂ without scrolling
+    # sideways); then the accuracies, how many seeds and how many diverged
+    first = [c for c in ("optimizer", "lr", "weight_decay") if c in shown_table] + \
+        [c for c in FIRST_RESULTS if c in shown_table]
+    shown_table = shown_table[first + [c for c in shown_table if c not in first and c not in ("seeds", "diverged")]
+                              + [c for c in ("seeds", "diverged") if c in shown_table]]
     if tau and "optimizer" in table:
         keys = zip(table["optimizer"], table["lr"].astype(float), table["weight_decay"].astype(float))
         values = [tau.get(k) for k in keys]
-        if any(v is not None for v in values):
-            at_col = list(shown_table.columns).index("weight_decay") + 1
-            shown_table.insert(at_col, TAU, [format(v, ".3g") if v is not None else "—" for v in values])
+        if any(v is not None for v in values):   # a property of the setting, after what it did
+            at_col = list(shown_table.columns).index("seeds")
+            shown_table.insert(at_col, TAU, [tau_number(v) if v is not None else "—" for v in values])
     shown_table["diverged"] = [f"{d} of {n}" if d else "—" for d, n in zip(shown_table["diverged"],
                                                                           shown_table["seeds"])]
     if "optimizer" in shown_table:

@@ -15,17 +15,26 @@ _COLOURS = {"warning": ("#fffbe6", "#e6b800"), "error": ("#fdecea", "#d93025"), 
 CHIPS = ('[data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]),'
          '[data-testid="stMultiSelectTagsContainer"]{max-height:none!important;height:auto!important;'
          'overflow:visible!important}')
+# The mode bar keeps save-as-PNG, zoom, pan and reset: without the zoom-in/out, autoscale and selection buttons it
+# is ~100 px wide, not ~220, and clears a half-width chart's title on a desktop (a phone hides it: MODEBAR)
+CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2},
+                "modeBarButtonsToRemove": ["zoomIn2d", "zoomOut2d", "autoScale2d", "select2d", "lasso2d"]}
+NARROW = "@media (max-width: 640px)"   # where Streamlit stacks columns: a phone
+# Plotly's toolbar (the mode bar) floats over a chart's top right, where a phone's narrow chart has its title and
+# legend: on a narrow screen it is hidden (a finger pans and zooms without it; double-tap resets the axes)
+MODEBAR = NARROW + "{.js-plotly-plot .modebar-container{display:none!important}}"
 STYLE = "<style>" + "".join(
     f'[class*="st-key-wdnote-{kind}-"]{{background:{bg};border-left:4px solid {edge}!important;'
     f'border-radius:0.5rem;padding:0.6rem 0.9rem!important;gap:0.25rem}}' for kind, (bg, edge) in _COLOURS.items()
 ) + '[class*="st-key-wdnote-"] [data-testid="stText"]{white-space:pre-wrap;overflow-wrap:anywhere}' \
     '[class*="st-key-wdnote-caption-"] [data-testid="stText"]{font-size:0.875rem;color:rgba(49,51,63,0.6)}' \
-    + CHIPS + "</style>"
+    + CHIPS + MODEBAR + "</style>"
 MAX_CHARS = 4000  # a note shows at most this much of a message
 
 
 def style() -> None:
-    """The notes' colours and the chip boxes' growth; call once per script run (app.py does)."""
+    """The notes' colours, the chip boxes' growth, the phone's mode bars; call once per script run (app.py
+    does)."""
     st.html(STYLE)
 
 
