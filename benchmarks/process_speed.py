@@ -1,5 +1,6 @@
 """Whole processes, as a user meets them: `wdlab run` of a 24-member sweep against the same sweep written as the
-plain per-model loop (one nn.Sequential and one torch.optim optimizer per member, run one after another).
+plain per-model loop (one nn.Sequential and one torch.optim optimizer per member, run one after another:
+wdlab.reference.course_run, the course's loop without the laws' per-step measurements).
 
 Both are fresh Python processes on one torch thread and pay their own imports; both compute the same numbers
 per epoch (train loss, val loss, ‖w‖). Prints each side's median wall time and the ratio.
@@ -14,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-from support import ROOT
+ROOT = Path(__file__).resolve().parent.parent   # the checkout (tests/support.py's ROOT: not on a benchmark's path)
 
 WDS = ("0", "1e-4", "3e-4", "1e-3", "3e-3", "1e-2", "3e-2", "1e-1")   # 8 λ × 3 seeds = 24 members
 FLAGS = ["--preset", "tutorial", "--batch-size", "50", "--epochs", "50", "--optimizer", "adam", "--lr", "0.01",
@@ -24,11 +26,11 @@ PLAIN = f"""
 import torch
 torch.set_num_threads(1)
 from wdlab.settings.config import SweepConfig
-from wdlab.reference import reference_run
-cfg = SweepConfig(preset="tutorial", batch_size=50, epochs=50, optimizer="adam", lr=0.01,
+from wdlab.reference import course_run
+cfg = SweepConfig(preset="tutorial", batch_size=50, epochs=50, optimizers=("adam",), lrs=(0.01,),
                   weight_decays=({', '.join(WDS)},), seeds=(0, 1, 2))
 for m in cfg.members:
-    reference_run(cfg, m)
+    course_run(cfg, m)
 """
 
 

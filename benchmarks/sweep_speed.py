@@ -3,7 +3,10 @@ the machine: prints, in one run, each workload's times, ratio, and the engine's 
 one-thread sgemm measured in the same run; then a 4 lr × 6 λ grid as one stacked sweep against 4 sweeps.
 
 Both sides train the same members and compute the same numbers each epoch (train loss, train-eval loss,
-val loss, ‖w‖). FLOPs ≈ 6 · params · samples seen · members (forward + backward), the count the targets use;
+val loss, ‖w‖). The yardstick, "the plain loop", is `wdlab.reference.course_run`: the course's loop and nothing
+more (no per-step rotation, no LambdaLR at a constant lr). `--faithful` also times `reference_run`, the tests'
+plain loop with the laws' per-step measurements (the loop every ratio used before 6 December), and prints the
+ratios against it in brackets. FLOPs ≈ 6 · params · samples seen · members (forward + backward), the count the targets use;
 "+eval of" also counts the forward passes over the training and held-out sets each epoch. One torch thread.
 `--check` adds an untimed float64 run of both sides and prints their max |diff| (rounding only).
 Then two sections of their own modules: whole processes (`benchmarks/process_speed.py`: `wdlab run` against the
@@ -24,7 +27,7 @@ import torch
 from wdlab.engine.budget import count_params
 from wdlab.settings.config import SweepConfig
 from wdlab.registry.datasets import DATASETS, Data
-from wdlab.reference import reference_run
+from wdlab.reference import course_run, reference_run
 from wdlab.engine.sweep import run_sweep
 
 WDS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)   # 8 λ × 3 seeds = 24 members
@@ -98,25 +101,32 @@ def load() -> str:
     return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def layernorm_rows(repeats: int, only: str | None) -> None:
+def layernorm_rows(repeats: int, only: str | None, faithful: bool = False) -> None:
     """Engine and plain loop, with and without LayerNorm, in CPU seconds: the four runs of each repeat one after
-    another (a load change hits all four), medians."""
-    print(f"LayerNorm (CPU s, median of {repeats}, interleaved; {load()}):")
+    another (a load change hits all four), medians; `faithful` adds reference_run's loop with LayerNorm."""
+    print(f"LayerNorm (CPU s, median of {repeats}, interleaved; plain loop = course_run; {load()}):")
     for name, kw in LAYERNORM.items():
         if only and only not in name:
             continue
         cfgs = {norm: SweepConfig(preset="tutorial", optimizers=("adamw",), lrs=(0.01,), weight_decays=WDS,
                                   seeds=SEEDS, norm=norm, **kw) for norm in ("none", "layernorm")}
-        runs = {(side, norm): [] for side in ("engine", "loop") for norm in cfgs}
+        sides = {"engine": engine, "loop": plain_loop}
+        runs = {(side, norm): [] for side in sides for norm in cfgs}
+        if faithful:
+            runs[("faithful", "layernorm")] = []
+            sides["faithful"] = faithful_loop
         for _ in range(repeats):
             for (side, norm), times in runs.items():
-                times.append(cpu_seconds(engine if side == "engine" else plain_loop, cfgs[norm], None))
+                times.append(cpu_seconds(sides[side], cfgs[norm], None))
         (e0, e1, l0, l1) = (statistics.median(runs[k]) for k in
                             (("engine", "none"), ("engine", "layernorm"), ("loop", "none"), ("loop", "layernorm")))
         cost, ratio = e1 / e0, l1 / e1
         print(f"  {name:30s} engine {e0:5.2f} → LN {e1:5.2f} s: {cost:4.2f}× (≤1.3×: "
               f"{'met' if cost <= 1.3 else 'NOT met'}); loop {l0:5.2f} → LN {l1:5.2f} s; LN engine {ratio:4.1f}× "
-              f"the loop (≥8×: {'met' if ratio >= 8 else 'NOT met'}); no-LN {l0 / e0:4.1f}×; {load()}", flush=True)
+              f"the loop (≥8×: {'met' if ratio >= 8 else 'NOT met'}); no-LN {l0 / e0:4.1f}×"
+              + (f" [faithful loop LN {statistics.median(runs[('faithful', 'layernorm')]):5.2f} s: "
+                 f"{statistics.median(runs[('faithful', 'layernorm')]) / e1:4.1f}×]" if faithful else "")
+              + f"; {load()}", flush=True)
 
 
 def target_line(name: str, loop_rate: float, eng_rate: float, peak: float) -> str:
@@ -142,7 +152,14 @@ def sgemm_gflops(n: int = 1024, reps: int = 20) -> float:
 
 
 def plain_loop(cfg: SweepConfig, data) -> dict:
-    """The course's way: for each member build a model under manual_seed(seed) and train it with torch.optim."""
+    """The course's way, the yardstick: for each member build a model under manual_seed(seed) and train it with
+    torch.optim, recording the loss and ‖w‖ per epoch (course_run)."""
+    return {m: course_run(cfg, m, data=data) for m in cfg.members}
+
+
+def faithful_loop(cfg: SweepConfig, data) -> dict:
+    """The tests' plain loop (reference_run): the same training plus the laws' per-step rotation, max |w| and
+    effective lr, and a LambdaLR stepped every step."""
     return {m: reference_run(cfg, m, data=data) for m in cfg.members}
 
 
@@ -183,6 +200,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per side; the median is printed")
     ap.add_argument("--only", help="run only workloads whose name contains this text")
     ap.add_argument("--check", action="store_true", help="also compare both sides in float64 (untimed)")
+    ap.add_argument("--faithful", action="store_true",
+                    help="also time reference_run's loop (the tests' plain loop, with the laws' per-step measures)")
     ap.add_argument("--no-grid", action="store_true", help="skip the 4 lr × 6 λ grid")
     ap.add_argument("--no-layernorm", action="store_true", help="skip the LayerNorm rows (issue #28)")
     ap.add_argument("--no-laws", action="store_true", help="skip the laws measurements' cost (issue #28)")
@@ -202,7 +221,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, 1 thread, median of {args.repeats}; sgemm 1024³ float32: {peak:.0f} GFLOP/s")
     if args.backward:
         return backward_vs_autograd(args)
-    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; sgemm re-measured beside each workload")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; sgemm re-measured beside each workload; "
+          "the plain loop (the yardstick) is reference.course_run" + ("; [faithful: reference_run]" if args.faithful else ""))
     print(f"{'workload (24 members = 8 λ × 3 seeds)':46s} {'loop s':>7s} {'engine s':>9s} {'ratio':>6s} "
           f"{'engine GFLOP/s':>15s} {'sgemm':>6s} {'loop of':>8s} {'engine of':>10s} {'+eval of':>9s}  "
           "target (of sgemm)"
@@ -212,9 +232,11 @@ def main() -> None:
             continue
         spec = DATASETS[cfg.preset]
         data = make() if make else (None if spec.per_seed else spec.make(0, cfg.val_fraction))
-        loop_t, eng_t, peaks = [], [], []
+        loop_t, eng_t, peaks, faith_t = [], [], [], []
         for _ in range(args.repeats):   # interleaved: a load change on the shared machine hits both sides
             loop_t.append(timed(plain_loop, cfg, data)[0])
+            if args.faithful:
+                faith_t.append(timed(faithful_loop, cfg, data)[0])
             eng_t.append(timed(engine, cfg, data)[0])
             peaks.append(sgemm_gflops())
         lt, et, pk = statistics.median(loop_t), statistics.median(eng_t), statistics.median(peaks)
@@ -222,13 +244,15 @@ def main() -> None:
         line = (f"{name:46s} {lt:7.2f} {et:9.2f} {lt / et:5.1f}x {rate:15.1f} {pk:6.0f} {loop_rate / pk:8.0%} "
                 f"{rate / pk:10.0%} {flops(cfg, data, True) / et / 1e9 / pk:9.0%}  "
                 f"{target_line(name, loop_rate, rate, pk)}")
+        if args.faithful:
+            line += f"   [faithful loop {statistics.median(faith_t):.2f} s: {statistics.median(faith_t) / et:.1f}x]"
         if args.check:
             cfg64 = cfg.replace(dtype="float64")
             line += f"   {max_difference(plain_loop(cfg64, data), engine(cfg64, data)):.1e}"
         print(f"{line}   {load()}", flush=True)
     print(f"load average after {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if not args.no_layernorm:
-        layernorm_rows(args.repeats, args.only)
+        layernorm_rows(args.repeats, args.only, args.faithful)
     if not args.no_laws:
         try:
             import laws_cost  # run as benchmarks/sweep_speed.py

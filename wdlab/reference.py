@@ -131,6 +131,51 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
     return history
 
 
+def course_run(cfg: SweepConfig, member: Member, data: Data | None = None) -> dict:
+    """One member the way the course's loop trains it, and nothing more: the benchmarks' yardstick for "× the
+    plain loop". The same model, data, batches and optimizer as reference_run, and the same per-epoch train loss,
+    train-eval loss, val loss and ‖w‖; no per-step rotation, max |w| or effective lr, and a LambdaLR only when
+    the config schedules the lr (reference_run steps one always). Returns those four per-epoch lists."""
+    spec = DATASETS[cfg.preset]
+    dtype = getattr(torch, cfg.dtype)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(member.seed)
+        if data is None and not spec.per_seed:
+            data = spec.make(0, cfg.val_fraction)
+        in_dim, out_dim = (data.in_dim, data.out_dim) if data is not None else (spec.in_dim, spec.out_dim)
+        model = plain_model(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm).to(dtype)
+        if data is None:
+            data = spec.make(member.seed, cfg.val_fraction)
+    cast = (lambda t: t.to(dtype) if t.is_floating_point() else t)
+    X, y, Xv, yv = (cast(t) for t in (data.X_train, data.y_train, data.X_val, data.y_val))
+    criterion = nn.MSELoss() if data.task == "regression" else nn.CrossEntropyLoss()
+    optimizer = make_reference_optimizer(cfg, model, member)
+    n = len(X)
+    scheduled = cfg.schedule != "constant" or cfg.warmup_epochs > 0
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, n)) if scheduled else None
+    batch = min(cfg.batch_size or n, n)
+    g = torch.Generator().manual_seed(member.seed)
+    history: dict[str, list] = {"train_loss": [], "train_eval_loss": [], "val_loss": [], "l2_norm": []}
+    for _ in range(cfg.epochs):
+        batches = [None] if batch >= n else torch.randperm(n, generator=g).split(batch)
+        running = 0.0
+        for idx in batches:
+            xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            optimizer.zero_grad()
+            loss = criterion(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            running += loss.item()
+        history["train_loss"].append(running / len(batches))
+        with torch.no_grad():
+            history["train_eval_loss"].append(criterion(model(X), y).item())
+            history["val_loss"].append(criterion(model(Xv), yv).item())
+            history["l2_norm"].append(torch.cat([p.detach().double().flatten() for p in model.parameters()]).norm().item())
+    return history
+
+
 def layer_vector(layer: nn.Linear) -> torch.Tensor:
     """A Linear layer's (W, b) as one float64 vector (a copy)."""
     return torch.cat([layer.weight.detach().flatten(), layer.bias.detach().flatten()]).double()

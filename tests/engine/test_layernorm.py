@@ -104,3 +104,20 @@ def test_layernorm_gains_decay_like_biases():
         stack = Stack(cfg, prepare(cfg), range(1))
         got = {s.kind for s in stack.net.segments if stack.net.rows(s, stack.decay).abs().sum() > 0}
         assert got == decayed
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_an_evaluations_layernorm_over_its_input_buffer_gives_the_same_numbers(activation):
+    # forward(backward=False) normalizes in z's own buffer (NormSpec.infer) and makes no normalization buffers for
+    # its size: bit for bit the training forward, and a training step of that size after it gets its own saved x̂
+    torch.manual_seed(0)
+    models = [build_mlp(5, (16, 8), 3, activation=activation, norm="layernorm") for _ in range(3)]
+    x, y = with_ones(torch.randn(3, 40, 5)), torch.randint(0, 3, (3, 40))
+    evaluated, trained = (StackedNet(models, activation, torch.float32, norm="layernorm") for _ in range(2))
+    first = evaluated.forward(x, backward=False).clone()
+    assert not evaluated._work(40).normed                             # an evaluation's size: no x̂, no output buffer
+    assert torch.equal(first, trained.forward(x))
+    for net in (evaluated, trained):
+        net.loss_grad(x, y, lambda o, t: member_losses_and_grad(o, t, "classification"))
+    assert torch.equal(evaluated.flat.grad, trained.flat.grad)
+    assert torch.equal(evaluated.forward(x, backward=False), first)   # the size has buffers now: the saving path

@@ -377,6 +377,23 @@ def test_a_members_numbers_do_not_depend_on_its_sweep_mates(base):
     pd.testing.assert_frame_equal(member(big, 1e-3, 1), member(alone, 1e-3, 1), check_exact=True)
 
 
+@pytest.mark.parametrize("norm", ["none", "layernorm"])
+def test_a_lone_member_trains_alone_and_still_rounds_as_in_any_stack(norm):
+    # a stack of one member is one member wide (no twin), equals torch.optim in float64, and in float32 is bit for
+    # bit the member of a larger sweep: a 1-wide output layer and a last batch of one row (1,000 rows, batch 111)
+    # are the products MKL takes another kernel for in a batch of one
+    from wdlab.engine.stack import Stack
+    from wdlab.engine.sweep import prepare
+    base = dict(preset="tutorial", hidden=(16,), epochs=2, batch_size=111, optimizers=("adam",), norm=norm)
+    alone = SweepConfig(weight_decays=(1e-3,), seeds=(1,), **base)
+    assert Stack(alone, prepare(alone), range(1)).net.M == 1
+    big = run_sweep(SweepConfig(weight_decays=(0.0, 1e-3), seeds=(0, 1), **base)).frame
+    pd.testing.assert_frame_equal(member(big, 1e-3, 1), member(run_sweep(alone).frame, 1e-3, 1), check_exact=True)
+    for optimizer, momentum in (("sgd", 0.9), ("adamw", 0.0), ("rmsprop", 0.0)):
+        cfg = alone.replace(optimizers=(optimizer,), momentum=momentum, **F64)
+        assert_matches_reference(cfg, run_sweep(cfg, keep_params=True))
+
+
 # ---- metrics ------------------------------------------------------------------------------------------------
 
 def test_classification_metrics_and_norms_follow_their_definitions():

@@ -139,7 +139,7 @@ def _mb(b: float) -> str:
 def stack_sizes(members: int, batch: int, width: int, itemsize: int, most: int | None = None) -> list[int]:
     """How many members each stack holds when `members` train in stacks (wdlab.engine.sweep.plan_stacks: one
     stack after another): at most `most`, and few enough that one layer's activations (members × batch × width
-    × itemsize) stay within CACHE_BYTES; as equal in size as possible. A lone member trains beside a copy."""
+    × itemsize) stay within CACHE_BYTES; as equal in size as possible."""
     limit = max(1, min(members, most or members, CACHE_BYTES // max(1, batch * width * itemsize)))
     n = -(-members // limit)
     bounds = [round(i * members / n) for i in range(n + 1)]
@@ -161,7 +161,7 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     largest of its construction, its initial full pass and a training step, each counting what is alive then."""
     e = 8 if cfg.dtype == "float64" else 4
     members = len(cfg.members)
-    G = max(sum(max(2, s) for s in sizes) for sizes in stacks_of(cfg, shape, chunk))   # the largest chunk's
+    G = max(sum(sizes) for sizes in stacks_of(cfg, shape, chunk))   # the largest chunk's members
     S = len(cfg.seeds)
     n, nv, d, out = shape.n_train, shape.n_val, shape.in_dim, shape.out_dim
     dims = (d, *cfg.hidden, out)
@@ -173,8 +173,10 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     normed = not NORMS[cfg.norm].identity
     width = 2 * sum(cfg.hidden) + out + (3 * sum(cfg.hidden) + 2 * len(cfg.hidden) if normed else 0)
 
-    def work(b):                                     # buffers kept per batch size: [G, b, width]
-        return G * b * width * e
+    def work(b, trained=True):                       # buffers kept per batch size: [G, b, width]
+        # a size only evaluated (never a step's) gets no normalization buffers (StackedNet.forward), only 2 numbers
+        # per row and layer while it runs
+        return G * b * (width if trained or not normed else width - 3 * sum(cfg.hidden)) * e
 
     def temps(b, train):                             # loss, gradient, accuracy and activation-backward scratch
         t = G * b * ((2 * out * e + 16) if classify else 2 * out * e)
@@ -208,16 +210,17 @@ def peak_bytes(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     frames = (4 * 16 + n_floats * FRAME_BYTES) * members * (cfg.epochs + 1)
     base = SLACK + shape.made_bytes + stacked + seeded + frames
     vb = min(nv, block) if block else nv
+    last = n % B if not full else 0
+    stepped = {B} | ({last} if last else set())      # the sizes a training step runs
     if full:
         init = work(n) + temps(n, False)
     else:
         ib = min(n, block) if block else n
-        init = work(ib) + temps(ib, False)
-    last = n % B if not full else 0
-    sizes = {B, vb} | ({last} if last else set())   # buffers are kept per batch size: equal sizes share them
+        init = work(ib, ib in stepped) + temps(ib, False)
+    sizes = stepped | {vb}                           # buffers are kept per batch size: equal sizes share them
     segment = G * max(i * o for i, o in zip(dims, dims[1:]))
     norms = max(segment * (8 if e == 8 else 16), G * P * e)   # each epoch's ‖w‖ (a layer's .double().pow(2)), |w|
-    train = sum(work(b) for b in sizes) + max(temps(max(B, vb), True), norms) + epoch_copy
+    train = sum(work(b, b in stepped) for b in sizes) + max(temps(max(B, vb), True), norms) + epoch_copy
     construct = build
     steady = params + state
     peak = base + max(construct, steady + (init if not full else 0), steady + train + (init if full else 0) - (
@@ -273,7 +276,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     members = len(cfg.members)
     sizes = [s for chunk_sizes in stacks_of(cfg, shape, chunk) for s in chunk_sizes]
     stacks = len(sizes)
-    slots = sum(max(2, s) for s in sizes)             # every stack's members, a lone one beside its copy
+    slots = sum(sizes)                                # every stack's members
     n, nv = shape.n_train, shape.n_val
     dims = (shape.in_dim, *cfg.hidden, shape.out_dim)
     layers = list(zip(dims, dims[1:]))
@@ -287,7 +290,8 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
     # evaluated in blocks, both the held-out and the training rows go block by block (Stack.evaluate)
     blocks = cfg.epochs * ((-(-nv // block) + -(-n // block)) if block else 1)
     # a normalization (LayerNorm's kernels in wdlab/registry/norms.py): per hidden unit and row 5 elementwise
-    # passes forward (mean, centre, norm, scale, gain and shift) and 6 backward, 7 + 5 launches per layer
+    # passes forward (mean, centre, norm, scale, gain and shift) and 6 backward, 7 + 5 launches per layer; an
+    # evaluation's 5 passes run over one buffer (NormSpec.infer), 20-33 % faster: counted as 4
     norm = 0 if NORMS[cfg.norm].identity else 1
     L = len(cfg.hidden) * norm      # the rotation (wdlab/engine/rotation.py): normalized layers only
     # + the rotation: a copy and a difference of the hidden layers' parameters, a Gram product per parameter;
@@ -303,7 +307,7 @@ def work_units(cfg: SweepConfig, shape: Shape, chunk: int | None = None, block: 
         "mac": slots * (rows_seen * (fwd + bwd) + rows_eval * fwd),
         "act": slots * (rows_seen * 2 * hid + rows_eval * hid),
         "elem": slots * ((rows_seen * 4 + rows_eval * 2) * (hid + shape.out_dim)
-                              + norm * (rows_seen * 11 + rows_eval * 5) * hid
+                              + norm * (rows_seen * 11 + rows_eval * 4) * hid
                               + (0 if B >= n else cfg.epochs * n * (shape.in_dim + 1))
                               + cfg.epochs * 3 * P                    # each epoch's norms: passes over the weights
                               + (steps * 4 * hidden_params(cfg, shape.in_dim) if L else 0)),   # the rotation's
@@ -364,11 +368,11 @@ def estimate(cfg: SweepConfig, data: "Data | Shape | None" = None, budget_bytes:
     if budget_bytes is not None:
         block = MIN_BLOCK
         g = members
-        while True:  # halving the groups down to 2 members: a lone member trains beside a copy anyway
+        while True:  # halving the groups down to one member
             plans.append((g if g < members else None, block))
-            if g <= 2:
+            if g <= 1:
                 break
-            g = max(2, g // 2)
+            g = max(1, g // 2)
     best = None
     for chunk, block in plans:
         b = peak_bytes(cfg, shape, chunk, block if block and block < max(shape.n_val, shape.n_train) else None)

@@ -37,7 +37,7 @@ class Segment:
 class Work:
     """A forward's buffers for one batch size, [M, batch, width] each: per layer its Linear's output z, per
     hidden layer its activation a and, with a normalization, its output and what its backward needs (its
-    NormSpec.buffers)."""
+    NormSpec.buffers; made at the first forward of this size that a backward follows)."""
 
     z: list[torch.Tensor]
     a: list[torch.Tensor]
@@ -99,22 +99,30 @@ class StackedNet:
         return out["weight"], out["bias"], out["gain"], out["shift"]
 
     # -- forward and gradient -------------------------------------------------------------------------------
-    def forward(self, x: torch.Tensor, keep: bool = True) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keep: bool = True, backward: bool = True) -> torch.Tensor:
         """x: [M, B, in] (or expanded) -> [M, B, out] without a graph; each member exactly its nn.Sequential.
         x may carry a ones column last ([M, B, in + 1], see with_ones): layer 1's bias then rides in its product.
 
         The hand-written path returns a reused buffer, valid until the next call with the same B; keep=False
-        for a one-off size (its buffers are not kept)."""
+        for a one-off size (its buffers are not kept). backward=False: no backward of this forward follows
+        (an evaluation): until a training forward of this size, a normalization works over its input's buffer
+        (NormSpec.infer; the same numbers) and its output and saved buffers are not made."""
         with torch.no_grad():
             if self.autograd:
                 x = x[..., :self.shapes[0][1]]
                 return self._graph(x, self.weights, self.biases, self.gains, self.shifts)
             work = self._work(x.shape[1], keep)
+            if self.norm is not None and not work.normed and (backward or self.norm.infer is None):
+                # made at the first forward of this size a backward follows: an evaluation's sizes never need them
+                work.normed[:] = [torch.empty_like(z) for z in work.z[:-1]]
+                work.saved[:] = [self.norm.buffers(t) for t in work.normed]
             self._input, a = x, x
             for k in range(len(self.shapes)):
                 z = self._linear(k, a, work.z[k])
                 if k < len(work.a):
-                    if self.norm is not None:   # its output into its own buffer: its backward needs z too
+                    if self.norm is not None and not work.normed:   # no backward follows (see above)
+                        z = self.norm.infer(z, self.gains[k], self.shifts[k])
+                    elif self.norm is not None:   # its output into its own buffer: its backward needs z too
                         z = self.norm.forward(z, self.gains[k], self.shifts[k], work.saved[k], work.normed[k])
                     # in place where the backward needs only the output (ReLU, tanh): one pass less over memory
                     a = self.act.forward(z, work.a[k] if self.act.reads_z else z)
@@ -134,9 +142,20 @@ class StackedNet:
             a = a[..., :i]
         w, w_t = (self._folded_weight(), self._w0_t) if folded else (self.weights[k], self._weights_t[k])
         if o == 1:
-            torch.bmm(w, a.transpose(1, 2), out=out.view(self.M, 1, a.shape[1]))
+            self.bmm(w, a.transpose(1, 2), out.view(self.M, 1, a.shape[1]))
             return out if folded else out.add_(self.biases[k])
-        return torch.bmm(a, w_t, out=out) if folded else torch.baddbmm(self.biases[k], a, w_t, out=out)
+        return self.bmm(a, w_t, out) if folded else self.bmm(a, w_t, out, bias=self.biases[k])
+
+    def bmm(self, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, bias: torch.Tensor | None = None):
+        """torch.bmm(a, b) (with bias: baddbmm) into out, returned. One member alone: for a batch of one, MKL
+        takes a product with a side of 1 (a 1-wide layer, a 1-row batch) as a gemv, which rounds differently in
+        float32 from the batched kernel every larger stack gets; such a product (a small one) is computed as a
+        batch of two stride-0 copies instead, so a member's numbers do not depend on whether it has sweep mates."""
+        if self.M == 1 and 1 in (a.shape[1], a.shape[2], b.shape[2]):
+            two = lambda t: t.expand(2, *t.shape[1:])  # noqa: E731
+            res = torch.bmm(two(a), two(b)) if bias is None else torch.baddbmm(two(bias), two(a), two(b))
+            return out.copy_(res[:1])
+        return torch.bmm(a, b, out=out) if bias is None else torch.baddbmm(bias, a, b, out=out)
 
     def folds(self, batch: int) -> bool:
         """Whether layer 1 takes its bias in its product for a batch of this many rows (given a ones column):
@@ -189,9 +208,7 @@ class StackedNet:
             return self._buffers[batch]
         new = lambda o: torch.empty(self.M, batch, o, dtype=self.flat.dtype)  # noqa: E731
         hidden = [o for o, _ in self.shapes[:-1]]
-        normed = [new(o) for o in hidden] if self.norm is not None else []
-        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], normed,
-                    [self.norm.buffers(t) for t in normed])
+        work = Work([new(o) for o, _ in self.shapes], [new(o) for o in hidden], [], [])   # normed: see forward
         if keep:
             self._buffers[batch] = work
         return work
@@ -215,9 +232,9 @@ class StackedNet:
                 # Both products are exact to rounding; aᵀg is faster for a 1-wide input side and for tall batches
                 # into a wider output, gᵀa else (timings: docs/SPEED.md). Shapes alone decide: runs reproduce.
                 if not self._wgrad_via_gw(k, g.shape[1]):
-                    torch.bmm(g.transpose(1, 2), a_prev, out=self.wgrads[k])
+                    self.bmm(g.transpose(1, 2), a_prev, self.wgrads[k])
                 else:
-                    self.wgrads[k].copy_(torch.bmm(a_prev.transpose(1, 2), g, out=self._gw[k]).transpose(1, 2))
+                    self.wgrads[k].copy_(self.bmm(a_prev.transpose(1, 2), g, self._gw[k]).transpose(1, 2))
                 torch.sum(g, 1, keepdim=True, out=self.bgrads[k])
                 if k:
                     # the activation buffer of layer k−1 is free once its weight gradient exists (or, with an
@@ -227,7 +244,7 @@ class StackedNet:
                     if o == 1:
                         torch.mul(g, self.weights[k], out=g_prev)
                     else:
-                        torch.bmm(g, self.weights[k], out=g_prev)
+                        self.bmm(g, self.weights[k], g_prev)
                     g = self.act.backward(g_prev, pre[k - 1], acts[k - 1])
                     if self.norm is not None:
                         g = self.norm.backward(g, work.z[k - 1], work.saved[k - 1], self.gains[k - 1],
@@ -241,11 +258,11 @@ class StackedNet:
         """Layer 1's weight and bias gradient in one product with the ones-column input x."""
         o, i = self.shapes[0]
         if not self._wgrad_via_gw(0, g.shape[1]):
-            gw = torch.bmm(g.transpose(1, 2), x, out=self._g0.view(self.M, o, i + 1))
+            gw = self.bmm(g.transpose(1, 2), x, self._g0.view(self.M, o, i + 1))
             self.wgrads[0].copy_(gw[..., :i])
             self.bgrads[0].copy_(gw[..., i:].transpose(1, 2))
         else:
-            gw = torch.bmm(x.transpose(1, 2), g, out=self._g0.view(self.M, i + 1, o))
+            gw = self.bmm(x.transpose(1, 2), g, self._g0.view(self.M, i + 1, o))
             self.wgrads[0].copy_(gw[:, :i].transpose(1, 2))
             self.bgrads[0].copy_(gw[:, i:])
 

@@ -73,7 +73,8 @@ class Rotation:
         # atan2(|d⊥|, |a| + d·a/|a|), both sides times |a|: |d⊥|·|a| = √(a·a d·d − (a·d)²)
         with np.errstate(all="ignore"):   # a diverging member's numbers overflow: its angle is NaN, its row diverged
             across = np.sqrt(np.maximum(aa * dd - ad * ad, 0.0))
-            self.total += np.arctan2(across, aa + ad).sum(0)
+            # summed step after step (cumsum): .sum(0) of a [c, 1, 1] array (one layer, one member) is pairwise
+            self.total += np.cumsum(np.arctan2(across, aa + ad), 0)[-1]
         self.steps += c
         self.count = 0
 

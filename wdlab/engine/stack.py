@@ -17,9 +17,8 @@ class Stack:
     Members sharing (optimizer, lr) are consecutive, so each such group is one contiguous slice of every
     segment of the flat buffer: one torch.optim optimizer per kind with weight_decay=0 and one param group
     per lr (weight_decay is applied by hand where torch applies it: coupled `grad += λ·w`, decoupled
-    `w *= 1 − lr·λ`, both before the step). A lone member trains beside an identical twin whose numbers are
-    dropped: for a batch of one, torch's bmm takes another kernel (gemv for a 1-wide output) that rounds
-    differently in float32, and a member's numbers must not depend on how many members share its stack.
+    `w *= 1 − lr·λ`, both before the step). A lone member trains alone (StackedNet.bmm keeps its float32 numbers
+    those of any larger stack).
     A schedule (cfg.schedule, cfg.warmup_epochs) sets each group's lr to lr·f(t) before step t, as LambdaLR
     does; the decoupled shrink then is 1 − lr_t·λ, per member (coupled λ is not scheduled, as in torch).
     """
@@ -27,11 +26,7 @@ class Stack:
     def __init__(self, cfg, setup, members: range):
         self.cfg, self.setup, self.members = cfg, setup, members
         self.task = setup.task
-        rows = [cfg.members[m] for m in members]
-        self.real = len(rows)
-        if self.real == 1:
-            rows = rows * 2
-        self.rows = rows
+        self.rows = rows = [cfg.members[m] for m in members]
         seed_index = {s: i for i, s in enumerate(cfg.seeds)}
         self.sidx = torch.tensor([seed_index[r.seed] for r in rows])
         dtype = getattr(torch, cfg.dtype)
@@ -216,31 +211,33 @@ class Stack:
         self.last_train = (loss_sum / len(batches), correct)
         return True
 
-    def _evaluate(self, X, y, block: int | None):
-        """[M] loss and correct count of the current weights on X (all its rows), in row blocks."""
+    def _evaluate(self, X, y, block: int | None, primes: bool = False):
+        """[M] loss and correct count of the current weights on X (all its rows), in row blocks; primes: the next
+        step reuses this forward (its backward follows)."""
         n = X.shape[1]
         block = n if block is None else max(1, block)
         if block >= n:
-            out = self.net.forward(X, keep=True)
+            out = self.net.forward(X, keep=True, backward=primes)
             loss = member_losses(out, y, self.task).double()
             correct = member_correct(out, y) if self.task == "classification" else None
             return loss, correct
         loss = torch.zeros(len(self.rows), dtype=torch.float64)
         correct = torch.zeros(len(self.rows), dtype=torch.long)
         for i in range(0, n, block):
-            out = self.net.forward(X[:, i:i + block], keep=True)
+            out = self.net.forward(X[:, i:i + block], keep=True, backward=False)
             loss += member_losses(out, y[:, i:i + block], self.task, reduce="sum").double()
             if self.task == "classification":
                 correct += member_correct(out, y[:, i:i + block])
         return loss / n, correct if self.task == "classification" else None
 
     def evaluate(self, epoch: int, block: int | None) -> dict[str, list]:
-        """This epoch's numbers of the real members: column -> list in member order."""
+        """This epoch's numbers of the members: column -> list in member order."""
         with torch.no_grad():
             val_loss, val_correct = self._evaluate(self.Xv, self.yv, block)
-            eval_loss, eval_correct = self._evaluate(self.X, self.y, block)   # last: its forward stays primed
-            self.primed = self.batch >= self.X.shape[1] and not self.net.autograd and \
+            primes = self.batch >= self.X.shape[1] and not self.net.autograd and \
                 (block is None or block >= self.X.shape[1])
+            eval_loss, eval_correct = self._evaluate(self.X, self.y, block, primes)   # last: its forward stays primed
+            self.primed = primes
             train_loss, train_correct = self.last_train if epoch else (eval_loss, eval_correct)
             stats = {"train_loss": train_loss, "train_eval_loss": eval_loss, "val_loss": val_loss}
             sq = self.net.sq_norms()
@@ -252,7 +249,7 @@ class Stack:
                 n, nv = self.X.shape[1], self.Xv.shape[1]
                 stats.update(train_acc=train_correct.double() / n, train_eval_acc=eval_correct.double() / n,
                              val_acc=val_correct.double() / nv)
-        return {c: v[:self.real].tolist() for c, v in stats.items()}
+        return {c: v.tolist() for c, v in stats.items()}
 
     def freeze(self, members: set[int]) -> None:
         """Freeze these (global) members at zero, in the buffer and in each optimizer's state."""
@@ -260,8 +257,6 @@ class Stack:
         if not rows:
             return
         self.primed = False  # the primed forward saw the members before they were zeroed
-        if self.real == 1:
-            rows = [0, 1]
         self.frozen = sorted(set(self.frozen) | set(rows))
         self.net.zero_members(rows)
         for opt in self.optimizers:

