@@ -27,11 +27,17 @@ ARGS = [*BASE_ARGS,
         # each visitor is a foreground tab on its own machine: no page here may be throttled as hidden
         "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
         "--disable-background-timer-throttling"]
-FINAL_JS = """() => document.querySelectorAll('.js-plotly-plot').length >= 2
-    && /Trained |Reused /.test(document.body.innerText)"""  # a cached result says it was reused
-# Per chart: the λ and the last epoch of every loss/norm line (what the visitor sees drawn).
-LINES_JS = """() => { const el = document.querySelector('.js-plotly-plot'); return (el._fullData || [])
-    .filter(t => t.meta && t.meta.role === 'line').map(t => [t.meta.wd, Math.max(...Array.from(t.x))]); }"""
+# Every drawn (panel, λ, last epoch) of the loss/norm lines, from the charts on screen (a live chart's box holds a
+# second, hidden chart while it redraws: results.steady_chart).
+LINES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(el => el.offsetHeight > 0)
+    .flatMap(el => (el._fullData || []).filter(t => t.meta && t.meta.role === 'line')
+    .map(t => [t.meta.panel, t.meta.wd, Math.max(...Array.from(t.x))]))"""
+# The final figures: 'Trained' (or a cached result 'Reused') and every λ's training-loss and ‖w‖₂ lines at the last
+# epoch (the finished charts mount a moment after 'Trained' shows).
+FINAL_JS = """([wds, epochs]) => { if (!/Trained |Reused /.test(document.body.innerText)) return false;
+    const drawn = (""" + LINES_JS + """)();
+    return ['train_loss', 'l2_norm'].every(p => wds.every(w =>
+        drawn.some(([panel, wd, last]) => panel === p && wd === w && last === epochs))); }"""
 # In each page, every 50 ms: the highest queue position shown, and when (ms after navigation) each stage first showed.
 WATCH_QUEUE = """window.__queued = 0; window.__t = {}; setInterval(() => { if (!document.body) return;
     const text = document.body.innerText, mark = k => { if (!(k in window.__t)) window.__t[k] = performance.now(); };
@@ -100,20 +106,22 @@ async def visit(browser, url: str, cfg, timeout_ms: int, note: dict) -> dict:
         await page.goto(url, timeout=timeout_ms)  # Playwright's 30 s default: 10 of 12 loads missed it at load 12
         await page.wait_for_function(FIRST_CURVE_JS, polling=50, timeout=timeout_ms)
         note["first"] = first = time.perf_counter() - start
-        await page.wait_for_function(FINAL_JS, polling=50, timeout=timeout_ms)
+        await page.wait_for_function(FINAL_JS, arg=[list(cfg.weight_decays), cfg.epochs], polling=50,
+                                     timeout=timeout_ms)
         final = time.perf_counter() - start
         drawn = await page.evaluate(LINES_JS)
         lr = await page.locator('[data-testid="stMultiSelect"]').filter(has_text="learning rates").inner_text()
         text = await page.inner_text("body")
         took = re.search(r"Trained .*? in ([0-9.]+) s", text)
-        own = (sorted(w for w, _ in drawn) == sorted(list(cfg.weight_decays) * 2)
-               and all(e == cfg.epochs for _, e in drawn) and repr(cfg.lr) in lr)
+        lines = {(panel, wd) for panel, wd, _ in drawn if panel in ("train_loss", "l2_norm")}
+        own = (lines == {(p, float(w)) for p in ("train_loss", "l2_norm") for w in cfg.weight_decays}
+               and all(e == cfg.epochs for _, _, e in drawn) and repr(cfg.lr) in lr)
         marks = await page.evaluate("""() => { const t = Object.assign({}, window.__t);
             for (const r of performance.getEntriesByType('resource')) if (r.name.includes('PlotlyChart')) {
                 t['plotly.js asked'] = r.startTime; t['plotly.js loaded'] = r.responseEnd; }
             return t; }""")
         return {"first": first, "final": final, "queued": await page.evaluate("window.__queued"), "own": own,
-                "seen": f"λ and last epochs drawn {drawn}, learning rate field {lr!r}", "train_s": took.group(1) if took else "?",
+                "seen": f"(panel, λ, last epoch) drawn {drawn}, learning rate field {lr!r}", "train_s": took.group(1) if took else "?",
                 "marks": " ".join(f"{k} {v / 1000:.1f}" for k, v in sorted(marks.items(), key=lambda kv: kv[1])),
                 "stages": {k: v / 1000 for k, v in marks.items()}}
     finally:
