@@ -30,14 +30,15 @@ def settled(page):
 
 
 # an epoch count no other test trains, so this run is watched live rather than reused (without the live slider's
-# own key this run's thumb sat at 262 and the text said 84)
+# own key this run's thumb sat at 262 and the text said 84); minibatches of 10 (20 steps an epoch), so it trains for
+# seconds: full batch it could end (~0.3 s) before the page's first poll showed it training (CI: no "Training" seen)
 EPOCHS = 301
 
 
 def test_after_a_run_watched_live_the_slider_sits_at_the_end_and_agrees_with_the_text(server, page):
     page.goto(server + f"?preset=moons&optimizer=adam&lr=0.01&wd=0,0.001,0.01,0.1,0.3&seeds=0&epochs={EPOCHS}"
-                       "&hidden=64,64")
-    page.get_by_text("Training: epoch").first.wait_for(timeout=60_000)
+                       "&hidden=64,64&batch-size=10")
+    page.get_by_text("Training: epoch").first.wait_for(timeout=120_000)
     wait_final(page, timeout=300)
     seen = settled(page)
     assert seen["thumb"] == seen["text"] == EPOCHS and seen["index"] == seen["max"]
