@@ -153,8 +153,41 @@ def _at(scenario, p: Point, epoch: int | None) -> str:
 
 
 # -- the questions ---------------------------------------------------------------------------------------------
+class Lettered:
+    """What a 'which picture is λ = target?' question shares: every λ's picture measured (`measured`, read on the
+    model drawn), lettered by that value, graded and explained in the question's own words."""
+
+    name = measured = value = title = noun = ""
+
+    def needs(self) -> list[tuple[str, Point]]:
+        if self.target not in self.weight_decays:
+            raise ValueError(f"{self.name} target λ = {self.target:g} is not among the {self.noun}s shown")
+        return [("l2_norm", Point(w, self.run)) for w in self.weight_decays]   # the λ values must be swept
+
+    def grade(self, scenario, frames: Frames, models: Models | None = None) -> Outcome:
+        read = {w: measure(scenario, frames, models, self.measured, Point(w, self.run)) for w in self.weight_decays}
+        values, epochs = {w: v for w, (v, _) in read.items()}, {w: e for w, (_, e) in read.items()}
+        letters = curve_letters(values)
+        near = (self.tolerance + ROUNDING) * abs(values[self.target])
+        right = {letters[w] for w, v in values.items() if abs(v - values[self.target]) <= near}
+        listing = "; ".join(f"{letters[w]}: λ = {w:g}, {self.value} {fmt(values[w])}"
+                            for w in sorted(values, key=letters.get))
+        fact = (f"{self.title} by {self.noun}, on the model drawn (first seed) {read_words(epochs)} — {listing}. "
+                f"λ = {self.target:g} is {self.noun} {letters[self.target]}.")
+        if len(right) > 1:
+            fact += (f" {self.noun.capitalize()}s {', '.join(sorted(right))} are within {self.tolerance:.0%} of it: "
+                     f"each counts.")
+        return Outcome(self, "graded", frozenset(right), letters[self.target],
+                       {f"λ = {w:g}": v for w, v in values.items()}, (fact,),
+                       read_at={f"λ = {w:g}": e for w, e in epochs.items()})
+
+    def verdict(self, o: Outcome, pick: str) -> str:
+        accepted = f" (within the tolerance, {' or '.join(sorted(o.correct))} count)" if len(o.correct) > 1 else ""
+        return f"You said **{pick}**; λ = {self.target:g} is {self.noun} **{o.answer}**{accepted}: {o.facts[0]}"
+
+
 @dataclass(frozen=True)
-class WhichPanel:
+class WhichPanel(Lettered):
     """'The boundaries of λ = … are lettered from the longest (most bent) to the shortest: which is λ = target?'
     Read on each λ's model at the end of the run (the first seed: the one drawn)."""
 
@@ -166,6 +199,7 @@ class WhichPanel:
     kind = "which_curve"
     uses_models = True
     pictures = "boundary"
+    name, measured, value, title, noun = "which-panel", "boundary", "length", "Boundary length", "panel"
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         n = len(self.weight_decays)
@@ -178,35 +212,10 @@ class WhichPanel:
                 f"in panels lettered A, B, … from the longest boundary — the most bent — to the shortest. Which "
                 f"panel is λ = {self.target:g}?")
 
-    def needs(self) -> list[tuple[str, Point]]:
-        if self.target not in self.weight_decays:
-            raise ValueError(f"which-panel target λ = {self.target:g} is not among the panels shown")
-        return [("l2_norm", Point(w, self.run)) for w in self.weight_decays]   # the λ values must be swept
-
     def rule(self) -> str:
         return (f"Boundary length: the 50 % contour of the model drawn (first seed, last epoch) on the plotted "
                 f"{GRID} × {GRID} grid, in input units; panels within {self.tolerance:.0%} of the asked-for "
                 f"one's length are accepted too.")
-
-    def grade(self, scenario, frames: Frames, models: Models | None = None) -> Outcome:
-        read = {w: measure(scenario, frames, models, "boundary", Point(w, self.run)) for w in self.weight_decays}
-        lengths, epochs = {w: v for w, (v, _) in read.items()}, {w: e for w, (_, e) in read.items()}
-        letters = curve_letters(lengths)
-        near = (self.tolerance + ROUNDING) * abs(lengths[self.target])
-        right = {letters[w] for w, v in lengths.items() if abs(v - lengths[self.target]) <= near}
-        listing = "; ".join(f"{letters[w]}: λ = {w:g}, length {fmt(lengths[w])}"
-                            for w in sorted(lengths, key=letters.get))
-        fact = (f"Boundary length by panel, on the model drawn (first seed) {read_words(epochs)} — {listing}. "
-                f"λ = {self.target:g} is panel {letters[self.target]}.")
-        if len(right) > 1:
-            fact += f" Panels {', '.join(sorted(right))} are within {self.tolerance:.0%} of it: each counts."
-        return Outcome(self, "graded", frozenset(right), letters[self.target],
-                       {f"λ = {w:g}": v for w, v in lengths.items()}, (fact,),
-                       read_at={f"λ = {w:g}": e for w, e in epochs.items()})
-
-    def verdict(self, o: Outcome, pick: str) -> str:
-        accepted = f" (within the tolerance, {' or '.join(sorted(o.correct))} count)" if len(o.correct) > 1 else ""
-        return f"You said **{pick}**; λ = {self.target:g} is panel **{o.answer}**{accepted}: {o.facts[0]}"
 
 
 @dataclass(frozen=True)
