@@ -62,12 +62,9 @@ def lr_lambda(cfg: SweepConfig, n_train: int):
     return f
 
 
-def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, epochs: int | None = None,
-                  keep_at: tuple[int, ...] = ()) -> dict:
-    """Train one member the plain way (its lr scheduled by LambdaLR, stepped after every step). Returns per-epoch
-    lists (train_loss, train_eval_loss, val_loss, l2_norm, and the laws' measures: rot1…rotL, max_abs_w,
-    eff_lr1…eff_lrL with a normalization, eff_lr with the lr of the epoch's last step),
-    the model, and under "params" {epoch: copies of model.parameters()} for each epoch in keep_at (0 = initial)."""
+def setup(cfg: SweepConfig, member: Member, data: Data | None = None) -> tuple:
+    """One member's model (seeded by the member), its data in the config's dtype, loss and torch.optim optimizer:
+    (model, X, y, Xv, yv, criterion, optimizer)."""
     spec = DATASETS[cfg.preset]
     dtype = getattr(torch, cfg.dtype)
     with torch.random.fork_rng(devices=[]):
@@ -81,7 +78,16 @@ def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, ep
     cast = (lambda t: t.to(dtype) if t.is_floating_point() else t)
     X, y, Xv, yv = (cast(t) for t in (data.X_train, data.y_train, data.X_val, data.y_val))
     criterion = nn.MSELoss() if data.task == "regression" else nn.CrossEntropyLoss()
-    optimizer = make_reference_optimizer(cfg, model, member)
+    return model, X, y, Xv, yv, criterion, make_reference_optimizer(cfg, model, member)
+
+
+def reference_run(cfg: SweepConfig, member: Member, data: Data | None = None, epochs: int | None = None,
+                  keep_at: tuple[int, ...] = ()) -> dict:
+    """Train one member the plain way (its lr scheduled by LambdaLR, stepped after every step). Returns per-epoch
+    lists (train_loss, train_eval_loss, val_loss, l2_norm, and the laws' measures: rot1…rotL, max_abs_w,
+    eff_lr1…eff_lrL with a normalization, eff_lr with the lr of the epoch's last step),
+    the model, and under "params" {epoch: copies of model.parameters()} for each epoch in keep_at (0 = initial)."""
+    model, X, y, Xv, yv, criterion, optimizer = setup(cfg, member, data)
     n = len(X)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, n))
     batch = min(cfg.batch_size or n, n)
@@ -136,20 +142,7 @@ def course_run(cfg: SweepConfig, member: Member, data: Data | None = None) -> di
     plain loop". The same model, data, batches and optimizer as reference_run, and the same per-epoch train loss,
     train-eval loss, val loss and ‖w‖; no per-step rotation, max |w| or effective lr, and a LambdaLR only when
     the config schedules the lr (reference_run steps one always). Returns those four per-epoch lists."""
-    spec = DATASETS[cfg.preset]
-    dtype = getattr(torch, cfg.dtype)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(member.seed)
-        if data is None and not spec.per_seed:
-            data = spec.make(0, cfg.val_fraction)
-        in_dim, out_dim = (data.in_dim, data.out_dim) if data is not None else (spec.in_dim, spec.out_dim)
-        model = plain_model(in_dim, cfg.hidden, out_dim, cfg.activation, cfg.norm).to(dtype)
-        if data is None:
-            data = spec.make(member.seed, cfg.val_fraction)
-    cast = (lambda t: t.to(dtype) if t.is_floating_point() else t)
-    X, y, Xv, yv = (cast(t) for t in (data.X_train, data.y_train, data.X_val, data.y_val))
-    criterion = nn.MSELoss() if data.task == "regression" else nn.CrossEntropyLoss()
-    optimizer = make_reference_optimizer(cfg, model, member)
+    model, X, y, Xv, yv, criterion, optimizer = setup(cfg, member, data)
     n = len(X)
     scheduled = cfg.schedule != "constant" or cfg.warmup_epochs > 0
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, n)) if scheduled else None
