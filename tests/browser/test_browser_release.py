@@ -16,6 +16,19 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+
+def wait_in_log(log, line: str, seconds: float, failure: str) -> None:
+    """Until the server's log holds `line` (read again every 0.2 s); AssertionError with the log's tail after
+    `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        log.seek(0)
+        if line in log.read():
+            return
+        time.sleep(0.2)
+    log.seek(0)
+    raise AssertionError(f"{failure}; server log: {log.read()[-2000:]}")
+
 def test_closing_the_tab_releases_its_upload(browser, tmp_path):
     from playwright.sync_api import expect
     log = open(tmp_path / "server.log", "w+")
@@ -29,15 +42,7 @@ def test_closing_the_tab_releases_its_upload(browser, tmp_path):
         expect(page.locator('[class*="st-key-wdnote-success-"]')).to_contain_text("Regression of", timeout=60_000)
         held = rss_mb(proc.pid)
         context.close()  # the tab goes: its websocket closes, Streamlit keeps the session for a reconnect
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            log.seek(0)
-            if "released the table of a closed session" in log.read():
-                break
-            time.sleep(0.2)
-        else:
-            log.seek(0)
-            raise AssertionError(f"the table was never released; server log: {log.read()[-2000:]}")
+        wait_in_log(log, "released the table of a closed session", 60, "the table was never released")
         print(f"server RSS holding the table {held:.0f} MB, after release {rss_mb(proc.pid):.0f} MB")
     finally:
         stop(proc)
@@ -83,15 +88,8 @@ def test_closing_the_tab_cancels_its_sweep_long_before_the_heartbeat(browser, tm
         page.goto(url + "?preset=moons&wd=0,0.1&epochs=50000&hidden=256,256&seeds=0")
         page.get_by_text("Training: epoch").first.wait_for(timeout=120_000)
         context.close()
-        closed, deadline = time.monotonic(), time.monotonic() + 120
-        while time.monotonic() < deadline:
-            log.seek(0)
-            if "wdlab: cancelled 1 sweep(s) of a visitor who left" in log.read():
-                break
-            time.sleep(0.2)
-        else:
-            log.seek(0)
-            raise AssertionError(f"the sweep was not cancelled; server log: {log.read()[-2000:]}")
+        closed = time.monotonic()
+        wait_in_log(log, "wdlab: cancelled 1 sweep(s) of a visitor who left", 120, "the sweep was not cancelled")
         print(f"the departed tab's sweep was cancelled {time.monotonic() - closed:.1f} s after the tab closed")
     finally:
         stop(proc)
