@@ -102,16 +102,17 @@ def load() -> str:
 
 
 def layernorm_rows(repeats: int, only: str | None, faithful: bool = False) -> None:
-    """Engine and plain loop, with and without LayerNorm, in CPU seconds: the four runs of each repeat one after
-    another (a load change hits all four), medians; `faithful` adds reference_run's loop with LayerNorm."""
+    """Engine and plain loop, with and without LayerNorm, in CPU seconds, and the LayerNorm engine without the
+    laws' measurements: the five runs of each repeat one after another (a load change hits all five), medians;
+    `faithful` adds reference_run's loop with LayerNorm."""
     print(f"LayerNorm (CPU s, median of {repeats}, interleaved; plain loop = course_run; {load()}):")
     for name, kw in LAYERNORM.items():
         if only and only not in name:
             continue
         cfgs = {norm: SweepConfig(preset="tutorial", optimizers=("adamw",), lrs=(0.01,), weight_decays=WDS,
                                   seeds=SEEDS, norm=norm, **kw) for norm in ("none", "layernorm")}
-        sides = {"engine": engine, "loop": plain_loop}
-        runs = {(side, norm): [] for side in sides for norm in cfgs}
+        sides = {"engine": engine, "loop": plain_loop, "bare": bare_engine}
+        runs = {(side, norm): [] for side in sides for norm in cfgs if side != "bare" or norm == "layernorm"}
         if faithful:
             runs[("faithful", "layernorm")] = []
             sides["faithful"] = faithful_loop
@@ -121,8 +122,9 @@ def layernorm_rows(repeats: int, only: str | None, faithful: bool = False) -> No
         (e0, e1, l0, l1) = (statistics.median(runs[k]) for k in
                             (("engine", "none"), ("engine", "layernorm"), ("loop", "none"), ("loop", "layernorm")))
         cost, ratio = e1 / e0, l1 / e1
+        bare = statistics.median(runs[("bare", "layernorm")]) / e0
         print(f"  {name:30s} engine {e0:5.2f} → LN {e1:5.2f} s: {cost:4.2f}× (≤1.3×: "
-              f"{'met' if cost <= 1.3 else 'NOT met'}); loop {l0:5.2f} → LN {l1:5.2f} s; LN engine {ratio:4.1f}× "
+              f"{'met' if cost <= 1.3 else 'NOT met'}; without the laws' rotation {bare:4.2f}×); loop {l0:5.2f} → LN {l1:5.2f} s; LN engine {ratio:4.1f}× "
               f"the loop (≥8×: {'met' if ratio >= 8 else 'NOT met'}); no-LN {l0 / e0:4.1f}×"
               + (f" [faithful loop LN {statistics.median(runs[('faithful', 'layernorm')]):5.2f} s: "
                  f"{statistics.median(runs[('faithful', 'layernorm')]) / e1:4.1f}×]" if faithful else "")
@@ -155,6 +157,20 @@ def plain_loop(cfg: SweepConfig, data) -> dict:
     """The course's way, the yardstick: for each member build a model under manual_seed(seed) and train it with
     torch.optim, recording the loss and ‖w‖ per epoch (course_run)."""
     return {m: course_run(cfg, m, data=data) for m in cfg.members}
+
+
+def bare_engine(cfg: SweepConfig, data) -> dict:
+    """The engine without the laws' measurements (the rotation every step, max |w|): a LayerNorm sweep's cost
+    from LayerNorm itself, apart from what measuring the laws on its normalized layers adds."""
+    try:
+        import laws_cost  # run as benchmarks/sweep_speed.py
+    except ImportError:
+        from benchmarks import laws_cost  # run as python -m benchmarks.sweep_speed
+    laws_cost._use(laws_cost.OFF)
+    try:
+        return engine(cfg, data)
+    finally:
+        laws_cost._use(laws_cost.ON)
 
 
 def faithful_loop(cfg: SweepConfig, data) -> dict:

@@ -138,3 +138,41 @@ def test_a_jobs_snapshots_are_planned_within_its_memory_budget_and_counted_in_it
                             rel_tol=1e-5)
     finally:
         manager.shutdown()
+
+
+def test_thinner_keeps_the_first_seed_then_half_the_epochs_with_the_same_numbers_then_nothing():
+    """The job manager's results bound thins a held result's snapshots step by step (issue 26, item 6)."""
+    cfg = SweepConfig(preset="moons", hidden=(8,), epochs=30, weight_decays=(0.0, 0.1), seeds=(0, 1),
+                      dtype="float64")
+    whole = plan_all(cfg, 2, 2)
+    run_sweep(cfg, snapshots=whole)
+    steps, s = [], whole
+    while s is not None:
+        steps.append(s)
+        s = s.thinner()
+    first, *rest = steps
+    assert first is whole and len(steps) >= 4
+    seed0 = tuple(m for m in cfg.members if m.seed == 0)
+    assert steps[1].members == seed0 and steps[1].taken() == whole.taken()       # first the other seeds go
+    assert "only seed 0's models" in steps[1].note and steps[1].nbytes() < whole.nbytes() / 1.9
+    for before, after in zip(steps[1:], steps[2:]):                               # then about half the epochs
+        assert len(after.taken()) == max(snapshots.MIN_COUNT, (len(before.taken()) + 1) // 2)
+        assert after.taken()[0] == 0 and after.taken()[-1] == cfg.epochs
+        assert set(after.taken()) <= set(before.taken()) and after.nbytes() < before.nbytes()
+        assert f"{len(after.taken())} of their {len(whole.taken())} epochs" in after.note
+    assert len(steps[-1].taken()) == snapshots.MIN_COUNT and steps[-1].thinner() is None
+    for s in rest:                                                                # the kept numbers are the same
+        for e in s.taken():
+            for m in s.members:
+                assert all(np.array_equal(a, b) for a, b in zip(s.params(e, m), whole.params(e, m)))
+        assert s.params(s.taken()[0], cfg.members[-1]) is None                    # seed 1's models are gone
+
+
+def test_thinner_keeps_where_a_member_diverged():
+    cfg = SweepConfig(preset="tutorial", hidden=(8,), optimizers=("sgd",), momentum=0.9, lrs=(0.1,), epochs=30,
+                      weight_decays=(0.0, 50.0), dtype="float64")
+    snaps = plan_all(cfg, 20, 1)
+    run_sweep(cfg, snapshots=snaps)
+    bad = Member("sgd", 0.1, 50.0, 0)
+    thin = snaps.thinner()
+    assert thin.diverged_at(bad) == snaps.diverged_at(bad) and thin.taken()[-1] == cfg.epochs

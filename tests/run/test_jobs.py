@@ -313,3 +313,38 @@ def test_a_visitor_who_leaves_releases_its_jobs_at_once(gated_runner):
         assert m.release("bob") == [] and m.release("nobody") == []
     finally:
         m.shutdown()
+
+
+def test_every_result_a_page_holds_stays_within_the_results_bound():
+    """Pages hold their finished jobs past the store's eviction: the bound counts every ended job still alive,
+    thinning the least recently watched one's snapshots, then letting them go, and never the curves (issue 26,
+    item 6: twelve visitors each held a 30 MB result, 360 MB outside the server's memory plan)."""
+    m = JobManager(Limits(max_sweep_mb=1), warm=False, reap_every=3600)
+    try:
+        def run(i):
+            job = m.submit(SweepConfig(preset="moons", hidden=(128,), epochs=40, weight_decays=(0.0, 0.1),
+                                       seeds=(0, 1), lrs=(0.01 + 0.001 * i,)), owner=f"v{i}")
+            wait_done(job, 120)
+            return job
+        held = [run(0)]
+        whole = held[0].snapshots
+        assert whole is not None and len(whole.members) == 4
+        m.max_result_bytes = int(2.5 * held[0].nbytes())
+        frames, notes = [], []
+        for i in range(1, 6):
+            held.append(run(i))
+            frames.append(len(held[-1].frame()))
+            assert sum(j.nbytes() for j in held) <= m.max_result_bytes
+            newest = held[-1].snapshots
+            assert newest.taken() == newest.epochs and len(newest.members) == 4   # the newest result is whole
+            notes += [j.snapshots.note for j in held if j.snapshots is not None and j.snapshots.origin is not None]
+        oldest = held[0]
+        assert oldest.let_go and oldest.snapshots is None and len(oldest.frame()) == frames[0]  # curves stay
+        assert notes and all("to stay within its memory" in n for n in notes)       # thinned on the way
+        assert m.get(oldest.key) is None                       # a thinned result is not handed to a new request
+        again = m.submit(oldest.cfg, owner="v9")
+        assert again is not oldest
+        wait_done(again, 120)
+        assert again.snapshots is not None and len(again.snapshots.members) == 4
+    finally:
+        m.shutdown()

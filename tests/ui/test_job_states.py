@@ -188,6 +188,28 @@ def test_done(monkeypatch, page):
     assert {j.status for j in jobs(at, page)} == {"done"}
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_done_then_thinned_then_let_go_by_the_results_bound(monkeypatch, page):
+    """The server's results bound thins a shown result's snapshots, then lets them go (JobManager._fit_locked, as
+    when other visitors' results finish): the page keeps drawing, and says why the pictures show less."""
+    runner = HeldSweep()
+    held_app(monkeypatch, runner)
+    at = opened(page, {"seeds": "0,1"} if page != "compare" else None)
+    until(lambda: all(j.snapshot(with_frame=False).finished for j in jobs(at, page)))
+    at = looks_fine(at)
+    for job in jobs(at, page):  # the other seed's models go (one seed: about half the epochs)
+        job.snapshots = job.snapshots.thinner()
+    at = looks_fine(at)
+    words = " ".join([c.value for c in at.caption] + [t.value for t in at.text])   # a note: plain text
+    if page != "landscape":   # the landscape draws no pictures of the models
+        assert "to stay within its memory" in words, words
+    for job in jobs(at, page):
+        job.snapshots, job.let_go = None, True
+    at = looks_fine(at)
+    if page != "landscape":
+        assert "let go of this run's parameter snapshots" in " ".join(c.value for c in at.caption)
+
+
 def test_each_waiting_page_shows_its_place_in_line_and_it_moves_as_the_queue_does(monkeypatch):
     """The comparison's two runs wait 1st and 2nd behind a running sweep; when the first leaves the line the
     second's text says 1st (issue 26, item 6: a waiting page showed no position)."""

@@ -351,7 +351,7 @@ def memory_plan(limits: Limits) -> dict[str, float]:
     max_sessions visitors each holding the largest table allowed. Its total must stay within max_memory_mb."""
     parts = {"server baseline": BASELINE_MB,
              "sweeps training at once": limits.max_concurrent_jobs * limits.max_sweep_mb,
-             "finished results kept": limits.max_result_mb,
+             "finished results kept or shown": limits.max_result_mb,   # run.jobs: every one alive, together
              "visitors' sessions and tables": limits.max_sessions * (
                  SESSION_MB + (2 * limits.max_upload_bytes + 4 * limits.max_table_cells) / MB)}
     parts["total"] = sum(parts.values())

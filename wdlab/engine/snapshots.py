@@ -46,7 +46,8 @@ class Snapshots:
                  shapes: Sequence[tuple[int, ...]], dtype: str = "float32", note: str = ""):
         self.epochs, self.members = tuple(epochs), tuple(members)
         self.names, self.shapes = tuple(names), tuple(tuple(s) for s in shapes)
-        self.note = note
+        self.note = self.plan_note = note   # plan_note: what the plan left out; note: that and any thinning
+        self.origin: tuple[int, int] | None = None   # (members, epochs) before thinner() first cut
         self.size = sum(math.prod(s) for s in self.shapes)
         self._row = {m: i for i, m in enumerate(self.members)}
         self._at = {e: i for i, e in enumerate(self.epochs)}
@@ -114,6 +115,34 @@ class Snapshots:
 
     def nbytes(self) -> int:
         return int(self._data.nbytes + self._have.nbytes)
+
+    def thinner(self) -> "Snapshots | None":
+        """A smaller copy, one step down, for a server that must make room (the job manager's results bound):
+        first only the first seed's models (the panels the pictures show first), then about half the epochs taken
+        (never fewer than MIN_COUNT, always the first and the last); None when only that little is left. The kept
+        numbers are the same; the note says what was let go."""
+        taken = self.taken()
+        members, epochs = self.members, taken
+        first = self.members[0].seed if self.members else None
+        if any(m.seed != first for m in self.members):
+            members = tuple(m for m in self.members if m.seed == first)
+        elif len(taken) > MIN_COUNT:
+            k = max(MIN_COUNT, (len(taken) + 1) // 2)
+            epochs = tuple(taken[round(i * (len(taken) - 1) / (k - 1))] for i in range(k))
+        else:
+            return None
+        out = Snapshots(epochs, members, self.names, self.shapes, str(self._data.dtype), self.plan_note)
+        out.origin = self.origin or (len(self.members), len(taken))
+        e_idx, m_idx = [self._at[e] for e in epochs], [self._row[m] for m in members]
+        with self._lock:
+            out._data[...] = self._data[np.ix_(e_idx, m_idx)]
+            out._have[...] = self._have[np.ix_(e_idx, m_idx)]
+            out._diverged = {m: at for m, at in self._diverged.items() if m in out._row}
+        cut = ([f"only seed {first}'s models"] if len(members) < out.origin[0] else []) + \
+              ([f"{len(epochs)} of their {out.origin[1]} epochs"] if len(epochs) < out.origin[1] else [])
+        out.note = " ".join(x for x in (self.plan_note, "While other results are open on this server, these "
+                                        f"pictures keep {', at '.join(cut)}, to stay within its memory.") if x)
+        return out
 
 
 def shapes(in_dim: int, hidden: Sequence[int], out_dim: int, norm: str = "none") -> tuple[list[str], list[tuple]]:

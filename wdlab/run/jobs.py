@@ -5,6 +5,7 @@ import hashlib
 import itertools
 import threading
 import time
+import weakref
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -53,6 +54,7 @@ class Job:
         self.epochs_done, self.started, self.ended = 0, None, None
         self.diverged: dict = {}
         self.snapshots: Snapshots | None = None  # planned when it starts, within the sweep's memory budget
+        self.let_go = False   # its snapshots were let go to keep the server's results within their bound
         self._rows: Rows | None = None  # while running: the rows so far, as the backend delivered them
         self._frame: pd.DataFrame | None = None
         self._frame_epoch = -1  # the epoch _frame was built at
@@ -143,7 +145,8 @@ class JobManager:
         # where sweeps train (default: in this process, which alone keeps parameter snapshots for the pictures)
         self.backend = backend or InProcess()
         self.limits, self.clock = limits, clock
-        # finished results kept for reuse: by default the limits' bounds (entries and bytes)
+        # finished results kept for reuse: by default the limits' bounds (entries and bytes); the bytes bound also
+        # covers every ended job a page still holds (_fit_locked)
         self.max_results = limits.max_results if max_results is None else max_results
         self.max_result_bytes = limits.max_result_mb * 2**20 if max_result_bytes is None else max_result_bytes
         self.heartbeat_timeout = heartbeat_timeout
@@ -151,6 +154,9 @@ class JobManager:
         self._queue: deque[Job] = deque()
         self._active: dict[tuple, Job] = {}
         self._results: OrderedDict[tuple, Job] = OrderedDict()
+        # every ended job still alive anywhere (the results above, or a page that shows it): together within
+        # max_result_bytes, or pages would hold what the store let go (12 visitors' 30 MB snapshots: 360 MB)
+        self._ended: weakref.WeakSet[Job] = weakref.WeakSet()
         self._closed = False
         self._stop = threading.Event()
         if torch_threads is not None:
@@ -284,7 +290,27 @@ class JobManager:
         else:  # cancelled, abandoned or failed: nobody is shown its rows, so they are freed now
             with job._lock:
                 job._frame, job._rows = None, None
+        self._ended.add(job)
+        self._fit_locked(job)
         job.done_event.set()
+
+    def _fit_locked(self, newest: Job) -> None:
+        """Every ended job alive — kept for reuse or held by a page — within max_result_bytes: the least recently
+        watched first, each job's snapshots are thinned (Snapshots.thinner) and at last let go until the total fits.
+        A thinned job leaves the results, so the same request trains a whole one again. Curves (frames) stay."""
+        alive = list(self._ended)
+        total = sum(j.nbytes() for j in alive)
+        for job in sorted(alive, key=lambda j: (j is newest, max(j.watchers.values(), default=j.ended or 0.0))):
+            while total > self.max_result_bytes and job.snapshots is not None:
+                before = job.nbytes()
+                smaller = job.snapshots.thinner()
+                with job._lock:
+                    job.snapshots, job.let_go = smaller, smaller is None
+                if self._results.get(job.key) is job:
+                    del self._results[job.key]
+                total -= before - job.nbytes()
+            if total <= self.max_result_bytes:
+                return
 
     def _evict_locked(self) -> None:
         total = sum(j.nbytes() for j in self._results.values())

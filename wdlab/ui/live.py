@@ -98,8 +98,10 @@ def _live(slot: str, key: str, options: results.ViewOptions, shared: tuple[str, 
                         text=f"Training: epoch {snap.epochs_done} of {snap.epochs_total}{left}")
     if c2.button("Cancel", key=f"{key}_cancel", icon=":material/stop:"):
         # keep what was trained so far on screen (and downloadable), marked cancelled; the job itself stops
-        # unless another visitor still watches it
-        st.session_state[f"{slot}_stopped"] = (job, dataclasses.replace(job.snapshot(), status="cancelled"))
+        # unless another visitor still watches it (the pictures read the job's own snapshots: the status keeps
+        # none, which would hold them past the server's results bound)
+        stopped = dataclasses.replace(job.snapshot(), status="cancelled", snapshots=None)
+        st.session_state[f"{slot}_stopped"] = (job, stopped)
         manager().cancel(job, owner())
         st.rerun(scope="app")
     # Drawn even before the first epoch lands: empty axes at once, and the browser starts loading Plotly now.

@@ -67,6 +67,9 @@ def model_view(job: Job, frame: pd.DataFrame | None, key: str, live: bool = Fals
     st.subheader("The models themselves")
     if snaps is None:
         st.caption("The pictures appear once training starts." if live else
+                   "While other results are open on this server, it let go of this run's parameter snapshots to "
+                   "stay within its memory, so only the curves below are drawn. Train it again to see the "
+                   "pictures." if getattr(job, "let_go", False) else
                    "No parameter snapshots were kept for this run, so only the curves below are drawn.")
         if shown_frame is not None:
             model_weights.curves(shown_frame, cfg, key, None)
