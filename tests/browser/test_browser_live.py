@@ -80,10 +80,16 @@ def test_the_lambda_chips_grow_their_box_instead_of_scrolling_inside_it(server, 
     box.wait_for(timeout=60_000)
     page.wait_for_function("""() => document.querySelectorAll(
         '.st-key-cfg_weight_decays [data-testid=stMultiSelectTagsContainer] > span > *').length === 12""", timeout=30_000)
-    inside = page.evaluate("""() => [...document.querySelectorAll('.st-key-cfg_weight_decays *')]
+    # the chips paint before the page's style (app.py's st.html) reaches them on a loaded machine (CI saw one
+    # scrolling box at that moment): wait for none to scroll, which never comes if the style fails to apply
+    scrolling = """() => [...document.querySelectorAll('.st-key-cfg_weight_decays *')]
         .filter(e => e.scrollHeight > e.clientHeight + 2 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY))
-        .length""")
-    assert inside == 0
+        .length"""
+    try:
+        page.wait_for_function(f"() => ({scrolling})() === 0", timeout=30_000)
+    except Exception:
+        pass
+    assert page.evaluate(scrolling) == 0
     tags = page.locator(".st-key-cfg_weight_decays [data-testid=stMultiSelectTagsContainer] > span > *")
     outer = box.bounding_box()
     last = tags.nth(11).bounding_box()
