@@ -156,11 +156,12 @@ def test_thinner_keeps_the_first_seed_then_half_the_epochs_with_the_same_numbers
     assert steps[1].members == seed0 and steps[1].taken() == whole.taken()       # first the other seeds go
     assert "only seed 0's models" in steps[1].note and steps[1].nbytes() < whole.nbytes() / 1.9
     for before, after in zip(steps[1:], steps[2:]):                               # then about half the epochs
-        assert len(after.taken()) == max(snapshots.MIN_COUNT, (len(before.taken()) + 1) // 2)
+        assert len(after.taken()) == max(snapshots.THIN_FLOOR, (len(before.taken()) + 1) // 2)
         assert after.taken()[0] == 0 and after.taken()[-1] == cfg.epochs
         assert set(after.taken()) <= set(before.taken()) and after.nbytes() < before.nbytes()
         assert f"{len(after.taken())} of their {len(whole.taken())} epochs" in after.note
-    assert len(steps[-1].taken()) == snapshots.MIN_COUNT and steps[-1].thinner() is None
+    assert steps[-1].taken() == (0, cfg.epochs) and steps[-1].thinner() is None
+    assert steps[-1].smallest() and not any(s.smallest() for s in steps[:-1])
     for s in rest:                                                                # the kept numbers are the same
         for e in s.taken():
             for m in s.members:

@@ -339,7 +339,12 @@ def test_every_result_a_page_holds_stays_within_the_results_bound():
             assert newest.taken() == newest.epochs and len(newest.members) == 4   # the newest result is whole
             notes += [j.snapshots.note for j in held if j.snapshots is not None and j.snapshots.origin is not None]
         oldest = held[0]
-        assert oldest.let_go and oldest.snapshots is None and len(oldest.frame()) == frames[0]  # curves stay
+        assert len(oldest.frame()) == frames[0]                                      # curves stay
+        assert oldest.snapshots is None or oldest.snapshots.origin is not None       # pictures thinned or let go
+        let_go = [j for j in held[:-1] if j.snapshots is None]
+        assert all(j.let_go for j in let_go) and let_go == held[:len(let_go)]        # the least recent first
+        # the largest thinned first: none is let go while another older one could still give up a step
+        assert not let_go or all(j.snapshots.smallest() for j in held[len(let_go):-1] if j.snapshots)
         assert notes and all("to stay within its memory" in n for n in notes)       # thinned on the way
         assert m.get(oldest.key) is None                       # a thinned result is not handed to a new request
         again = m.submit(oldest.cfg, owner="v9")

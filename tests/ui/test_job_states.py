@@ -252,3 +252,25 @@ def test_a_page_waiting_for_its_first_rows_builds_its_figures_once(monkeypatch, 
     assert {j.status for j in jobs(at, "regression")} == {"queued" if blocked else "running"}
     assert all(j.frame().empty for j in jobs(at, "regression"))
     assert len(built) == len(plots.PANEL_KEYS), f"{len(built)} figures built over 5 runs of one page"
+
+
+def _pictures_after_let_go():
+    """The pictures' fragment rerun alone (its slider moved) after the server let go of the job's snapshots."""
+    from wdlab.run.jobs import JobManager
+    from wdlab.settings.config import SweepConfig
+    from wdlab.ui import model_view
+    m = JobManager(warm=False, reap_every=3600)
+    job = m.submit(SweepConfig(preset="moons", hidden=(8,), epochs=8, weight_decays=(0.0, 0.1), seeds=(0,)))
+    job.done_event.wait(120)
+    m.shutdown()
+    job.snapshots, job.let_go = None, True
+    model_view._pictures(job, job.frame(), "k", None, False)
+
+
+def test_the_pictures_fragment_rerun_after_its_snapshots_were_let_go():
+    """Drawn by the fragment on its own (a slider moved after other visitors' results filled the bound): it read
+    job.snapshots afresh and raised on None in the browser (AttributeError: 'NoneType' object has no attribute
+    'taken'), where the whole page's rerun had said so."""
+    at = AppTest.from_function(_pictures_after_let_go, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "let go of this run's parameter snapshots" in " ".join(c.value for c in at.caption)

@@ -13,6 +13,7 @@ from wdlab.settings.config import Member, SweepConfig
 
 SNAPSHOT_COUNT = 25    # epochs kept: enough for a slider to move smoothly, few enough to bound the memory
 MIN_COUNT = 6          # fewer epochs than this show too little on a slider: no snapshots at all
+THIN_FLOOR = 2         # ... but a finished result thinned to make room (thinner) keeps its first and last epochs
 ALL_MEMBERS_COUNT = 12  # below this many epochs for every member, the first seed's members at more epochs
 SHARE = 0.25           # of a sweep's memory budget (Limits.max_sweep_mb) its snapshots may take (the demo: 30 MB,
                        # 25 epochs of the sine preset's four 1-256-256-1 models)
@@ -116,18 +117,22 @@ class Snapshots:
     def nbytes(self) -> int:
         return int(self._data.nbytes + self._have.nbytes)
 
+    def smallest(self) -> bool:
+        """Nothing left to thin: one seed's models at THIN_FLOOR epochs or fewer (thinner() gives None)."""
+        return len({m.seed for m in self.members}) <= 1 and len(self.taken()) <= THIN_FLOOR
+
     def thinner(self) -> "Snapshots | None":
         """A smaller copy, one step down, for a server that must make room (the job manager's results bound):
-        first only the first seed's models (the panels the pictures show first), then about half the epochs taken
-        (never fewer than MIN_COUNT, always the first and the last); None when only that little is left. The kept
-        numbers are the same; the note says what was let go."""
+        first only the first seed's models (the panels the pictures show first), then about half the epochs taken,
+        down to THIN_FLOOR (the first and the last: before and after training); None when only that is left. The
+        kept numbers are the same; the note says what was let go."""
         taken = self.taken()
         members, epochs = self.members, taken
         first = self.members[0].seed if self.members else None
         if any(m.seed != first for m in self.members):
             members = tuple(m for m in self.members if m.seed == first)
-        elif len(taken) > MIN_COUNT:
-            k = max(MIN_COUNT, (len(taken) + 1) // 2)
+        elif len(taken) > THIN_FLOOR:
+            k = max(THIN_FLOOR, (len(taken) + 1) // 2)
             epochs = tuple(taken[round(i * (len(taken) - 1) / (k - 1))] for i in range(k))
         else:
             return None

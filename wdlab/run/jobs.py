@@ -295,13 +295,23 @@ class JobManager:
         job.done_event.set()
 
     def _fit_locked(self, newest: Job) -> None:
-        """Every ended job alive — kept for reuse or held by a page — within max_result_bytes: the least recently
-        watched first, each job's snapshots are thinned (Snapshots.thinner) and at last let go until the total fits.
-        A thinned job leaves the results, so the same request trains a whole one again. Curves (frames) stay."""
+        """Every ended job alive — kept for reuse or held by a page — within max_result_bytes. Step by step, the
+        older result with the largest snapshots gives up one step of them (Snapshots.thinner: the other seeds, then
+        about half the epochs), the least recently watched first among equals; only once every older one is at its
+        least are they let go, least recently watched first; the newest result comes after all of them. So every
+        page keeps some pictures for as long as the bound allows. A thinned job leaves the results (the same
+        request trains a whole one again). Curves (frames) always stay."""
         alive = list(self._ended)
         total = sum(j.nbytes() for j in alive)
-        for job in sorted(alive, key=lambda j: (j is newest, max(j.watchers.values(), default=j.ended or 0.0))):
-            while total > self.max_result_bytes and job.snapshots is not None:
+        seen = {id(j): max(j.watchers.values(), default=j.ended or 0.0) for j in alive}
+        for group in ([j for j in alive if j is not newest], [newest]):
+            while total > self.max_result_bytes:
+                kept = [j for j in group if j.snapshots is not None]
+                if not kept:
+                    break
+                thin = [j for j in kept if not j.snapshots.smallest()]
+                job = max(thin, key=lambda j: (j.snapshots.nbytes(), -seen[id(j)])) if thin else \
+                    min(kept, key=lambda j: seen[id(j)])
                 before = job.nbytes()
                 smaller = job.snapshots.thinner()
                 with job._lock:
@@ -309,8 +319,6 @@ class JobManager:
                 if self._results.get(job.key) is job:
                     del self._results[job.key]
                 total -= before - job.nbytes()
-            if total <= self.max_result_bytes:
-                return
 
     def _evict_locked(self) -> None:
         total = sum(j.nbytes() for j in self._results.values())

@@ -20,6 +20,7 @@ from wdlab.run.jobs import Job, data_fingerprint
 from wdlab.settings.reading import describe_at
 from wdlab.ui.results import CHART_CONFIG as CHART
 from wdlab.ui.tables import download_name
+from wdlab.ui.state import Pinned
 
 UNITS = 6        # hidden units drawn per λ: the same ones in every row
 PER_ROW = 3      # confusion / predicted-vs-actual panels per row at desktop width (a phone stacks them)
@@ -96,7 +97,8 @@ def figures(job: Job, data, members: list, epoch: int) -> list[tuple[str, str, A
 
 def model_outputs(job: Job, frame: pd.DataFrame | None, key: str, group, data: Any = None) -> None:
     """The section: at the last kept snapshot of a finished run, the shown group's first seed."""
-    snaps = getattr(job, "snapshots", None)
+    job = Pinned(job)   # one set of snapshots for this whole section (the server's results bound may swap them)
+    snaps = job.snapshots
     taken = snaps.taken() if snaps is not None else ()
     if not taken or frame is None:
         return

@@ -14,7 +14,7 @@ from wdlab.plots import model as pm
 from wdlab.run.jobs import Job, data_fingerprint
 from wdlab.settings.config import SweepConfig
 from wdlab.ui import model_outputs, model_play, model_weights, results
-from wdlab.ui.state import shown
+from wdlab.ui.state import Pinned, shown
 from wdlab.ui.text import note
 
 LIVE_SECONDS = 1.5          # while training, the pictures follow the latest snapshot this often
@@ -66,13 +66,7 @@ def model_view(job: Job, frame: pd.DataFrame | None, key: str, live: bool = Fals
     snaps = getattr(job, "snapshots", None)
     st.subheader("The models themselves")
     if snaps is None:
-        st.caption("The pictures appear once training starts." if live else
-                   "While other results are open on this server, it let go of this run's parameter snapshots to "
-                   "stay within its memory, so only the curves below are drawn. Train it again to see the "
-                   "pictures." if getattr(job, "let_go", False) else
-                   "No parameter snapshots were kept for this run, so only the curves below are drawn.")
-        if shown_frame is not None:
-            model_weights.curves(shown_frame, cfg, key, None)
+        _no_pictures(job, shown_frame, key, live)
         return
     # a fragment: moving the slider or a toggle redraws this section only; while training it ticks (a finished
     # run's pictures play in the browser: plots.animate)
@@ -82,10 +76,25 @@ def model_view(job: Job, frame: pd.DataFrame | None, key: str, live: bool = Fals
         model_outputs.model_outputs(job, shown_frame, key, group, data)
 
 
+def _no_pictures(job: Job, frame: pd.DataFrame | None, key: str, live: bool) -> None:
+    """Why there are no pictures, in words, then the curves that need none."""
+    st.caption("The pictures appear once training starts." if live else
+               "While other results are open on this server, it let go of this run's parameter snapshots to "
+               "stay within its memory, so only the curves below are drawn. Train it again to see the "
+               "pictures." if getattr(job, "let_go", False) else
+               "No parameter snapshots were kept for this run, so only the curves below are drawn.")
+    if frame is not None:
+        model_weights.curves(frame, job.cfg, key, None)
+
+
 def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: Any = None) -> None:
     """The slider, the play button and the pictures at the chosen epoch (frame: the shown group's rows, as the
     curves above drew them)."""
+    job = Pinned(job)   # one set of snapshots for this whole run of the fragment
     cfg, snaps = job.cfg, job.snapshots
+    if snaps is None:   # let go since the page drew them (the server's results bound)
+        _no_pictures(job, frame, key, live)
+        return
     if live and job.snapshot(with_frame=False).elapsed < LIVE_SECONDS:
         # a new sweep's first page run: its curves get the machine (and the browser) first; the next tick draws
         st.caption("The pictures of the models follow in a moment.")
@@ -125,7 +134,7 @@ def _pictures(job: Job, frame: pd.DataFrame, key: str, group, live: bool, data: 
     ahead = " — the latest so far, training goes on" if live and epoch == epochs[-1] and planned else ""
     st.caption(f"Showing epoch {epoch}{ahead}.{stopped}")
     members = _members(snaps, cfg, group, key)
-    points = _points(job, key, data)
+    points = _points(job.job, key, data)   # kept in the session: the job itself, not this run's pinned view
     if points is None:
         st.caption("Upload the table this run was trained on again to see its models over its points.")
     elif points.X.shape[1] in (1, 2):

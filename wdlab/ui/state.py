@@ -84,6 +84,18 @@ def shown_index(options: Sequence[Any], key: str, default: int | None = 0) -> in
         return default
 
 
+class Pinned:
+    """A job as one page run reads it: its snapshots taken once. The server's results bound may swap a finished
+    job's snapshots for thinner ones, or none, at any moment (run.jobs.JobManager._fit_locked): every picture of
+    one run is then drawn from one set. Never keep one in st.session_state: it would hold those snapshots."""
+
+    def __init__(self, job):
+        self.job, self.snapshots = job, job.snapshots
+
+    def __getattr__(self, name: str):
+        return getattr(self.job, name)
+
+
 @st.cache_resource(show_spinner=False, on_release=lambda m: m.shutdown(timeout=1.0))
 def manager() -> JobManager:
     """One registry of jobs for every visitor (a thread-safe object: the only shared mutable state)."""
