@@ -282,10 +282,7 @@ def grade_question(scenario: Scenario, q: Question, frames: Frames, models=None)
         if isinstance(q, WhichCurve):
             epochs = scenario.runs[q.run].config.epochs
             vals = {w: read(frames, Point(w, q.run), q.metric, epochs, scenario.at) for w in q.weight_decays}
-            letters = curve_letters(vals)
-            # curves ending within the tolerance of the target cannot be told apart: each is accepted
-            near = (q.tolerance + ROUNDING) * abs(vals[q.target])
-            right = {letters[w] for w, v in vals.items() if abs(v - vals[q.target]) <= near}
+            letters, right = accepted_letters(vals, q.target, q.tolerance)
             listing = "; ".join(f"{letters[w]}: λ = {w:g} at {fmt(vals[w])}"
                                 for w in sorted(vals, key=letters.get))
             fact = (f"{METRICS[q.metric][0].upper()}{METRICS[q.metric][1:]} by curve, read {describe_at(scenario.at)} "
@@ -327,6 +324,15 @@ def curve_letters(finals: Mapping[float, float]) -> dict[float, str]:
     """λ -> letter: A for the curve that ends highest; equal values keep λ order (smaller λ first)."""
     order = sorted(finals, key=lambda w: (-finals[w], w))
     return {w: chr(65 + i) for i, w in enumerate(order)}
+
+
+def accepted_letters(values: Mapping[float, float], target: float,
+                     tolerance: float) -> tuple[dict[float, str], set[str]]:
+    """(λ -> letter, the letters accepted): curves (or panels) whose value is within `tolerance` (plus rounding) of
+    the target's cannot be told apart, so each counts."""
+    letters = curve_letters(values)
+    near = (tolerance + ROUNDING) * abs(values[target])
+    return letters, {letters[w] for w, v in values.items() if abs(v - values[target]) <= near}
 
 
 def explain(scenario: Scenario, outcomes: Sequence[Outcome], predictions: Mapping[int, str] | None = None) -> str:

@@ -17,9 +17,9 @@ from wdlab.quiz.cards import (
     Outcome,
     Point,
     Unreadable,
-    curve_letters,
     direction_of,
     fmt,
+    accepted_letters,
     ranked,
 )
 from wdlab.quiz.grok import member_rows
@@ -167,9 +167,7 @@ class Lettered:
     def grade(self, scenario, frames: Frames, models: Models | None = None) -> Outcome:
         read = {w: measure(scenario, frames, models, self.measured, Point(w, self.run)) for w in self.weight_decays}
         values, epochs = {w: v for w, (v, _) in read.items()}, {w: e for w, (_, e) in read.items()}
-        letters = curve_letters(values)
-        near = (self.tolerance + ROUNDING) * abs(values[self.target])
-        right = {letters[w] for w, v in values.items() if abs(v - values[self.target]) <= near}
+        letters, right = accepted_letters(values, self.target, self.tolerance)
         listing = "; ".join(f"{letters[w]}: λ = {w:g}, {self.value} {fmt(values[w])}"
                             for w in sorted(values, key=letters.get))
         fact = (f"{self.title} by {self.noun}, on the model drawn (first seed) {read_words(epochs)} — {listing}. "
