@@ -97,18 +97,25 @@ def test_a_regression_preset_draws_predicted_vs_actual_in_the_targets_units_with
     assert len({tuple(p["layout"]["xaxis"]["range"]) for p in panels}) == 1     # one span for every λ
 
 
-def test_an_uploaded_table_is_predicted_in_its_own_units_and_named():
-    rows = [[i % 9, (i * 7) % 11, 500 + 20 * (i % 9) - 3 * ((i * 7) % 11)] for i in range(60)]
-    raw = csv_table(["rooms", "age", "price"], rows)
-    at = app("?preset=csv&optimizer=adam&lr=0.01&wd=0,0.1&seeds=0&epochs=15&hidden=8")
-    at.file_uploader(key="upload_file").set_value(("houses.csv", raw, "text/csv")).run()
-    at.selectbox(key="upload_target").set_value("price").run()
+def trained_upload(name: str, raw: bytes, target: str, epochs: int, role: str):
+    """The app after uploading `raw` as `name`, choosing `target` and training (Adam, λ = 0 and 0.1, seed 0, hidden
+    8), rerun until a chart of `role` shows (AppTest never polls by itself); no exception on the way."""
+    at = app(f"?preset=csv&optimizer=adam&lr=0.01&wd=0,0.1&seeds=0&epochs={epochs}&hidden=8")
+    at.file_uploader(key="upload_file").set_value((name, raw, "text/csv")).run()
+    at.selectbox(key="upload_target").set_value(target).run()
     at.button(key="train").click().run()
     deadline = time.monotonic() + 120
-    while not charts(at, "predicted") and time.monotonic() < deadline:
+    while not charts(at, role) and time.monotonic() < deadline:
         time.sleep(0.2)
         at.run()
     assert not at.exception
+    return at
+
+
+def test_an_uploaded_table_is_predicted_in_its_own_units_and_named():
+    rows = [[i % 9, (i * 7) % 11, 500 + 20 * (i % 9) - 3 * ((i * 7) % 11)] for i in range(60)]
+    raw = csv_table(["rooms", "age", "price"], rows)
+    at = trained_upload("houses.csv", raw, "price", 15, "predicted")
     panels = charts(at, "predicted")
     assert len(panels) == 2 and panels[0]["layout"]["xaxis"]["title"]["text"] == "actual price"
     data = load_csv(raw, "price")
@@ -121,15 +128,7 @@ def test_an_uploaded_table_is_predicted_in_its_own_units_and_named():
 def test_a_tables_class_labels_name_the_confusion_matrix_as_plain_text():
     rows = [[i % 7, (i * 5) % 9, ("<b>low</b>", "mid & up")[(i % 7 + (i * 5) % 9) > 7]] for i in range(60)]
     raw = csv_table(["a", "b", "grade"], rows)
-    at = app("?preset=csv&optimizer=adam&lr=0.01&wd=0,0.1&seeds=0&epochs=10&hidden=8")
-    at.file_uploader(key="upload_file").set_value(("grades.csv", raw, "text/csv")).run()
-    at.selectbox(key="upload_target").set_value("grade").run()
-    at.button(key="train").click().run()
-    deadline = time.monotonic() + 120
-    while not charts(at, "confusion") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        at.run()
-    assert not at.exception
+    at = trained_upload("grades.csv", raw, "grade", 10, "confusion")
     panels = charts(at, "confusion")
     assert len(panels) == 2
     assert values(panels[0]["data"][0]["x"]) == ["&lt;b&gt;low&lt;/b&gt;", "mid &amp; up"]   # shown as typed
