@@ -159,13 +159,19 @@ def plain_loop(cfg: SweepConfig, data) -> dict:
     return {m: course_run(cfg, m, data=data) for m in cfg.members}
 
 
-def bare_engine(cfg: SweepConfig, data) -> dict:
-    """The engine without the laws' measurements (the rotation every step, max |w|): a LayerNorm sweep's cost
-    from LayerNorm itself, apart from what measuring the laws on its normalized layers adds."""
+def _laws_cost():
+    """benchmarks/laws_cost.py, however this script was started."""
     try:
         import laws_cost  # run as benchmarks/sweep_speed.py
     except ImportError:
         from benchmarks import laws_cost  # run as python -m benchmarks.sweep_speed
+    return laws_cost
+
+
+def bare_engine(cfg: SweepConfig, data) -> dict:
+    """The engine without the laws' measurements (the rotation every step, max |w|): a LayerNorm sweep's cost
+    from LayerNorm itself, apart from what measuring the laws on its normalized layers adds."""
+    laws_cost = _laws_cost()
     laws_cost._use(laws_cost.OFF)
     try:
         return engine(cfg, data)
@@ -270,10 +276,7 @@ def main() -> None:
     if not args.no_layernorm:
         layernorm_rows(args.repeats, args.only, args.faithful)
     if not args.no_laws:
-        try:
-            import laws_cost  # run as benchmarks/sweep_speed.py
-        except ImportError:
-            from benchmarks import laws_cost  # run as python -m benchmarks.sweep_speed
+        laws_cost = _laws_cost()
         print(f"laws measurements with and without (CPU s, median of {args.repeats}, interleaved; {load()}):")
         laws_cost.print_rows(laws_cost.measure(args.repeats, args.only))
     if not args.no_grid:
